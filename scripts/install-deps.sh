@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ferry runs and tests with. Idempotent; a no-op when all are present.
+set -euo pipefail
+
+packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk socat iproute2 make procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: must run as root to install Debian packages" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts a system PostgreSQL cluster and OVS on install; Ferry runs its own, so stop
+# them where they would compete for ports or hugepages. Ignore failures: there may be no init.
+if [[ -z "${FERRY_KEEP_SYSTEM_SERVICES:-}" ]]; then
+  service postgresql stop >/dev/null 2>&1 || true
+  service openvswitch-switch stop >/dev/null 2>&1 || true
+fi
