@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+
+namespace Ferry.Agent.Qmp;
+
+/// <summary>Arguments of <c>migrate-set-parameters</c>; members left null are not sent, so QEMU keeps its value.</summary>
+public sealed record MigrationParameters
+{
+    /// <summary>Longest acceptable pause of the guest at switch-over, in milliseconds.</summary>
+    [JsonPropertyName("downtime-limit")]
+    public long? DowntimeLimitMs { get; init; }
+
+    /// <summary>Bytes per second. QEMU 7.2 defaults to 128 MiB/s, so Ferry always sets it.</summary>
+    [JsonPropertyName("max-bandwidth")]
+    public long? MaxBandwidthBytesPerSecond { get; init; }
+
+    [JsonPropertyName("multifd-channels")]
+    public int? MultifdChannels { get; init; }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Ferry.Agent.Qmp;
+
+/// <summary>Typed QMP commands a migration needs, on top of <see cref="IQmpClient.ExecuteAsync(string, TimeSpan?, CancellationToken)"/>.</summary>
+public static class QmpCommands
+{
+    public static async Task<RunState> QueryStatusAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        Read(await qmp.ExecuteAsync("query-status", cancellationToken: cancellationToken), QmpJsonContext.Default.RunState, "query-status");
+
+    public static async Task<MigrationInfo> QueryMigrateAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        Read(await qmp.ExecuteAsync("query-migrate", cancellationToken: cancellationToken), QmpJsonContext.Default.MigrationInfo, "query-migrate");
+
+    public static Task SetMigrationCapabilitiesAsync(this IQmpClient qmp, IReadOnlyList<MigrationCapability> capabilities, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync(
+            "migrate-set-capabilities",
+            new MigrationCapabilitiesArguments(capabilities),
+            QmpJsonContext.Default.MigrationCapabilitiesArguments,
+            cancellationToken: cancellationToken);
+
+    public static Task SetMigrationParametersAsync(this IQmpClient qmp, MigrationParameters parameters, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync("migrate-set-parameters", parameters, QmpJsonContext.Default.MigrationParameters, cancellationToken: cancellationToken);
+
+    public static Task MigrateAsync(this IQmpClient qmp, MigrationUri destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return qmp.ExecuteAsync("migrate", new MigrationUriArguments(destination.Value), QmpJsonContext.Default.MigrationUriArguments, cancellationToken: cancellationToken);
+    }
+
+    public static Task MigrateIncomingAsync(this IQmpClient qmp, MigrationUri listen, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        return qmp.ExecuteAsync("migrate-incoming", new MigrationUriArguments(listen.Value), QmpJsonContext.Default.MigrationUriArguments, cancellationToken: cancellationToken);
+    }
+
+    public static Task MigrateCancelAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync("migrate_cancel", cancellationToken: cancellationToken);
+
+    public static Task ContAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync("cont", cancellationToken: cancellationToken);
+
+    public static Task StopAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync("stop", cancellationToken: cancellationToken);
+
+    public static Task QuitAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync("quit", cancellationToken: cancellationToken);
+
+    private static T Read<T>(JsonElement answer, JsonTypeInfo<T> type, string command)
+    {
+        try
+        {
+            return answer.Deserialize(type)
+                ?? throw new QmpException(QmpFailure.ProtocolViolation, $"'{command}' returned null.") { Command = command };
+        }
+        catch (JsonException ex)
+        {
+            throw new QmpException(QmpFailure.ProtocolViolation, $"'{command}' returned an answer of the wrong shape: {ex.Message}", ex) { Command = command };
+        }
+    }
+}

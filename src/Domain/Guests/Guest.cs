@@ -1,0 +1,106 @@
+namespace Ferry.Domain.Guests;
+
+/// <summary>A virtual machine Ferry can move.</summary>
+public sealed class Guest
+{
+    /// <summary>Largest guest accepted, MiB (1 TiB).</summary>
+    public const int MaxMemoryMiB = 1024 * 1024;
+
+    /// <summary>Most vCPUs accepted (QEMU's limit for the q35 machine).</summary>
+    public const int MaxVcpus = 288;
+
+    private List<string> _vhostUserPorts = [];
+
+    private Guest(Guid id, string name, int memoryMiB, int vcpus, long? hugepageSizeKiB, Guid hostId)
+    {
+        Id = id;
+        Name = name;
+        MemoryMiB = memoryMiB;
+        Vcpus = vcpus;
+        HugepageSizeKiB = hugepageSizeKiB;
+        HostId = hostId;
+    }
+
+    /// <summary>Server-generated identity.</summary>
+    public Guid Id { get; private set; }
+
+    /// <summary>Unique name, <see cref="Names.Pattern"/>.</summary>
+    public string Name { get; private set; }
+
+    /// <summary>Guest RAM, MiB.</summary>
+    public int MemoryMiB { get; private set; }
+
+    /// <summary>Virtual CPUs.</summary>
+    public int Vcpus { get; private set; }
+
+    /// <summary>Hugepage size backing guest RAM, KiB; null for ordinary shared memory.</summary>
+    public long? HugepageSizeKiB { get; private set; }
+
+    /// <summary>Names of the guest's vhost-user ports on its host's OVS-DPDK bridge.</summary>
+    public IReadOnlyList<string> VhostUserPorts => _vhostUserPorts;
+
+    /// <summary>The host the guest runs on.</summary>
+    public Guid HostId { get; private set; }
+
+    /// <summary>Lifecycle state.</summary>
+    public GuestState State { get; private set; }
+
+    /// <summary>Defines a guest on a host.</summary>
+    public static Guest Define(string name, int memoryMiB, int vcpus, Guid hostId,
+        long? hugepageSizeKiB = null, IEnumerable<string>? vhostUserPorts = null)
+    {
+        if (Names.Explain(name) is { } problem)
+        {
+            throw new DomainException($"guest name {problem}");
+        }
+
+        if (memoryMiB is < 1 or > MaxMemoryMiB)
+        {
+            throw new DomainException($"guest memory must be 1..{MaxMemoryMiB} MiB");
+        }
+
+        if (vcpus is < 1 or > MaxVcpus)
+        {
+            throw new DomainException($"guest vCPUs must be 1..{MaxVcpus}");
+        }
+
+        if (hugepageSizeKiB is { } size && size is not (2048 or 1048576))
+        {
+            throw new DomainException("hugepage size must be 2048 or 1048576 KiB");
+        }
+
+        var ports = (vhostUserPorts ?? []).ToList();
+        if (ports.FirstOrDefault(p => !Names.IsValid(p)) is { } bad)
+        {
+            throw new DomainException($"vhost-user port '{bad}' {Names.Explain(bad)}");
+        }
+
+        return new Guest(Guid.CreateVersion7(), name, memoryMiB, vcpus, hugepageSizeKiB, hostId) { _vhostUserPorts = ports };
+    }
+
+    /// <summary>The state to return to when a migration ends; meaningful only while migrating.</summary>
+    public GuestState StateBeforeMigration { get; private set; }
+
+    /// <summary>Marks the guest as moving.</summary>
+    public void BeginMigration()
+    {
+        if (State != GuestState.Migrating)
+        {
+            StateBeforeMigration = State;
+            State = GuestState.Migrating;
+        }
+    }
+
+    /// <summary>A migration ended with the guest on <paramref name="hostId"/> (its source when it did not switch over).</summary>
+    public void EndMigration(Guid hostId)
+    {
+        HostId = hostId;
+        if (State == GuestState.Migrating)
+        {
+            State = StateBeforeMigration;
+        }
+    }
+
+    /// <summary>Records what the host agent reports about the guest.</summary>
+    public void Observe(GuestState state) => State = state;
+}

@@ -1,0 +1,202 @@
+namespace Ferry.Domain.Migrations;
+
+/// <summary>
+/// One request to move a guest, from acceptance to its end. Every phase change goes through
+/// <see cref="MigrationStateMachine"/> and is recorded on the <see cref="Timeline"/>.
+/// </summary>
+public sealed class Migration
+{
+    private readonly List<TimelineEntry> _timeline = [];
+
+    private Migration(Guid id, Guid guestId, string guestName, Guid sourceHostId, string sourceHostName,
+        MigrationPolicy policy, DateTimeOffset createdAt)
+    {
+        Id = id;
+        GuestId = guestId;
+        GuestName = guestName;
+        SourceHostId = sourceHostId;
+        SourceHostName = sourceHostName;
+        Policy = policy;
+        CreatedAt = createdAt;
+        UpdatedAt = createdAt;
+    }
+
+    /// <summary>Server-generated identity.</summary>
+    public Guid Id { get; private set; }
+
+    /// <summary>The guest being moved.</summary>
+    public Guid GuestId { get; private set; }
+
+    /// <summary>The guest's name when the migration was requested; kept for history.</summary>
+    public string GuestName { get; private set; }
+
+    /// <summary>Where the guest ran when the migration was requested.</summary>
+    public Guid SourceHostId { get; private set; }
+
+    /// <summary>Source host name, kept for history.</summary>
+    public string SourceHostName { get; private set; }
+
+    /// <summary>Destination host; null until named by the request or chosen by the scheduler.</summary>
+    public Guid? TargetHostId { get; private set; }
+
+    /// <summary>Destination host name, kept for history.</summary>
+    public string? TargetHostName { get; private set; }
+
+    /// <summary>Whether the request named the target (else the scheduler chose it).</summary>
+    public bool TargetRequested { get; private set; }
+
+    /// <summary>Current phase.</summary>
+    public MigrationState State { get; private set; }
+
+    /// <summary>Limits and objectives.</summary>
+    public MigrationPolicy Policy { get; private set; }
+
+    /// <summary>When the request was accepted.</summary>
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>Last change of state or progress.</summary>
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Every phase entered, in order.</summary>
+    public IReadOnlyList<TimelineEntry> Timeline => _timeline;
+
+    /// <summary>Measurements; null until the migration completed.</summary>
+    public MigrationResult? Result { get; private set; }
+
+    /// <summary>Whether <see cref="Result"/> met the policy; null until completed.</summary>
+    public bool? SlaMet { get; private set; }
+
+    /// <summary>Why it failed; null unless <see cref="MigrationState.Failed"/>.</summary>
+    public string? FailureReason { get; private set; }
+
+    /// <summary>Whether the guest ended up on the target (always after switch-over).</summary>
+    public bool GuestOnTarget { get; private set; }
+
+    /// <summary>Whether the migration has ended.</summary>
+    public bool IsTerminal => MigrationStateMachine.IsTerminal(State);
+
+    /// <summary>Accepts a request. The migration starts <see cref="MigrationState.Queued"/>.</summary>
+    public static Migration Request(Guid guestId, string guestName, Guid sourceHostId, string sourceHostName,
+        (Guid Id, string Name)? target, MigrationPolicy policy, DateTimeOffset at)
+    {
+        if (target is { } t && t.Id == sourceHostId)
+        {
+            throw new DomainException("the target host is the guest's current host");
+        }
+
+        var migration = new Migration(Guid.CreateVersion7(at), guestId, guestName, sourceHostId, sourceHostName, policy, at)
+        {
+            TargetHostId = target?.Id,
+            TargetHostName = target?.Name,
+            TargetRequested = target is not null,
+        };
+        migration._timeline.Add(new TimelineEntry(MigrationState.Queued, at));
+        return migration;
+    }
+
+    /// <summary>The scheduler claimed it and fixed the target.</summary>
+    public void Schedule(Guid targetHostId, string targetHostName, DateTimeOffset at)
+    {
+        if (targetHostId == SourceHostId)
+        {
+            throw new DomainException("the target host is the guest's current host");
+        }
+
+        MoveTo(MigrationState.Scheduled, at);
+        TargetHostId = targetHostId;
+        TargetHostName = targetHostName;
+    }
+
+    /// <summary>Moves to the next phase of the flow; illegal moves throw <see cref="DomainException"/>.</summary>
+    public void Advance(MigrationState next, DateTimeOffset at, string? note = null)
+    {
+        if (next is MigrationState.Scheduled or MigrationState.Completed or MigrationState.Failed
+            or MigrationState.Cancelling or MigrationState.Cancelled)
+        {
+            throw new DomainException($"use the dedicated operation to move to {next}");
+        }
+
+        if (next == MigrationState.PreparingTarget && TargetHostId is null)
+        {
+            throw new DomainException("no target host");
+        }
+
+        MoveTo(next, at, note);
+        if (next == MigrationState.SwitchingOver)
+        {
+            // From the pause on, the source is never resumed: whatever happens, the guest is the target's.
+            GuestOnTarget = true;
+        }
+    }
+
+    /// <summary>Records the measurements and completes.</summary>
+    public void Complete(MigrationResult result, DateTimeOffset at)
+    {
+        MoveTo(MigrationState.Completed, at);
+        var operation = (at - CreatedAt).TotalMilliseconds;
+        Result = result with { OperationTimeMs = operation };
+        SlaMet = Result.MeetsSla(Policy);
+        GuestOnTarget = true;
+    }
+
+    /// <summary>Fails with <paramref name="reason"/>; the guest stays where the phase left it.</summary>
+    public void Fail(string reason, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        MoveTo(MigrationState.Failed, at, reason);
+        FailureReason = reason;
+    }
+
+    /// <summary>
+    /// Asks to cancel. Returns what happened: nothing to do once ended, refused after the
+    /// guest was paused for switch-over, done at once before any agent was involved, or
+    /// <see cref="MigrationState.Cancelling"/> while agents tear the target down.
+    /// </summary>
+    public CancelOutcome Cancel(DateTimeOffset at, string? note = null)
+    {
+        if (IsTerminal || State == MigrationState.Cancelling)
+        {
+            return CancelOutcome.AlreadyEnded;
+        }
+
+        if (!MigrationStateMachine.IsBeforeSwitchover(State))
+        {
+            return CancelOutcome.TooLate;
+        }
+
+        var agentsInvolved = MigrationStateMachine.InvolvesAgents(State);
+        MoveTo(MigrationState.Cancelling, at, note);
+        if (agentsInvolved)
+        {
+            return CancelOutcome.Cancelling;
+        }
+
+        MoveTo(MigrationState.Cancelled, at);
+        return CancelOutcome.Cancelled;
+    }
+
+    /// <summary>Agents finished tearing the target down after a cancel.</summary>
+    public void ConfirmCancelled(DateTimeOffset at) => MoveTo(MigrationState.Cancelled, at);
+
+    /// <summary>Records that progress was seen, for the progress timeout.</summary>
+    public void Touch(DateTimeOffset at) => UpdatedAt = at;
+
+    /// <summary>When the current phase was entered.</summary>
+    public DateTimeOffset EnteredCurrentStateAt => _timeline[^1].At;
+
+    /// <summary>When the migration left the queue, if it has.</summary>
+    public DateTimeOffset? StartedAt =>
+        _timeline.FirstOrDefault(e => e.State == MigrationState.Scheduled)?.At;
+
+    private void MoveTo(MigrationState next, DateTimeOffset at, string? note = null)
+    {
+        if (!MigrationStateMachine.CanMove(State, next))
+        {
+            throw new DomainException($"a migration cannot move from {State} to {next}");
+        }
+
+        State = next;
+        UpdatedAt = at;
+        _timeline.Add(new TimelineEntry(next, at, note));
+    }
+}
