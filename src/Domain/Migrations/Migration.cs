@@ -8,6 +8,13 @@ public sealed class Migration
 {
     private readonly List<TimelineEntry> _timeline = [];
 
+    // For materialization from storage: every property is then set from the stored row.
+    private Migration()
+    {
+        GuestName = SourceHostName = "";
+        Policy = MigrationPolicy.Default;
+    }
+
     private Migration(Guid id, Guid guestId, string guestName, Guid sourceHostId, string sourceHostName,
         MigrationPolicy policy, DateTimeOffset createdAt)
     {

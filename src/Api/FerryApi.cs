@@ -1,0 +1,66 @@
+using Ferry.Api.Guests;
+using Ferry.Api.Hosts;
+using Ferry.Api.Http;
+using Ferry.Api.Migrations;
+using Ferry.Api.Observability;
+using Ferry.Api.Persistence;
+using Ferry.Api.Reports;
+using Ferry.Api.Scheduling;
+using Ferry.ServiceDefaults;
+
+namespace Ferry.Api;
+
+internal static class FerryApi
+{
+    public const string ServiceName = "ferry-api";
+
+    public static WebApplicationBuilder AddFerryApi(this WebApplicationBuilder builder)
+    {
+        builder.AddFerryDefaults(ServiceName, activitySources: [ServiceName, "Npgsql"], meters: [FerryMetrics.MeterName]);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBodyLimit.MaxBytes);
+        builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddSwaggerGen(o =>
+        {
+            o.SwaggerDoc("v1", new() { Title = "Ferry", Version = "v1", Description = "Live migration of NFV guests: hosts, guests, migrations and their SLA." });
+            o.SupportNonNullableReferenceTypes();
+            var xml = Path.Combine(AppContext.BaseDirectory, "Ferry.Api.xml");
+            if (File.Exists(xml))
+            {
+                o.IncludeXmlComments(xml);
+            }
+        });
+
+        builder.AddFerryPersistence();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<FerryMetrics>();
+        builder.Services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IMigrationDispatcher, AgentlessDispatcher>();
+        builder.Services.AddSingleton<MigrationScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MigrationScheduler>());
+        return builder;
+    }
+
+    public static WebApplication UseFerryApi(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = Problems.HandleException,
+            // A client's malformed request is answered, not logged as a server error.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimit>();
+        app.UseSwagger();
+        app.UseSwaggerUI(o => o.DocumentTitle = "Ferry API");
+        app.MapFerryDefaults();
+        app.MapHostsApiV1();
+        app.MapGuestsApiV1();
+        app.MapMigrationsApiV1();
+        app.MapReportsApiV1();
+        app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+        return app;
+    }
+}

@@ -1,0 +1,11 @@
+namespace Ferry.Api.Guests;
+
+/// <summary>Defines a guest on a host.</summary>
+/// <param name="Name">Unique name, <c>[a-z0-9-]{1,63}</c>.</param>
+/// <param name="MemoryMiB">RAM, MiB.</param>
+/// <param name="Vcpus">Virtual CPUs.</param>
+/// <param name="Host">Host id or name.</param>
+/// <param name="HugepageSizeKiB">2048 or 1048576 to back RAM with hugepages; absent for shared memory.</param>
+/// <param name="VhostUserPorts">vhost-user port names on the host's OVS-DPDK bridge.</param>
+public sealed record DefineGuestRequest(string? Name, int? MemoryMiB, int? Vcpus, string? Host, long? HugepageSizeKiB,
+    IReadOnlyList<string>? VhostUserPorts);

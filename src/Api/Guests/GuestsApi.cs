@@ -1,0 +1,173 @@
+using Ferry.Api.Hosts;
+using Ferry.Api.Http;
+using Ferry.Api.Persistence;
+using Ferry.Domain;
+using Ferry.Domain.Guests;
+using Ferry.Domain.Migrations;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ferry.Api.Guests;
+
+internal static class GuestsApi
+{
+    public static RouteGroupBuilder MapGuestsApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/guests").WithTags("Guests");
+        api.MapGet("/", List).WithSummary("List guests, optionally by host or state.");
+        api.MapGet("/{guest}", Get).WithSummary("Get a guest by id or name.");
+        api.MapPost("/", Define).WithSummary("Define a guest on a host.");
+        api.MapDelete("/{guest}", Delete).WithSummary("Delete a guest that is not migrating.");
+        return api;
+    }
+
+    private static async Task<Results<Ok<Page<GuestView>>, ValidationProblem, ProblemHttpResult>> List(FerryDbContext db,
+        string? host, string? state, int? pageSize, string? pageToken, CancellationToken ct)
+    {
+        var (size, sizeError) = Paging.Size(pageSize);
+        if (sizeError is not null)
+        {
+            return Problems.Invalid("pageSize", sizeError);
+        }
+
+        var (stateValue, stateError) = EnumQuery.Parse<GuestState>(state);
+        if (stateError is not null)
+        {
+            return Problems.Invalid("state", stateError);
+        }
+
+        if (pageToken is not null && !Names.IsValid(pageToken))
+        {
+            return Problems.Invalid("pageToken", "is not a token this API issued");
+        }
+
+        var query = from g in db.Guests.AsNoTracking()
+                    join h in db.Hosts on g.HostId equals h.Id
+                    select new { Guest = g, HostName = h.Name };
+        if (host is not null)
+        {
+            var (id, error) = Identifier.Parse(host);
+            if (id is null)
+            {
+                return Problems.Invalid("host", error!);
+            }
+
+            query = id.Value.Id is { } hostId ? query.Where(x => x.Guest.HostId == hostId) : query.Where(x => x.HostName == id.Value.Name);
+        }
+
+        if (stateValue is { } s)
+        {
+            query = query.Where(x => x.Guest.State == s);
+        }
+
+        if (pageToken is not null)
+        {
+            query = query.Where(x => string.Compare(x.Guest.Name, pageToken) > 0);
+        }
+
+        var rows = await query.OrderBy(x => x.Guest.Name).Take(size + 1).ToListAsync(ct);
+        var next = rows.Count > size ? rows[size - 1].Guest.Name : null;
+        return TypedResults.Ok(new Page<GuestView>(rows.Take(size).Select(x => GuestView.From(x.Guest, x.HostName)).ToList(), next));
+    }
+
+    private static async Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Get(FerryDbContext db, string guest, CancellationToken ct)
+    {
+        var (id, error) = Identifier.Parse(guest);
+        if (id is null)
+        {
+            return Problems.Invalid("guest", error!);
+        }
+
+        if (await db.FindGuestAsync(id.Value, ct) is not { } g)
+        {
+            return Problems.NotFound($"Guest '{guest}'");
+        }
+
+        var hostName = await db.Hosts.Where(h => h.Id == g.HostId).Select(h => h.Name).SingleAsync(ct);
+        return TypedResults.Ok(GuestView.From(g, hostName));
+    }
+
+    private static async Task<Results<Created<GuestView>, ValidationProblem, ProblemHttpResult>> Define(
+        FerryDbContext db, DefineGuestRequest request, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string>();
+        if (Names.Explain(request.Name) is { } nameProblem)
+        {
+            errors["name"] = nameProblem;
+        }
+
+        if (request.MemoryMiB is not (>= 1 and <= Guest.MaxMemoryMiB))
+        {
+            errors["memoryMiB"] = $"must be 1..{Guest.MaxMemoryMiB}";
+        }
+
+        if (request.Vcpus is not (>= 1 and <= Guest.MaxVcpus))
+        {
+            errors["vcpus"] = $"must be 1..{Guest.MaxVcpus}";
+        }
+
+        if (request.HugepageSizeKiB is { } size && size is not (2048 or 1048576))
+        {
+            errors["hugepageSizeKiB"] = "must be 2048 or 1048576, or absent";
+        }
+
+        var ports = request.VhostUserPorts ?? [];
+        if (ports.FirstOrDefault(p => !Names.IsValid(p)) is { } badPort)
+        {
+            errors["vhostUserPorts"] = $"'{badPort}' {Names.Explain(badPort)}";
+        }
+        else if (ports.Count > 16 || ports.Distinct(StringComparer.Ordinal).Count() != ports.Count)
+        {
+            errors["vhostUserPorts"] = "must be at most 16 distinct names";
+        }
+
+        var (hostId, hostError) = Identifier.Parse(request.Host);
+        if (hostError is not null)
+        {
+            errors["host"] = hostError;
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        if (await db.FindHostAsync(hostId!.Value, ct) is not { } host)
+        {
+            return Problems.NotFound($"Host '{request.Host}'");
+        }
+
+        var guest = Guest.Define(request.Name!, request.MemoryMiB!.Value, request.Vcpus!.Value, host.Id, request.HugepageSizeKiB, ports);
+        db.Guests.Add(guest);
+        if (!await db.TrySaveUniqueAsync(ct))
+        {
+            return Problems.Conflict($"A guest named '{request.Name}' already exists, or host '{request.Host}' was deleted.");
+        }
+
+        return TypedResults.Created($"/api/v1/guests/{guest.Id}", GuestView.From(guest, host.Name));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Delete(FerryDbContext db, string guest, CancellationToken ct)
+    {
+        var (id, error) = Identifier.Parse(guest);
+        if (id is null)
+        {
+            return Problems.Invalid("guest", error!);
+        }
+
+        if (await db.FindGuestAsync(id.Value, ct) is not { } g)
+        {
+            return Problems.NotFound($"Guest '{guest}'");
+        }
+
+        var active = MigrationStateMachine.ActiveStates;
+        if (await db.Migrations.AnyAsync(m => m.GuestId == g.Id && active.Contains(m.State), ct))
+        {
+            return Problems.Conflict($"Guest '{g.Name}' is migrating; cancel the migration first.");
+        }
+
+        db.Guests.Remove(g);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+}

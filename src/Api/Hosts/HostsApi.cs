@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Sockets;
+using Ferry.Api.Http;
+using Ferry.Api.Persistence;
+using Ferry.Domain;
+using Ferry.Domain.Hosts;
+using Host = Ferry.Domain.Hosts.Host;
+using Ferry.Domain.Migrations;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ferry.Api.Hosts;
+
+internal static class HostsApi
+{
+    public static RouteGroupBuilder MapHostsApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/hosts").WithTags("Hosts");
+        api.MapGet("/", List).WithSummary("List hosts, optionally by state.");
+        api.MapGet("/{host}", Get).WithSummary("Get a host by id or name.");
+        api.MapPost("/", Create).WithSummary("Declare a host (administrators; agents register over gRPC).");
+        api.MapPost("/{host}/drain", Drain).WithSummary("Stop placing guests on a host.");
+        api.MapPost("/{host}/undrain", Undrain).WithSummary("Take a drained host back into placement.");
+        api.MapDelete("/{host}", Delete).WithSummary("Delete a host that has no guests and no active migration.");
+        return api;
+    }
+
+    private static async Task<Results<Ok<Page<HostView>>, ValidationProblem>> List(FerryDbContext db,
+        string? state, int? pageSize, string? pageToken, CancellationToken ct)
+    {
+        var (size, sizeError) = Paging.Size(pageSize);
+        if (sizeError is not null)
+        {
+            return Problems.Invalid("pageSize", sizeError);
+        }
+
+        var (stateValue, stateError) = EnumQuery.Parse<HostState>(state);
+        if (stateError is not null)
+        {
+            return Problems.Invalid("state", stateError);
+        }
+
+        string? after = null;
+        if (pageToken is not null)
+        {
+            if (!Names.IsValid(pageToken))
+            {
+                return Problems.Invalid("pageToken", "is not a token this API issued");
+            }
+
+            after = pageToken;
+        }
+
+        var query = db.Hosts.AsNoTracking();
+        if (stateValue is { } s)
+        {
+            query = query.Where(h => h.State == s);
+        }
+
+        if (after is not null)
+        {
+            query = query.Where(h => string.Compare(h.Name, after) > 0);
+        }
+
+        var hosts = await query.OrderBy(h => h.Name).Take(size + 1).ToListAsync(ct);
+        var next = hosts.Count > size ? hosts[size - 1].Name : null;
+        return TypedResults.Ok(new Page<HostView>(hosts.Take(size).Select(HostView.From).ToList(), next));
+    }
+
+    private static async Task<Results<Ok<HostView>, ProblemHttpResult, ValidationProblem>> Get(
+        FerryDbContext db, string host, CancellationToken ct)
+    {
+        var (id, error) = Identifier.Parse(host);
+        if (id is null)
+        {
+            return Problems.Invalid("host", error!);
+        }
+
+        return await db.FindHostAsync(id.Value, ct) is { } h ? TypedResults.Ok(HostView.From(h)) : Problems.NotFound($"Host '{host}'");
+    }
+
+    private static async Task<Results<Created<HostView>, ValidationProblem, ProblemHttpResult>> Create(
+        FerryDbContext db, CreateHostRequest request, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string>();
+        if (Names.Explain(request.Name) is { } nameProblem)
+        {
+            errors["name"] = nameProblem;
+        }
+
+        if (MigrationAddressProblem(request.MigrationAddress) is { } addressProblem)
+        {
+            errors["migrationAddress"] = addressProblem;
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        if (await db.Hosts.AnyAsync(h => h.Name == request.Name, ct))
+        {
+            return Problems.Conflict($"A host named '{request.Name}' already exists.");
+        }
+
+        var host = Host.Create(request.Name!, request.MigrationAddress!, request.Capabilities);
+        db.Hosts.Add(host);
+        if (!await db.TrySaveUniqueAsync(ct))
+        {
+            return Problems.Conflict($"A host named '{request.Name}' already exists.");
+        }
+
+        return TypedResults.Created($"/api/v1/hosts/{host.Id}", HostView.From(host));
+    }
+
+    private static Task<Results<Ok<HostView>, ProblemHttpResult, ValidationProblem>> Drain(FerryDbContext db, string host, CancellationToken ct) =>
+        Change(db, host, h => h.Drain(), ct);
+
+    private static Task<Results<Ok<HostView>, ProblemHttpResult, ValidationProblem>> Undrain(FerryDbContext db, string host, CancellationToken ct) =>
+        Change(db, host, h => h.Undrain(), ct);
+
+    private static async Task<Results<Ok<HostView>, ProblemHttpResult, ValidationProblem>> Change(
+        FerryDbContext db, string host, Action<Host> change, CancellationToken ct)
+    {
+        var (id, error) = Identifier.Parse(host);
+        if (id is null)
+        {
+            return Problems.Invalid("host", error!);
+        }
+
+        if (await db.FindHostAsync(id.Value, ct) is not { } h)
+        {
+            return Problems.NotFound($"Host '{host}'");
+        }
+
+        change(h);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(HostView.From(h));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Delete(FerryDbContext db, string host, CancellationToken ct)
+    {
+        var (id, error) = Identifier.Parse(host);
+        if (id is null)
+        {
+            return Problems.Invalid("host", error!);
+        }
+
+        if (await db.FindHostAsync(id.Value, ct) is not { } h)
+        {
+            return Problems.NotFound($"Host '{host}'");
+        }
+
+        var guests = await db.Guests.CountAsync(g => g.HostId == h.Id, ct);
+        if (guests > 0)
+        {
+            return Problems.Conflict($"Host '{h.Name}' still has {guests} guest(s); move or delete them first.");
+        }
+
+        var active = MigrationStateMachine.ActiveStates;
+        if (await db.Migrations.AnyAsync(m => (m.SourceHostId == h.Id || m.TargetHostId == h.Id) && active.Contains(m.State), ct))
+        {
+            return Problems.Conflict($"Host '{h.Name}' takes part in an active migration.");
+        }
+
+        db.Hosts.Remove(h);
+        // The guests foreign key is RESTRICT: a guest defined meanwhile makes this fail rather than orphan it.
+        if (!await db.TrySaveUniqueAsync(ct))
+        {
+            return Problems.Conflict($"Host '{h.Name}' changed while it was being deleted; try again.");
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static string? MigrationAddressProblem(string? address)
+    {
+        if (string.IsNullOrEmpty(address))
+        {
+            return "is required";
+        }
+
+        if (IPAddress.TryParse(address, out var ip))
+        {
+            return ip.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6 ? null : "is not an IP address";
+        }
+
+        return Uri.CheckHostName(address) == UriHostNameType.Dns && address.Length <= 253 ? null : "must be an IP address or a DNS name";
+    }
+}

@@ -1,0 +1,324 @@
+using System.Text.Json;
+using Ferry.Api.Guests;
+using Ferry.Api.Hosts;
+using Ferry.Api.Http;
+using Ferry.Api.Persistence;
+using Ferry.Api.Scheduling;
+using Ferry.Domain;
+using Ferry.Domain.Migrations;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Ferry.Api.Migrations;
+
+internal static partial class MigrationsApi
+{
+    public static RouteGroupBuilder MapMigrationsApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/migrations").WithTags("Migrations");
+        api.MapPost("/", Create)
+            .WithSummary("Request a live migration. Honours the Idempotency-Key header.")
+            .Produces<MigrationView>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapGet("/", List).WithSummary("List migrations, newest first, by state, host, guest and time range.");
+        api.MapGet("/{id}", Get).WithSummary("Get a migration with its timeline and result.");
+        api.MapPost("/{id}/cancel", Cancel).WithSummary("Cancel a migration before switch-over; a no-op once it has ended.");
+        return api;
+    }
+
+    private static async Task<IResult> Create(HttpContext http, FerryDbContext db, TimeProvider time, MigrationScheduler scheduler,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, ILoggerFactory loggers, CreateMigrationRequest request,
+        [FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string>();
+        var (guestId, guestError) = Identifier.Parse(request.Guest);
+        if (guestError is not null)
+        {
+            errors["guest"] = guestError;
+        }
+
+        Identifier? targetId = null;
+        if (request.TargetHost is not null)
+        {
+            (targetId, var targetError) = Identifier.Parse(request.TargetHost);
+            if (targetError is not null)
+            {
+                errors["targetHost"] = targetError;
+            }
+        }
+
+        var policy = (request.Policy ?? new PolicyInput(null, null, null, null, null, null, null, null, null)).ToPolicy();
+        foreach (var (field, error) in policy.Validate())
+        {
+            errors[$"policy.{field}"] = error;
+        }
+
+        if (idempotencyKey is not null && IdempotencyKey.Explain(idempotencyKey) is { } keyError)
+        {
+            errors[IdempotencyKey.Header] = keyError;
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var json = jsonOptions.Value.SerializerOptions;
+        var fingerprint = IdempotencyKey.Fingerprint("POST /api/v1/migrations",
+            new { guest = request.Guest, targetHost = request.TargetHost, policy }, json);
+        if (idempotencyKey is not null && await Replay(db, idempotencyKey, fingerprint, ct) is { } replay)
+        {
+            return replay;
+        }
+
+        if (await db.FindGuestAsync(guestId!.Value, ct) is not { } guest)
+        {
+            return Problems.NotFound($"Guest '{request.Guest}'");
+        }
+
+        var source = await db.Hosts.SingleAsync(h => h.Id == guest.HostId, ct);
+        (Guid, string)? target = null;
+        if (targetId is { } tid)
+        {
+            if (await db.FindHostAsync(tid, ct) is not { } targetHost)
+            {
+                return Problems.NotFound($"Host '{request.TargetHost}'");
+            }
+
+            if (targetHost.Id == source.Id)
+            {
+                return Problems.Invalid("targetHost", $"is the guest's current host '{source.Name}'");
+            }
+
+            target = (targetHost.Id, targetHost.Name);
+        }
+
+        var active = MigrationStateMachine.ActiveStates;
+        if (await db.Migrations.AnyAsync(m => m.GuestId == guest.Id && active.Contains(m.State), ct))
+        {
+            // The active migration may be the one a concurrent request with this very key just created.
+            return idempotencyKey is not null && await Replay(db, idempotencyKey, fingerprint, ct) is { } earlier
+                ? earlier
+                : Problems.Conflict($"Guest '{guest.Name}' already has an active migration.");
+        }
+
+        var now = time.Now();
+        var migration = Migration.Request(guest.Id, guest.Name, source.Id, source.Name, target, policy, now);
+        guest.BeginMigration();
+        db.Migrations.Add(migration);
+        var view = MigrationView.From(migration);
+        var location = $"/api/v1/migrations/{migration.Id}";
+        if (idempotencyKey is not null)
+        {
+            db.IdempotencyRecords.Add(new IdempotencyRecord
+            {
+                Key = idempotencyKey, RequestHash = fingerprint, StatusCode = StatusCodes.Status202Accepted,
+                ResponseBody = JsonSerializer.Serialize(view, json), Location = location, CreatedAt = now,
+            });
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg)
+        {
+            // Lost a race with a concurrent request: the database's constraints decide who won.
+            db.ChangeTracker.Clear();
+            // A concurrent request with the same key won (whichever of its rows collided first): answer as it did.
+            if (idempotencyKey is not null && await Replay(db, idempotencyKey, fingerprint, ct) is { } winner)
+            {
+                return winner;
+            }
+
+            LogLostRace(loggers.CreateLogger("Ferry.Api.Migrations"), guest.Name, pg.ConstraintName);
+
+            return Problems.Conflict($"Guest '{guest.Name}' already has an active migration.");
+        }
+
+        scheduler.Wake();
+        return TypedResults.Accepted(location, view);
+    }
+
+    private static async Task<IResult?> Replay(FerryDbContext db, string key, string fingerprint, CancellationToken ct)
+    {
+        var record = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.Key == key, ct);
+        if (record is null)
+        {
+            return null;
+        }
+
+        if (record.RequestHash != fingerprint)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused",
+                detail: $"Idempotency-Key '{key}' was used for a different request.");
+        }
+
+        return new StoredResponse(record.StatusCode, record.ResponseBody, record.Location);
+    }
+
+    private static async Task<Results<Ok<Page<MigrationView>>, ValidationProblem>> List(FerryDbContext db,
+        string? state, string? host, string? guest, DateTimeOffset? from, DateTimeOffset? to,
+        int? pageSize, string? pageToken, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string>();
+        var (size, sizeError) = Paging.Size(pageSize);
+        if (sizeError is not null)
+        {
+            errors["pageSize"] = sizeError;
+        }
+
+        var (stateValue, stateError) = EnumQuery.Parse<MigrationState>(state);
+        if (stateError is not null)
+        {
+            errors["state"] = stateError;
+        }
+
+        PageToken? after = null;
+        if (pageToken is not null && !PageToken.TryParse(pageToken, out after))
+        {
+            errors["pageToken"] = "is not a token this API issued";
+        }
+
+        Identifier? hostId = null, guestId = null;
+        if (host is not null)
+        {
+            (hostId, var e) = Identifier.Parse(host);
+            if (e is not null)
+            {
+                errors["host"] = e;
+            }
+        }
+
+        if (guest is not null)
+        {
+            (guestId, var e) = Identifier.Parse(guest);
+            if (e is not null)
+            {
+                errors["guest"] = e;
+            }
+        }
+
+        if (from > to)
+        {
+            errors["from"] = "must not be after 'to'";
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var query = db.Migrations.AsNoTracking();
+        if (stateValue is { } s)
+        {
+            query = query.Where(m => m.State == s);
+        }
+
+        if (hostId is { Id: { } hid })
+        {
+            query = query.Where(m => m.SourceHostId == hid || m.TargetHostId == hid);
+        }
+        else if (hostId is { Name: { } hname })
+        {
+            query = query.Where(m => m.SourceHostName == hname || m.TargetHostName == hname);
+        }
+
+        if (guestId is { Id: { } gid })
+        {
+            query = query.Where(m => m.GuestId == gid);
+        }
+        else if (guestId is { Name: { } gname })
+        {
+            query = query.Where(m => m.GuestName == gname);
+        }
+
+        (from, to) = (from?.ToUniversalTime(), to?.ToUniversalTime());
+        if (from is { } f)
+        {
+            query = query.Where(m => m.CreatedAt >= f);
+        }
+
+        if (to is { } t)
+        {
+            query = query.Where(m => m.CreatedAt < t);
+        }
+
+        if (after is { } a)
+        {
+            query = query.Where(m => m.CreatedAt < a.CreatedAt || (m.CreatedAt == a.CreatedAt && m.Id < a.Id));
+        }
+
+        var rows = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(size + 1).ToListAsync(ct);
+        var next = rows.Count > size ? new PageToken(rows[size - 1].CreatedAt, rows[size - 1].Id).ToString() : null;
+        return TypedResults.Ok(new Page<MigrationView>(rows.Take(size).Select(MigrationView.From).ToList(), next));
+    }
+
+    private static async Task<Results<Ok<MigrationView>, ProblemHttpResult, ValidationProblem>> Get(FerryDbContext db, string id, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var guid))
+        {
+            return Problems.Invalid("id", "is not a migration id");
+        }
+
+        return await db.Migrations.AsNoTracking().FirstOrDefaultAsync(m => m.Id == guid, ct) is { } m
+            ? TypedResults.Ok(MigrationView.From(m))
+            : Problems.NotFound($"Migration '{id}'");
+    }
+
+    private static async Task<Results<Accepted<MigrationView>, ProblemHttpResult, ValidationProblem>> Cancel(
+        FerryDbContext db, TimeProvider time, MigrationScheduler scheduler, string id, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var guid))
+        {
+            return Problems.Invalid("id", "is not a migration id");
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await db.Migrations.FirstOrDefaultAsync(m => m.Id == guid, ct) is not { } m)
+            {
+                return Problems.NotFound($"Migration '{id}'");
+            }
+
+            var outcome = m.Cancel(time.Now(), "cancel requested");
+            if (outcome == CancelOutcome.TooLate)
+            {
+                return Problems.Conflict($"Migration '{id}' is {m.State}: the guest has been paused for switch-over and can only finish.");
+            }
+
+            if (outcome == CancelOutcome.Cancelled && await db.Guests.FirstOrDefaultAsync(g => g.Id == m.GuestId, ct) is { } guest)
+            {
+                guest.EndMigration(m.SourceHostId);
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            {
+                // The scheduler moved it meanwhile: decide again on the fresh state.
+                db.ChangeTracker.Clear();
+                continue;
+            }
+
+            if (outcome == CancelOutcome.Cancelling)
+            {
+                scheduler.RequestCancel(m.Id);
+            }
+
+            return TypedResults.Accepted($"/api/v1/migrations/{m.Id}", MigrationView.From(m));
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Migration request for guest {Guest} lost a race on {Constraint}")]
+    private static partial void LogLostRace(ILogger logger, string guest, string? constraint);
+}

@@ -1,0 +1,50 @@
+using Ferry.Domain.Migrations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Ferry.Api.Persistence.Configurations;
+
+internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migration>
+{
+    /// <summary>SQL list of the states a migration is active in, for the one-active-migration-per-guest index.</summary>
+    internal static readonly string ActiveStatesSql =
+        string.Join(", ", MigrationStateMachine.ActiveStates.Select(s => $"'{s}'"));
+
+    public void Configure(EntityTypeBuilder<Migration> b)
+    {
+        b.ToTable("migrations");
+        b.HasKey(m => m.Id);
+        b.Property(m => m.GuestName).HasMaxLength(63);
+        b.Property(m => m.SourceHostName).HasMaxLength(63);
+        b.Property(m => m.TargetHostName).HasMaxLength(63);
+        b.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
+        b.Property(m => m.FailureReason).HasMaxLength(4000);
+        b.ComplexProperty(m => m.Policy, p =>
+        {
+            p.Property(x => x.Transport).HasConversion<string>().HasMaxLength(8);
+            p.Property(x => x.CompletionTimeoutSecondsPerGiB).HasColumnName("policy_completion_timeout_seconds_per_gib");
+        });
+        b.Property(m => m.Result).HasJsonConversion();
+        b.Property<List<TimelineEntry>>("_timeline").HasColumnName("timeline").HasJsonConversion();
+        b.Ignore(m => m.Timeline);
+        b.Ignore(m => m.IsTerminal);
+        b.Ignore(m => m.EnteredCurrentStateAt);
+        b.Ignore(m => m.StartedAt);
+
+        // Optimistic concurrency: PostgreSQL's xmin changes with every update of the row.
+        b.Property<uint>("Version").IsRowVersion();
+
+        // The scheduler's lease, written only by its claim query.
+        b.Property<string?>("LeaseOwner").HasMaxLength(200);
+        b.Property<DateTimeOffset?>("LeaseExpiresAt");
+
+        // At most one active migration per guest, enforced by the database so that concurrent requests cannot both win.
+        b.HasIndex(m => m.GuestId).IsUnique().HasFilter($"state IN ({ActiveStatesSql})").HasDatabaseName("ix_migrations_one_active_per_guest");
+        // List filters and the scheduler's queue scan.
+        b.HasIndex(m => new { m.State, m.CreatedAt });
+        b.HasIndex(m => new { m.SourceHostId, m.CreatedAt });
+        b.HasIndex(m => new { m.TargetHostId, m.CreatedAt });
+        b.HasIndex(m => new { m.GuestId, m.CreatedAt });
+        b.HasIndex(m => m.CreatedAt);
+    }
+}

@@ -1,0 +1,414 @@
+using System.Collections.Concurrent;
+using Ferry.Api.Http;
+using Ferry.Api.Observability;
+using Ferry.Api.Persistence;
+using Ferry.Domain.Guests;
+using Ferry.Domain.Migrations;
+using Ferry.Domain.Placement;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Ferry.Api.Scheduling;
+
+/// <summary>
+/// Claims migrations from PostgreSQL and hands them to the <see cref="IMigrationDispatcher"/>.
+/// Claims use <c>FOR UPDATE SKIP LOCKED</c> and a lease, so API replicas share the queue and a
+/// replica that dies has its migrations taken over when its lease expires. Capacity decisions
+/// (limits per host and per cluster, placement) are serialized across replicas by a
+/// transaction-scoped advisory lock, so two replicas never both fill the last slot.
+/// </summary>
+public sealed partial class MigrationScheduler(
+    IServiceScopeFactory scopes,
+    IMigrationDispatcher dispatcher,
+    IOptions<SchedulerOptions> options,
+    TimeProvider time,
+    FerryMetrics metrics,
+    ILogger<MigrationScheduler> logger) : BackgroundService
+{
+    /// <summary>Advisory lock key for capacity decisions ("FERRY" in ASCII).</summary>
+    private const long CapacityLockKey = 0x4645525259;
+
+    private static readonly List<MigrationState> ActiveStates = [.. MigrationStateMachine.ActiveStates];
+
+    private static readonly string[] ActiveStateNames = MigrationStateMachine.ActiveStates.Select(s => s.ToString()).ToArray();
+
+    private readonly SchedulerOptions _options = options.Value;
+    private readonly ConcurrentDictionary<Guid, Run> _runs = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private CancellationToken _stopping;
+
+    /// <summary>This instance's identity in leases.</summary>
+    public string InstanceId { get; } = options.Value.InstanceId ?? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    /// <summary>Migrations this instance is driving now.</summary>
+    public IReadOnlyCollection<Guid> InFlight => _runs.Keys.ToList();
+
+    /// <summary>Polls at once instead of at the next interval (a migration was just requested).</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken.
+        }
+    }
+
+    /// <summary>A cancel was recorded for <paramref name="migrationId"/>: stop driving it and tear its target down.</summary>
+    public void RequestCancel(Guid migrationId) => Wake();
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        if (!_options.Enabled)
+        {
+            LogDisabled(logger);
+            return;
+        }
+
+        LogStarted(logger, InstanceId);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or DbUpdateException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            {
+                // The database may be restarting; the next poll tries again and nothing was lost.
+                LogPollFailed(logger, e);
+            }
+
+            try
+            {
+                await _wake.WaitAsync(_options.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(_runs.Values.Select(r => r.Task));
+    }
+
+    /// <summary>One scheduling pass: renew leases, enforce timeouts, act on cancels, claim and schedule, resume orphans.</summary>
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
+        await RenewLeasesAsync(db, ct);
+        var claimed = await ClaimAsync(db, ct);
+        foreach (var id in claimed)
+        {
+            db.ChangeTracker.Clear();
+            try
+            {
+                await HandleAsync(db, id, ct);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Someone else (a cancel request, an agent report) changed it meanwhile; decide again at the next poll.
+                LogChangedMeanwhile(logger, id);
+            }
+        }
+
+        metrics.ObserveActive(await db.Migrations.AsNoTracking()
+            .Where(m => ActiveStates.Contains(m.State))
+            .GroupBy(m => m.State).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct));
+    }
+
+    private async Task RenewLeasesAsync(FerryDbContext db, CancellationToken ct)
+    {
+        var ids = _runs.Keys.ToArray();
+        if (ids.Length == 0)
+        {
+            return;
+        }
+
+        var expires = time.Now() + _options.Lease;
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE migrations SET lease_owner = {InstanceId}, lease_expires_at = {expires} WHERE id = ANY({ids})", ct);
+    }
+
+    private async Task<List<Guid>> ClaimAsync(FerryDbContext db, CancellationToken ct)
+    {
+        var now = time.Now();
+        var expires = now + _options.Lease;
+        return await db.Database.SqlQuery<Guid>($"""
+            UPDATE migrations SET lease_owner = {InstanceId}, lease_expires_at = {expires}
+            WHERE id IN (
+                SELECT id FROM migrations
+                WHERE state = ANY({ActiveStateNames})
+                  AND (lease_owner IS NULL OR lease_expires_at < {now} OR lease_owner = {InstanceId})
+                ORDER BY policy_priority DESC, created_at
+                LIMIT {_options.BatchSize}
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id AS "Value"
+            """).ToListAsync(ct);
+    }
+
+    private async Task HandleAsync(FerryDbContext db, Guid id, CancellationToken ct)
+    {
+        var migration = await db.Migrations.SingleAsync(m => m.Id == id, ct);
+        var guest = await db.Guests.FirstOrDefaultAsync(g => g.Id == migration.GuestId, ct);
+        var now = time.Now();
+
+        if (migration.State == MigrationState.Cancelling)
+        {
+            await AbortAsync(db, migration, guest, null, ct);
+            return;
+        }
+
+        if (TimeoutReason(migration, guest, now) is { } reason)
+        {
+            await AbortAsync(db, migration, guest, reason, ct);
+            return;
+        }
+
+        if (migration.State == MigrationState.Queued)
+        {
+            await ScheduleAsync(db, migration, guest, ct);
+            db.ChangeTracker.Clear();
+            migration = await db.Migrations.AsNoTracking().SingleAsync(m => m.Id == id, ct);
+        }
+
+        if (migration.State != MigrationState.Queued && !migration.IsTerminal && !_runs.ContainsKey(id))
+        {
+            Dispatch(id);
+        }
+        else if (migration.State == MigrationState.Queued)
+        {
+            // Waiting for capacity: let any replica try it next time.
+            await db.Database.ExecuteSqlAsync($"UPDATE migrations SET lease_owner = NULL WHERE id = {id} AND lease_owner = {InstanceId}", ct);
+        }
+    }
+
+    private string? TimeoutReason(Migration m, Guest? guest, DateTimeOffset now)
+    {
+        if (m.State == MigrationState.Queued)
+        {
+            return now - m.CreatedAt > _options.QueueTimeout
+                ? $"not scheduled within {_options.QueueTimeout.TotalSeconds:F0} s: no capacity or no fitting target"
+                : null;
+        }
+
+        if (!MigrationStateMachine.IsBeforeSwitchover(m.State))
+        {
+            // Past the pause only the agents can finish it; a timeout would not make the source the truth again.
+            return null;
+        }
+
+        var completion = m.Policy.CompletionTimeout(guest?.MemoryMiB ?? 1024);
+        if (m.StartedAt is { } started && now - started > completion)
+        {
+            return $"did not complete within the completion timeout of {completion.TotalSeconds:F0} s";
+        }
+
+        var progress = TimeSpan.FromSeconds(m.Policy.ProgressTimeoutSeconds);
+        return now - m.UpdatedAt > progress ? $"no progress for {progress.TotalSeconds:F0} s (progress timeout) in {m.State}" : null;
+    }
+
+    private async Task ScheduleAsync(FerryDbContext db, Migration migration, Guest? guest, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({CapacityLockKey})", ct);
+        // Re-read under the lock: another replica may have decided meanwhile.
+        await db.Entry(migration).ReloadAsync(ct);
+        if (migration.State != MigrationState.Queued)
+        {
+            return;
+        }
+
+        var now = time.Now();
+        if (guest is null)
+        {
+            migration.Fail("the guest was deleted before the migration started", now);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return;
+        }
+
+        var load = await db.Migrations.AsNoTracking()
+            .Where(m => ActiveStates.Contains(m.State))
+            .Where(m => m.State != MigrationState.Queued)
+            .Select(m => new { m.SourceHostId, m.TargetHostId })
+            .ToListAsync(ct);
+        if (load.Count >= _options.MaxClusterWide)
+        {
+            LogAtCapacity(logger, migration.Id, "cluster-wide limit");
+            return;
+        }
+
+        if (load.Count(l => l.SourceHostId == migration.SourceHostId) >= _options.MaxOutboundPerHost)
+        {
+            LogAtCapacity(logger, migration.Id, $"outbound limit of {migration.SourceHostName}");
+            return;
+        }
+
+        var hosts = await db.Hosts.ToListAsync(ct);
+        var source = hosts.Single(h => h.Id == migration.SourceHostId);
+        var candidates = hosts
+            .Where(h => migration.TargetHostId is null || h.Id == migration.TargetHostId)
+            .Select(h => new PlacementCandidate(h,
+                load.Count(l => l.SourceHostId == h.Id || l.TargetHostId == h.Id),
+                load.Count(l => l.TargetHostId == h.Id)))
+            .ToList();
+        var decision = PlacementRules.Choose(guest, source, candidates);
+        if (decision.Target is null)
+        {
+            var reason = migration.TargetHostId is not null && candidates.Count == 0
+                ? $"target host '{migration.TargetHostName}' no longer exists"
+                : decision.Explain();
+            migration.Fail(reason, now);
+            guest.EndMigration(migration.SourceHostId);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            LogPlacementFailed(logger, migration.Id, reason);
+            return;
+        }
+
+        // Placement ignores inbound limits so that "fits nowhere" and "busy now" stay apart; a busy target waits.
+        var free = candidates.Where(c => c.ActiveInbound < _options.MaxInboundPerHost).Select(c => c.Host.Id).ToHashSet();
+        var target = free.Contains(decision.Target.Id)
+            ? decision.Target
+            : PlacementRules.Choose(guest, source, candidates.Where(c => free.Contains(c.Host.Id))).Target;
+        if (target is null)
+        {
+            LogAtCapacity(logger, migration.Id, "inbound limit of every fitting target");
+            return;
+        }
+
+        migration.Schedule(target.Id, target.Name, now);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        LogScheduled(logger, migration.Id, migration.SourceHostName, target.Name);
+    }
+
+    private void Dispatch(Guid id)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        var run = new Run(cts);
+        if (!_runs.TryAdd(id, run))
+        {
+            cts.Dispose();
+            return;
+        }
+
+        run.Task = Task.Run(async () =>
+        {
+            try
+            {
+                await dispatcher.RunAsync(id, cts.Token);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                // Shutting down or aborted: the persisted state says where it stands.
+            }
+            catch (Exception e)
+            {
+                LogDispatchFailed(logger, id, e);
+            }
+            finally
+            {
+                _runs.TryRemove(id, out _);
+                cts.Dispose();
+                await ReleaseAsync(id);
+                Wake();
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task ReleaseAsync(Guid id)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
+            await db.Database.ExecuteSqlAsync($"UPDATE migrations SET lease_owner = NULL WHERE id = {id} AND lease_owner = {InstanceId}", CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // The lease expires by itself.
+        }
+    }
+
+    private async Task AbortAsync(FerryDbContext db, Migration migration, Guest? guest, string? failureReason, CancellationToken ct)
+    {
+        if (_runs.TryGetValue(migration.Id, out var run))
+        {
+            // Stop driving it first, and let that run finish releasing its lease, before deciding.
+            await run.Cts.CancelAsync();
+            await run.Task;
+        }
+
+        if (MigrationStateMachine.InvolvesAgents(migration.State) || migration.State == MigrationState.Cancelling)
+        {
+            await dispatcher.AbortAsync(migration.Id, ct);
+        }
+
+        await db.Entry(migration).ReloadAsync(ct);
+
+        if (migration.IsTerminal)
+        {
+            return;
+        }
+
+        var now = time.Now();
+        if (failureReason is not null)
+        {
+            migration.Fail(failureReason, now);
+            LogTimedOut(logger, migration.Id, failureReason);
+        }
+        else
+        {
+            migration.ConfirmCancelled(now);
+        }
+
+        if (!migration.GuestOnTarget)
+        {
+            guest?.EndMigration(migration.SourceHostId);
+        }
+
+        await db.SaveChangesAsync(ct);
+        metrics.RecordFinished(migration);
+    }
+
+    private sealed class Run(CancellationTokenSource cts)
+    {
+        public CancellationTokenSource Cts { get; } = cts;
+
+        public Task Task { get; set; } = Task.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Scheduler {InstanceId} started")]
+    private static partial void LogStarted(ILogger logger, string instanceId);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Scheduler disabled on this instance")]
+    private static partial void LogDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Scheduling pass failed; retrying at the next poll")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Migration {MigrationId} scheduled: {Source} -> {Target}")]
+    private static partial void LogScheduled(ILogger logger, Guid migrationId, string source, string target);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Migration {MigrationId} waits: {Limit} reached")]
+    private static partial void LogAtCapacity(ILogger logger, Guid migrationId, string limit);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed placement: {Reason}")]
+    private static partial void LogPlacementFailed(ILogger logger, Guid migrationId, string reason);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed: {Reason}")]
+    private static partial void LogTimedOut(ILogger logger, Guid migrationId, string reason);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Debug, Message = "Migration {MigrationId} changed during the pass; revisited next poll")]
+    private static partial void LogChangedMeanwhile(ILogger logger, Guid migrationId);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Dispatcher failed on migration {MigrationId}")]
+    private static partial void LogDispatchFailed(ILogger logger, Guid migrationId, Exception exception);
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Ferry.Api.Tests.Infrastructure;
+
+namespace Ferry.Api.Tests;
+
+public sealed class HealthAndDocsTests(PostgresServer postgres) : ApiTest(postgres)
+{
+    [Fact]
+    public async Task Liveness_and_readiness_answer_healthy_with_the_database_up()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/healthz", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/readyz", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Swagger_lists_every_endpoint()
+    {
+        var doc = JsonNode.Parse(await Client.GetStringAsync("/swagger/v1/swagger.json", Ct))!;
+        var paths = doc["paths"]!.AsObject().Select(p => p.Key).ToHashSet();
+
+        foreach (var path in new[]
+        {
+            "/api/v1/hosts", "/api/v1/hosts/{host}", "/api/v1/hosts/{host}/drain", "/api/v1/hosts/{host}/undrain",
+            "/api/v1/guests", "/api/v1/guests/{guest}", "/api/v1/migrations", "/api/v1/migrations/{id}",
+            "/api/v1/migrations/{id}/cancel", "/api/v1/reports/sla",
+        })
+        {
+            Assert.Contains(path, paths);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/swagger/index.html", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Prometheus_metrics_include_the_migration_meter()
+    {
+        var text = await Client.GetStringAsync("/metrics", Ct);
+        Assert.Contains("ferry_migrations_active", text);
+    }
+}

@@ -1,0 +1,44 @@
+using Ferry.Api.Scheduling;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Ferry.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real API on a fresh database. The scheduler's background loop is off: tests run its
+/// passes with <see cref="MigrationScheduler.RunOnceAsync"/> under a fake clock, so every
+/// outcome is decided by the test, not by timing.
+/// </summary>
+public sealed class FerryApiFactory(string connectionString, string? instanceId = null, IReadOnlyDictionary<string, string>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
+
+    public FakeDispatcher Dispatcher { get; } = new();
+
+    public MigrationScheduler Scheduler => Services.GetRequiredService<MigrationScheduler>();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Ferry", connectionString);
+        builder.UseSetting("Ferry:Scheduler:Enabled", "false");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // EF logs its probe for the migrations history table of a fresh database as an error.
+        builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command", "None");
+        builder.UseSetting("Ferry:Scheduler:InstanceId", instanceId ?? $"test-{Guid.NewGuid():N}");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<IMigrationDispatcher>(Dispatcher);
+        });
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+[assembly: AssemblyFixture(typeof(Ferry.Api.Tests.Infrastructure.PostgresServer))]
+
+namespace Ferry.Api.Tests.Infrastructure;
+
+/// <summary>
+/// A real PostgreSQL server for the whole test run, started with the repository's own
+/// <c>scripts/postgres.sh</c> in a temporary directory, or the server named by
+/// <c>FERRY_TEST_POSTGRES</c> (a connection string to a superuser). Each test class gets a
+/// fresh database from <see cref="CreateDatabaseAsync"/>.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private string? _dataDir;
+    private string _adminConnectionString = "";
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public async ValueTask InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("FERRY_TEST_POSTGRES") is { Length: > 0 } external)
+        {
+            _adminConnectionString = external;
+            return;
+        }
+
+        _dataDir = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}");
+        var port = FreePort();
+        await Script("start", _dataDir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _adminConnectionString = $"Host=127.0.0.1;Port={port};Username=ferry;Password=ferry;Database=postgres;Pooling=false";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_dataDir is not null)
+        {
+            await Script("stop", _dataDir);
+            try
+            {
+                Directory.Delete(_dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp directory is harmless.
+            }
+        }
+    }
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"ferry_test_{Guid.NewGuid():N}";
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    private static async Task Script(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(RepositoryRoot, "scripts", "postgres.sh"))
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"scripts/postgres.sh {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Ferry.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Ferry.slnx not found above " + AppContext.BaseDirectory);
+    }
+}
