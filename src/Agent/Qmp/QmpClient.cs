@@ -19,7 +19,7 @@ namespace Ferry.Agent.Qmp;
 /// </summary>
 internal sealed partial class QmpClient : IQmpClient
 {
-    private static readonly JsonElement EmptyArguments = JsonDocument.Parse("{}").RootElement.Clone();
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -36,7 +36,7 @@ internal sealed partial class QmpClient : IQmpClient
     private readonly TaskCompletionSource<QmpException> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
     private long _nextId;
-    private QmpException? _fault;
+    private volatile QmpException? _fault;
     private int _disposed;
 
     private QmpClient(Socket socket, string peer, QmpClientOptions options, TimeProvider timeProvider, ILogger logger)
@@ -78,7 +78,7 @@ internal sealed partial class QmpClient : IQmpClient
             Log.Connected(logger, socketPath, client.Greeting.ToString());
             return client;
         }
-        catch (Exception ex) when (ex is not QmpException)
+        catch (Exception ex)
         {
             if (client is not null)
             {
@@ -89,7 +89,7 @@ internal sealed partial class QmpClient : IQmpClient
                 socket.Dispose();
             }
 
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            if (ex is QmpException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 throw;
             }
@@ -100,19 +100,6 @@ internal sealed partial class QmpClient : IQmpClient
             }
 
             throw new QmpException(QmpFailure.ConnectionClosed, $"Could not open QMP at {socketPath}: {ex.Message}", ex);
-        }
-        catch
-        {
-            if (client is not null)
-            {
-                await client.DisposeAsync();
-            }
-            else
-            {
-                socket.Dispose();
-            }
-
-            throw;
         }
     }
 
@@ -346,7 +333,7 @@ internal sealed partial class QmpClient : IQmpClient
             throw Garbage("an event whose name is not a string");
         }
 
-        var data = message.TryGetProperty("data"u8, out var d) ? d.Clone() : EmptyArguments;
+        var data = message.TryGetProperty("data"u8, out var d) ? d.Clone() : EmptyObject;
         var timestamp = _timeProvider.GetUtcNow();
         if (message.TryGetProperty("timestamp"u8, out var ts)
             && ts.ValueKind == JsonValueKind.Object
@@ -535,7 +522,7 @@ internal sealed partial class QmpClient : IQmpClient
 
     private static string Truncate(string text) => text.Length <= 120 ? text : text[..120] + "…";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex CommandName();
 
     private sealed class PendingCommand(string command)

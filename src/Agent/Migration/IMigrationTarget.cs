@@ -1,0 +1,16 @@
+using Ferry.Agent.Qmp;
+
+namespace Ferry.Agent.Migration;
+
+/// <summary>
+/// The receiving side as the source-side flow sees it: the local QEMU in tests and single-host runs,
+/// the target agent over gRPC between hosts.
+/// </summary>
+public interface IMigrationTarget
+{
+    /// <summary>The target's run state after the source reported completion.</summary>
+    Task<RunState> QueryStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>Removes the target after a failure or cancel (kill QEMU, free its RAM and ports).</summary>
+    Task TearDownAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,14 @@
+namespace Ferry.Agent.Migration;
+
+/// <summary>QEMU's own measurements of a migration (from <c>query-migrate</c>), plus the pass count seen in events.</summary>
+public sealed record QemuMigrationStats(
+    long TotalTimeMs,
+    long DowntimeMs,
+    long SetupTimeMs,
+    long TransferredBytes,
+    long TotalBytes,
+    long ZeroPages,
+    long NormalPages,
+    long Passes,
+    long DirtyPagesRate,
+    double ThroughputMbps);

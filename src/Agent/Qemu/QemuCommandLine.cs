@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Ferry.Agent.Qemu;
+
+/// <summary>
+/// Builds QEMU's argument vector. The result is passed to the kernel as an array, never through a
+/// shell; option values go through <see cref="Escape"/> because QEMU splits option strings on commas.
+/// </summary>
+public static class QemuCommandLine
+{
+    public static IReadOnlyList<string> Build(QemuGuestSpec spec, QemuInstanceLayout layout, Accelerator accelerator, QemuLauncherOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(options);
+        var guest = ResourceName.Validate(spec.Guest, "guest");
+        ResourceName.Validate(spec.Instance, "instance");
+        ArgumentOutOfRangeException.ThrowIfLessThan(spec.MemoryMiB, 16);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(spec.MemoryMiB, 1024 * 1024);
+        var memory = spec.MemoryMiB.ToString(CultureInfo.InvariantCulture);
+
+        var args = new List<string>
+        {
+            "-name", $"guest={guest},debug-threads=on",
+            "-nodefaults",
+            "-no-user-config",
+            "-display", "none",
+            "-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg",
+            "-machine", $"{Escape(options.MachineType)},memory-backend=ram0",
+            "-smp", "1",
+            "-m", $"{memory}M",
+
+            // A shared file mapping so vhost-user backends and the native engine see the same pages.
+            "-object", $"memory-backend-file,id=ram0,mem-path={Escape(layout.RamFile)},size={memory}M,share=on,prealloc=on",
+            "-chardev", $"socket,id=qmp0,path={Escape(layout.QmpSocket)},server=on,wait=off",
+            "-mon", "chardev=qmp0,mode=control",
+            "-chardev", $"file,id=serial0,path={Escape(layout.SerialLog)}",
+            "-serial", "chardev:serial0",
+        };
+
+        if (spec.BootDisk is not null)
+        {
+            args.Add("-drive");
+            args.Add($"file={Escape(layout.BootDisk)},format=raw,if=ide,index=0,media=disk");
+        }
+
+        var ports = spec.VhostUserPorts ?? [];
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var port = ResourceName.Validate(ports[i], "port");
+            var socket = Path.Combine(options.VhostUserSocketDirectory, port);
+            args.Add("-chardev");
+            args.Add($"socket,id=char-{port},path={Escape(socket)}");
+            args.Add("-netdev");
+            args.Add($"vhost-user,id=net-{port},chardev=char-{port},vhostforce=on");
+            args.Add("-device");
+
+            // Under TCG QEMU 7.2 segfaults in vhost_net_start when the NIC uses MSI-X.
+            var vectors = accelerator == Accelerator.Tcg ? ",vectors=0" : string.Empty;
+            args.Add($"virtio-net-pci,id=nic-{port},netdev=net-{port},mac={MacAddress(guest, i)}{vectors}");
+        }
+
+        if (spec.Incoming)
+        {
+            args.Add("-incoming");
+            args.Add("defer");
+        }
+
+        return args;
+    }
+
+    /// <summary>Escapes an option value for QEMU's option parser, which reads ",," as a literal comma.</summary>
+    public static string Escape(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("Option values cannot contain NUL.", nameof(value));
+        }
+
+        return value.Replace(",", ",,", StringComparison.Ordinal);
+    }
+
+    /// <summary>A locally administered MAC derived from the guest name, so source and target NICs match.</summary>
+    public static string MacAddress(string guest, int nicIndex)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{guest}/{nicIndex.ToString(CultureInfo.InvariantCulture)}"));
+        return string.Create(CultureInfo.InvariantCulture, $"52:54:00:{hash[0]:x2}:{hash[1]:x2}:{hash[2]:x2}");
+    }
+}

@@ -1,0 +1,22 @@
+namespace Ferry.Agent.Qemu;
+
+/// <summary>
+/// What to run. <paramref name="Guest"/> names the VM (the same on source and target; NIC MACs derive
+/// from it); <paramref name="Instance"/> names this one QEMU process (unique on the host; every path
+/// derives from it). Both are validated by <see cref="ResourceName"/>.
+/// </summary>
+/// <param name="Guest">The VM's name.</param>
+/// <param name="Instance">This QEMU process's name.</param>
+/// <param name="MemoryMiB">Guest RAM in MiB.</param>
+/// <param name="Backing">tmpfs or hugetlbfs file for the RAM.</param>
+/// <param name="BootDisk">Raw disk image the BIOS boots from; null for the idle guest.</param>
+/// <param name="VhostUserPorts">OVS vhost-user ports, one virtio-net NIC each, in guest order.</param>
+/// <param name="Incoming">Start paused with <c>-incoming defer</c>, as a migration target.</param>
+public sealed record QemuGuestSpec(
+    string Guest,
+    string Instance,
+    int MemoryMiB,
+    MemoryBacking Backing = MemoryBacking.Tmpfs,
+    ReadOnlyMemory<byte>? BootDisk = null,
+    IReadOnlyList<string>? VhostUserPorts = null,
+    bool Incoming = false);

@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Ferry.Agent.Qmp;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Agent.Qemu;
+
+internal sealed partial class QemuLauncher : IQemuLauncher
+{
+    private static readonly TimeSpan QmpRetryInterval = TimeSpan.FromMilliseconds(20);
+
+    private readonly QemuLauncherOptions _options;
+    private readonly IQmpConnector _qmp;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, QemuProcess> _running = new(StringComparer.Ordinal);
+
+    public QemuLauncher(QemuLauncherOptions options, IQmpConnector qmp, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _qmp = qmp;
+        _timeProvider = timeProvider;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<QemuLauncher>();
+        Accelerator = options.ForceAccelerator is { } forced
+            ? new AcceleratorChoice(forced, "forced by configuration")
+            : AcceleratorProbe.Probe(options.KvmDevice);
+        Log.AcceleratorChosen(_logger, Accelerator.Accelerator, Accelerator.Reason);
+    }
+
+    public AcceleratorChoice Accelerator { get; }
+
+    public async Task<QemuProcess> LaunchAsync(QemuGuestSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var layout = QemuInstanceLayout.For(_options, spec);
+        var arguments = QemuCommandLine.Build(spec, layout, Accelerator.Accelerator, _options);
+        if (_running.ContainsKey(spec.Instance))
+        {
+            throw new InvalidOperationException($"QEMU instance '{spec.Instance}' is already running.");
+        }
+
+        // The QMP socket inside is root-equivalent: only the agent's user may reach it.
+        if (OperatingSystem.IsLinux())
+        {
+            Directory.CreateDirectory(layout.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        else
+        {
+            throw new PlatformNotSupportedException("QEMU guests run on Linux hosts only.");
+        }
+
+        // Leftovers of a crashed earlier instance of the same name would confuse QMP and prealloc.
+        File.Delete(layout.QmpSocket);
+        File.Delete(layout.RamFile);
+        if (spec.BootDisk is { } disk)
+        {
+            await File.WriteAllBytesAsync(layout.BootDisk, disk, cancellationToken);
+        }
+
+        var startInfo = new ProcessStartInfo(_options.QemuBinary)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = layout.Directory,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(startInfo) ?? throw new QemuLaunchException($"{_options.QemuBinary} did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new QemuLaunchException($"Cannot run {_options.QemuBinary}: {ex.Message}", ex);
+        }
+
+        process.StandardInput.Close();
+        var logPump = PumpLogsAsync(process, layout.ProcessLog);
+        var qemu = new QemuProcess(spec, layout, Accelerator.Accelerator, arguments, process, logPump, _logger, p => _running.TryRemove(p.Spec.Instance, out _));
+        _running[spec.Instance] = qemu;
+        Log.Started(_logger, spec.Instance, qemu.Pid, Accelerator.Accelerator, spec.Incoming);
+        try
+        {
+            qemu.AttachQmp(await ConnectQmpAsync(qemu, cancellationToken));
+            return qemu;
+        }
+        catch
+        {
+            await qemu.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (_, qemu) in _running)
+        {
+            await qemu.DisposeAsync();
+        }
+    }
+
+    private async Task<IQmpClient> ConnectQmpAsync(QemuProcess qemu, CancellationToken cancellationToken)
+    {
+        var started = _timeProvider.GetTimestamp();
+        var limit = _options.StartTimeout + (_options.StartTimeoutPerGiB * Math.Ceiling(qemu.Spec.MemoryMiB / 1024.0));
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (qemu.HasExited)
+            {
+                throw new QemuLaunchException($"QEMU {qemu.Spec.Instance} exited with code {await qemu.Exited} during start: {Tail(await qemu.ReadProcessLogAsync(cancellationToken))}");
+            }
+
+            if (File.Exists(qemu.Layout.QmpSocket))
+            {
+                try
+                {
+                    return await _qmp.ConnectAsync(qemu.Layout.QmpSocket, cancellationToken);
+                }
+                catch (QmpException ex) when (ex.Failure is QmpFailure.ConnectionClosed or QmpFailure.Timeout)
+                {
+                    // The socket file exists a moment before QEMU listens on it, and QEMU greets only
+                    // once preallocation is done; both are worth another try until the start deadline.
+                }
+            }
+
+            if (_timeProvider.GetElapsedTime(started) > limit)
+            {
+                throw new QemuLaunchException($"QEMU {qemu.Spec.Instance} did not open QMP within {limit}: {Tail(await qemu.ReadProcessLogAsync(cancellationToken))}");
+            }
+
+            await Task.WhenAny(qemu.Exited, Task.Delay(QmpRetryInterval, _timeProvider, cancellationToken));
+        }
+    }
+
+    private static async Task PumpLogsAsync(Process process, string path)
+    {
+        await using var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
+        var gate = new SemaphoreSlim(1, 1);
+        async Task CopyAsync(StreamReader from)
+        {
+            var buffer = new char[4096];
+            int read;
+            while ((read = await from.ReadAsync(buffer)) > 0)
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(buffer, 0, read);
+                await gate.WaitAsync();
+                try
+                {
+                    await log.WriteAsync(bytes);
+                    await log.FlushAsync();
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+        }
+
+        await Task.WhenAll(CopyAsync(process.StandardOutput), CopyAsync(process.StandardError));
+        gate.Dispose();
+    }
+
+    private static string Tail(string log) => log.Length <= 2000 ? log.Trim() : log[^2000..].Trim();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Guests run with {Accelerator}: {Reason}")]
+        public static partial void AcceleratorChosen(ILogger logger, Accelerator accelerator, string reason);
+
+        [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "QEMU {Instance} started (pid {Pid}, {Accelerator}, incoming {Incoming})")]
+        public static partial void Started(ILogger logger, string instance, int pid, Accelerator accelerator, bool incoming);
+    }
+}

@@ -1,0 +1,34 @@
+namespace Ferry.Agent.Qemu;
+
+/// <summary>Fixed roots and limits of the launcher; every path it creates is under one of these roots.</summary>
+public sealed record QemuLauncherOptions
+{
+    public string QemuBinary { get; init; } = "qemu-system-x86_64";
+
+    /// <summary>Per-instance directories (QMP socket, logs, boot disk) go here.</summary>
+    public string RunDirectory { get; init; } = "/run/ferry-agent/qemu";
+
+    public string TmpfsDirectory { get; init; } = "/dev/shm";
+
+    public string HugetlbfsDirectory { get; init; } = "/dev/hugepages";
+
+    /// <summary>Where OVS creates <c>dpdkvhostuser</c> sockets, one per port name.</summary>
+    public string VhostUserSocketDirectory { get; init; } = "/run/ferry-agent/ovs";
+
+    public string KvmDevice { get; init; } = AcceleratorProbe.DefaultKvmDevice;
+
+    /// <summary>Source and target must run the same machine type for migration to work.</summary>
+    public string MachineType { get; init; } = "pc-i440fx-7.2";
+
+    /// <summary>How long a started QEMU may take until its QMP socket answers, before preallocation.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Extra start time per GiB of guest RAM: with <c>prealloc=on</c> QEMU accepts the QMP connection
+    /// at once but greets only after touching every page (seconds for a few GiB on tmpfs).
+    /// </summary>
+    public TimeSpan StartTimeoutPerGiB { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Forces an accelerator instead of probing (tests, inventory overrides).</summary>
+    public Accelerator? ForceAccelerator { get; init; }
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using Ferry.Agent.Qmp;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Agent.Qemu;
+
+/// <summary>
+/// A running QEMU: its QMP connection, its files and its exit. Disposing kills it (if it still runs),
+/// waits for the exit and frees the RAM file; the serial and process logs stay for diagnosis.
+/// </summary>
+public sealed partial class QemuProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Task _logPump;
+    private readonly ILogger _logger;
+    private readonly Action<QemuProcess> _onDisposed;
+    private IQmpClient? _qmp;
+    private int _disposed;
+
+    internal QemuProcess(
+        QemuGuestSpec spec,
+        QemuInstanceLayout layout,
+        Accelerator accelerator,
+        IReadOnlyList<string> arguments,
+        Process process,
+        Task logPump,
+        ILogger logger,
+        Action<QemuProcess> onDisposed)
+    {
+        Spec = spec;
+        Layout = layout;
+        Accelerator = accelerator;
+        Arguments = arguments;
+        _process = process;
+        _logPump = logPump;
+        _logger = logger;
+        _onDisposed = onDisposed;
+        Pid = process.Id;
+        Exited = WaitForExitAsync(process);
+        _ = ReportUnexpectedExitAsync();
+    }
+
+    public QemuGuestSpec Spec { get; }
+
+    public QemuInstanceLayout Layout { get; }
+
+    public Accelerator Accelerator { get; }
+
+    public IReadOnlyList<string> Arguments { get; }
+
+    public int Pid { get; }
+
+    /// <summary>Completes with the exit code (128 + signal for a signal) when QEMU ends, for whatever reason.</summary>
+    public Task<int> Exited { get; }
+
+    public bool HasExited => Exited.IsCompleted;
+
+    public IQmpClient Qmp => _qmp ?? throw new InvalidOperationException("QMP is not connected yet.");
+
+    internal void AttachQmp(IQmpClient qmp) => _qmp = qmp;
+
+    /// <summary>SIGKILL, no questions: for teardown and for tests that simulate a crash.</summary>
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: false);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited between the check and the kill.
+        }
+    }
+
+    /// <summary>
+    /// Asks QEMU to quit over QMP and waits up to <paramref name="grace"/> for the exit; kills it
+    /// otherwise. Returns the exit code. Files are freed by <see cref="DisposeAsync"/>.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan grace, CancellationToken cancellationToken = default)
+    {
+        if (!HasExited && _qmp is not null)
+        {
+            try
+            {
+                await _qmp.QuitAsync(cancellationToken);
+                return await Exited.WaitAsync(grace, cancellationToken);
+            }
+            catch (Exception ex) when (ex is QmpException or TimeoutException)
+            {
+                // Not answering or not exiting: the hard way.
+            }
+        }
+
+        Kill();
+        return await Exited.WaitAsync(cancellationToken);
+    }
+
+    public async Task<string> ReadSerialLogAsync(CancellationToken cancellationToken = default) =>
+        File.Exists(Layout.SerialLog) ? await File.ReadAllTextAsync(Layout.SerialLog, cancellationToken) : string.Empty;
+
+    public async Task<string> ReadProcessLogAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var stream = new FileStream(Layout.ProcessLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            return await reader.ReadToEndAsync(cancellationToken);
+        }
+        catch (FileNotFoundException)
+        {
+            return string.Empty;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_qmp is not null)
+        {
+            await _qmp.DisposeAsync();
+        }
+
+        Kill();
+        var code = await Exited;
+        await _logPump;
+        _process.Dispose();
+        TryDelete(Layout.RamFile);
+        TryDelete(Layout.BootDisk);
+        TryDelete(Layout.QmpSocket);
+        Log.Stopped(_logger, Spec.Instance, Pid, code);
+        _onDisposed(this);
+    }
+
+    private static async Task<int> WaitForExitAsync(Process process)
+    {
+        await process.WaitForExitAsync(CancellationToken.None);
+        return process.ExitCode;
+    }
+
+    /// <summary>A QEMU that dies on its own (crash, OOM kill, guest shutdown) is logged the moment it happens.</summary>
+    private async Task ReportUnexpectedExitAsync()
+    {
+        var code = await Exited;
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Log.ExitedUnexpectedly(_logger, Spec.Instance, Pid, code);
+        }
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.CleanupFailed(_logger, path, ex.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3210, Level = LogLevel.Information, Message = "QEMU {Instance} (pid {Pid}) stopped with exit code {ExitCode}")]
+        public static partial void Stopped(ILogger logger, string instance, int pid, int exitCode);
+
+        [LoggerMessage(EventId = 3212, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}) exited on its own with code {ExitCode}")]
+        public static partial void ExitedUnexpectedly(ILogger logger, string instance, int pid, int exitCode);
+
+        [LoggerMessage(EventId = 3211, Level = LogLevel.Warning, Message = "Could not delete {Path}: {Reason}")]
+        public static partial void CleanupFailed(ILogger logger, string path, string reason);
+    }
+}

@@ -1,0 +1,39 @@
+using Ferry.Agent.Migration;
+using Ferry.Agent.Qmp;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.Agent.Qemu;
+
+public static class QemuServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the QMP connector, the QEMU launcher (a singleton: disposing the container on agent
+    /// stop kills every guest it started) and the qemu transport, with options bound from
+    /// <c>Qemu</c> and <c>Qmp</c> and validated on start.
+    /// </summary>
+    public static IServiceCollection AddFerryQemu(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddOptions<QemuLauncherOptions>().BindConfiguration("Qemu")
+            .Validate(o => Path.IsPathRooted(o.RunDirectory) && Path.IsPathRooted(o.TmpfsDirectory) && Path.IsPathRooted(o.HugetlbfsDirectory), "Qemu directories must be absolute.")
+            .Validate(o => o.RunDirectory.Length < 60, "Qemu:RunDirectory must be short: UNIX socket paths are limited to 108 bytes.")
+            .ValidateOnStart();
+        services.AddOptions<QmpClientOptions>().BindConfiguration("Qmp")
+            .Validate(o => o.CommandTimeout > TimeSpan.Zero && o.ConnectTimeout > TimeSpan.Zero && o.MaxMessageBytes >= 4096, "Qmp limits must be positive.")
+            .ValidateOnStart();
+        services.TryAddSingleton<IQmpConnector>(sp => new QmpConnector(
+            sp.GetRequiredService<IOptions<QmpClientOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<IQemuLauncher>(sp => new QemuLauncher(
+            sp.GetRequiredService<IOptions<QemuLauncherOptions>>().Value,
+            sp.GetRequiredService<IQmpConnector>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<QemuMigrationMetrics>();
+        services.TryAddSingleton<IQemuMigration, QemuMigration>();
+        return services;
+    }
+}
