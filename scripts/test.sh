@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite and ends with one line: "N passed, N failed, N skipped".
+# Tests start their own PostgreSQL (scripts/postgres.sh), QEMU and OVS processes.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+dotnet test --solution Ferry.slnx -c Release --no-progress --output Detailed 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# Sum the per-assembly summaries that Microsoft.Testing.Platform prints.
+read -r total failed passed skipped < <(awk '
+  /^[[:space:]]*total:/     { t += $2 }
+  /^[[:space:]]*failed:/    { f += $2 }
+  /^[[:space:]]*succeeded:/ { p += $2 }
+  /^[[:space:]]*skipped:/   { s += $2 }
+  END { printf "%d %d %d %d\n", t, f, p, s }' "$log")
+rm -f "$log"
+echo
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [[ $status -eq 0 && $total -eq 0 ]]; then
+  echo "test.sh: no test ran" >&2
+  exit 1
+fi
+exit "$status"
