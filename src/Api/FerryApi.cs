@@ -1,3 +1,4 @@
+using Ferry.Api.Agents;
 using Ferry.Api.Guests;
 using Ferry.Api.Hosts;
 using Ferry.Api.Http;
@@ -37,7 +38,12 @@ internal static class FerryApi
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FerryMetrics>();
         builder.Services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<IMigrationDispatcher, AgentlessDispatcher>();
+        builder.Services.AddOptions<AgentClientOptions>().BindConfiguration(AgentClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<AgentClients>();
+        builder.Services.AddSingleton<MigrationReports>();
+        builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();
+        builder.Services.AddHostedService<HostMonitor>();
+        builder.Services.AddGrpc();
         builder.Services.AddSingleton<MigrationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MigrationScheduler>());
         return builder;
@@ -60,6 +66,7 @@ internal static class FerryApi
         app.MapGuestsApiV1();
         app.MapMigrationsApiV1();
         app.MapReportsApiV1();
+        app.MapGrpcService<ControlPlaneService>();
         app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }

@@ -20,6 +20,9 @@ public sealed class Host
     /// <summary>Address the host's migration traffic is received on (an IP address or DNS name).</summary>
     public string MigrationAddress { get; private set; }
 
+    /// <summary>gRPC endpoint of the host's agent; null for hosts declared by hand whose agent never registered.</summary>
+    public string? AgentEndpoint { get; private set; }
+
     /// <summary>The host's inventory.</summary>
     public HostCapabilities Capabilities { get; private set; }
 
@@ -43,6 +46,19 @@ public sealed class Host
         }
 
         return new Host(Guid.CreateVersion7(), name, migrationAddress, capabilities ?? HostCapabilities.Unknown);
+    }
+
+    /// <summary>The host's agent announced itself: where it is reached, what the host can do. A down host comes back.</summary>
+    public void Register(string migrationAddress, string agentEndpoint, HostCapabilities capabilities, DateTimeOffset at)
+    {
+        if (string.IsNullOrWhiteSpace(migrationAddress) || string.IsNullOrWhiteSpace(agentEndpoint))
+        {
+            throw new DomainException("an agent registers with a migration address and an endpoint");
+        }
+
+        MigrationAddress = migrationAddress;
+        AgentEndpoint = agentEndpoint;
+        Heartbeat(at, capabilities);
     }
 
     /// <summary>Stops new guests from being placed here.</summary>

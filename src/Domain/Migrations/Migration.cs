@@ -49,6 +49,9 @@ public sealed class Migration
     /// <summary>Destination host name, kept for history.</summary>
     public string? TargetHostName { get; private set; }
 
+    /// <summary>Where the prepared target receives the migration (<c>address:port</c>); null until it is ready.</summary>
+    public string? TargetEndpoint { get; private set; }
+
     /// <summary>Whether the request named the target (else the scheduler chose it).</summary>
     public bool TargetRequested { get; private set; }
 
@@ -134,6 +137,14 @@ public sealed class Migration
             // From the pause on, the source is never resumed: whatever happens, the guest is the target's.
             GuestOnTarget = true;
         }
+    }
+
+    /// <summary>The target agent is ready to receive at <paramref name="endpoint"/>.</summary>
+    public void TargetPrepared(string endpoint, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
+        Advance(MigrationState.TargetReady, at, endpoint);
+        TargetEndpoint = endpoint;
     }
 
     /// <summary>Records the measurements and completes.</summary>

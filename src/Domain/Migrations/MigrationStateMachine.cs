@@ -48,6 +48,8 @@ public static class MigrationStateMachine
         {
             MigrationState.Cancelling => IsBeforeSwitchover(from),
             MigrationState.Cancelled => from == MigrationState.Cancelling,
+            // A cancel that lost the race: the source had already paused the guest for switch-over.
+            MigrationState.SwitchingOver => from == MigrationState.Cancelling,
             // A failure after switch-over is still recorded, with the guest on the target.
             MigrationState.Failed => true,
             _ => false,

@@ -28,7 +28,8 @@ public sealed class MigrationStateMachineTests
         {
             foreach (var to in Enum.GetValues<MigrationState>())
             {
-                if (forward.Contains((from, to)) || to is MigrationState.Failed or MigrationState.Cancelling or MigrationState.Cancelled)
+                if (forward.Contains((from, to)) || to is MigrationState.Failed or MigrationState.Cancelling or MigrationState.Cancelled
+                    || (from, to) == (MigrationState.Cancelling, MigrationState.SwitchingOver))
                 {
                     continue;
                 }
@@ -61,6 +62,13 @@ public sealed class MigrationStateMachineTests
         {
             Assert.False(MigrationStateMachine.CanMove(terminal, to));
         }
+    }
+
+    [Fact]
+    public void A_cancel_that_lost_the_race_to_switchover_moves_forward()
+    {
+        Assert.True(MigrationStateMachine.CanMove(MigrationState.Cancelling, MigrationState.SwitchingOver));
+        Assert.False(MigrationStateMachine.CanMove(MigrationState.Cancelling, MigrationState.Running));
     }
 
     [Fact]

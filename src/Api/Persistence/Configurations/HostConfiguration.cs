@@ -14,6 +14,7 @@ internal sealed class HostConfiguration : IEntityTypeConfiguration<Host>
         b.Property(h => h.Name).HasMaxLength(63);
         b.HasIndex(h => h.Name).IsUnique();
         b.Property(h => h.MigrationAddress).HasMaxLength(255);
+        b.Property(h => h.AgentEndpoint).HasMaxLength(300);
         b.Property(h => h.State).HasConversion<string>().HasMaxLength(16);
         b.HasIndex(h => h.State);
         b.Property(h => h.Capabilities).HasJsonConversion();

@@ -19,6 +19,9 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.TargetHostName).HasMaxLength(63);
         b.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
         b.Property(m => m.FailureReason).HasMaxLength(4000);
+        b.Property(m => m.TargetEndpoint).HasMaxLength(300);
+        // The highest progress sequence applied, so that a report delivered twice is applied once.
+        b.Property<long>("LastProgressSequence");
         b.ComplexProperty(m => m.Policy, p =>
         {
             p.Property(x => x.Transport).HasConversion<string>().HasMaxLength(8);

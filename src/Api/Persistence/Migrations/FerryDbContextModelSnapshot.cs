@@ -128,6 +128,11 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("AgentEndpoint")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("agent_endpoint");
+
                     b.Property<string>("Capabilities")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -198,6 +203,10 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("guest_on_target");
 
+                    b.Property<long>("LastProgressSequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_progress_sequence");
+
                     b.Property<DateTimeOffset?>("LeaseExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("lease_expires_at");
@@ -230,6 +239,11 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("state");
+
+                    b.Property<string>("TargetEndpoint")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("target_endpoint");
 
                     b.Property<Guid?>("TargetHostId")
                         .HasColumnType("uuid")

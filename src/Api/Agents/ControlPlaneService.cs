@@ -1,0 +1,77 @@
+using Ferry.Api.Http;
+using Ferry.Api.Persistence;
+using Ferry.Contracts;
+using Ferry.Domain;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using DomainHost = Ferry.Domain.Hosts.Host;
+
+namespace Ferry.Api.Agents;
+
+/// <summary>The API's side of the agent protocol: registration, heartbeats and migration reports.</summary>
+internal sealed partial class ControlPlaneService(
+    FerryDbContext db, MigrationReports reports, TimeProvider time, IOptions<AgentClientOptions> options, ILogger<ControlPlaneService> logger)
+    : ControlPlane.ControlPlaneBase
+{
+    public override async Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
+    {
+        if (Names.Explain(request.HostName) is { } problem)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"host_name {problem}"));
+        }
+
+        if (!Uri.TryCreate(request.AgentEndpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "agent_endpoint must be an http(s) URL"));
+        }
+
+        if (string.IsNullOrWhiteSpace(request.MigrationAddress) || !System.Net.IPAddress.TryParse(request.MigrationAddress, out _))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "migration_address must be an IP address"));
+        }
+
+        var capabilities = (request.Inventory ?? new HostInventory()).ToCapabilities();
+        var now = time.Now();
+        var host = await db.Hosts.FirstOrDefaultAsync(h => h.Name == request.HostName, context.CancellationToken);
+        if (host is null)
+        {
+            host = DomainHost.Create(request.HostName, request.MigrationAddress, capabilities);
+            db.Hosts.Add(host);
+        }
+
+        host.Register(request.MigrationAddress, request.AgentEndpoint, capabilities, now);
+        if (!await db.TrySaveUniqueAsync(context.CancellationToken))
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, "another agent registered the same host name at the same time; retry"));
+        }
+
+        LogRegistered(logger, host.Name, request.AgentEndpoint, request.MigrationAddress);
+        return new RegisterReply { HostId = host.Id.ToString(), HeartbeatIntervalSeconds = (int)options.Value.HeartbeatInterval.TotalSeconds };
+    }
+
+    public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+    {
+        var host = await db.Hosts.FirstOrDefaultAsync(h => h.Name == request.HostName, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"host '{request.HostName}' is not registered; register first"));
+        host.Heartbeat(time.Now(), request.Inventory?.ToCapabilities());
+        await db.SaveChangesAsync(context.CancellationToken);
+        return new HeartbeatReply();
+    }
+
+    public override async Task<ReportAck> ReportProgress(MigrationProgress request, ServerCallContext context) =>
+        new() { Known = await reports.ApplyAsync(db, request, context.CancellationToken) };
+
+    public override async Task<ReportAck> ReportResult(MigrationProgress request, ServerCallContext context)
+    {
+        var known = await reports.ApplyAsync(db, request, context.CancellationToken);
+        LogResultReported(logger, request.MigrationId, request.Phase.ToString(), known);
+        return new ReportAck { Known = known };
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Agent of host {Host} registered at {Endpoint}, migration address {Address}")]
+    private static partial void LogRegistered(ILogger logger, string host, string endpoint, string address);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Result of migration {MigrationId} reported by an agent: {Phase} (known: {Known})")]
+    private static partial void LogResultReported(ILogger logger, string migrationId, string phase, bool known);
+}

@@ -1,0 +1,122 @@
+using Ferry.Api.Http;
+using Ferry.Api.Observability;
+using Ferry.Api.Persistence;
+using Ferry.Contracts;
+using Ferry.Domain.Migrations;
+using Microsoft.EntityFrameworkCore;
+using DomainMigration = Ferry.Domain.Migrations.Migration;
+
+namespace Ferry.Api.Agents;
+
+/// <summary>
+/// Applies what a source agent reports about a migration, whether it arrives on the dispatcher's
+/// Migrate stream or later through ControlPlane.ReportProgress/ReportResult. Reports are applied
+/// once: a sequence number at or below the last applied one, or any report on an ended
+/// migration, changes nothing.
+/// </summary>
+public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics)
+{
+    /// <summary>Applies <paramref name="report"/>; returns false when the migration is unknown.</summary>
+    internal async Task<bool> ApplyAsync(FerryDbContext db, MigrationProgress report, CancellationToken ct)
+    {
+        if (!Guid.TryParse(report.MigrationId, out var id))
+        {
+            return false;
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var migration = await db.Migrations.FirstOrDefaultAsync(m => m.Id == id, ct);
+            if (migration is null)
+            {
+                return false;
+            }
+
+            var entry = db.Entry(migration);
+            var last = entry.Property<long>("LastProgressSequence");
+            if (migration.IsTerminal || report.Sequence <= last.CurrentValue)
+            {
+                return true;
+            }
+
+            Apply(migration, report, time.Now());
+            last.CurrentValue = report.Sequence;
+            if (migration.IsTerminal && await db.Guests.FirstOrDefaultAsync(g => g.Id == migration.GuestId, ct) is { } guest)
+            {
+                guest.EndMigration(migration.GuestOnTarget ? migration.TargetHostId!.Value : migration.SourceHostId);
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            {
+                // The scheduler or a cancel changed it meanwhile: apply to the fresh state.
+                db.ChangeTracker.Clear();
+                continue;
+            }
+
+            if (migration.IsTerminal)
+            {
+                metrics.RecordFinished(migration);
+            }
+
+            return true;
+        }
+    }
+
+    private static void Apply(DomainMigration m, MigrationProgress report, DateTimeOffset now)
+    {
+        switch (report.Phase)
+        {
+            case MigrationPhase.Running:
+                ForwardTo(m, MigrationState.Running, now);
+                m.Touch(now);
+                break;
+            case MigrationPhase.SwitchingOver:
+                ForwardTo(m, MigrationState.SwitchingOver, now);
+                break;
+            case MigrationPhase.CleaningUp:
+                ForwardTo(m, MigrationState.CleaningUp, now);
+                break;
+            case MigrationPhase.Completed:
+                ForwardTo(m, MigrationState.CleaningUp, now);
+                m.Complete(report.Stats?.ToResult() ?? new MigrationResult(), now);
+                break;
+            case MigrationPhase.Failed:
+                if (report.GuestOnTarget)
+                {
+                    ForwardTo(m, MigrationState.SwitchingOver, now);
+                }
+
+                m.Fail(string.IsNullOrWhiteSpace(report.FailureReason) ? "the source agent reported a failure without a reason" : report.FailureReason, now);
+                break;
+            case MigrationPhase.Cancelled:
+                if (m.State != MigrationState.Cancelling)
+                {
+                    m.Cancel(now, report.FailureReason);
+                }
+
+                if (m.State == MigrationState.Cancelling)
+                {
+                    m.ConfirmCancelled(now);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Moves forward through the flow up to <paramref name="state"/>; never backwards, never out of a cancel.</summary>
+    private static void ForwardTo(DomainMigration m, MigrationState state, DateTimeOffset now)
+    {
+        MigrationState[] flow = [MigrationState.TargetReady, MigrationState.Running, MigrationState.SwitchingOver, MigrationState.CleaningUp];
+        var target = Array.IndexOf(flow, state);
+        // A migration being cancelled stands where it was running; past the pause the cancel has lost the race.
+        var from = m.State == MigrationState.Cancelling ? Array.IndexOf(flow, MigrationState.Running) : Array.IndexOf(flow, m.State);
+        for (var i = from + 1; i > 0 && i <= target; i++)
+        {
+            m.Advance(flow[i], now);
+        }
+    }
+}

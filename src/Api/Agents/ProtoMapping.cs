@@ -1,0 +1,78 @@
+using Ferry.Domain.Guests;
+using Ferry.Domain.Hosts;
+using Ferry.Domain.Migrations;
+using Proto = Ferry.Contracts;
+
+namespace Ferry.Api.Agents;
+
+/// <summary>Between the domain and the gRPC contracts.</summary>
+internal static class ProtoMapping
+{
+    public static HostCapabilities ToCapabilities(this Proto.HostInventory i) => new()
+    {
+        CpuModel = i.CpuModel,
+        CpuFlags = [.. i.CpuFlags],
+        Kvm = i.Kvm,
+        MemoryFreeMiB = i.MemoryFreeMib,
+        Hugepages = [.. i.Hugepages.Select(p => new HugepagePool(p.PageSizeKib, p.Total, p.Free))],
+        QemuVersion = NullIfEmpty(i.QemuVersion),
+        OvsVersion = NullIfEmpty(i.OvsVersion),
+        DirtyTracking = [.. i.DirtyTracking],
+    };
+
+    public static Proto.GuestSpec ToSpec(this Guest g, string profile = "idle")
+    {
+        var spec = new Proto.GuestSpec
+        {
+            GuestId = g.Id.ToString(), Name = g.Name, MemoryMib = g.MemoryMiB, Vcpus = g.Vcpus,
+            HugepageSizeKib = g.HugepageSizeKiB ?? 0, Profile = profile,
+        };
+        spec.VhostUserPorts.Add(g.VhostUserPorts);
+        return spec;
+    }
+
+    public static Proto.MigrationPolicy ToProto(this MigrationPolicy p, int memoryMiB) => new()
+    {
+        MaxDowntimeMs = p.MaxDowntimeMs,
+        MaxTotalTimeMs = p.MaxTotalTimeMs,
+        Transport = p.Transport.ToProto(),
+        BandwidthMbps = p.BandwidthMbps ?? 0,
+        ParallelStreams = p.ParallelStreams,
+        CompletionTimeoutSeconds = (int)Math.Ceiling(p.CompletionTimeout(memoryMiB).TotalSeconds),
+        ProgressTimeoutSeconds = p.ProgressTimeoutSeconds,
+        AllowAutoConverge = p.AllowAutoConverge,
+    };
+
+    public static Proto.Transport ToProto(this TransportKind t) => t switch
+    {
+        TransportKind.Qemu => Proto.Transport.Qemu,
+        TransportKind.Native => Proto.Transport.Native,
+        _ => Proto.Transport.Auto,
+    };
+
+    public static TransportKind ToDomain(this Proto.Transport t) => t switch
+    {
+        Proto.Transport.Native => TransportKind.Native,
+        Proto.Transport.Qemu => TransportKind.Qemu,
+        _ => TransportKind.Auto,
+    };
+
+    public static MigrationResult ToResult(this Proto.MigrationStats s) => new()
+    {
+        Transport = s.Transport.ToDomain(),
+        TotalTimeMs = s.TotalTimeMs,
+        DowntimeMs = s.DowntimeMs,
+        NetworkDowntimeMs = s.HasNetworkDowntimeMs ? s.NetworkDowntimeMs : null,
+        SetupTimeMs = s.SetupTimeMs,
+        BytesTransferred = s.BytesTransferred,
+        ZeroPages = s.ZeroPages,
+        NormalPages = s.NormalPages,
+        Passes = s.Passes,
+        DirtyPagesPerSecond = s.DirtyPagesPerSecond,
+        ThroughputMbps = s.ThroughputMbps,
+        CleanupTimeMs = s.CleanupTimeMs,
+        TransportReason = NullIfEmpty(s.TransportReason),
+    };
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+}
