@@ -20,8 +20,9 @@ internal static class ProtoMapping
         DirtyTracking = [.. i.DirtyTracking],
     };
 
-    public static Proto.GuestSpec ToSpec(this Guest g, string profile = "idle")
+    public static Proto.GuestSpec ToSpec(this Guest g)
     {
+        var profile = g.Profile == GuestProfile.PageCounter ? "page-counter" : "idle";
         var spec = new Proto.GuestSpec
         {
             GuestId = g.Id.ToString(), Name = g.Name, MemoryMib = g.MemoryMiB, Vcpus = g.Vcpus,

@@ -1,3 +1,4 @@
+using Ferry.Api.Agents;
 using Ferry.Api.Hosts;
 using Ferry.Api.Http;
 using Ferry.Api.Persistence;
@@ -18,6 +19,8 @@ internal static class GuestsApi
         api.MapGet("/{guest}", Get).WithSummary("Get a guest by id or name.");
         api.MapPost("/", Define).WithSummary("Define a guest on a host.");
         api.MapDelete("/{guest}", Delete).WithSummary("Delete a guest that is not migrating.");
+        api.MapPost("/{guest}/start", Start).WithSummary("Start the guest on its host (through the host's agent).");
+        api.MapPost("/{guest}/stop", Stop).WithSummary("Stop the guest on its host (through the host's agent).");
         return api;
     }
 
@@ -137,7 +140,8 @@ internal static class GuestsApi
             return Problems.NotFound($"Host '{request.Host}'");
         }
 
-        var guest = Guest.Define(request.Name!, request.MemoryMiB!.Value, request.Vcpus!.Value, host.Id, request.HugepageSizeKiB, ports);
+        var guest = Guest.Define(request.Name!, request.MemoryMiB!.Value, request.Vcpus!.Value, host.Id, request.HugepageSizeKiB, ports,
+            request.Profile ?? GuestProfile.Idle);
         db.Guests.Add(guest);
         if (!await db.TrySaveUniqueAsync(ct))
         {
@@ -146,6 +150,12 @@ internal static class GuestsApi
 
         return TypedResults.Created($"/api/v1/guests/{guest.Id}", GuestView.From(guest, host.Name));
     }
+
+    private static Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Start(FerryDbContext db, AgentClients agents, string guest, CancellationToken ct) =>
+        GuestPower.Change(db, agents, guest, start: true, ct);
+
+    private static Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Stop(FerryDbContext db, AgentClients agents, string guest, CancellationToken ct) =>
+        GuestPower.Change(db, agents, guest, start: false, ct);
 
     private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Delete(FerryDbContext db, string guest, CancellationToken ct)
     {

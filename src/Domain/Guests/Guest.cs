@@ -39,6 +39,9 @@ public sealed class Guest
     /// <summary>Names of the guest's vhost-user ports on its host's OVS-DPDK bridge.</summary>
     public IReadOnlyList<string> VhostUserPorts => _vhostUserPorts;
 
+    /// <summary>What the guest runs when launched.</summary>
+    public GuestProfile Profile { get; private set; }
+
     /// <summary>The host the guest runs on.</summary>
     public Guid HostId { get; private set; }
 
@@ -47,7 +50,7 @@ public sealed class Guest
 
     /// <summary>Defines a guest on a host.</summary>
     public static Guest Define(string name, int memoryMiB, int vcpus, Guid hostId,
-        long? hugepageSizeKiB = null, IEnumerable<string>? vhostUserPorts = null)
+        long? hugepageSizeKiB = null, IEnumerable<string>? vhostUserPorts = null, GuestProfile profile = GuestProfile.Idle)
     {
         if (Names.Explain(name) is { } problem)
         {
@@ -75,7 +78,12 @@ public sealed class Guest
             throw new DomainException($"vhost-user port '{bad}' {Names.Explain(bad)}");
         }
 
-        return new Guest(Guid.CreateVersion7(), name, memoryMiB, vcpus, hugepageSizeKiB, hostId) { _vhostUserPorts = ports };
+        if (!Enum.IsDefined(profile))
+        {
+            throw new DomainException("unknown guest profile");
+        }
+
+        return new Guest(Guid.CreateVersion7(), name, memoryMiB, vcpus, hugepageSizeKiB, hostId) { _vhostUserPorts = ports, Profile = profile };
     }
 
     /// <summary>The state to return to when a migration ends; meaningful only while migrating.</summary>

@@ -87,6 +87,12 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
+                    b.Property<string>("Profile")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("profile");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -1,0 +1,11 @@
+namespace Ferry.Domain.Guests;
+
+/// <summary>What a guest runs when Ferry launches it.</summary>
+public enum GuestProfile
+{
+    /// <summary>No boot device: the firmware idles. Memory is almost all zero pages.</summary>
+    Idle,
+
+    /// <summary>The memory-invariant test guest: increments one byte in every page, in address order, forever.</summary>
+    PageCounter,
+}
