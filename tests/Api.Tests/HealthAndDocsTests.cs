@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Ferry.Api.Tests.Infrastructure;
+using Ferry.Testing;
 
 namespace Ferry.Api.Tests;
 

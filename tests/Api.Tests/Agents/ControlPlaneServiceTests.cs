@@ -1,6 +1,7 @@
 using System.Net;
 using Ferry.Api.Agents;
 using Ferry.Api.Tests.Infrastructure;
+using Ferry.Testing;
 using Ferry.Contracts;
 using Grpc.Core;
 using Grpc.Net.Client;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Ferry.Api.Tests.Infrastructure;
+using Ferry.Testing;
 
 namespace Ferry.Api.Tests.Http;
 

@@ -5,6 +5,8 @@ using Ferry.Api.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
+using Ferry.Testing;
+
 namespace Ferry.Api.Tests.Infrastructure;
 
 /// <summary>Each test gets its own database and its own API instance on it.</summary>

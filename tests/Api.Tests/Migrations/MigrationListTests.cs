@@ -1,5 +1,6 @@
 using Ferry.Api.Persistence;
 using Ferry.Api.Tests.Infrastructure;
+using Ferry.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ferry.Api.Tests.Migrations;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Ferry.Api.Persistence;
 using Ferry.Api.Tests.Infrastructure;
+using Ferry.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ferry.Api.Tests.Reports;

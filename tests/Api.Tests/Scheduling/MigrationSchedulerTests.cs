@@ -1,6 +1,7 @@
 using System.Net;
 using Ferry.Api.Persistence;
 using Ferry.Api.Tests.Infrastructure;
+using Ferry.Testing;
 using Ferry.Domain.Migrations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

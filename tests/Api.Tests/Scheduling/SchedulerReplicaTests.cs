@@ -1,5 +1,6 @@
 using System.Net;
 using Ferry.Api.Tests.Infrastructure;
+using Ferry.Testing;
 
 namespace Ferry.Api.Tests.Scheduling;
 

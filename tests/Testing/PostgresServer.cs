@@ -2,10 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using Xunit;
 
-[assembly: AssemblyFixture(typeof(Ferry.Api.Tests.Infrastructure.PostgresServer))]
-
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Testing;
 
 /// <summary>
 /// A real PostgreSQL server for the whole test run, started with the repository's own
@@ -13,12 +12,16 @@ namespace Ferry.Api.Tests.Infrastructure;
 /// <c>FERRY_TEST_POSTGRES</c> (a connection string to a superuser). Each test class gets a
 /// fresh database from <see cref="CreateDatabaseAsync"/>.
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+/// <remarks>A test assembly opts in with <c>[assembly: AssemblyFixture(typeof(PostgresServer))]</c>.</remarks>
+public sealed class PostgresServer : Xunit.IAsyncLifetime
 {
     private string? _dataDir;
     private string _adminConnectionString = "";
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => Repository.Root;
+
+    /// <summary>Host and port of the server, for processes that connect to it themselves.</summary>
+    public string AdminConnectionString => _adminConnectionString;
 
     public async ValueTask InitializeAsync()
     {
@@ -88,18 +91,5 @@ public sealed class PostgresServer : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Ferry.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Ferry.slnx not found above " + AppContext.BaseDirectory);
     }
 }
