@@ -41,6 +41,7 @@ internal static unsafe partial class Libc
     public const int Enxio = 6;
     public const int Eintr = 4;
     public const int Eagain = 11;
+    public const int Einval = 22;
 
     public const long SysUserfaultfd = 323;
 

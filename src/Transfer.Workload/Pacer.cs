@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace Ferry.Transfer.Workload;
+
+/// <summary>Spreads work evenly at a target rate (units per second) with coarse sleeps.</summary>
+internal sealed class Pacer(double unitsPerSecond)
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+    private double _done;
+
+    /// <summary>How many units may run now to stay on schedule (0 means sleep a little first).</summary>
+    public long Allowance(long maxBatch)
+    {
+        if (unitsPerSecond <= 0)
+        {
+            return maxBatch;
+        }
+
+        double due = Stopwatch.GetElapsedTime(_start).TotalSeconds * unitsPerSecond - _done;
+        if (due < 1)
+        {
+            Thread.Sleep(1);
+            return 0;
+        }
+
+        long allowed = (long)Math.Min(due, maxBatch);
+        _done += allowed;
+        return allowed;
+    }
+}

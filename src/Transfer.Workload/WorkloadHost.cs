@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Ferry.Transfer.Memory;
+using Ferry.Transfer.Workload.Profiles;
+
+namespace Ferry.Transfer.Workload;
+
+/// <summary>Builds the profile over the RAM file and answers control commands.</summary>
+internal static unsafe class WorkloadHost
+{
+    public static IWorkloadProfile CreateProfile(GuestMemory memory, WorkloadOptions options)
+    {
+        var header = (StateHeader*)memory.Pointer;
+        int profileId = Array.IndexOf(["idle", "random", "sweep", "l2fwd"], options.Profile);
+        IWorkloadProfile profile = options.Profile switch
+        {
+            "random" => new RandomWriteProfile(memory, header, options.DirtyRate),
+            "sweep" => new SweepProfile(memory, header, options.DirtyRate),
+            "l2fwd" => new L2ForwardProfile(memory, header, options.RateMbit),
+            _ => new IdleProfile(),
+        };
+
+        if (options.Resume)
+        {
+            if (header->Magic != StateHeader.ExpectedMagic || header->ProfileId != profileId)
+            {
+                throw new InvalidDataException("The RAM file holds no state of this profile to resume.");
+            }
+        }
+        else
+        {
+            header->Magic = StateHeader.ExpectedMagic;
+            header->ProfileId = profileId;
+            header->Steps = 0;
+            profile.Initialise();
+        }
+
+        return profile;
+    }
+
+    /// <summary>
+    /// JIT-compiles the pause, resume and start paths ahead of time: they first run inside the
+    /// migration's downtime, where a cold JIT would cost milliseconds.
+    /// </summary>
+    public static void PrepareControlPaths()
+    {
+        Type[] types = [typeof(WorkloadHost), typeof(ProfileRunner), typeof(IdleProfile), typeof(RandomWriteProfile),
+            typeof(SweepProfile), typeof(L2ForwardProfile), typeof(Pacer)];
+        foreach (var type in types)
+        {
+            const BindingFlags All = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+            foreach (var method in type.GetMethods(All).Where(m => !m.IsAbstract && !m.ContainsGenericParameters))
+            {
+                RuntimeHelpers.PrepareMethod(method.MethodHandle);
+            }
+
+            foreach (var constructor in type.GetConstructors(All))
+            {
+                RuntimeHelpers.PrepareMethod(constructor.MethodHandle);
+            }
+        }
+    }
+
+    /// <summary>Starts an incoming workload on the state the migration delivered.</summary>
+    public static (ProfileRunner? Runner, string Answer) Start(GuestMemory memory, WorkloadOptions options)
+    {
+        try
+        {
+            var runner = new ProfileRunner(CreateProfile(memory, options));
+            runner.Resume();
+            return (runner, "started");
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, $"error {e.Message}");
+        }
+    }
+
+    public static string Execute(string line, GuestMemory memory, ProfileRunner runner, out bool quit)
+    {
+        quit = false;
+        var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var header = (StateHeader*)memory.Pointer;
+        switch (words.FirstOrDefault())
+        {
+            case "pause":
+                runner.Pause();
+                return string.Create(CultureInfo.InvariantCulture, $"paused steps={header->Steps}");
+            case "resume":
+                runner.Resume();
+                return "resumed";
+            case "status":
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"status {(runner.Paused ? "paused" : "running")} steps={header->Steps} sweep-page={header->SweepPage} sweep-value={header->SweepValue}");
+            case "write":
+                // Test hook: stamp whole pages so a tracker must report exactly these.
+                foreach (string word in words.Skip(1))
+                {
+                    long page = long.Parse(word, CultureInfo.InvariantCulture);
+                    memory.GetPage(page).Fill((byte)(page | 1));
+                }
+
+                return "written";
+            case "quit":
+                quit = true;
+                return "bye";
+            default:
+                return $"error unknown command '{line}'";
+        }
+    }
+}

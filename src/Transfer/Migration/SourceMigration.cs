@@ -1,0 +1,273 @@
+using System.Net;
+using System.Net.Sockets;
+using Ferry.Transfer.Dirty;
+using Ferry.Transfer.Memory;
+using Ferry.Transfer.Protocol;
+
+namespace Ferry.Transfer.Migration;
+
+/// <summary>
+/// The source side of a native migration: a first pass that skips never-written pages, live
+/// dirty passes until the convergence controller predicts the rest fits the downtime budget,
+/// then switch-over (pause, one final dirty scan, send, wait for the destination's acks and its
+/// running confirmation) and only then the deferred cleanup. Any failure before the destination
+/// acknowledged the final pass leaves the guest running on the source.
+/// </summary>
+public sealed class SourceMigration
+{
+    private readonly GuestMemory _memory;
+    private readonly IDirtyTracker _tracker;
+    private readonly IGuestControl _guest;
+    private readonly MigrationCredentials _credentials;
+    private readonly MigrationOptions _options;
+    private readonly TimeProvider _time;
+
+    /// <summary>Prepares a migration; takes ownership of <paramref name="tracker"/>.</summary>
+    /// <param name="memory">The source RAM file.</param>
+    /// <param name="tracker">Tracks the guest's writes; disposed in cleanup or on failure.</param>
+    /// <param name="guest">Pauses, resumes and stops the source guest.</param>
+    /// <param name="credentials">Migration id and token the destination expects.</param>
+    /// <param name="options">Streams, budgets, timeouts, bandwidth.</param>
+    /// <param name="time">The clock; the system clock when null.</param>
+    public SourceMigration(GuestMemory memory, IDirtyTracker tracker, IGuestControl guest,
+        MigrationCredentials credentials, MigrationOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(tracker);
+        ArgumentNullException.ThrowIfNull(guest);
+        ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _memory = memory;
+        _tracker = tracker;
+        _guest = guest;
+        _credentials = credentials;
+        _options = options;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Raised after every live pass (not the final one), on the migration's thread.</summary>
+    public event Action<PassReport>? PassCompleted;
+
+    /// <summary>Runs the migration to the destination listening at <paramref name="destination"/>.</summary>
+    /// <param name="destination">Where the destination accepts its streams.</param>
+    /// <param name="cancellationToken">Cancels before switch-over (the guest stays on the source).</param>
+    public async Task<MigrationResult> RunAsync(IPEndPoint destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        long start = _time.GetTimestamp();
+        var streams = new List<SourceStream>();
+        var reports = new List<PassReport>();
+        var controller = new ConvergenceController(_options.DowntimeBudget, _options.CompletionTimeout, _time);
+        bool paused = false, committed = false;
+        TimeSpan setup = TimeSpan.Zero;
+        long pauseAt = 0, finalPages = 0;
+        int pass = 0;
+        // Cancelling closes the connections, which unblocks a pass in flight; after commit it does nothing.
+        var cancelRegistration = cancellationToken.Register(() => DisposeAll(streams));
+        try
+        {
+            for (int i = 0; i < _options.Streams; i++)
+            {
+                streams.Add(await ConnectAsync(destination, i, cancellationToken));
+            }
+
+            await ForEachStream(streams, s => s.Handshake(_credentials));
+            setup = _time.GetElapsedTime(start);
+
+            // Tracking starts before the first read, so a write during the first pass is caught by the next.
+            _tracker.Reset();
+            var dirty = new DirtyPageSet(_memory.PageCount);
+            var pieces = PassPlan.FirstPass(_memory);
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var report = await SendPass(streams, pass, pieces, final: false, default);
+                reports.Add(report);
+                controller.RecordPass(report.Bytes, report.Duration);
+                PassCompleted?.Invoke(report);
+                pass++;
+
+                dirty.Clear();
+                _tracker.CollectAndClear(dirty);
+                var decision = controller.Decide(dirty.Count * _memory.PageSize);
+                if (decision == ConvergenceDecision.SwitchOver)
+                {
+                    break;
+                }
+
+                if (decision == ConvergenceDecision.GiveUp)
+                {
+                    throw new MigrationFailedException(controller.GiveUpReason!);
+                }
+
+                pieces = PassPlan.DirtyPass(dirty);
+            }
+
+            // Switch-over: one pause, one device-state capture, one final scan.
+            pauseAt = _time.GetTimestamp();
+            var deviceState = await _guest.PauseAsync(cancellationToken);
+            paused = true;
+            long pausedAt = _time.GetTimestamp();
+            _tracker.CollectAndClear(dirty);
+            finalPages = dirty.Count;
+            long scannedAt = _time.GetTimestamp();
+            var final = await SendPass(streams, pass, PassPlan.DirtyPass(dirty), final: true, deviceState);
+            reports.Add(final);
+            long acknowledgedAt = _time.GetTimestamp();
+            await cancelRegistration.DisposeAsync();
+            committed = true; // every page is in the destination's RAM file: the source is never resumed now
+
+            await streams[0].RunAsync(s => s.ExpectRunning());
+            long runningAt = _time.GetTimestamp();
+
+            // Deferred cleanup, outside the downtime window and timed on its own.
+            long cleanupStart = _time.GetTimestamp();
+            _tracker.Dispose();
+            DisposeAll(streams);
+            await _guest.StopAsync(CancellationToken.None);
+            if (_options.FreeSourceRam)
+            {
+                _memory.ZeroPages(new PageRange(0, _memory.PageCount));
+            }
+
+            var result = Measure(reports, controller, finalPages) with
+            {
+                Succeeded = true,
+                SourceRunning = false,
+                TotalTime = _time.GetElapsedTime(start, runningAt),
+                Downtime = _time.GetElapsedTime(pauseAt, runningAt),
+                Switchover = new SwitchoverTimings(_time.GetElapsedTime(pauseAt, pausedAt), _time.GetElapsedTime(pausedAt, scannedAt),
+                    _time.GetElapsedTime(scannedAt, acknowledgedAt), _time.GetElapsedTime(acknowledgedAt, runningAt)),
+                SetupTime = setup,
+                CleanupTime = _time.GetElapsedTime(cleanupStart),
+            };
+            Record(result);
+            return result;
+        }
+        catch (Exception e) when (e is MigrationFailedException or SocketException or OperationCanceledException or ObjectDisposedException
+            || e is IOException and not FileNotFoundException)
+        {
+            await cancelRegistration.DisposeAsync();
+            if (cancellationToken.IsCancellationRequested && !committed)
+            {
+                e = new MigrationFailedException("cancelled");
+            }
+
+            foreach (var stream in streams)
+            {
+                stream.TryAbort();
+            }
+
+            DisposeAll(streams);
+            _tracker.Dispose();
+            bool sourceRunning = !committed;
+            if (paused && !committed)
+            {
+                await _guest.ResumeAsync(CancellationToken.None);
+            }
+
+            string reason = committed ? $"after switch-over: {e.Message}" : e.Message;
+            var failed = Measure(reports, controller, finalPages) with
+            {
+                Succeeded = false,
+                FailureReason = reason,
+                SourceRunning = sourceRunning,
+                TotalTime = _time.GetElapsedTime(start),
+                SetupTime = setup,
+            };
+            Record(failed);
+            return failed;
+        }
+    }
+
+    private static void Record(MigrationResult result)
+    {
+        var outcome = new KeyValuePair<string, object?>("outcome", result.Succeeded ? "completed" : "failed");
+        TransferMetrics.Migrations.Add(1, outcome);
+        TransferMetrics.BytesSent.Add(result.BytesSent);
+        if (result.Succeeded)
+        {
+            TransferMetrics.Downtime.Record(result.Downtime.TotalMilliseconds);
+            TransferMetrics.TotalTime.Record(result.TotalTime.TotalMilliseconds);
+            TransferMetrics.CleanupTime.Record(result.CleanupTime.TotalMilliseconds);
+        }
+    }
+
+    private static MigrationResult Measure(List<PassReport> reports, ConvergenceController controller, long finalPages) => new()
+    {
+        Succeeded = false,
+        SourceRunning = true,
+        Passes = reports.Count,
+        PagesSent = reports.Sum(r => r.PagesSent),
+        ZeroPages = reports.Sum(r => r.ZeroPages + r.SkippedPages),
+        BytesSent = reports.Sum(r => r.Bytes),
+        FinalPassPages = finalPages,
+        DirtyRate = controller.DirtyRate,
+        Bandwidth = controller.Bandwidth,
+        PassReports = reports,
+    };
+
+    private async Task<PassReport> SendPass(List<SourceStream> streams, int pass, List<PassPiece> pieces, bool final, ReadOnlyMemory<byte> deviceState)
+    {
+        long bytes = streams.Sum(s => s.BytesWritten), pages = streams.Sum(s => s.PagesSent);
+        long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages);
+        long started = _time.GetTimestamp();
+        await ForEachStream(streams, s => s.SendPass(pass, pieces, final, s.Index == 0 ? deviceState : default));
+        return new PassReport(pass, streams.Sum(s => s.PagesSent) - pages, streams.Sum(s => s.ZeroPages) - zeros,
+            streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started));
+    }
+
+    private static async Task ForEachStream(List<SourceStream> streams, Action<SourceStream> work)
+    {
+        // Each stream blocks on its own socket, on its own thread.
+        var tasks = streams.Select(s => s.RunAsync(work)).ToArray();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch
+        {
+            // One stream failed: the others may be blocked on a healthy peer waiting for it, so close them all.
+            foreach (var stream in streams)
+            {
+                stream.Dispose();
+            }
+
+            var failure = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(
+                e => e is MigrationFailedException) ?? tasks.First(t => t.IsFaulted).Exception!.InnerException!;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    private async Task<SourceStream> ConnectAsync(IPEndPoint destination, int index, CancellationToken cancellationToken)
+    {
+        var client = new TcpClient(destination.AddressFamily) { NoDelay = true };
+        int timeout = (int)Math.Min(int.MaxValue, _options.ProgressTimeout.TotalMilliseconds);
+        client.SendTimeout = timeout;
+        client.ReceiveTimeout = timeout;
+        client.SendBufferSize = 4 << 20;
+        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connectTimeout.CancelAfter(_options.ProgressTimeout);
+        try
+        {
+            await client.ConnectAsync(destination, connectTimeout.Token);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            client.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new MigrationFailedException($"stream {index}: cannot connect to {destination}: {e.Message}");
+        }
+
+        return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams);
+    }
+
+    private static void DisposeAll(List<SourceStream> streams)
+    {
+        foreach (var stream in streams)
+        {
+            stream.Dispose();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace Ferry.Transfer.Protocol;
+
+/// <summary>The kinds of frame on a page stream. Values are part of the wire format.</summary>
+public enum FrameType : byte
+{
+    /// <summary>Source → destination, first frame: migration id, token and RAM geometry.</summary>
+    Hello = 1,
+
+    /// <summary>Destination → source: the handshake was accepted.</summary>
+    Welcome = 2,
+
+    /// <summary>Destination → source: the handshake was refused; carries a <see cref="ReceiveError"/>.</summary>
+    Refused = 3,
+
+    /// <summary>Source → destination: page indices followed by their contents.</summary>
+    Pages = 4,
+
+    /// <summary>Source → destination: page ranges that are all zero.</summary>
+    ZeroRanges = 5,
+
+    /// <summary>Source → destination: every page of a pass was sent on this stream.</summary>
+    EndOfPass = 6,
+
+    /// <summary>Source → destination: the final (stop-and-copy) pass on this stream is complete.</summary>
+    Final = 7,
+
+    /// <summary>Source → destination: an opaque device-state blob (e.g. QEMU's, with x-ignore-shared).</summary>
+    DeviceState = 8,
+
+    /// <summary>Destination → source: acknowledges an end-of-pass or the final marker.</summary>
+    Ack = 9,
+
+    /// <summary>Either way: the sender gives up; carries a <see cref="ReceiveError"/>.</summary>
+    Abort = 10,
+
+    /// <summary>Destination → source: the guest runs at the destination (ends the downtime).</summary>
+    Running = 11,
+}

@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+using Ferry.Transfer.Memory;
+
+namespace Ferry.Transfer.Protocol;
+
+/// <summary>
+/// Encodes frames onto a stream through one pooled buffer; nothing is allocated per page or
+/// per frame. Page contents are copied out of guest memory once, so the checksum covers the
+/// exact bytes sent even while the guest keeps writing.
+/// </summary>
+[SkipLocalsInit]
+public sealed unsafe class FrameWriter : IDisposable
+{
+    private readonly Stream _stream;
+    private readonly int _pageSize;
+    private readonly XxHash3 _hasher = new();
+    private byte[]? _buffer;
+
+    /// <summary>Creates a writer for a stream and page size.</summary>
+    /// <param name="stream">The connection.</param>
+    /// <param name="pageSize">Page size of the RAM being moved.</param>
+    public FrameWriter(Stream stream, int pageSize)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = stream;
+        _pageSize = pageSize;
+        _buffer = ArrayPool<byte>.Shared.Rent(WireFormat.HeaderSize + WireFormat.MaxPayload(pageSize));
+    }
+
+    /// <summary>Bytes written so far, headers included.</summary>
+    public long BytesWritten { get; private set; }
+
+    /// <summary>Pages one <see cref="WritePages"/> call may carry.</summary>
+    public int MaxPagesPerBatch => WireFormat.MaxPagesPerBatch(_pageSize);
+
+    /// <summary>Sends the handshake.</summary>
+    /// <param name="credentials">Migration id and token.</param>
+    /// <param name="pageCount">Pages in the RAM.</param>
+    /// <param name="streamIndex">This stream's index.</param>
+    /// <param name="streamCount">Streams in the migration.</param>
+    public void WriteHello(MigrationCredentials credentials, long pageCount, int streamIndex, int streamCount)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        var payload = Payload(WireFormat.HelloSize);
+        credentials.MigrationId.TryWriteBytes(payload, bigEndian: true, out _);
+        credentials.Token.CopyTo(payload[16..]);
+        int at = 16 + WireFormat.TokenSize;
+        BinaryPrimitives.WriteUInt32BigEndian(payload[at..], (uint)_pageSize);
+        BinaryPrimitives.WriteInt64BigEndian(payload[(at + 4)..], pageCount);
+        BinaryPrimitives.WriteUInt16BigEndian(payload[(at + 12)..], (ushort)streamIndex);
+        BinaryPrimitives.WriteUInt16BigEndian(payload[(at + 14)..], (ushort)streamCount);
+        Send(FrameType.Hello, WireFormat.HelloSize);
+    }
+
+    /// <summary>Accepts the handshake.</summary>
+    public void WriteWelcome() => Send(FrameType.Welcome, 0);
+
+    /// <summary>Tells the source the guest now runs at the destination.</summary>
+    public void WriteRunning() => Send(FrameType.Running, 0);
+
+    /// <summary>Refuses the handshake with a reason.</summary>
+    /// <param name="reason">Why.</param>
+    public void WriteRefused(ReceiveError reason) => WriteCode(FrameType.Refused, reason);
+
+    /// <summary>Gives up the migration with a reason.</summary>
+    /// <param name="reason">Why.</param>
+    public void WriteAbort(ReceiveError reason) => WriteCode(FrameType.Abort, reason);
+
+    /// <summary>Sends a batch of pages read from guest memory.</summary>
+    /// <param name="memory">The source RAM.</param>
+    /// <param name="pages">Page indices, at most <see cref="MaxPagesPerBatch"/>.</param>
+    public void WritePages(GuestMemory memory, ReadOnlySpan<long> pages)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        if (pages.Length == 0 || pages.Length > MaxPagesPerBatch || memory.PageSize != _pageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pages), pages.Length, "Batch size or page size out of range.");
+        }
+
+        int length = 4 + pages.Length * (8 + _pageSize);
+        var payload = Payload(length);
+        BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)pages.Length);
+        var indices = payload[4..];
+        var data = payload[(4 + pages.Length * 8)..];
+        for (int i = 0; i < pages.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(indices[(i * 8)..], pages[i]);
+            new ReadOnlySpan<byte>(memory.GetPagePointer(pages[i]), _pageSize).CopyTo(data[(i * _pageSize)..]);
+        }
+
+        Send(FrameType.Pages, length);
+    }
+
+    /// <summary>
+    /// Sends a run of consecutive pages whose contents sit in a private buffer (read with
+    /// <see cref="GuestMemory.ReadPages"/>): hashed and written where they lie, never copied again.
+    /// </summary>
+    /// <param name="firstPage">Index of the first page.</param>
+    /// <param name="data">Whole pages, at most <see cref="MaxPagesPerBatch"/>.</param>
+    public void WritePageRun(long firstPage, ReadOnlySpan<byte> data)
+    {
+        int count = data.Length / _pageSize;
+        if (count == 0 || count > MaxPagesPerBatch || data.Length % _pageSize != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(data), data.Length, "A run must be 1..MaxPagesPerBatch whole pages.");
+        }
+
+        var prefix = Payload(4 + count * 8);
+        BinaryPrimitives.WriteUInt32BigEndian(prefix, (uint)count);
+        for (int i = 0; i < count; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(prefix[(4 + i * 8)..], firstPage + i);
+        }
+
+        var head = _buffer.AsSpan(0, WireFormat.HeaderSize + prefix.Length);
+        WireFormat.WriteHeader(head, FrameType.Pages, prefix.Length + data.Length,
+            WireFormat.Checksum(_hasher, FrameType.Pages, prefix, data));
+        _stream.Write(head);
+        _stream.Write(data);
+        BytesWritten += head.Length + data.Length;
+    }
+
+    /// <summary>Sends ranges of zero pages.</summary>
+    /// <param name="ranges">At most <see cref="WireFormat.MaxZeroRangesPerFrame"/> ranges.</param>
+    public void WriteZeroRanges(ReadOnlySpan<PageRange> ranges)
+    {
+        if (ranges.Length == 0 || ranges.Length > WireFormat.MaxZeroRangesPerFrame)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ranges), ranges.Length, "Range count out of bounds.");
+        }
+
+        int length = 4 + ranges.Length * 16;
+        var payload = Payload(length);
+        BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)ranges.Length);
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(payload[(4 + i * 16)..], ranges[i].First);
+            BinaryPrimitives.WriteInt64BigEndian(payload[(12 + i * 16)..], ranges[i].Count);
+        }
+
+        Send(FrameType.ZeroRanges, length);
+    }
+
+    /// <summary>Marks the end of a pass on this stream.</summary>
+    /// <param name="pass">Pass number.</param>
+    public void WriteEndOfPass(int pass) => WriteNumber(FrameType.EndOfPass, pass);
+
+    /// <summary>Marks the end of the final pass on this stream.</summary>
+    /// <param name="pass">Pass number of the final pass.</param>
+    public void WriteFinal(int pass) => WriteNumber(FrameType.Final, pass);
+
+    /// <summary>Acknowledges an end-of-pass or final marker.</summary>
+    /// <param name="acknowledged">The frame type being acknowledged.</param>
+    /// <param name="pass">Its pass number.</param>
+    public void WriteAck(FrameType acknowledged, int pass)
+    {
+        var payload = Payload(5);
+        payload[0] = (byte)acknowledged;
+        BinaryPrimitives.WriteInt32BigEndian(payload[1..], pass);
+        Send(FrameType.Ack, 5);
+    }
+
+    /// <summary>Sends an opaque device-state blob without copying it.</summary>
+    /// <param name="blob">At most <see cref="WireFormat.MaxDeviceStateBytes"/> bytes.</param>
+    public void WriteDeviceState(ReadOnlySpan<byte> blob)
+    {
+        if (blob.Length > WireFormat.MaxDeviceStateBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(blob), blob.Length, "Device state too large.");
+        }
+
+        Span<byte> header = stackalloc byte[WireFormat.HeaderSize];
+        WireFormat.WriteHeader(header, FrameType.DeviceState, blob.Length, WireFormat.Checksum(_hasher, FrameType.DeviceState, blob, default));
+        _stream.Write(header);
+        _stream.Write(blob);
+        BytesWritten += WireFormat.HeaderSize + blob.Length;
+    }
+
+    /// <summary>Flushes buffered bytes to the connection.</summary>
+    public void Flush() => _stream.Flush();
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_buffer is { } buffer)
+        {
+            _buffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void WriteCode(FrameType type, ReceiveError code)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(Payload(2), (ushort)code);
+        Send(type, 2);
+    }
+
+    private void WriteNumber(FrameType type, int value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(Payload(4), value);
+        Send(type, 4);
+    }
+
+    private Span<byte> Payload(int length)
+    {
+        ObjectDisposedException.ThrowIf(_buffer is null, this);
+        return _buffer.AsSpan(WireFormat.HeaderSize, length);
+    }
+
+    private void Send(FrameType type, int payloadLength)
+    {
+        var frame = _buffer.AsSpan(0, WireFormat.HeaderSize + payloadLength);
+        WireFormat.WriteHeader(frame, type, payloadLength, WireFormat.Checksum(_hasher, type, frame[WireFormat.HeaderSize..], default));
+        _stream.Write(frame);
+        BytesWritten += frame.Length;
+    }
+}

@@ -1,0 +1,146 @@
+using Ferry.Transfer.Dirty;
+using Ferry.Transfer.Memory;
+using Ferry.Transfer.Tests.Support;
+
+namespace Ferry.Transfer.Tests.Dirty;
+
+public sealed unsafe class WrittenPageTrackerTests
+{
+    [Fact]
+    public void Probe_gives_a_reason_for_every_tracker()
+    {
+        var report = DirtyTracking.Probe();
+
+        Assert.Equal([DirtyTrackerKind.UserfaultfdWriteProtect, DirtyTrackerKind.SoftDirty], report.Select(r => r.Kind));
+        Assert.All(report, r => Assert.False(string.IsNullOrWhiteSpace(r.Reason)));
+        var softDirty = report[1];
+        if (!softDirty.Available)
+        {
+            Assert.Contains("CONFIG_MEM_SOFT_DIRTY", softDirty.Reason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Reports_exactly_the_pages_written_since_the_last_collection()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var memory = GuestMemory.CreateMemfd("tracked", 4L << 20);
+        using var registration = WriteProtectRegistration.Register(memory.Pointer, memory.Size);
+        using var tracker = DirtyTracking.OpenWrittenPageTracker(Environment.ProcessId, memory);
+        var dirty = new DirtyPageSet(memory.PageCount);
+
+        memory.GetPage(0)[0] = 1;
+        memory.GetPage(10)[100] = 1;
+        memory.GetPage(11)[4095] = 1;
+        memory.GetPage(memory.PageCount - 1)[7] = 1;
+        tracker.CollectAndClear(dirty);
+
+        Assert.Equal([new PageRange(0, 1), new PageRange(10, 2), new PageRange(memory.PageCount - 1, 1)], dirty.ToRanges());
+
+        dirty.Clear();
+        tracker.CollectAndClear(dirty);
+        Assert.Empty(dirty.ToRanges());
+
+        memory.GetPage(10)[0] = 2;
+        tracker.CollectAndClear(dirty);
+        Assert.Equal([new PageRange(10, 1)], dirty.ToRanges());
+    }
+
+    [Fact]
+    public void A_scan_with_more_runs_than_its_output_vector_continues_where_the_kernel_stopped()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var memory = GuestMemory.CreateMemfd("scattered", 32L << 20);
+        using var registration = WriteProtectRegistration.Register(memory.Pointer, memory.Size);
+        using var tracker = DirtyTracking.OpenWrittenPageTracker(Environment.ProcessId, memory);
+        var dirty = new DirtyPageSet(memory.PageCount);
+        for (long page = 0; page < memory.PageCount; page += 2)
+        {
+            memory.GetPage(page)[0] = 1; // 4096 separate runs, four times the vector
+        }
+
+        long reported = tracker.CollectAndClear(dirty);
+
+        Assert.Equal(memory.PageCount / 2, reported);
+        Assert.Equal(memory.PageCount / 2, dirty.Count);
+        Assert.True(dirty.Contains(memory.PageCount - 2));
+        Assert.False(dirty.Contains(memory.PageCount - 1));
+    }
+
+    [Fact]
+    public void Reset_forgets_earlier_writes()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var memory = GuestMemory.CreateMemfd("reset", 1L << 20);
+        using var registration = WriteProtectRegistration.Register(memory.Pointer, memory.Size);
+        using var tracker = DirtyTracking.OpenWrittenPageTracker(Environment.ProcessId, memory);
+        memory.GetPage(4)[0] = 1;
+
+        tracker.Reset();
+        var dirty = new DirtyPageSet(memory.PageCount);
+        tracker.CollectAndClear(dirty);
+
+        Assert.Equal(0, dirty.Count);
+    }
+
+    [Fact]
+    public void Tracks_exactly_the_pages_another_process_writes()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var memory = GuestMemory.CreateMemfd("guest", 64L << 20);
+        using var workload = WorkloadProcess.Start(memory.FilePath, "idle");
+        Assert.True(DirtyTracking.TryOpen(workload.Pid, memory, out var opened, out var report), string.Join("; ", report));
+        using var tracker = opened!;
+        tracker.Reset(); // the workload's own start-up writes (its state page) are not under test
+        var dirty = new DirtyPageSet(memory.PageCount);
+
+        workload.Write(3, 5, 6, 7, 16000);
+        tracker.CollectAndClear(dirty);
+        Assert.Equal([new PageRange(3, 1), new PageRange(5, 3), new PageRange(16000, 1)], dirty.ToRanges());
+
+        dirty.Clear();
+        tracker.CollectAndClear(dirty);
+        Assert.Empty(dirty.ToRanges());
+
+        memory.GetPage(9)[0] = 1; // written through this process's mapping: not the tracked process
+        workload.Write(12);
+        tracker.CollectAndClear(dirty);
+        Assert.Equal([new PageRange(12, 1)], dirty.ToRanges());
+    }
+
+    [Fact]
+    public void A_process_that_did_not_register_cannot_be_tracked_silently()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var memory = GuestMemory.CreateMemfd("untracked", 16L << 20);
+        using var workload = WorkloadProcess.Start(memory.FilePath, "idle", "--no-track");
+        using var tracker = DirtyTracking.OpenWrittenPageTracker(workload.Pid, memory);
+        workload.Write(1);
+
+        Assert.Throws<IOException>(() => tracker.CollectAndClear(new DirtyPageSet(memory.PageCount)));
+    }
+
+    [Fact]
+    public void A_process_without_the_RAM_file_mapped_is_not_tracked()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var mapped = GuestMemory.CreateMemfd("mapped", 1L << 20);
+        using var other = GuestMemory.CreateMemfd("other", 1L << 20);
+        using var workload = WorkloadProcess.Start(mapped.FilePath, "idle");
+
+        bool opened = DirtyTracking.TryOpen(workload.Pid, other, out var tracker, out var report);
+
+        Assert.False(opened);
+        Assert.Null(tracker);
+        Assert.Contains("no shared mapping", report[0].Reason, StringComparison.Ordinal);
+    }
+
+    internal static void SkipUnlessWriteProtectWorks()
+    {
+        var probe = DirtyTracking.Probe()[0];
+        if (!probe.Available)
+        {
+            Assert.Skip(probe.ToString());
+        }
+    }
+}
