@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Runs Ferry locally in the foreground: PostgreSQL in .ferry/pg on 127.0.0.1:${FERRY_PG_PORT:-5433}
-# and the API on http://127.0.0.1:5080 (Swagger UI at /swagger). Ctrl-C or SIGTERM stops both.
+# Runs Ferry locally in the foreground, the way it runs on real hosts:
+#   PostgreSQL in .ferry/pg on 127.0.0.1:${FERRY_PG_PORT:-5433};
+#   the API on http://127.0.0.1:5080 (Swagger UI at /swagger), its agent gRPC endpoint on 10.77.0.1:5081;
+#   two agents, host-a (10.77.0.2) and host-b (10.77.0.3), each in its own network namespace
+#   (scripts/hosts.sh), so migration traffic crosses a veth pair and a bridge;
+#   a demo guest "demo" running on host-a.
+# Ctrl-C or SIGTERM stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 state="$root/.ferry"
 pg_port=${FERRY_PG_PORT:-5433}
-mkdir -p "$state/logs"
+subnet=10.77.0
+api=http://127.0.0.1:5080
+mkdir -p "$state/logs" "$state/run"
 
 pids=()
 stop() {
   trap - EXIT INT TERM
   echo "ferry: stopping"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Agents first (they stop their guests), then the API, then the database and the namespaces.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  scripts/hosts.sh down ferry || true
   scripts/postgres.sh stop "$state/pg"
   echo "ferry: stopped"
 }
@@ -21,26 +32,55 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+echo "ferry: creating hosts host-a and host-b (network namespaces ferry-a, ferry-b)"
+scripts/hosts.sh up ferry
+
 echo "ferry: starting PostgreSQL on 127.0.0.1:$pg_port (data in .ferry/pg)"
 scripts/postgres.sh start "$state/pg" "$pg_port"
 
-export ConnectionStrings__Ferry="Host=127.0.0.1;Port=$pg_port;Database=ferry;Username=ferry;Password=ferry"
-export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
-echo "ferry: starting the API on http://127.0.0.1:5080 (Swagger UI: http://127.0.0.1:5080/swagger)"
-dotnet "src/Api/bin/Release/net10.0/Ferry.Api.dll" --contentRoot "$root/src/Api" &
+echo "ferry: starting the API on $api (Swagger UI: $api/swagger); logs in .ferry/logs/api.log"
+ConnectionStrings__Ferry="Host=127.0.0.1;Port=$pg_port;Database=ferry;Username=ferry;Password=ferry" \
+Kestrel__Endpoints__Grpc__Url="http://$subnet.1:5081" \
+ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production} \
+  dotnet src/Api/bin/Release/net10.0/Ferry.Api.dll --contentRoot "$root/src/Api" >"$state/logs/api.log" 2>&1 &
 pids+=($!)
 
-# Wait until it is ready, so the banner below is true.
-for _ in $(seq 1 120); do
-  if curl -fsS http://127.0.0.1:5080/readyz >/dev/null 2>&1; then
-    echo "ferry: ready — http://127.0.0.1:5080/swagger ; Ctrl-C to stop"
-    break
-  fi
-  if ! kill -0 "${pids[0]}" 2>/dev/null; then
-    echo "ferry: the API exited during start-up" >&2
-    exit 1
-  fi
-  sleep 0.5
+wait_for() { # wait_for WHAT COMMAND...
+  local what=$1; shift
+  for _ in $(seq 1 240); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "ferry: a process exited while waiting for $what; see .ferry/logs" >&2; exit 1; }
+    done
+    sleep 0.5
+  done
+  echo "ferry: timed out waiting for $what; see .ferry/logs" >&2
+  exit 1
+}
+wait_for "the API" curl -fsS "$api/readyz"
+
+for host in a b; do
+  ip="$subnet.$([[ $host == a ]] && echo 2 || echo 3)"
+  echo "ferry: starting the agent of host-$host on $ip; logs in .ferry/logs/agent-$host.log"
+  ip netns exec "ferry-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
+    --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="http://$ip:5090" \
+    --Agent:ApiUrl="http://$subnet.1:5081" --Agent:RunRoot="$state/run" >"$state/logs/agent-$host.log" 2>&1 &
+  pids+=($!)
 done
+wait_for "both agents to register" bash -c "curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-a && curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-b"
+
+if ! curl -fsS "$api/api/v1/guests/demo" >/dev/null 2>&1; then
+  curl -fsS -XPOST "$api/api/v1/guests" -H 'content-type: application/json' \
+    -d '{"name":"demo","memoryMiB":256,"vcpus":1,"host":"host-a","profile":"pageCounter"}' >/dev/null
+fi
+echo "ferry: starting the demo guest on its host"
+curl -fsS -XPOST "$api/api/v1/guests/demo/start" >/dev/null
+
+cat <<BANNER
+ferry: ready
+  Swagger UI        $api/swagger
+  migrate the demo  scripts/migrate.sh demo        (moves it to the other host and prints the result)
+  Ctrl-C stops everything.
+BANNER
 
 wait -n "${pids[@]}"

@@ -1,5 +1,7 @@
 using Ferry.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -39,6 +41,10 @@ internal static partial class PersistenceExtensions
             var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
             try
             {
+                // EF probes the history table before creating it and logs the probe's failure as an
+                // error on every fresh database; creating it first with EF's own script avoids that.
+                var history = db.GetService<IHistoryRepository>();
+                await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), app.Lifetime.ApplicationStopping);
                 await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
                 LogSchemaReady(logger);
                 return;

@@ -27,8 +27,6 @@ public sealed class FerryApiFactory(string connectionString, string? instanceId 
         builder.UseSetting("ConnectionStrings:Ferry", connectionString);
         builder.UseSetting("Ferry:Scheduler:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        // EF logs its probe for the migrations history table of a fresh database as an error.
-        builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command", "None");
         builder.UseSetting("Ferry:Scheduler:InstanceId", instanceId ?? $"test-{Guid.NewGuid():N}");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
