@@ -7,6 +7,7 @@ using Ferry.Api.Observability;
 using Ferry.Api.Persistence;
 using Ferry.Api.Reports;
 using Ferry.Api.Scheduling;
+using Ferry.Api.Security;
 using Ferry.ServiceDefaults;
 
 namespace Ferry.Api;
@@ -27,6 +28,13 @@ internal static class FerryApi
         {
             o.SwaggerDoc("v1", new() { Title = "Ferry", Version = "v1", Description = "Live migration of NFV guests: hosts, guests, migrations and their SLA." });
             o.SupportNonNullableReferenceTypes();
+            o.AddSecurityDefinition(ApiKeyAuthenticationHandler.SchemeName, new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,
+                In = Microsoft.OpenApi.ParameterLocation.Header,
+                Name = "X-Api-Key",
+                Description = "API key; scopes read < migrate < admin. Not needed while no key is configured.",
+            });
             var xml = Path.Combine(AppContext.BaseDirectory, "Ferry.Api.xml");
             if (File.Exists(xml))
             {
@@ -34,6 +42,7 @@ internal static class FerryApi
             }
         });
 
+        builder.AddFerrySecurity();
         builder.AddFerryPersistence();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FerryMetrics>();
@@ -59,6 +68,7 @@ internal static class FerryApi
         });
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();
+        app.UseFerrySecurity();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.DocumentTitle = "Ferry API");
         app.MapFerryDefaults();

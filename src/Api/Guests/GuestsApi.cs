@@ -2,6 +2,7 @@ using Ferry.Api.Agents;
 using Ferry.Api.Hosts;
 using Ferry.Api.Http;
 using Ferry.Api.Persistence;
+using Ferry.Api.Security;
 using Ferry.Domain;
 using Ferry.Domain.Guests;
 using Ferry.Domain.Migrations;
@@ -14,7 +15,7 @@ internal static class GuestsApi
 {
     public static RouteGroupBuilder MapGuestsApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/guests").WithTags("Guests");
+        var api = app.MapGroup("/api/v1/guests").WithTags("Guests").RequireScopes(Scopes.Admin);
         api.MapGet("/", List).WithSummary("List guests, optionally by host or state.");
         api.MapGet("/{guest}", Get).WithSummary("Get a guest by id or name.");
         api.MapPost("/", Define).WithSummary("Define a guest on a host.");

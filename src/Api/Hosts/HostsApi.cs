@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Ferry.Api.Http;
 using Ferry.Api.Persistence;
+using Ferry.Api.Security;
 using Ferry.Domain;
 using Ferry.Domain.Hosts;
 using Host = Ferry.Domain.Hosts.Host;
@@ -15,7 +16,7 @@ internal static class HostsApi
 {
     public static RouteGroupBuilder MapHostsApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/hosts").WithTags("Hosts");
+        var api = app.MapGroup("/api/v1/hosts").WithTags("Hosts").RequireScopes(Scopes.Admin);
         api.MapGet("/", List).WithSummary("List hosts, optionally by state.");
         api.MapGet("/{host}", Get).WithSummary("Get a host by id or name.");
         api.MapPost("/", Create).WithSummary("Declare a host (administrators; agents register over gRPC).");

@@ -3,6 +3,7 @@ using Ferry.Api.Guests;
 using Ferry.Api.Hosts;
 using Ferry.Api.Http;
 using Ferry.Api.Persistence;
+using Ferry.Api.Security;
 using Ferry.Api.Scheduling;
 using Ferry.Domain;
 using Ferry.Domain.Migrations;
@@ -18,7 +19,7 @@ internal static partial class MigrationsApi
 {
     public static RouteGroupBuilder MapMigrationsApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/migrations").WithTags("Migrations");
+        var api = app.MapGroup("/api/v1/migrations").WithTags("Migrations").RequireScopes(Scopes.Migrate);
         api.MapPost("/", Create)
             .WithSummary("Request a live migration. Honours the Idempotency-Key header.")
             .Produces<MigrationView>(StatusCodes.Status202Accepted)

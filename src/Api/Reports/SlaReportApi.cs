@@ -1,5 +1,6 @@
 using Ferry.Api.Http;
 using Ferry.Api.Persistence;
+using Ferry.Api.Security;
 using Ferry.Domain.Migrations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +11,7 @@ internal static class SlaReportApi
 {
     public static RouteGroupBuilder MapReportsApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/reports").WithTags("Reports");
+        var api = app.MapGroup("/api/v1/reports").WithTags("Reports").RequireScopes(Scopes.Admin);
         api.MapGet("/sla", Get).WithSummary("SLA report of finished migrations: success rate, downtime and total-time percentiles, overall and per host pair.");
         return api;
     }
