@@ -16,6 +16,9 @@ public abstract class ApiTest(PostgresServer postgres) : IAsyncLifetime
 
     protected string ConnectionString { get; private set; } = "";
 
+    /// <summary>Whether the API drives migrations with its real agent dispatcher (against fake agents) instead of recording them.</summary>
+    protected virtual bool RealDispatcher => false;
+
     /// <summary>Configuration every API instance of the test starts with.</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
 
@@ -32,7 +35,7 @@ public abstract class ApiTest(PostgresServer postgres) : IAsyncLifetime
         Client = Factory.CreateClient();
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         foreach (var f in _factories)
         {
@@ -45,7 +48,7 @@ public abstract class ApiTest(PostgresServer postgres) : IAsyncLifetime
     /// <summary>Another API replica on the same database.</summary>
     protected FerryApiFactory NewInstance(string? instanceId = null)
     {
-        var factory = new FerryApiFactory(ConnectionString, instanceId, Settings);
+        var factory = new FerryApiFactory(ConnectionString, instanceId, Settings, RealDispatcher);
         _factories.Add(factory);
         _ = factory.Server; // start it: applies the schema
         return factory;

@@ -12,7 +12,8 @@ namespace Ferry.Api.Tests.Infrastructure;
 /// passes with <see cref="MigrationScheduler.RunOnceAsync"/> under a fake clock, so every
 /// outcome is decided by the test, not by timing.
 /// </summary>
-public sealed class FerryApiFactory(string connectionString, string? instanceId = null, IReadOnlyDictionary<string, string>? settings = null)
+public sealed class FerryApiFactory(string connectionString, string? instanceId = null, IReadOnlyDictionary<string, string>? settings = null,
+    bool realDispatcher = false)
     : WebApplicationFactory<Program>
 {
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
@@ -36,7 +37,10 @@ public sealed class FerryApiFactory(string connectionString, string? instanceId 
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);
-            services.AddSingleton<IMigrationDispatcher>(Dispatcher);
+            if (!realDispatcher)
+            {
+                services.AddSingleton<IMigrationDispatcher>(Dispatcher);
+            }
         });
     }
 }
