@@ -1,3 +1,7 @@
+using Ferry.Agent;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddFerryAgent();
 var app = builder.Build();
+app.MapFerryAgent();
 await app.RunAsync();

@@ -4,7 +4,8 @@ namespace Ferry.Agent.Migration;
 
 /// <summary>
 /// The receiving side as the source-side flow sees it: the local QEMU in tests and single-host runs,
-/// the target agent over gRPC between hosts.
+/// the target agent over gRPC between hosts. Failing to reach the target surfaces as
+/// <see cref="QmpException"/> (local) or <see cref="IOException"/> (remote).
 /// </summary>
 public interface IMigrationTarget
 {

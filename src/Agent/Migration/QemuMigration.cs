@@ -149,7 +149,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                 using var budget = Budget(request.Settings.TargetResumeTimeout);
                 state = await request.Target.QueryStatusAsync(budget.Token);
             }
-            catch (Exception ex) when (ex is QmpException or OperationCanceledException)
+            catch (Exception ex) when (ex is QmpException or OperationCanceledException or IOException)
             {
                 return new QemuMigrationResult(MigrationOutcome.Failed, $"Switch-over done but the target could not be asked whether it runs: {ex.Message}", stats, SourceRunning: false, null);
             }

@@ -104,7 +104,7 @@ internal sealed class QemuHost : IAsyncDisposable
         Directory.Delete(_shm, recursive: true);
     }
 
-    private static string? FindQemu()
+    public static string? FindQemu()
     {
         foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':'))
         {

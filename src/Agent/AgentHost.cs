@@ -1,0 +1,92 @@
+using Ferry.Agent.ControlPlane;
+using Ferry.Agent.Grpc;
+using Ferry.Agent.Guests;
+using Ferry.Agent.Inventory;
+using Ferry.Agent.Migration;
+using Ferry.Agent.Qemu;
+using Ferry.ServiceDefaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ControlPlaneClient = Ferry.Contracts.ControlPlane.ControlPlaneClient;
+
+namespace Ferry.Agent;
+
+/// <summary>The agent process: its gRPC endpoint, its components and its reporting to the API.</summary>
+public static class AgentHost
+{
+    public const string ServiceName = "ferry-agent";
+
+    /// <summary>
+    /// Registers the agent on <paramref name="builder"/>: Kestrel on <c>Agent:GrpcUrl</c> (HTTP/2
+    /// without TLS), the AgentService, guests, migrations, and the reporters to the API, with
+    /// <see cref="AgentOptions"/> validated on start.
+    /// </summary>
+    public static WebApplicationBuilder AddFerryAgent(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
+
+        // Defaults derived from the host's name, inserted first so any explicit Qemu setting wins:
+        // two agents on one machine then never share QEMU directories or RAM file names.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Qemu:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "qemu"),
+                ["Qemu:TmpfsDirectory"] = Path.Combine("/dev/shm", "ferry-" + agent.HostName),
+            },
+        });
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // An invalid URL is reported by the options validation, which runs before Kestrel starts.
+            if (AgentOptions.TryParseListenUrl(agent.GrpcUrl, out var endpoint))
+            {
+                kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http2);
+            }
+        });
+
+        builder.AddFerryDefaults(ServiceName, [], [QemuMigrationMetrics.MeterName]);
+
+        // The client logs every failed call with a stack trace; the agent's retry log already says
+        // once per attempt what failed and when it tries again.
+        builder.Logging.AddFilter("Grpc.Net.Client.Internal.GrpcCall", LogLevel.Warning);
+        var services = builder.Services;
+        services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
+        services.AddGrpc(grpc => grpc.Interceptors.Add<AgentExceptionInterceptor>());
+        services.AddFerryQemu();
+
+        services.AddSingleton<IGuestRegistry, GuestRegistry>();
+        services.AddSingleton<IMigrationLedger, MigrationLedger>();
+        services.AddSingleton<ISourceMigrations, SourceMigrations>();
+        services.AddSingleton<ITargetMigrations, TargetMigrations>();
+        services.AddSingleton<IAgentChannels, AgentChannels>();
+        services.AddFerryInventory();
+        services.AddSingleton<IHostDescriber, InventoryHostDescriber>();
+
+        services.AddGrpcClient<ControlPlaneClient>((sp, client) => client.Address = new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ApiUrl));
+        services.AddSingleton<ResultOutbox>();
+        services.AddSingleton<IResultOutbox>(sp => sp.GetRequiredService<ResultOutbox>());
+        services.AddHostedService(sp => sp.GetRequiredService<ResultOutbox>());
+        services.AddSingleton<ProgressForwarder>();
+        services.AddSingleton<IProgressForwarder>(sp => sp.GetRequiredService<ProgressForwarder>());
+        services.AddHostedService(sp => sp.GetRequiredService<ProgressForwarder>());
+        services.AddHostedService<ControlPlaneReporter>();
+        return builder;
+    }
+
+    /// <summary>Maps the AgentService and the health and metrics endpoints.</summary>
+    public static WebApplication MapFerryAgent(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGrpcService<AgentGrpcService>();
+        app.MapFerryDefaults();
+        return app;
+    }
+}

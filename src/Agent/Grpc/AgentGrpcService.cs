@@ -1,0 +1,151 @@
+using System.Net;
+using Ferry.Agent.Guests;
+using Ferry.Agent.Migration;
+using Ferry.Agent.Qemu;
+using Ferry.Agent.Qmp;
+using Ferry.Agent.TestGuest;
+using Ferry.Contracts;
+using Grpc.Core;
+
+namespace Ferry.Agent.Grpc;
+
+/// <summary>
+/// The AgentService contract, mapped onto the agent's components. Every request field is validated
+/// here before it reaches a path, QEMU or a URI; migration URIs are built from an IP address and a
+/// port only, always <c>tcp:</c>.
+/// </summary>
+internal sealed class AgentGrpcService(
+    IGuestRegistry guests,
+    ISourceMigrations sources,
+    ITargetMigrations targets,
+    IHostDescriber host) : AgentService.AgentServiceBase
+{
+    private const int MaxMemoryMiB = 1024 * 1024;
+
+    public override Task<HostInventory> Describe(DescribeRequest request, ServerCallContext context) =>
+        host.DescribeAsync(context.CancellationToken);
+
+    public override async Task<GuestStatusReply> LaunchGuest(LaunchGuestRequest request, ServerCallContext context) =>
+        ToReply(await guests.LaunchAsync(ToDefinition(request.Guest), context.CancellationToken));
+
+    public override async Task<GuestStatusReply> StopGuest(StopGuestRequest request, ServerCallContext context) =>
+        ToReply(await guests.StopAsync(ResourceName.Validate(request.Name, "name"), context.CancellationToken));
+
+    public override async Task<GuestStatusReply> GetGuestStatus(GuestStatusRequest request, ServerCallContext context) =>
+        ToReply(await guests.GetStatusAsync(ResourceName.Validate(request.Name, "name"), context.CancellationToken));
+
+    public override async Task<PrepareIncomingReply> PrepareIncoming(PrepareIncomingRequest request, ServerCallContext context)
+    {
+        var id = MigrationId.Validate(request.MigrationId);
+        var guest = ToDefinition(request.Guest);
+        var transport = ResolveTransport(request.Policy);
+        var incoming = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToQemuSettings(request.Policy), transport, context.CancellationToken);
+        return new PrepareIncomingReply { Address = incoming.Address.ToString(), Port = incoming.Port, Transport = incoming.Transport.Transport };
+    }
+
+    public override async Task Migrate(MigrateRequest request, IServerStreamWriter<MigrationProgress> responseStream, ServerCallContext context)
+    {
+        var migration = await sources.StartOrAttachAsync(ToOutgoing(request), context.CancellationToken);
+
+        // A broken stream ends this loop only; the migration goes on and a new call re-attaches.
+        await foreach (var progress in migration.ReadAllAsync(context.CancellationToken))
+        {
+            await responseStream.WriteAsync(progress, context.CancellationToken);
+        }
+    }
+
+    public override async Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context) =>
+        new() { Cancelled = await sources.CancelAsync(MigrationId.Validate(request.MigrationId), context.CancellationToken) };
+
+    public override async Task<CleanupReply> Cleanup(CleanupRequest request, ServerCallContext context)
+    {
+        var id = MigrationId.Validate(request.MigrationId);
+        var elapsed = request.Role switch
+        {
+            CleanupRequest.Types.Role.Target => await targets.CleanupAsync(id, context.CancellationToken),
+            CleanupRequest.Types.Role.Source => await sources.CleanupAsync(
+                id, string.IsNullOrEmpty(request.GuestName) ? null : ResourceName.Validate(request.GuestName, "guest_name"), context.CancellationToken),
+            _ => throw new ArgumentException("role must be ROLE_SOURCE or ROLE_TARGET.", nameof(request)),
+        };
+        return new CleanupReply { CleanupTimeMs = elapsed.TotalMilliseconds };
+    }
+
+    private static OutgoingMigrationRequest ToOutgoing(MigrateRequest request)
+    {
+        var id = MigrationId.Validate(request.MigrationId);
+        var guest = ResourceName.Validate(request.GuestName, "guest_name");
+
+        // Only an IP literal and a port become the URI: no host names, no schemes from the wire.
+        if (!IPAddress.TryParse(request.TargetAddress, out var address))
+        {
+            throw new ArgumentException($"target_address must be an IP address; got '{Printable(request.TargetAddress)}'.", nameof(request));
+        }
+
+        if (request.TargetPort is < 1 or > IPEndPoint.MaxPort)
+        {
+            throw new ArgumentException("target_port must be 1-65535.", nameof(request));
+        }
+
+        if (!Uri.TryCreate(request.TargetAgentEndpoint, UriKind.Absolute, out var agent) || (agent.Scheme != Uri.UriSchemeHttp && agent.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"target_agent_endpoint must be an http(s) URL; got '{Printable(request.TargetAgentEndpoint)}'.", nameof(request));
+        }
+
+        return new OutgoingMigrationRequest(
+            id,
+            guest,
+            MigrationUri.Tcp(address, request.TargetPort),
+            agent,
+            MigrationPolicySettings.ToQemuSettings(request.Policy),
+            ResolveTransport(request.Policy));
+    }
+
+    private static TransportChoice ResolveTransport(MigrationPolicy? policy) =>
+        TransportChoice.Resolve(policy?.Transport ?? Transport.Unspecified)
+        ?? throw new RpcException(new Status(StatusCode.Unimplemented, "The native transport is not available on this agent yet; use qemu or auto."));
+
+    private static GuestDefinition ToDefinition(GuestSpec? spec)
+    {
+        if (spec is null)
+        {
+            throw new ArgumentException("guest is required.", nameof(spec));
+        }
+
+        var name = ResourceName.Validate(spec.Name, "guest.name");
+        if (spec.MemoryMib is < 16 or > MaxMemoryMiB)
+        {
+            throw new ArgumentException($"guest.memory_mib must be 16-{MaxMemoryMiB}.", nameof(spec));
+        }
+
+        var profile = spec.Profile switch
+        {
+            "" or "idle" => TestGuestProfile.Idle,
+            "page-counter" => TestGuestProfile.PageCounter,
+            _ => throw new ArgumentException($"guest.profile must be 'idle' or 'page-counter'; got '{Printable(spec.Profile)}'.", nameof(spec)),
+        };
+        var backing = spec.HugepageSizeKib switch
+        {
+            0 => MemoryBacking.Tmpfs,
+            2048 => MemoryBacking.Hugetlbfs,
+            _ => throw new ArgumentException("guest.hugepage_size_kib must be 0 or 2048 on this agent.", nameof(spec)),
+        };
+        var ports = spec.VhostUserPorts.Select(p => ResourceName.Validate(p, "guest.vhost_user_ports")).ToList();
+        return new GuestDefinition(name, spec.MemoryMib, profile, backing, ports);
+    }
+
+    private static GuestStatusReply ToReply(GuestView view) => new()
+    {
+        Name = view.Name,
+        Exists = view.Exists,
+        RunState = view.RunState,
+        Accelerator = view.Accelerator switch
+        {
+            Accelerator.Kvm => "kvm",
+            Accelerator.Tcg => "tcg",
+            _ => string.Empty,
+        },
+    };
+
+    private static string Printable(string? value) =>
+        value is null ? string.Empty : new string(value.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+}

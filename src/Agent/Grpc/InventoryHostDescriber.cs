@@ -1,0 +1,46 @@
+using Ferry.Agent.Inventory;
+using Ferry.Agent.Qemu;
+using ProtoInventory = Ferry.Contracts.HostInventory;
+using ProtoHugepagePool = Ferry.Contracts.HugepagePool;
+
+namespace Ferry.Agent.Grpc;
+
+/// <summary>
+/// The host inventory in the contract's shape. KVM is reported as guests will actually get it: a
+/// launcher forced to TCG makes the host a TCG host whatever /dev/kvm says.
+/// </summary>
+internal sealed class InventoryHostDescriber(IHostInventory inventory, IQemuLauncher launcher) : IHostDescriber
+{
+    public async Task<ProtoInventory> DescribeAsync(CancellationToken cancellationToken)
+    {
+        var host = await inventory.CollectAsync(cancellationToken);
+        var kvm = host.Kvm.Available && launcher.Accelerator.Accelerator == Accelerator.Kvm;
+        var reply = new ProtoInventory
+        {
+            CpuModel = host.CpuModel,
+            Kvm = kvm,
+            KvmReason = kvm ? string.Empty : host.Kvm.Available ? launcher.Accelerator.Reason : host.Kvm.Reason,
+
+            // What a new guest could get without swapping: the number placement needs, page cache included.
+            MemoryFreeMib = host.MemoryAvailableMiB,
+            QemuVersion = host.Qemu.Version ?? string.Empty,
+            OvsVersion = host.Ovs.Version ?? string.Empty,
+            DpdkInitialized = host.Ovs.Switch?.DpdkInitialized ?? false,
+        };
+        reply.CpuFlags.AddRange(host.CpuFlags);
+        reply.Hugepages.AddRange(host.Hugepages.Select(p => new ProtoHugepagePool { PageSizeKib = p.PageSizeKiB, Total = p.Total, Free = p.Free }));
+        foreach (var tracker in host.DirtyTrackers)
+        {
+            if (tracker.Available)
+            {
+                reply.DirtyTracking.Add(tracker.Name);
+            }
+            else
+            {
+                reply.DirtyTrackingUnavailable[tracker.Name] = tracker.Reason;
+            }
+        }
+
+        return reply;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using Ferry.Agent.Qemu;
+using Ferry.Agent.Qmp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.Agent.Guests;
+
+internal sealed partial class GuestRegistry(
+    IQemuLauncher launcher,
+    IOptions<QemuLauncherOptions> qemuOptions,
+    TimeProvider timeProvider,
+    ILogger<GuestRegistry> logger) : IGuestRegistry
+{
+    /// <summary>A status query must not hang a heartbeat or an RPC on a wedged QEMU.</summary>
+    private static readonly TimeSpan StatusBudget = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a quitting QEMU may take before it is killed.</summary>
+    private static readonly TimeSpan QuitGrace = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, QemuProcess> _guests = new(StringComparer.Ordinal);
+
+    // Launches and removals are serialized so two requests for one name never start two QEMUs;
+    // status reads go around it.
+    private readonly SemaphoreSlim _mutation = new(1, 1);
+
+    public async Task<GuestView> LaunchAsync(GuestDefinition guest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(guest);
+        ResourceName.Validate(guest.Name, "guest");
+        await _mutation.WaitAsync(cancellationToken);
+        try
+        {
+            if (Find(guest.Name) is { } existing)
+            {
+                return await DescribeAsync(guest.Name, existing, cancellationToken);
+            }
+
+            var qemu = await StartAsync(guest.ToSpec(guest.Name, incoming: false), cancellationToken);
+            Log.Launched(logger, guest.Name, qemu.Spec.Instance, guest.MemoryMiB, guest.Profile.ToString());
+            return await DescribeAsync(guest.Name, qemu, cancellationToken);
+        }
+        finally
+        {
+            _mutation.Release();
+        }
+    }
+
+    public async Task<QemuProcess?> LaunchIncomingAsync(GuestDefinition guest, string instance, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(guest);
+        ResourceName.Validate(guest.Name, "guest");
+        await _mutation.WaitAsync(cancellationToken);
+        try
+        {
+            if (Find(guest.Name) is not null)
+            {
+                return null;
+            }
+
+            var qemu = await StartAsync(guest.ToSpec(instance, incoming: true), cancellationToken);
+            Log.IncomingLaunched(logger, guest.Name, instance);
+            return qemu;
+        }
+        finally
+        {
+            _mutation.Release();
+        }
+    }
+
+    public async Task<GuestView> StopAsync(string name, CancellationToken cancellationToken)
+    {
+        ResourceName.Validate(name, "guest");
+        if (_guests.TryGetValue(name, out var qemu))
+        {
+            await RemoveAsync(name, qemu, graceful: true, cancellationToken);
+            Log.Stopped(logger, name);
+        }
+
+        return GuestView.Absent(name);
+    }
+
+    public async Task<GuestView> GetStatusAsync(string name, CancellationToken cancellationToken)
+    {
+        ResourceName.Validate(name, "guest");
+        if (!_guests.TryGetValue(name, out var qemu))
+        {
+            return GuestView.Absent(name);
+        }
+
+        if (qemu.HasExited)
+        {
+            await ForgetExitedAsync(name, qemu);
+            return GuestView.Absent(name);
+        }
+
+        return await DescribeAsync(name, qemu, cancellationToken);
+    }
+
+    public QemuProcess? Find(string name) =>
+        _guests.TryGetValue(name, out var qemu) && !qemu.HasExited ? qemu : null;
+
+    public async Task RemoveAsync(string name, QemuProcess process, bool graceful, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        await _mutation.WaitAsync(cancellationToken);
+        try
+        {
+            if (graceful && !process.HasExited)
+            {
+                await process.StopAsync(QuitGrace, cancellationToken);
+            }
+
+            // Disposing kills what is left and frees the RAM file: memory is what a host runs out of.
+            await process.DisposeAsync();
+            _guests.TryRemove(new KeyValuePair<string, QemuProcess>(name, process));
+        }
+        finally
+        {
+            _mutation.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<GuestView>> ListAsync(CancellationToken cancellationToken)
+    {
+        var views = new List<GuestView>();
+        foreach (var name in _guests.Keys.Order(StringComparer.Ordinal))
+        {
+            var view = await GetStatusAsync(name, cancellationToken);
+            if (view.Exists)
+            {
+                views.Add(view);
+            }
+        }
+
+        return views;
+    }
+
+    private async Task<QemuProcess> StartAsync(QemuGuestSpec spec, CancellationToken cancellationToken)
+    {
+        // A QEMU that died on its own still holds its instance name in the launcher until disposed.
+        if (_guests.TryGetValue(spec.Guest, out var exited) && exited.HasExited)
+        {
+            await ForgetExitedAsync(spec.Guest, exited);
+        }
+
+        if (spec.Backing == MemoryBacking.Tmpfs)
+        {
+            // The per-host RAM directory keeps two agents on one machine from sharing RAM file names.
+            Directory.CreateDirectory(qemuOptions.Value.TmpfsDirectory);
+        }
+
+        var qemu = await launcher.LaunchAsync(spec, cancellationToken);
+        _guests[spec.Guest] = qemu;
+        return qemu;
+    }
+
+    private async Task ForgetExitedAsync(string name, QemuProcess qemu)
+    {
+        if (_guests.TryRemove(new KeyValuePair<string, QemuProcess>(name, qemu)))
+        {
+            Log.ExitedOnItsOwn(logger, name, await qemu.Exited);
+            await qemu.DisposeAsync();
+        }
+    }
+
+    private async Task<GuestView> DescribeAsync(string name, QemuProcess qemu, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(StatusBudget, timeProvider);
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            var state = await qemu.Qmp.QueryStatusAsync(budget.Token);
+            return new GuestView(name, true, state.Status, qemu.Accelerator);
+        }
+        catch (QmpException ex)
+        {
+            Log.StatusUnknown(logger, name, ex.Message);
+            return new GuestView(name, true, GuestView.UnknownState, qemu.Accelerator);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.StatusUnknown(logger, name, $"no answer within {StatusBudget.TotalSeconds} s");
+            return new GuestView(name, true, GuestView.UnknownState, qemu.Accelerator);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "Guest {Guest} launched as {Instance}: {MemoryMiB} MiB, profile {Profile}")]
+        public static partial void Launched(ILogger logger, string guest, string instance, int memoryMiB, string profile);
+
+        [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Guest {Guest} prepared as migration target {Instance}")]
+        public static partial void IncomingLaunched(ILogger logger, string guest, string instance);
+
+        [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Guest {Guest} stopped")]
+        public static partial void Stopped(ILogger logger, string guest);
+
+        [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "Guest {Guest}'s QEMU exited on its own with code {ExitCode}; forgotten")]
+        public static partial void ExitedOnItsOwn(ILogger logger, string guest, int exitCode);
+
+        [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "Run state of guest {Guest} unknown: {Reason}")]
+        public static partial void StatusUnknown(ILogger logger, string guest, string reason);
+    }
+}

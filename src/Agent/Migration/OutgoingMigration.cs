@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using Ferry.Contracts;
+
+namespace Ferry.Agent.Migration;
+
+/// <summary>
+/// One migration leaving this host, as every Migrate call sees it: an append-only history of
+/// progress messages with sequence numbers that only grow, replayed to each reader and then
+/// followed live. It outlives the RPC that started it; only <see cref="TryCancel"/> stops it.
+/// </summary>
+public sealed class OutgoingMigration : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly List<MigrationProgress> _history = [];
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly Action<MigrationProgress> _published;
+    private TaskCompletionSource _changed = NewSignal();
+    private long _sequence;
+    private MigrationPhase _phase = MigrationPhase.Running;
+    private MigrationProgress? _end;
+    private bool _sealed;
+
+    public OutgoingMigration(OutgoingMigrationRequest request, Action<MigrationProgress>? published = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Request = request;
+        _published = published ?? (_ => { });
+    }
+
+    public OutgoingMigrationRequest Request { get; }
+
+    public string Id => Request.MigrationId;
+
+    public string Guest => Request.Guest;
+
+    /// <summary>Cancelled by <see cref="TryCancel"/>; the migration loop runs under it.</summary>
+    public CancellationToken CancellationToken => _cancel.Token;
+
+    /// <summary>The running migration, set once it started; completes after the end was published.</summary>
+    public Task Completion { get; internal set; } = Task.CompletedTask;
+
+    /// <summary>The terminal message, once there is one.</summary>
+    public MigrationProgress? End
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _end;
+            }
+        }
+    }
+
+    public bool IsOver => End is not null;
+
+    /// <summary>True once the guest was paused for switch-over: from there cancelling is too late.</summary>
+    public bool IsSwitchingOver
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _phase >= MigrationPhase.SwitchingOver;
+            }
+        }
+    }
+
+    /// <summary>A sample while pages move; labelled with the phase reached so far.</summary>
+    public void PublishSample(QemuMigrationProgress sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        PublishPhase(null, phase => new MigrationProgress
+        {
+            Phase = phase,
+            Pass = sample.Pass,
+            TransferredBytes = sample.TransferredBytes,
+            RemainingBytes = sample.RemainingBytes,
+            TotalBytes = sample.TotalBytes,
+            DirtyPagesPerSecond = sample.DirtyPagesRate,
+            ThroughputMbps = sample.ThroughputMbps,
+        });
+    }
+
+    /// <summary>The source paused the guest (QEMU's STOP event or its completed state); published once.</summary>
+    public void MarkSwitchingOver() => PublishPhase(MigrationPhase.SwitchingOver, phase => new MigrationProgress { Phase = phase });
+
+    /// <summary>The target confirmed it runs; the deferred source cleanup starts. Published once.</summary>
+    public void MarkCleaningUp()
+    {
+        MarkSwitchingOver();
+        PublishPhase(MigrationPhase.CleaningUp, phase => new MigrationProgress { Phase = phase });
+    }
+
+    /// <summary>
+    /// Requests the cancel; false once the guest was paused for switch-over or the migration is
+    /// over, when a cancel can no longer keep the guest where it was.
+    /// </summary>
+    public bool TryCancel()
+    {
+        lock (_gate)
+        {
+            if (_sealed || _phase >= MigrationPhase.SwitchingOver)
+            {
+                return false;
+            }
+        }
+
+        _cancel.Cancel();
+        return true;
+    }
+
+    /// <summary>
+    /// Numbers the terminal message; after this no sample is published, so the number it gets is
+    /// the last. The caller persists it before <see cref="Finish"/> makes it visible.
+    /// </summary>
+    public MigrationProgress Seal(MigrationProgress end)
+    {
+        ArgumentNullException.ThrowIfNull(end);
+        lock (_gate)
+        {
+            _sealed = true;
+            end.MigrationId = Id;
+            end.Sequence = ++_sequence;
+            return end;
+        }
+    }
+
+    public void Finish(MigrationProgress end)
+    {
+        ArgumentNullException.ThrowIfNull(end);
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            _end = end;
+            _history.Add(end);
+            changed = _changed;
+            _changed = NewSignal();
+        }
+
+        changed.TrySetResult();
+    }
+
+    /// <summary>Everything published so far, then what comes, until the end.</summary>
+    public async IAsyncEnumerable<MigrationProgress> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var next = 0;
+        while (true)
+        {
+            MigrationProgress? item = null;
+            Task changed;
+            lock (_gate)
+            {
+                if (next < _history.Count)
+                {
+                    item = _history[next++];
+                }
+                else if (_end is not null)
+                {
+                    yield break;
+                }
+
+                changed = _changed.Task;
+            }
+
+            if (item is not null)
+            {
+                yield return item;
+                continue;
+            }
+
+            await changed.WaitAsync(cancellationToken);
+        }
+    }
+
+    public void Dispose() => _cancel.Dispose();
+
+    private void PublishPhase(MigrationPhase? reached, Func<MigrationPhase, MigrationProgress> create)
+    {
+        MigrationProgress message;
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            if (_sealed || (reached is { } phase && _phase >= phase))
+            {
+                return;
+            }
+
+            if (reached is { } newPhase)
+            {
+                _phase = newPhase;
+            }
+
+            message = create(_phase);
+            message.MigrationId = Id;
+            message.Sequence = ++_sequence;
+            _history.Add(message);
+            changed = _changed;
+            _changed = NewSignal();
+        }
+
+        changed.TrySetResult();
+        _published(message);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,48 @@
+using Ferry.Agent.Grpc;
+using Ferry.Agent.Qmp;
+using Ferry.Contracts;
+using Grpc.Core;
+
+namespace Ferry.Agent.Migration;
+
+/// <summary>The target as the source agent reaches it: the target agent's AgentService, each call with a deadline.</summary>
+internal sealed class RemoteMigrationTarget(
+    AgentService.AgentServiceClient client,
+    string migrationId,
+    string guest,
+    TimeSpan callTimeout,
+    TimeProvider timeProvider) : IMigrationTarget
+{
+    public async Task<RunState> QueryStatusAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await client.GetGuestStatusAsync(
+                new GuestStatusRequest { Name = guest },
+                deadline: CallDeadline.After(timeProvider, callTimeout),
+                cancellationToken: cancellationToken);
+            return reply.Exists
+                ? new RunState { Running = reply.RunState == "running", Status = reply.RunState }
+                : new RunState { Running = false, Status = "absent" };
+        }
+        catch (RpcException ex)
+        {
+            throw new TargetUnreachableException($"The target agent did not report the guest's state: {ex.Status.StatusCode} {ex.Status.Detail}", ex);
+        }
+    }
+
+    public async Task TearDownAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CleanupAsync(
+                new CleanupRequest { MigrationId = migrationId, GuestName = guest, Role = CleanupRequest.Types.Role.Target },
+                deadline: CallDeadline.After(timeProvider, callTimeout),
+                cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex)
+        {
+            throw new TargetUnreachableException($"The target agent did not tear the target down: {ex.Status.StatusCode} {ex.Status.Detail}", ex);
+        }
+    }
+}

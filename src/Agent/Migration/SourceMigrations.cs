@@ -1,0 +1,362 @@
+using Ferry.Agent.ControlPlane;
+using Ferry.Agent.Grpc;
+using Ferry.Agent.Guests;
+using Ferry.Agent.Qemu;
+using Ferry.Agent.Qmp;
+using Ferry.Contracts;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.Agent.Migration;
+
+/// <summary>
+/// Runs outgoing migrations with QEMU's own loop towards a target agent, and turns what QEMU does
+/// into the progress stream of the contract: RUNNING samples, SWITCHING_OVER when the source
+/// pauses, CLEANING_UP once the target runs, then exactly one terminal message, which is in the
+/// result outbox before any reader sees it.
+/// </summary>
+internal sealed partial class SourceMigrations(
+    IMigrationLedger ledger,
+    IGuestRegistry guests,
+    IQemuMigration qemuMigration,
+    IAgentChannels agents,
+    IResultOutbox outbox,
+    IProgressForwarder progress,
+    IOptions<AgentOptions> options,
+    TimeProvider timeProvider,
+    ILogger<SourceMigrations> logger) : ISourceMigrations, IAsyncDisposable
+{
+    /// <summary>Bounds the QMP questions asked to settle where the guest is after a failure.</summary>
+    private static readonly TimeSpan QuestionBudget = TimeSpan.FromSeconds(5);
+
+    private readonly SemaphoreSlim _starting = new(1, 1);
+
+    public async Task<OutgoingMigration> StartOrAttachAsync(OutgoingMigrationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await _starting.WaitAsync(cancellationToken);
+        try
+        {
+            if (ledger.FindOutgoing(request.MigrationId) is { } known)
+            {
+                return string.Equals(known.Guest, request.Guest, StringComparison.Ordinal)
+                    ? known
+                    : throw new RpcException(new Status(StatusCode.InvalidArgument, $"Migration {request.MigrationId} moves guest '{known.Guest}', not '{request.Guest}'."));
+            }
+
+            if (ledger.FindActiveOutgoing(request.Guest) is { } other)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{request.Guest}' is already being migrated by {other.Id}."));
+            }
+
+            var source = guests.Find(request.Guest)
+                ?? throw new RpcException(new Status(StatusCode.NotFound, $"Guest '{request.Guest}' does not run on this host."));
+            var state = await AskAsync(source.Qmp.QueryStatusAsync, cancellationToken);
+            if (state is not { Running: true })
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{request.Guest}' is '{state?.Status ?? "unknown"}', not running; only a running guest is migrated."));
+            }
+
+            var migration = new OutgoingMigration(request, progress.Forward);
+            ledger.TryAddOutgoing(migration);
+
+            // Not the caller's token: the migration must go on when the API's stream breaks.
+            migration.Completion = Task.Run(() => RunAsync(migration, source), CancellationToken.None);
+            return migration;
+        }
+        finally
+        {
+            _starting.Release();
+        }
+    }
+
+    public async Task<bool> CancelAsync(string migrationId, CancellationToken cancellationToken)
+    {
+        if (ledger.FindOutgoing(migrationId) is not { } migration || !migration.TryCancel())
+        {
+            return false;
+        }
+
+        Log.CancelRequested(logger, migrationId);
+        try
+        {
+            await migration.Completion.WaitAsync(options.Value.CancelSettleTimeout, timeProvider, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // Still settling (or the caller stopped waiting): the cancel was accepted before
+            // switch-over, which is what the caller asked; the stream and the result tell the end.
+            return true;
+        }
+
+        // The cancel can lose the race against a switch-over QEMU had already begun.
+        return migration.End?.Phase == MigrationPhase.Cancelled;
+    }
+
+    public async Task<TimeSpan> CleanupAsync(string migrationId, string? guest, CancellationToken cancellationToken)
+    {
+        var migration = ledger.FindOutgoing(migrationId);
+        if (migration is { IsOver: false })
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Migration {migrationId} is still running; cancel it first."));
+        }
+
+        var name = migration?.Guest ?? guest;
+        if (string.IsNullOrEmpty(name) || guests.Find(name) is not { } source)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var started = timeProvider.GetTimestamp();
+        var state = await AskAsync(source.Qmp.QueryStatusAsync, cancellationToken);
+        var handedOver = migration?.End?.GuestOnTarget == true || migration?.End?.Phase == MigrationPhase.Completed || state?.Status == "postmigrate";
+        if (!handedOver)
+        {
+            // The source is the guest until a migration handed it over; removing it would lose the VM.
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{name}' is '{state?.Status ?? "unknown"}' here and was not handed over; not removing it."));
+        }
+
+        await guests.RemoveAsync(name, source, graceful: true, cancellationToken);
+        Log.SourceCleanedUp(logger, migrationId, name);
+        return timeProvider.GetElapsedTime(started);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Agent shutdown: stop what still runs before the launcher kills the QEMUs under it.
+        var running = ledger.Outgoing.Where(m => !m.IsOver).ToList();
+        foreach (var migration in running)
+        {
+            migration.TryCancel();
+        }
+
+        try
+        {
+            await Task.WhenAll(running.Select(m => m.Completion)).WaitAsync(TimeSpan.FromSeconds(30), timeProvider);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        _starting.Dispose();
+    }
+
+    private async Task RunAsync(OutgoingMigration migration, QemuProcess source)
+    {
+        var request = migration.Request;
+        var sawCompleted = false;
+        MigrationProgress end;
+        Log.Starting(logger, migration.Id, request.Guest, request.Destination.Value, request.TargetAgent.ToString());
+        try
+        {
+            QemuMigrationResult result;
+            using (var events = source.Qmp.SubscribeEvents())
+            {
+                var watcher = WatchSwitchoverAsync(events, migration);
+                var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout, timeProvider);
+                var samples = new SampleSink(migration, () => sawCompleted = true);
+                result = await qemuMigration.MigrateAsync(
+                    new QemuMigrationRequest(
+                        source.Qmp,
+                        request.Destination,
+                        target,
+                        request.Settings,
+                        DeferredSourceCleanup: async ct =>
+                        {
+                            migration.MarkCleaningUp();
+                            await guests.RemoveAsync(request.Guest, source, graceful: true, ct);
+                        },
+                        Progress: samples),
+                    migration.CancellationToken);
+                events.Dispose();
+                await watcher;
+            }
+
+            end = await ToEndAsync(migration, source, result, sawCompleted);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug, not an expected failure; still, the API must learn where the guest is.
+            Log.Crashed(logger, ex, migration.Id);
+            end = new MigrationProgress
+            {
+                Phase = MigrationPhase.Failed,
+                FailureReason = $"The agent failed while migrating: {ex.GetType().Name}: {ex.Message}",
+                GuestOnTarget = sawCompleted || await SourceHandedOverAsync(source),
+            };
+        }
+
+        end = migration.Seal(end);
+        try
+        {
+            await outbox.StoreAsync(end, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.OutboxFailed(logger, ex, migration.Id);
+        }
+
+        migration.Finish(end);
+        Log.Ended(logger, migration.Id, end.Phase, end.Stats?.TotalTimeMs ?? 0, end.Stats?.DowntimeMs ?? 0, end.FailureReason);
+    }
+
+    private async Task<MigrationProgress> ToEndAsync(OutgoingMigration migration, QemuProcess source, QemuMigrationResult result, bool sawCompleted)
+    {
+        var request = migration.Request;
+        var end = new MigrationProgress();
+        if (result.Stats is { } stats)
+        {
+            end.Pass = stats.Passes;
+            end.TransferredBytes = stats.TransferredBytes;
+            end.TotalBytes = stats.TotalBytes;
+            end.DirtyPagesPerSecond = stats.DirtyPagesRate;
+            end.ThroughputMbps = stats.ThroughputMbps;
+        }
+
+        switch (result.Outcome)
+        {
+            case MigrationOutcome.Completed:
+                end.Phase = MigrationPhase.Completed;
+                end.Stats = ToStats(result.Stats, result.CleanupTime, request.Transport);
+                end.GuestOnTarget = true;
+                break;
+            case MigrationOutcome.Cancelled:
+                end.Phase = MigrationPhase.Cancelled;
+                end.FailureReason = result.Reason ?? "Cancelled.";
+                break;
+            default:
+                end.Phase = MigrationPhase.Failed;
+                end.FailureReason = result.Reason ?? "Failed.";
+
+                // After switch-over the guest lives at the target whatever went wrong later; QEMU knows.
+                end.GuestOnTarget = sawCompleted || await SourceHandedOverAsync(source);
+                if (end.GuestOnTarget && result.Stats is not null)
+                {
+                    end.Stats = ToStats(result.Stats, result.CleanupTime, request.Transport);
+                }
+
+                break;
+        }
+
+        return end;
+    }
+
+    private static MigrationStats ToStats(QemuMigrationStats? stats, TimeSpan? cleanup, TransportChoice transport)
+    {
+        var result = new MigrationStats
+        {
+            Transport = transport.Transport,
+            TransportReason = transport.Reason,
+            CleanupTimeMs = cleanup?.TotalMilliseconds ?? 0,
+        };
+        if (stats is not null)
+        {
+            result.TotalTimeMs = stats.TotalTimeMs;
+            result.DowntimeMs = stats.DowntimeMs;
+            result.SetupTimeMs = stats.SetupTimeMs;
+            result.BytesTransferred = stats.TransferredBytes;
+            result.ZeroPages = stats.ZeroPages;
+            result.NormalPages = stats.NormalPages;
+            result.Passes = (int)Math.Min(int.MaxValue, stats.Passes);
+            result.DirtyPagesPerSecond = stats.DirtyPagesRate;
+            result.ThroughputMbps = stats.ThroughputMbps;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// QEMU pauses the source for the final stop-and-copy and says so with a STOP event; a
+    /// <c>device</c> or <c>pre-switchover</c> MIGRATION status means the same. The watcher ends when
+    /// the subscription is disposed or the connection closes.
+    /// </summary>
+    private static async Task WatchSwitchoverAsync(QmpEventSubscription events, OutgoingMigration migration)
+    {
+        try
+        {
+            await foreach (var e in events.Reader.ReadAllAsync())
+            {
+                var pausing = e.Name == QmpEvent.Stop
+                    || (e.Name == QmpEvent.Migration && e.Data.TryGetProperty("status"u8, out var status)
+                        && MigrationStates.Parse(status.GetString()) is MigrationState.Device or MigrationState.PreSwitchover or MigrationState.Completed);
+                if (pausing)
+                {
+                    migration.MarkSwitchingOver();
+                }
+            }
+        }
+        catch (QmpException)
+        {
+            // The connection ended; the migration loop reports what that means.
+        }
+    }
+
+    /// <summary>True when QEMU says its migration completed (the guest was handed over), false when not or unknown.</summary>
+    private async Task<bool> SourceHandedOverAsync(QemuProcess source)
+    {
+        if (source.HasExited)
+        {
+            return false;
+        }
+
+        var info = await AskAsync(source.Qmp.QueryMigrateAsync, CancellationToken.None);
+        return info?.State == MigrationState.Completed;
+    }
+
+    private async Task<T?> AskAsync<T>(Func<CancellationToken, Task<T>> question, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var timeout = new CancellationTokenSource(QuestionBudget, timeProvider);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await question(budget.Token);
+        }
+        catch (QmpException)
+        {
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Publishes QEMU's samples inline, in the order the migration loop produces them.</summary>
+    private sealed class SampleSink(OutgoingMigration migration, Action completed) : IProgress<QemuMigrationProgress>
+    {
+        public void Report(QemuMigrationProgress value)
+        {
+            if (value.State == MigrationState.Completed)
+            {
+                // QEMU finished the stop-and-copy: the guest was paused, whether or not STOP was seen yet.
+                completed();
+                migration.MarkSwitchingOver();
+            }
+
+            migration.PublishSample(value);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3420, Level = LogLevel.Information, Message = "Migration {MigrationId}: moving guest {Guest} to {Destination} (target agent {TargetAgent})")]
+        public static partial void Starting(ILogger logger, string migrationId, string guest, string destination, string targetAgent);
+
+        [LoggerMessage(EventId = 3421, Level = LogLevel.Information, Message = "Migration {MigrationId} ended {Phase}: total {TotalMs} ms, downtime {DowntimeMs} ms; {Reason}")]
+        public static partial void Ended(ILogger logger, string migrationId, MigrationPhase phase, double totalMs, double downtimeMs, string? reason);
+
+        [LoggerMessage(EventId = 3422, Level = LogLevel.Information, Message = "Migration {MigrationId}: cancel requested")]
+        public static partial void CancelRequested(ILogger logger, string migrationId);
+
+        [LoggerMessage(EventId = 3423, Level = LogLevel.Information, Message = "Migration {MigrationId}: source guest {Guest} removed")]
+        public static partial void SourceCleanedUp(ILogger logger, string migrationId, string guest);
+
+        [LoggerMessage(EventId = 3424, Level = LogLevel.Error, Message = "Migration {MigrationId}: the agent failed while migrating")]
+        public static partial void Crashed(ILogger logger, Exception exception, string migrationId);
+
+        [LoggerMessage(EventId = 3425, Level = LogLevel.Critical, Message = "Migration {MigrationId}: the result could not be written to the outbox; only the Migrate stream carries it")]
+        public static partial void OutboxFailed(ILogger logger, Exception exception, string migrationId);
+    }
+}

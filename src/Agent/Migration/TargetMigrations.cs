@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Sockets;
+using Ferry.Agent.Guests;
+using Ferry.Agent.Qmp;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.Agent.Migration;
+
+internal sealed partial class TargetMigrations(
+    IMigrationLedger ledger,
+    IGuestRegistry guests,
+    IQemuMigration qemuMigration,
+    IOptions<AgentOptions> options,
+    TimeProvider timeProvider,
+    ILogger<TargetMigrations> logger) : ITargetMigrations
+{
+    private static readonly TimeSpan StatusBudget = TimeSpan.FromSeconds(5);
+
+    public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(guest);
+        if (ledger.IsIncomingTornDown(migrationId))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Migration {migrationId} was torn down on this host; a new attempt needs a new id."));
+        }
+
+        // Not the caller's token: a preparation outlives a caller that gave up, and its retry attaches to it.
+        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport));
+        return string.Equals(incoming.Guest, guest.Name, StringComparison.Ordinal)
+            ? incoming
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'."));
+    }
+
+    public async Task<TimeSpan> CleanupAsync(string migrationId, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        if (await ledger.FindIncomingAsync(migrationId) is not { } incoming)
+        {
+            ledger.MarkIncomingTornDown(migrationId);
+            return timeProvider.GetElapsedTime(started);
+        }
+
+        if (!incoming.Qemu.HasExited)
+        {
+            RunState? state;
+            try
+            {
+                using var timeout = new CancellationTokenSource(StatusBudget, timeProvider);
+                using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                state = await incoming.Qemu.Qmp.QueryStatusAsync(budget.Token);
+            }
+            catch (QmpException)
+            {
+                state = null;
+            }
+
+            if (state is { Running: true })
+            {
+                // The guest resumed here: the migration completed and this is the only copy now.
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{incoming.Guest}' runs here: migration {migrationId} completed; not tearing it down."));
+            }
+        }
+
+        ledger.MarkIncomingTornDown(migrationId);
+        await guests.RemoveAsync(incoming.Guest, incoming.Qemu, graceful: false, cancellationToken);
+        Log.TornDown(logger, migrationId, incoming.Guest);
+        return timeProvider.GetElapsedTime(started);
+    }
+
+    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport)
+    {
+        var instance = MigrationId.TargetInstance(guest.Name, migrationId);
+        var qemu = await guests.LaunchIncomingAsync(guest, instance, CancellationToken.None)
+            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{guest.Name}' already exists on this host."));
+        try
+        {
+            var address = options.Value.ResolveMigrationAddress();
+            var listen = MigrationUri.Tcp(address, FreePort(address));
+            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, CancellationToken.None);
+            Log.Prepared(logger, migrationId, guest.Name, listen.Value, transport.Reason);
+            return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport);
+        }
+        catch
+        {
+            await guests.RemoveAsync(guest.Name, qemu, graceful: false, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A port the kernel just handed out on the migration address. Another process could take it before
+    /// QEMU binds; then migrate-incoming fails and the preparation fails cleanly, to be retried.
+    /// </summary>
+    private static int FreePort(IPAddress address)
+    {
+        using var probe = new TcpListener(address, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3440, Level = LogLevel.Information, Message = "Migration {MigrationId}: target for guest {Guest} listens on {Uri} ({TransportReason})")]
+        public static partial void Prepared(ILogger logger, string migrationId, string guest, string uri, string transportReason);
+
+        [LoggerMessage(EventId = 3441, Level = LogLevel.Information, Message = "Migration {MigrationId}: target for guest {Guest} torn down")]
+        public static partial void TornDown(ILogger logger, string migrationId, string guest);
+    }
+}

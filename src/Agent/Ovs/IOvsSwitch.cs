@@ -1,0 +1,52 @@
+namespace Ferry.Agent.Ovs;
+
+/// <summary>
+/// The host's OVS-DPDK switch as the agent uses it: one <c>datapath_type=netdev</c> bridge and one
+/// vhost-user port per guest NIC. Either the host's own OVS or ovsdb-server and ovs-vswitchd the
+/// agent starts and supervises itself. Every call is idempotent.
+/// </summary>
+public interface IOvsSwitch : IAsyncDisposable
+{
+    /// <summary>The agent's bridge.</summary>
+    string Bridge { get; }
+
+    /// <summary>Where <c>dpdkvhostuser</c> sockets appear, one per port, named after the port.</summary>
+    string VhostUserSocketDirectory { get; }
+
+    /// <summary>
+    /// Completes when a daemon the agent started exits without being asked (crash, OOM kill, kill -9).
+    /// Never completes for a system instance or after an orderly stop. After it completed,
+    /// <see cref="EnsureStartedAsync"/> restarts what died and a fresh task is returned.
+    /// </summary>
+    Task<OvsDaemonExit> UnexpectedExit { get; }
+
+    /// <summary>
+    /// Makes the switch ready: daemons running (or the system instance found), DPDK initialised, the
+    /// bridge present with <c>datapath_type=netdev</c>.
+    /// </summary>
+    /// <exception cref="OvsCommandException">A daemon did not start or DPDK did not initialise.</exception>
+    Task EnsureStartedAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Adds (or keeps) a vhost-user port on the bridge and returns the socket QEMU connects to or listens on.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    /// <exception cref="OvsCommandException">OVS refused the port.</exception>
+    Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the port if it exists.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    Task RemovePortAsync(string port, CancellationToken cancellationToken = default);
+
+    /// <summary>The ports on the agent's bridge.</summary>
+    Task<IReadOnlyList<string>> ListPortsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Running, DPDK state and versions, without starting anything.</summary>
+    Task<OvsSwitchStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stops what the agent started: removes its bridge (the netdev bridge's tap device outlives
+    /// ovs-vswitchd otherwise), asks ovs-vswitchd and ovsdb-server to exit (killing them after
+    /// <see cref="OvsOptions.StopTimeout"/>), and removes the run directory's state; logs stay.
+    /// A system instance is left alone.
+    /// </summary>
+    Task StopAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,81 @@
+namespace Ferry.Agent.Ovs;
+
+/// <summary>
+/// Where the agent's own OVS lives and how DPDK is set up; bound from the <c>Ovs</c> section.
+/// The defaults fit a 2-core host: DPDK's main lcore on core 0, one PMD thread busy-polling core 1.
+/// </summary>
+public sealed record OvsOptions
+{
+    /// <summary>
+    /// OVS_RUNDIR of the agent's switch: database socket, pid and control files and, because
+    /// <c>vhost-sock-dir</c> is left unset, the vhost-user sockets. It equals
+    /// <c>Qemu:VhostUserSocketDirectory</c>'s default so QEMU finds the sockets without wiring.
+    /// Everything in it but <see cref="LogDirectory"/> is removed when the switch stops.
+    /// </summary>
+    public string RunDirectory { get; init; } = "/run/ferry-agent/ovs";
+
+    /// <summary>ovsdb-server and ovs-vswitchd logs; kept after the switch stops.</summary>
+    public string LogDirectory { get; init; } = "/var/log/ferry-agent/ovs";
+
+    /// <summary>The host's own OVS database socket: when it answers, the agent uses that OVS and starts nothing.</summary>
+    public string SystemDbSocket { get; init; } = "/var/run/openvswitch/db.sock";
+
+    /// <summary>Set to false to always run the agent's own switch, even beside a system OVS.</summary>
+    public bool UseSystemInstance { get; init; } = true;
+
+    public string OvsdbServerBinary { get; init; } = "ovsdb-server";
+
+    public string OvsdbToolBinary { get; init; } = "ovsdb-tool";
+
+    public string VsctlBinary { get; init; } = "ovs-vsctl";
+
+    public string AppctlBinary { get; init; } = "ovs-appctl";
+
+    /// <summary>The DPDK build; Debian's <c>/usr/sbin/ovs-vswitchd</c> alternative points at the kernel-datapath build.</summary>
+    public string VswitchdBinary { get; init; } = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk";
+
+    public string SchemaPath { get; init; } = "/usr/share/openvswitch/vswitch.ovsschema";
+
+    public string Bridge { get; init; } = "br-ferry";
+
+    /// <summary>Cores of DPDK's non-PMD lcores (<c>dpdk-lcore-mask</c>), hex.</summary>
+    public string DpdkLcoreMask { get; init; } = "0x1";
+
+    /// <summary>Cores of the PMD threads (<c>pmd-cpu-mask</c>), hex; each PMD spins one core at 100 %.</summary>
+    public string PmdCpuMask { get; init; } = "0x2";
+
+    /// <summary>Hugepage memory DPDK takes per NUMA socket at start, MiB (<c>dpdk-socket-mem</c>).</summary>
+    public string DpdkSocketMem { get; init; } = "256";
+
+    /// <summary>
+    /// Passes <c>--in-memory</c>: DPDK keeps no hugepage files and no <c>/var/run/dpdk/&lt;prefix&gt;</c>
+    /// config, so the kernel frees its hugepages even when ovs-vswitchd is killed with SIGKILL, and two
+    /// agents on one machine do not collide on DPDK's default <c>rte</c> prefix.
+    /// </summary>
+    public bool DpdkInMemory { get; init; } = true;
+
+    /// <summary>Passes <c>--no-pci</c>: null decides by looking for a NIC bound to a DPDK driver.</summary>
+    public bool? DpdkNoPci { get; init; }
+
+    /// <summary>More EAL arguments, space-separated, appended to <c>dpdk-extra</c>.</summary>
+    public string DpdkExtraArguments { get; init; } = "";
+
+    /// <summary>
+    /// Runs ovs-vswitchd in this named network namespace (<c>ip netns exec</c>) instead of the agent's.
+    /// The userspace datapath opens a tap device called <c>ovs-netdev</c>, one per namespace, so two
+    /// OVS-DPDK switches need two namespaces; empty keeps the agent's own.
+    /// </summary>
+    public string NetworkNamespace { get; init; } = "";
+
+    /// <summary>How long ovsdb-server may take until its socket answers.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long ovs-vswitchd may take until <c>dpdk_initialized</c> (1.4 s measured here, with 2 MiB pages).</summary>
+    public TimeSpan DpdkInitTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Limit of one <c>ovs-vsctl</c> run, including its wait for ovs-vswitchd to apply the change.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a daemon may take to exit after being asked, before it is killed.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,704 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Agent.Ovs;
+
+internal sealed partial class OvsSwitch : IOvsSwitch
+{
+    private const string OvsdbServerName = "ovsdb-server";
+    private const string VswitchdName = "ovs-vswitchd";
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan SystemProbeTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly OvsOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, string> _environment;
+    private TaskCompletionSource<OvsDaemonExit> _unexpectedExit = NewExitSource();
+    private OvsDaemon? _ovsdb;
+    private OvsDaemon? _vswitchd;
+    private bool? _systemInstance;
+    private bool _runDirectoryPrepared;
+    private string? _dbTarget;
+    private long _vsctlRuns;
+
+    public OvsSwitch(OvsOptions options, TimeProvider timeProvider, ILogger<OvsSwitch> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        Bridge = OvsName.Validate(options.Bridge, "bridge");
+        VhostUserSocketDirectory = options.RunDirectory;
+        _environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // ovs_rundir() decides where unixctl sockets and, with vhost-sock-dir unset, vhost-user
+            // sockets go; the others keep the tools away from the system's /etc and /var.
+            ["OVS_RUNDIR"] = options.RunDirectory,
+            ["OVS_DBDIR"] = options.RunDirectory,
+            ["OVS_LOGDIR"] = options.LogDirectory,
+            ["OVS_SYSCONFDIR"] = options.RunDirectory,
+        };
+    }
+
+    public string Bridge { get; }
+
+    public string VhostUserSocketDirectory { get; private set; }
+
+    public Task<OvsDaemonExit> UnexpectedExit => Volatile.Read(ref _unexpectedExit).Task;
+
+    /// <summary>How many times ovs-vsctl ran: lets tests prove a hostile name never reached it.</summary>
+    internal long VsctlRuns => Interlocked.Read(ref _vsctlRuns);
+
+    /// <summary>From starting ovs-vswitchd to <c>dpdk_initialized=true</c>, the last time it was started.</summary>
+    internal TimeSpan? DpdkInitTime { get; private set; }
+
+    internal int? OvsdbServerPid => _ovsdb?.Pid;
+
+    internal int? VswitchdPid => _vswitchd?.Pid;
+
+    private string DbFile => Path.Combine(_options.RunDirectory, "conf.db");
+
+    private string DbSocket => Path.Combine(_options.RunDirectory, "db.sock");
+
+    public async Task EnsureStartedAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            _systemInstance ??= await DetectSystemInstanceAsync(cancellationToken);
+            if (_systemInstance.Value)
+            {
+                await EnsureBridgeAsync(cancellationToken);
+                return;
+            }
+
+            if (!_runDirectoryPrepared)
+            {
+                await PrepareRunDirectoryAsync(cancellationToken);
+                _runDirectoryPrepared = true;
+            }
+
+            // A fresh task before anything is started, so a daemon that dies from here on is reported on it.
+            if (_unexpectedExit.Task.IsCompleted)
+            {
+                Volatile.Write(ref _unexpectedExit, NewExitSource());
+            }
+
+            var restarting = _ovsdb is not null || _vswitchd is not null;
+            if (_ovsdb is null || _ovsdb.HasExited)
+            {
+                await StartOvsdbServerAsync(cancellationToken);
+            }
+
+            if (_vswitchd is null || _vswitchd.HasExited)
+            {
+                await StartVswitchdAsync(restarting, cancellationToken);
+            }
+
+            await EnsureBridgeAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, CancellationToken cancellationToken = default)
+    {
+        var name = OvsName.Validate(port, "port");
+        var socket = Path.Combine(VhostUserSocketDirectory, name);
+        List<string> arguments = ["--may-exist", "add-port", Bridge, name, "--", "set", "Interface", name];
+        if (mode == VhostUserMode.OvsServer)
+        {
+            arguments.AddRange(["type=dpdkvhostuser", "--", "remove", "Interface", name, "options", "vhost-server-path"]);
+        }
+        else
+        {
+            arguments.AddRange(["type=dpdkvhostuserclient", $"options:vhost-server-path={Quote(socket)}"]);
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            await VsctlAsync(arguments, cancellationToken);
+            var state = await VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
+            var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var ofport = lines.Length > 0 && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : -1;
+            var error = lines.Length > 1 && lines[1] != "[]" ? lines[1] : null;
+            if (ofport <= 0 || error is not null)
+            {
+                throw new OvsCommandException($"OVS did not accept vhost-user port {name} (ofport {ofport}): {error ?? "no error given"}");
+            }
+
+            Log.PortAdded(_logger, name, Bridge, mode, socket, ofport);
+            return new VhostUserPort(name, socket, mode, ofport);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task RemovePortAsync(string port, CancellationToken cancellationToken = default)
+    {
+        var name = OvsName.Validate(port, "port");
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            await VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
+            Log.PortRemoved(_logger, name, Bridge);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> ListPortsAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            var output = await VsctlAsync(["--no-wait", "list-ports", Bridge], cancellationToken);
+            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<OvsSwitchStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var system = _systemInstance == true;
+            if (_dbTarget is null)
+            {
+                return new OvsSwitchStatus(false, system, false, null, Bridge, "the switch has not been started");
+            }
+
+            if (!system && (_ovsdb is not { HasExited: false } || _vswitchd is not { HasExited: false }))
+            {
+                var dead = _ovsdb is not { HasExited: false } ? OvsdbServerName : VswitchdName;
+                return new OvsSwitchStatus(false, false, false, null, Bridge, $"{dead} is not running");
+            }
+
+            var output = await VsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "dpdk_version"], cancellationToken);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var initialized = lines.Length > 0 && lines[0] == "true";
+            var version = lines.Length > 1 && lines[1] != "[]" ? lines[1].Trim('"') : null;
+            var where = system ? $"system OVS at {_options.SystemDbSocket}" : $"agent's OVS in {_options.RunDirectory}";
+            return new OvsSwitchStatus(true, system, initialized, version, Bridge, where);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_systemInstance == true)
+            {
+                // The host's OVS is not ours to stop; the ports were removed by their guests' cleanup.
+                _dbTarget = null;
+                _systemInstance = null;
+                return;
+            }
+
+            if (_ovsdb is null && _vswitchd is null)
+            {
+                return;
+            }
+
+            if (_vswitchd is { HasExited: false } && _ovsdb is { HasExited: false })
+            {
+                try
+                {
+                    await VsctlAsync(["--if-exists", "del-br", Bridge], cancellationToken);
+                }
+                catch (OvsCommandException ex)
+                {
+                    Log.CleanupFailed(_logger, $"bridge {Bridge}", ex.Message);
+                }
+            }
+
+            await StopDaemonAsync(_vswitchd, cancellationToken);
+            await StopDaemonAsync(_ovsdb, cancellationToken);
+            await DeleteLeftoverTapAsync(cancellationToken);
+            _vswitchd?.Dispose();
+            _ovsdb?.Dispose();
+            _vswitchd = null;
+            _ovsdb = null;
+            _dbTarget = null;
+            _systemInstance = null;
+            _runDirectoryPrepared = false;
+            ClearRunDirectory();
+            Log.Stopped(_logger, _options.RunDirectory);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    /// <summary>Kills one of the agent's daemons with SIGKILL, as a crash would: for supervision tests.</summary>
+    internal void KillDaemonForTest(string daemon) =>
+        (daemon == VswitchdName ? _vswitchd : _ovsdb)?.Kill();
+
+    private async Task<bool> DetectSystemInstanceAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.UseSystemInstance || !await OvsdbEcho.AnswersAsync(_options.SystemDbSocket, SystemProbeTimeout, _timeProvider, cancellationToken))
+        {
+            return false;
+        }
+
+        _dbTarget = "unix:" + _options.SystemDbSocket;
+
+        // The system OVS puts vhost-user sockets in its own run directory, or vhost-sock-dir below it.
+        var systemRunDirectory = Path.GetDirectoryName(_options.SystemDbSocket)!;
+        var sockDir = (await VsctlAsync(["--no-wait", "--if-exists", "get", "Open_vSwitch", ".", "other_config:vhost-sock-dir"], cancellationToken)).Trim().Trim('"');
+        VhostUserSocketDirectory = sockDir.Length == 0 ? systemRunDirectory : Path.GetFullPath(Path.Combine(systemRunDirectory, sockDir));
+        Log.UsingSystemInstance(_logger, _options.SystemDbSocket, VhostUserSocketDirectory);
+        return true;
+    }
+
+    /// <summary>
+    /// Makes the run directory the agent's alone: daemons a crashed earlier agent left behind are killed
+    /// (they would hold the database lock and the hugepages) and their files removed, so every agent
+    /// run starts from an empty database.
+    /// </summary>
+    private async Task PrepareRunDirectoryAsync(CancellationToken cancellationToken)
+    {
+        const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("OVS-DPDK runs on Linux hosts only.");
+        }
+
+        Directory.CreateDirectory(_options.RunDirectory, Mode);
+        Directory.CreateDirectory(_options.LogDirectory, Mode);
+        foreach (var daemon in new[] { OvsdbServerName, VswitchdName })
+        {
+            await KillStaleDaemonAsync(Path.Combine(_options.RunDirectory, daemon + ".pid"), daemon, cancellationToken);
+        }
+
+        ClearRunDirectory();
+    }
+
+    private async Task KillStaleDaemonAsync(string pidFile, string daemon, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            return;
+        }
+
+        // The pid may have been reused: only a process whose command line names this run directory is ours.
+        string commandLine;
+        try
+        {
+            commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        if (!commandLine.Contains(_options.RunDirectory, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Log.KillingStaleDaemon(_logger, daemon, pid, _options.RunDirectory);
+        try
+        {
+            using var stale = Process.GetProcessById(pid);
+            stale.Kill();
+            await stale.WaitForExitAsync(cancellationToken).WaitAsync(_options.StopTimeout, _timeProvider, cancellationToken);
+        }
+        catch (ArgumentException)
+        {
+            // Gone already.
+        }
+    }
+
+    private async Task StartOvsdbServerAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(DbFile))
+        {
+            var create = await RunToolAsync(_options.OvsdbToolBinary, ["create", DbFile, _options.SchemaPath], cancellationToken);
+            if (!create.Succeeded)
+            {
+                throw new OvsCommandException($"ovsdb-tool could not create {DbFile}: {create.Error.Trim()}");
+            }
+        }
+
+        File.Delete(DbSocket);
+        var daemon = StartDaemon(OvsdbServerName, _options.OvsdbServerBinary, [DbFile, $"--remote=punix:{DbSocket}"]);
+        _ovsdb = daemon;
+        _dbTarget = "unix:" + DbSocket;
+
+        // `init` creates the Open_vSwitch row on a fresh database and is a no-op later; it is also the
+        // first request that proves the server answers.
+        var started = _timeProvider.GetTimestamp();
+        while (true)
+        {
+            ThrowIfExitedDuringStart(daemon);
+            if (File.Exists(DbSocket))
+            {
+                var init = await RunVsctlAsync(["--no-wait", "init"], cancellationToken);
+                if (init.Succeeded)
+                {
+                    break;
+                }
+            }
+
+            if (_timeProvider.GetElapsedTime(started) > _options.StartTimeout)
+            {
+                throw new OvsCommandException($"ovsdb-server did not answer on {DbSocket} within {_options.StartTimeout}: {daemon.ReadLogTail()}");
+            }
+
+            await Task.WhenAny(daemon.Exited, Task.Delay(PollInterval, _timeProvider, cancellationToken));
+        }
+
+        // DPDK reads these once, when ovs-vswitchd initialises it: they must be in the database first.
+        await VsctlAsync(
+            [
+                "--no-wait", "set", "Open_vSwitch", ".",
+                "other_config:dpdk-init=true",
+                $"other_config:dpdk-lcore-mask={Quote(_options.DpdkLcoreMask)}",
+                $"other_config:pmd-cpu-mask={Quote(_options.PmdCpuMask)}",
+                $"other_config:dpdk-socket-mem={Quote(_options.DpdkSocketMem)}",
+                $"other_config:dpdk-extra={Quote(DpdkExtra())}",
+            ],
+            cancellationToken);
+        Log.DaemonStarted(_logger, OvsdbServerName, daemon.Pid, _options.RunDirectory);
+    }
+
+    private async Task StartVswitchdAsync(bool restarting, CancellationToken cancellationToken)
+    {
+        if (restarting)
+        {
+            // A killed ovs-vswitchd leaves its dpdkvhostuser sockets behind, and DPDK will not bind over
+            // them. Client-mode sockets belong to QEMU, and ovsdb-server's files to a live ovsdb-server: both stay.
+            foreach (var leftover in new[] { VswitchdName + ".pid", VswitchdName + ".ctl", Bridge + ".mgmt", Bridge + ".snoop" })
+            {
+                File.Delete(Path.Combine(_options.RunDirectory, leftover));
+            }
+
+            var serverPorts = await VsctlAsync(["--no-wait", "--bare", "--columns=name", "find", "Interface", "type=dpdkvhostuser"], cancellationToken);
+            foreach (var port in serverPorts.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(OvsName.IsValid))
+            {
+                File.Delete(Path.Combine(_options.RunDirectory, port));
+            }
+        }
+
+        // A dead ovs-vswitchd's dpdk_initialized=true and cur_cfg stay in the database. Reset, they tell
+        // when the new one has initialised DPDK and applied the whole configuration (bridge, ports);
+        // ovs-vsctl's own wait does not help here because re-adding an existing bridge changes nothing.
+        await VsctlAsync(["--no-wait", "set", "Open_vSwitch", ".", "dpdk_initialized=false", "cur_cfg=0"], cancellationToken);
+        // `ip netns exec` enters the namespace and execs ovs-vswitchd in place: the pid stays the daemon's.
+        var daemon = _options.NetworkNamespace.Length == 0
+            ? StartDaemon(VswitchdName, _options.VswitchdBinary, [_dbTarget!])
+            : StartDaemon(VswitchdName, "ip", ["netns", "exec", _options.NetworkNamespace, _options.VswitchdBinary, _dbTarget!]);
+        _vswitchd = daemon;
+        var started = _timeProvider.GetTimestamp();
+        while (true)
+        {
+            ThrowIfExitedDuringStart(daemon);
+            var state = await RunVsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "cur_cfg", "next_cfg"], cancellationToken);
+            var values = state.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (state.Succeeded && values is ["true", var current, var next] && current == next)
+            {
+                break;
+            }
+
+            if (_timeProvider.GetElapsedTime(started) > _options.DpdkInitTimeout)
+            {
+                throw new OvsCommandException($"DPDK did not initialise within {_options.DpdkInitTimeout} (are hugepages reserved and hugetlbfs mounted? see scripts/hugepages.sh): {daemon.ReadLogTail()}");
+            }
+
+            await Task.WhenAny(daemon.Exited, Task.Delay(PollInterval, _timeProvider, cancellationToken));
+        }
+
+        DpdkInitTime = _timeProvider.GetElapsedTime(started);
+        Log.DaemonStarted(_logger, VswitchdName, daemon.Pid, _options.RunDirectory);
+        Log.DpdkInitialized(_logger, DpdkInitTime.Value.TotalMilliseconds, DpdkExtra());
+    }
+
+    private OvsDaemon StartDaemon(string name, string binary, IEnumerable<string> arguments)
+    {
+        var logFile = Path.Combine(_options.LogDirectory, name + ".log");
+        var daemon = OvsDaemon.Start(
+            name,
+            binary,
+            arguments.Concat(
+            [
+                $"--pidfile={Path.Combine(_options.RunDirectory, name + ".pid")}",
+                $"--unixctl={Path.Combine(_options.RunDirectory, name + ".ctl")}",
+                $"--log-file={logFile}",
+
+                // The log file has everything; the console (captured to .out) only what may come before it opens.
+                "-vconsole:err",
+            ]),
+            _environment,
+            _options.RunDirectory,
+            logFile,
+            Path.Combine(_options.LogDirectory, name + ".out"));
+        _ = WatchAsync(daemon);
+        return daemon;
+    }
+
+    private async Task WatchAsync(OvsDaemon daemon)
+    {
+        var code = await daemon.Exited;
+        if (daemon.StopRequested)
+        {
+            return;
+        }
+
+        var exit = new OvsDaemonExit(daemon.Name, daemon.Pid, code, daemon.ReadLogTail());
+        Log.DaemonExitedUnexpectedly(_logger, daemon.Name, daemon.Pid, code);
+        Volatile.Read(ref _unexpectedExit).TrySetResult(exit);
+    }
+
+    private async Task StopDaemonAsync(OvsDaemon? daemon, CancellationToken cancellationToken)
+    {
+        if (daemon is null)
+        {
+            return;
+        }
+
+        daemon.MarkStopRequested();
+        if (!daemon.HasExited)
+        {
+            // `exit` lets ovs-vswitchd release DPDK and remove its sockets; a kill is the fallback.
+            var control = Path.Combine(_options.RunDirectory, daemon.Name + ".ctl");
+            try
+            {
+                await RunToolAsync(_options.AppctlBinary, [$"--target={control}", "exit"], cancellationToken);
+                await daemon.Exited.WaitAsync(_options.StopTimeout, _timeProvider, cancellationToken);
+            }
+            catch (Exception ex) when (ex is OvsCommandException or TimeoutException)
+            {
+                Log.CleanupFailed(_logger, daemon.Name, $"did not exit when asked ({ex.Message}); killing it");
+                daemon.Kill();
+                await daemon.Exited.WaitAsync(cancellationToken);
+            }
+        }
+
+        Log.DaemonStopped(_logger, daemon.Name, daemon.Pid, await daemon.Exited);
+    }
+
+    /// <summary>
+    /// A netdev bridge's tap device outlives ovs-vswitchd. When ovs-vswitchd died before it could
+    /// remove the bridge, the agent removes the device itself.
+    /// </summary>
+    private async Task DeleteLeftoverTapAsync(CancellationToken cancellationToken)
+    {
+        string[] namespaceArguments = _options.NetworkNamespace.Length == 0 ? [] : ["-n", _options.NetworkNamespace];
+        try
+        {
+            var show = await RunToolAsync("ip", [.. namespaceArguments, "link", "show", "dev", Bridge], cancellationToken);
+            if (!show.Succeeded)
+            {
+                return;
+            }
+
+            var delete = await RunToolAsync("ip", [.. namespaceArguments, "link", "delete", "dev", Bridge], cancellationToken);
+            if (!delete.Succeeded)
+            {
+                Log.CleanupFailed(_logger, $"tap device {Bridge}", delete.Error.Trim());
+            }
+        }
+        catch (OvsCommandException ex)
+        {
+            Log.CleanupFailed(_logger, $"tap device {Bridge}", ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Removes OVS's files from the run directory: the database and its lock, sockets, pid and control
+    /// files, and vhost-user sockets (files named like ports). Only names OVS or the agent create are
+    /// touched, so a misconfigured run directory cannot cost anyone else's files; logs stay.
+    /// </summary>
+    private void ClearRunDirectory()
+    {
+        if (!Directory.Exists(_options.RunDirectory))
+        {
+            return;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(_options.RunDirectory))
+        {
+            var name = Path.GetFileName(path);
+            var ovsFile = name is "conf.db" or ".conf.db.~lock~" or "db.sock" || OvsName.IsValid(name);
+            var runtimeFile = name.EndsWith(".pid", StringComparison.Ordinal) || name.EndsWith(".ctl", StringComparison.Ordinal)
+                || name.EndsWith(".mgmt", StringComparison.Ordinal) || name.EndsWith(".snoop", StringComparison.Ordinal);
+            if (ovsFile || runtimeFile)
+            {
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Log.CleanupFailed(_logger, path, ex.Message);
+                }
+            }
+        }
+    }
+
+    private async Task EnsureBridgeAsync(CancellationToken cancellationToken)
+    {
+        await VsctlAsync(["--may-exist", "add-br", Bridge, "--", "set", "Bridge", Bridge, "datapath_type=netdev"], cancellationToken);
+
+        // ovs-vsctl succeeds even when ovs-vswitchd could not open the datapath; the bridge's own
+        // interface only gets the LOCAL port number when it did.
+        var state = await VsctlAsync(["--no-wait", "get", "Interface", Bridge, "ofport", "error"], cancellationToken);
+        var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines is not ["65534", "[]"])
+        {
+            throw new OvsCommandException(
+                $"OVS did not create bridge {Bridge} ({string.Join(", ", lines)}). The userspace datapath needs the tap device " +
+                $"'ovs-netdev', of which a network namespace has one: is another OVS-DPDK switch running in this namespace? " +
+                (_vswitchd?.ReadLogTail(800) ?? string.Empty));
+        }
+
+        Log.BridgeReady(_logger, Bridge);
+    }
+
+    private void ThrowIfNotRunning()
+    {
+        if (_dbTarget is null)
+        {
+            throw new InvalidOperationException("The OVS switch is not started; call EnsureStartedAsync first.");
+        }
+
+        foreach (var daemon in new[] { _ovsdb, _vswitchd })
+        {
+            if (daemon is { HasExited: true })
+            {
+                throw new OvsCommandException($"{daemon.Name} (pid {daemon.Pid}) is not running; EnsureStartedAsync restarts it. {daemon.ReadLogTail(500)}");
+            }
+        }
+    }
+
+    private static void ThrowIfExitedDuringStart(OvsDaemon daemon)
+    {
+        if (daemon.HasExited)
+        {
+            throw new OvsCommandException($"{daemon.Name} exited with code {daemon.Exited.Result} during start: {daemon.ReadLogTail()}");
+        }
+    }
+
+    private string DpdkExtra()
+    {
+        var noPci = _options.DpdkNoPci ?? !DpdkNicProbe.AnyBound();
+        var arguments = new List<string>();
+        if (noPci)
+        {
+            arguments.Add("--no-pci");
+        }
+
+        if (_options.DpdkInMemory)
+        {
+            arguments.Add("--in-memory");
+        }
+
+        if (_options.DpdkExtraArguments.Length > 0)
+        {
+            arguments.Add(_options.DpdkExtraArguments);
+        }
+
+        return string.Join(' ', arguments);
+    }
+
+    /// <summary>
+    /// An OVSDB string atom in double quotes, the form ovs-vsctl parses as one value even with spaces,
+    /// colons or commas in it. Control characters never get here: options validation refuses them.
+    /// </summary>
+    private static string Quote(string value) =>
+        $"\"{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+
+    /// <summary>Runs ovs-vsctl and returns its output; a non-zero exit is an <see cref="OvsCommandException"/>.</summary>
+    private async Task<string> VsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await RunVsctlAsync(arguments, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new OvsCommandException($"{OvsCommand.Describe(_options.VsctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
+        }
+
+        return result.Output;
+    }
+
+    private Task<OvsCommandResult> RunVsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _vsctlRuns);
+
+        // ovs-vsctl's own --timeout makes it give up cleanly (and say why) before the agent kills it.
+        var seconds = Math.Max(1, (int)_options.CommandTimeout.TotalSeconds - 1).ToString(CultureInfo.InvariantCulture);
+        return OvsCommand.RunAsync(
+            _options.VsctlBinary,
+            [$"--db={_dbTarget}", $"--timeout={seconds}", .. arguments],
+            _environment,
+            _options.CommandTimeout,
+            _timeProvider,
+            cancellationToken);
+    }
+
+    private Task<OvsCommandResult> RunToolAsync(string binary, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        OvsCommand.RunAsync(binary, arguments, _environment, _options.CommandTimeout, _timeProvider, cancellationToken);
+
+    private static TaskCompletionSource<OvsDaemonExit> NewExitSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "{Daemon} started (pid {Pid}) in {RunDirectory}")]
+        public static partial void DaemonStarted(ILogger logger, string daemon, int pid, string runDirectory);
+
+        [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "DPDK initialised in {Milliseconds:F0} ms (dpdk-extra '{DpdkExtra}')")]
+        public static partial void DpdkInitialized(ILogger logger, double milliseconds, string dpdkExtra);
+
+        [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Bridge {Bridge} ready (datapath_type=netdev)")]
+        public static partial void BridgeReady(ILogger logger, string bridge);
+
+        [LoggerMessage(EventId = 3403, Level = LogLevel.Information, Message = "Using the host's OVS at {DbSocket}; vhost-user sockets in {SocketDirectory}")]
+        public static partial void UsingSystemInstance(ILogger logger, string dbSocket, string socketDirectory);
+
+        [LoggerMessage(EventId = 3404, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Mode}, socket {Socket}, ofport {OpenFlowPort})")]
+        public static partial void PortAdded(ILogger logger, string port, string bridge, VhostUserMode mode, string socket, int openFlowPort);
+
+        [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Port {Port} removed from {Bridge}")]
+        public static partial void PortRemoved(ILogger logger, string port, string bridge);
+
+        [LoggerMessage(EventId = 3406, Level = LogLevel.Error, Message = "{Daemon} (pid {Pid}) exited on its own with code {ExitCode}")]
+        public static partial void DaemonExitedUnexpectedly(ILogger logger, string daemon, int pid, int exitCode);
+
+        [LoggerMessage(EventId = 3407, Level = LogLevel.Information, Message = "{Daemon} (pid {Pid}) stopped with exit code {ExitCode}")]
+        public static partial void DaemonStopped(ILogger logger, string daemon, int pid, int exitCode);
+
+        [LoggerMessage(EventId = 3408, Level = LogLevel.Warning, Message = "Killing {Daemon} (pid {Pid}) left in {RunDirectory} by an earlier agent")]
+        public static partial void KillingStaleDaemon(ILogger logger, string daemon, int pid, string runDirectory);
+
+        [LoggerMessage(EventId = 3409, Level = LogLevel.Warning, Message = "Cleanup of {What} failed: {Reason}")]
+        public static partial void CleanupFailed(ILogger logger, string what, string reason);
+
+        [LoggerMessage(EventId = 3410, Level = LogLevel.Information, Message = "OVS stopped; run directory {RunDirectory} cleared")]
+        public static partial void Stopped(ILogger logger, string runDirectory);
+    }
+}

@@ -1,0 +1,157 @@
+using Ferry.Agent.Qemu;
+using Ferry.Agent.Tests.Support;
+using Ferry.Contracts;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using static Ferry.Agent.Tests.Support.AgentCalls;
+
+namespace Ferry.Agent.Tests.Grpc;
+
+/// <summary>The AgentService's guards and idempotency, on one real agent host with small idle guests.</summary>
+public sealed class AgentServiceContractTests
+{
+    [Theory]
+    [InlineData("../etc")]
+    [InlineData("a,b")]
+    [InlineData("UPPER")]
+    [InlineData("nul\0")]
+    [InlineData("")]
+    public async Task Guest_names_that_could_escape_a_path_or_inject_an_option_are_refused(string name)
+    {
+        await using var api = new FakeControlPlane();
+        await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle(name) }, Call()));
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Empty(await agent.Guests.ListAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("exec:cat")]
+    [InlineData("example.org")]
+    [InlineData("127.0.0.1:4444")]
+    [InlineData("")]
+    public async Task Migrate_refuses_a_target_address_that_is_not_an_ip_literal(string address)
+    {
+        await using var api = new FakeControlPlane();
+        await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
+        await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("target-uri") }, Call());
+        var request = new MigrateRequest
+        {
+            MigrationId = Guid.NewGuid().ToString(),
+            GuestName = "target-uri",
+            TargetAddress = address,
+            TargetPort = 4444,
+            TargetAgentEndpoint = agent.Endpoint.ToString(),
+        };
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => MigrateToEndAsync(agent.Client, request));
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal("running", (await agent.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "target-uri" }, Call())).RunState);
+    }
+
+    [Fact]
+    public async Task Launching_a_running_guest_again_returns_its_status_and_starts_no_second_qemu()
+    {
+        await using var api = new FakeControlPlane();
+        await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
+        var first = await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("twice") }, Call());
+        var pid = agent.Qemu("twice").Pid;
+
+        var second = await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("twice") }, Call());
+
+        Assert.Equal(first, second);
+        Assert.Equal(pid, agent.Qemu("twice").Pid);
+        var stopped = await agent.Client.StopGuestAsync(new StopGuestRequest { Name = "twice" }, Call());
+        Assert.False(stopped.Exists);
+        Assert.False((await agent.Client.StopGuestAsync(new StopGuestRequest { Name = "twice" }, Call())).Exists);
+    }
+
+    [Fact]
+    public async Task Preparing_a_migration_twice_returns_the_same_listener_and_a_torn_down_target_stays_down()
+    {
+        await using var api = new FakeControlPlane();
+        await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
+        var id = Guid.NewGuid().ToString();
+        var request = new PrepareIncomingRequest { MigrationId = id, Guest = Idle("incoming"), Policy = new MigrationPolicy { Transport = Transport.Auto } };
+
+        var replies = await Task.WhenAll(
+            agent.Client.PrepareIncomingAsync(request, Call()).ResponseAsync,
+            agent.Client.PrepareIncomingAsync(request, Call()).ResponseAsync);
+
+        Assert.Equal(replies[0], replies[1]);
+        var target = agent.Qemu("incoming");
+        Assert.Equal("inmigrate", (await agent.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "incoming" }, Call())).RunState);
+        var cleanup = new CleanupRequest { MigrationId = id, GuestName = "incoming", Role = CleanupRequest.Types.Role.Target };
+        await agent.Client.CleanupAsync(cleanup, Call());
+        await agent.Client.CleanupAsync(cleanup, Call());
+        Assert.True(target.HasExited);
+        Assert.False(File.Exists(target.Layout.RamFile));
+        Assert.False((await agent.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "incoming" }, Call())).Exists);
+        var late = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.PrepareIncomingAsync(request, Call()));
+        Assert.Equal(StatusCode.FailedPrecondition, late.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancel_and_cleanup_of_an_unknown_migration_change_nothing()
+    {
+        await using var api = new FakeControlPlane();
+        await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
+        await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("bystander") }, Call());
+        var id = Guid.NewGuid().ToString();
+
+        var cancel = await agent.Client.CancelAsync(new CancelRequest { MigrationId = id }, Call());
+        await agent.Client.CleanupAsync(new CleanupRequest { MigrationId = id, GuestName = "other", Role = CleanupRequest.Types.Role.Target }, Call());
+        await agent.Client.CleanupAsync(new CleanupRequest { MigrationId = id, GuestName = "other", Role = CleanupRequest.Types.Role.Source }, Call());
+
+        Assert.False(cancel.Cancelled);
+        Assert.Equal("running", (await agent.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "bystander" }, Call())).RunState);
+    }
+
+    [Fact]
+    public async Task Source_cleanup_refuses_to_remove_a_guest_that_still_runs_here()
+    {
+        await using var api = new FakeControlPlane();
+        await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
+        await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("precious") }, Call());
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.CleanupAsync(
+            new CleanupRequest { MigrationId = Guid.NewGuid().ToString(), GuestName = "precious", Role = CleanupRequest.Types.Role.Source }, Call()));
+
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Equal("running", (await agent.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "precious" }, Call())).RunState);
+    }
+
+    [Fact]
+    public async Task Describe_reports_the_accelerator_guests_get_the_qemu_version_and_the_dirty_trackers()
+    {
+        await using var api = new FakeControlPlane();
+        await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
+
+        var inventory = await agent.Client.DescribeAsync(new DescribeRequest(), Call());
+
+        Assert.Matches(@"^\d+\.\d+\.\d+$", inventory.QemuVersion);
+        Assert.Equal(agent.Services.GetRequiredService<IQemuLauncher>().Accelerator.Accelerator == Accelerator.Kvm, inventory.Kvm);
+        Assert.True(inventory.Kvm || inventory.KvmReason.Length > 0);
+        Assert.False(string.IsNullOrEmpty(inventory.CpuModel));
+        Assert.NotEmpty(inventory.CpuFlags);
+        Assert.Equal(["soft-dirty", "uffd-wp"], inventory.DirtyTracking.Concat(inventory.DirtyTrackingUnavailable.Keys).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Agent:MigrationAddress", "migration.example")]
+    [InlineData("Agent:GrpcUrl", "http://agent.example:5090")]
+    [InlineData("Agent:HostName", "Host_A")]
+    [InlineData("Agent:ApiUrl", "not a url")]
+    public async Task An_agent_with_an_invalid_setting_refuses_to_start(string key, string value)
+    {
+        await using var api = new FakeControlPlane();
+
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => AgentTestHost.StartAsync("host-v", api.Url, settings: new Dictionary<string, string?> { [key] = value }));
+
+        Assert.Contains(key.Split(':')[1], refused.Message, StringComparison.Ordinal);
+    }
+}

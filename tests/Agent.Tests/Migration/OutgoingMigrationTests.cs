@@ -1,0 +1,97 @@
+using System.Net;
+using Ferry.Agent.Migration;
+using Ferry.Agent.Qmp;
+using Ferry.Contracts;
+
+namespace Ferry.Agent.Tests.Migration;
+
+/// <summary>The progress history every Migrate call reads: ordered, replayable, closed by exactly one end.</summary>
+public sealed class OutgoingMigrationTests
+{
+    private static OutgoingMigration NewMigration(List<MigrationProgress>? forwarded = null) => new(
+        new OutgoingMigrationRequest(
+            "m-1",
+            "guest",
+            MigrationUri.Tcp(IPAddress.Loopback, 4444),
+            new Uri("http://127.0.0.1:5090"),
+            new QemuMigrationSettings(),
+            new TransportChoice(Transport.Qemu, "test")),
+        forwarded is null ? null : forwarded.Add);
+
+    private static QemuMigrationProgress Sample(long transferred) => new(MigrationState.Active, 1, transferred, 100 - transferred, 100, 0, 1);
+
+    [Fact]
+    public async Task A_reader_attaching_late_gets_every_message_in_order_then_the_end()
+    {
+        using var migration = NewMigration();
+        migration.PublishSample(Sample(10));
+        migration.MarkSwitchingOver();
+        migration.PublishSample(Sample(90));
+        migration.MarkCleaningUp();
+        var end = migration.Seal(new MigrationProgress { Phase = MigrationPhase.Completed });
+        migration.Finish(end);
+
+        var read = new List<MigrationProgress>();
+        await foreach (var message in migration.ReadAllAsync(TestContext.Current.CancellationToken))
+        {
+            read.Add(message);
+        }
+
+        Assert.Equal([1, 2, 3, 4, 5], read.Select(m => m.Sequence));
+        Assert.Equal(
+            [MigrationPhase.Running, MigrationPhase.SwitchingOver, MigrationPhase.SwitchingOver, MigrationPhase.CleaningUp, MigrationPhase.Completed],
+            read.Select(m => m.Phase));
+        Assert.All(read, m => Assert.Equal("m-1", m.MigrationId));
+    }
+
+    [Fact]
+    public async Task A_reader_waiting_live_sees_messages_as_they_are_published()
+    {
+        using var migration = NewMigration();
+        var reading = Task.Run(async () =>
+        {
+            var read = new List<MigrationProgress>();
+            await foreach (var message in migration.ReadAllAsync(TestContext.Current.CancellationToken))
+            {
+                read.Add(message);
+            }
+
+            return read;
+        });
+
+        migration.PublishSample(Sample(10));
+        migration.Finish(migration.Seal(new MigrationProgress { Phase = MigrationPhase.Failed, FailureReason = "test" }));
+
+        var messages = await reading.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal([MigrationPhase.Running, MigrationPhase.Failed], messages.Select(m => m.Phase));
+    }
+
+    [Fact]
+    public void Cancel_is_accepted_while_pages_move_and_refused_once_the_guest_paused()
+    {
+        using var running = NewMigration();
+        Assert.True(running.TryCancel());
+        Assert.True(running.CancellationToken.IsCancellationRequested);
+
+        using var pausing = NewMigration();
+        pausing.MarkSwitchingOver();
+        Assert.False(pausing.TryCancel());
+        Assert.False(pausing.CancellationToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void Nothing_is_published_after_the_end_was_sealed_and_phases_are_announced_once()
+    {
+        var forwarded = new List<MigrationProgress>();
+        using var migration = NewMigration(forwarded);
+        migration.MarkSwitchingOver();
+        migration.MarkSwitchingOver();
+        var end = migration.Seal(new MigrationProgress { Phase = MigrationPhase.Cancelled });
+        migration.PublishSample(Sample(50));
+        migration.MarkCleaningUp();
+
+        Assert.Equal([MigrationPhase.SwitchingOver], forwarded.Select(m => m.Phase));
+        Assert.Equal(2, end.Sequence);
+        Assert.False(migration.TryCancel());
+    }
+}

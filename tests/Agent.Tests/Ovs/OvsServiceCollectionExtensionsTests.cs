@@ -1,0 +1,51 @@
+using Ferry.Agent.Ovs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Ferry.Agent.Tests.Ovs;
+
+public sealed class OvsServiceCollectionExtensionsTests
+{
+    private static ServiceProvider Build(Dictionary<string, string?> settings) =>
+        new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .AddLogging()
+            .AddFerryOvs()
+            .BuildServiceProvider();
+
+    [Fact]
+    public async Task The_switch_resolves_with_options_bound_from_the_ovs_section()
+    {
+        await using var services = Build(new()
+        {
+            ["Ovs:RunDirectory"] = "/run/ferry-test/ovs",
+            ["Ovs:Bridge"] = "br-test",
+            ["Ovs:PmdCpuMask"] = "0x1",
+            ["Ovs:DpdkInitTimeout"] = "00:00:30",
+        });
+
+        var ovs = services.GetRequiredService<IOvsSwitch>();
+        var options = services.GetRequiredService<IOptions<OvsOptions>>().Value;
+
+        Assert.Equal("br-test", ovs.Bridge);
+        Assert.Equal("/run/ferry-test/ovs", ovs.VhostUserSocketDirectory);
+        Assert.Equal("0x1", options.PmdCpuMask);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.DpdkInitTimeout);
+        Assert.Equal("0x1", options.DpdkLcoreMask);
+    }
+
+    [Theory]
+    [InlineData("Ovs:Bridge", "br,evil")]
+    [InlineData("Ovs:Bridge", "bridge-name-too-long")]
+    [InlineData("Ovs:RunDirectory", "relative/ovs")]
+    [InlineData("Ovs:RunDirectory", "/")]
+    [InlineData("Ovs:PmdCpuMask", "2; rm")]
+    [InlineData("Ovs:DpdkSocketMem", "1024 --vdev")]
+    public async Task Unsafe_or_malformed_settings_are_rejected_by_validation(string key, string value)
+    {
+        await using var services = Build(new() { [key] = value });
+
+        Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<OvsOptions>>().Value);
+    }
+}

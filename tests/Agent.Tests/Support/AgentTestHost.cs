@@ -1,0 +1,136 @@
+using Ferry.Agent.Guests;
+using Ferry.Agent.Qemu;
+using Ferry.Contracts;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Agent.Tests.Support;
+
+/// <summary>
+/// The real agent host (Kestrel, HTTP/2 on a loopback port the kernel picks) over private run and
+/// RAM directories. Disposing stops it, which kills its QEMUs, and removes its files unless the run
+/// directory was handed in (to start a second life of the same agent on it).
+/// </summary>
+internal sealed class AgentTestHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+    private readonly string _shm;
+    private readonly bool _ownsRunDirectory;
+    private int _disposed;
+
+    private AgentTestHost(WebApplication app, Uri endpoint, string runDirectory, string shm, bool ownsRunDirectory)
+    {
+        _app = app;
+        Endpoint = endpoint;
+        RunDirectory = runDirectory;
+        _shm = shm;
+        _ownsRunDirectory = ownsRunDirectory;
+        _channel = GrpcChannel.ForAddress(endpoint);
+        Client = new AgentService.AgentServiceClient(_channel);
+    }
+
+    public Uri Endpoint { get; }
+
+    public string RunDirectory { get; }
+
+    public AgentService.AgentServiceClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public IGuestRegistry Guests => Services.GetRequiredService<IGuestRegistry>();
+
+    public static async Task<AgentTestHost> StartAsync(string hostName, string apiUrl, string? runDirectory = null, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var qemu = QemuHost.FindQemu();
+        if (qemu is null)
+        {
+            Assert.Skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+        }
+
+        var ownsRun = runDirectory is null;
+        runDirectory ??= Directory.CreateTempSubdirectory("fagt").FullName;
+        var shm = Path.Combine("/dev/shm", "fagt" + Guid.NewGuid().ToString("N")[..10]);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Agent:HostName"] = hostName,
+            ["Agent:GrpcUrl"] = "http://127.0.0.1:0",
+            ["Agent:MigrationAddress"] = "127.0.0.1",
+            ["Agent:ApiUrl"] = apiUrl,
+            ["Agent:RunDirectory"] = runDirectory,
+            ["Agent:HeartbeatInterval"] = "00:00:00.200",
+            ["Agent:CallTimeout"] = "00:00:05",
+            ["Agent:RetryBaseDelay"] = "00:00:00.050",
+            ["Agent:RetryMaxDelay"] = "00:00:00.500",
+            ["Qemu:QemuBinary"] = qemu,
+            ["Qemu:RunDirectory"] = Path.Combine(runDirectory, "q"),
+            ["Qemu:TmpfsDirectory"] = shm,
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        builder.AddFerryAgent();
+        var app = builder.Build();
+        app.MapFerryAgent();
+        try
+        {
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            TryDelete(shm);
+            if (ownsRun)
+            {
+                TryDelete(runDirectory);
+            }
+
+            throw;
+        }
+
+        return new AgentTestHost(app, new Uri(app.Urls.Single()), runDirectory, shm, ownsRun);
+    }
+
+    /// <summary>The QEMU process of a guest on this host; fails the test when there is none.</summary>
+    public QemuProcess Qemu(string guest) => Guests.Find(guest) ?? throw new InvalidOperationException($"No QEMU for guest '{guest}'.");
+
+    /// <summary>Stops the agent as its process ending would: its QEMUs die with it. Safe to call twice.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _channel.Dispose();
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        TryDelete(_shm);
+        if (_ownsRunDirectory)
+        {
+            TryDelete(RunDirectory);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (IOException)
+        {
+            // A QEMU may hold a file for a moment after it was killed; /tmp and /dev/shm are cleaned eventually.
+        }
+    }
+}
