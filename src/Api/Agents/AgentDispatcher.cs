@@ -83,19 +83,25 @@ internal sealed partial class AgentDispatcher(
         await FollowMigrateAsync(db, m, guest!.Name, source!.AgentEndpoint!, target!.AgentEndpoint!, guest.MemoryMiB, stopping);
     }
 
-    public async Task AbortAsync(Guid migrationId, CancellationToken cancellationToken)
+    public async Task<bool> AbortAsync(Guid migrationId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
         var m = await db.Migrations.AsNoTracking().SingleAsync(x => x.Id == migrationId, cancellationToken);
         var source = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == m.SourceHostId, cancellationToken);
         var target = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == m.TargetHostId, cancellationToken);
-        if (source?.AgentEndpoint is { } sourceEndpoint)
+        // Whether the source was asked to migrate at all: only then can a cancel come too late.
+        var migrateIssued = m.Timeline.Any(e => e.State == MigrationState.Running);
+        if (source?.AgentEndpoint is { } sourceEndpoint && migrateIssued)
         {
             try
             {
-                await agents.Idempotent(sourceEndpoint, (c, ct) =>
-                    c.CancelAsync(new CancelRequest { MigrationId = m.Id.ToString() }, deadline: agents.Deadline(), cancellationToken: ct).ResponseAsync, cancellationToken);
+                var reply = await agents.Idempotent(sourceEndpoint, (c, ct) =>
+                    c.CancelAsync(new CancelRequest { MigrationId = m.Id.ToString() }, deadline: agents.Deadline(agents.Options.PrepareDeadline), cancellationToken: ct).ResponseAsync, cancellationToken);
+                if (!reply.Cancelled && await SourcePassedSwitchoverAsync(db, m.Id, cancellationToken))
+                {
+                    return false;
+                }
             }
             catch (Exception e) when (e is RpcException or Polly.CircuitBreaker.BrokenCircuitException)
             {
@@ -107,6 +113,19 @@ internal sealed partial class AgentDispatcher(
         {
             await TearDownTargetAsync(m, targetEndpoint);
         }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A refused cancel means "too late" or "already over". The source's own reports tell which:
+    /// give them a moment to arrive, then look whether the migration moved past the pause or ended.
+    /// </summary>
+    private async Task<bool> SourcePassedSwitchoverAsync(FerryDbContext db, Guid id, CancellationToken ct)
+    {
+        await Task.Delay(agents.Options.CallDeadline / 10, time, ct);
+        var state = await db.Migrations.AsNoTracking().Where(x => x.Id == id).Select(x => new { x.State, x.GuestOnTarget }).SingleAsync(ct);
+        return state.GuestOnTarget || state.State is MigrationState.SwitchingOver or MigrationState.CleaningUp or MigrationState.Completed;
     }
 
     private async Task FollowMigrateAsync(FerryDbContext db, DomainMigration m, string guestName, string sourceEndpoint, string targetEndpoint,

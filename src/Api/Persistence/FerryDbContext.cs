@@ -17,6 +17,8 @@ internal sealed class FerryDbContext(DbContextOptions<FerryDbContext> options) :
 
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
+    public DbSet<MigrationLease> MigrationLeases => Set<MigrationLease>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FerryDbContext).Assembly);
 }

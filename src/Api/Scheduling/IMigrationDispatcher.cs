@@ -14,8 +14,9 @@ public interface IMigrationDispatcher
     Task RunAsync(Guid migrationId, CancellationToken stopping);
 
     /// <summary>
-    /// The control plane ended the migration (cancelled, or failed by a timeout): stop it, tear the
-    /// target down and leave the guest running on the source. Idempotent.
+    /// The control plane is stopping the migration (a cancel, or a timeout): stop it, tear the
+    /// target down and leave the guest running on the source. Idempotent. Returns false when the
+    /// source had already paused the guest for switch-over: the migration then finishes forward.
     /// </summary>
-    Task AbortAsync(Guid migrationId, CancellationToken cancellationToken);
+    Task<bool> AbortAsync(Guid migrationId, CancellationToken cancellationToken);
 }

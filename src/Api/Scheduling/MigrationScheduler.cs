@@ -102,7 +102,8 @@ public sealed partial class MigrationScheduler(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
         await RenewLeasesAsync(db, ct);
-        var claimed = await ClaimAsync(db, ct);
+        // What this instance drives is watched too: cancels and timeouts apply to it first of all.
+        var claimed = _runs.Keys.Concat(await ClaimAsync(db, ct)).Distinct().ToList();
         foreach (var id in claimed)
         {
             db.ChangeTracker.Clear();
@@ -132,23 +133,32 @@ public sealed partial class MigrationScheduler(
 
         var expires = time.Now() + _options.Lease;
         await db.Database.ExecuteSqlAsync(
-            $"UPDATE migrations SET lease_owner = {InstanceId}, lease_expires_at = {expires} WHERE id = ANY({ids})", ct);
+            $"UPDATE migration_leases SET expires_at = {expires} WHERE owner = {InstanceId} AND migration_id = ANY({ids})", ct);
     }
 
     private async Task<List<Guid>> ClaimAsync(FerryDbContext db, CancellationToken ct)
     {
         var now = time.Now();
         var expires = now + _options.Lease;
+        // Row locks (FOR UPDATE) leave xmin alone; only the lease table is written. Migrations this
+        // instance already drives are renewed apart, so they never take a place in the batch.
+        var inFlight = _runs.Keys.ToArray();
         return await db.Database.SqlQuery<Guid>($"""
-            UPDATE migrations SET lease_owner = {InstanceId}, lease_expires_at = {expires}
-            WHERE id IN (
-                SELECT id FROM migrations
-                WHERE state = ANY({ActiveStateNames})
-                  AND (lease_owner IS NULL OR lease_expires_at < {now} OR lease_owner = {InstanceId})
-                ORDER BY policy_priority DESC, created_at
+            WITH claimed AS (
+                INSERT INTO migration_leases (migration_id, owner, expires_at)
+                SELECT m.id, {InstanceId}, {expires}
+                FROM migrations m LEFT JOIN migration_leases l ON l.migration_id = m.id
+                WHERE m.state = ANY({ActiveStateNames})
+                  AND NOT m.id = ANY({inFlight})
+                  AND (l.migration_id IS NULL OR l.expires_at < {now} OR l.owner = {InstanceId})
+                ORDER BY m.policy_priority DESC, m.created_at, m.id
                 LIMIT {_options.BatchSize}
-                FOR UPDATE SKIP LOCKED)
-            RETURNING id AS "Value"
+                FOR UPDATE OF m SKIP LOCKED
+                ON CONFLICT (migration_id) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+                    WHERE migration_leases.expires_at < {now} OR migration_leases.owner = {InstanceId}
+                RETURNING migration_id)
+            SELECT m.id AS "Value" FROM migrations m JOIN claimed c ON c.migration_id = m.id
+            ORDER BY m.policy_priority DESC, m.created_at, m.id
             """).ToListAsync(ct);
     }
 
@@ -184,7 +194,7 @@ public sealed partial class MigrationScheduler(
         else if (migration.State == MigrationState.Queued)
         {
             // Waiting for capacity: let any replica try it next time.
-            await db.Database.ExecuteSqlAsync($"UPDATE migrations SET lease_owner = NULL WHERE id = {id} AND lease_owner = {InstanceId}", ct);
+            await db.Database.ExecuteSqlAsync($"DELETE FROM migration_leases WHERE migration_id = {id} AND owner = {InstanceId}", ct);
         }
     }
 
@@ -305,9 +315,14 @@ public sealed partial class MigrationScheduler(
             {
                 await dispatcher.RunAsync(id, cts.Token);
             }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            catch (Exception) when (cts.IsCancellationRequested)
             {
                 // Shutting down or aborted: the persisted state says where it stands.
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Changed meanwhile (a cancel, an agent's report): handed over again at the next poll, on fresh state.
+                LogChangedMeanwhile(logger, id);
             }
             catch (Exception e)
             {
@@ -329,7 +344,7 @@ public sealed partial class MigrationScheduler(
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
-            await db.Database.ExecuteSqlAsync($"UPDATE migrations SET lease_owner = NULL WHERE id = {id} AND lease_owner = {InstanceId}", CancellationToken.None);
+            await db.Database.ExecuteSqlAsync($"DELETE FROM migration_leases WHERE migration_id = {id} AND owner = {InstanceId}", CancellationToken.None);
         }
         catch (NpgsqlException)
         {
@@ -341,32 +356,43 @@ public sealed partial class MigrationScheduler(
     {
         if (_runs.TryGetValue(migration.Id, out var run))
         {
-            // Stop driving it first, and let that run finish releasing its lease, before deciding.
+            // Stop driving it first, and let that run finish, before deciding on fresh state.
             await run.Cts.CancelAsync();
             await run.Task;
         }
 
-        if (MigrationStateMachine.InvolvesAgents(migration.State) || migration.State == MigrationState.Cancelling)
-        {
-            await dispatcher.AbortAsync(migration.Id, ct);
-        }
-
         await db.Entry(migration).ReloadAsync(ct);
-
-        if (migration.IsTerminal)
-        {
-            return;
-        }
-
         var now = time.Now();
         if (failureReason is not null)
         {
-            migration.Fail(failureReason, now);
+            if (!migration.Abort(failureReason, now))
+            {
+                return;
+            }
+
+            // Persisted before the agents are told, so that a restart finishes the abort.
+            await db.SaveChangesAsync(ct);
             LogTimedOut(logger, migration.Id, failureReason);
         }
-        else
+
+        if (migration.State == MigrationState.Cancelling)
         {
-            migration.ConfirmCancelled(now);
+            if (!await dispatcher.AbortAsync(migration.Id, ct))
+            {
+                // The source had already paused the guest: the agents' reports carry it forward.
+                return;
+            }
+
+            await db.Entry(migration).ReloadAsync(ct);
+            if (migration.State == MigrationState.Cancelling)
+            {
+                migration.ConfirmCancelled(time.Now());
+            }
+        }
+
+        if (!migration.IsTerminal)
+        {
+            return;
         }
 
         if (!migration.GuestOnTarget)

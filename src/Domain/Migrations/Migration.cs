@@ -79,6 +79,9 @@ public sealed class Migration
     /// <summary>Why it failed; null unless <see cref="MigrationState.Failed"/>.</summary>
     public string? FailureReason { get; private set; }
 
+    /// <summary>Why the control plane is stopping the migration (a timeout), so that it ends failed rather than cancelled.</summary>
+    public string? AbortReason { get; private set; }
+
     /// <summary>Whether the guest ended up on the target (always after switch-over).</summary>
     public bool GuestOnTarget { get; private set; }
 
@@ -193,8 +196,43 @@ public sealed class Migration
         return CancelOutcome.Cancelled;
     }
 
-    /// <summary>Agents finished tearing the target down after a cancel.</summary>
-    public void ConfirmCancelled(DateTimeOffset at) => MoveTo(MigrationState.Cancelled, at);
+    /// <summary>
+    /// The control plane stops the migration for <paramref name="reason"/> (a timeout): like a cancel,
+    /// the agents tear the target down first, but it ends <see cref="MigrationState.Failed"/>. Returns
+    /// false once the guest has been paused for switch-over: then only the agents can finish it.
+    /// </summary>
+    public bool Abort(string reason, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (IsTerminal || !MigrationStateMachine.IsBeforeSwitchover(State) && State != MigrationState.Cancelling)
+        {
+            return false;
+        }
+
+        AbortReason = reason;
+        if (!MigrationStateMachine.InvolvesAgents(State))
+        {
+            Fail(reason, at);
+        }
+        else if (State != MigrationState.Cancelling)
+        {
+            MoveTo(MigrationState.Cancelling, at, reason);
+        }
+
+        return true;
+    }
+
+    /// <summary>Agents finished tearing the target down: cancelled, or failed when the control plane aborted it.</summary>
+    public void ConfirmCancelled(DateTimeOffset at)
+    {
+        if (AbortReason is { } reason)
+        {
+            Fail(reason, at);
+            return;
+        }
+
+        MoveTo(MigrationState.Cancelled, at);
+    }
 
     /// <summary>Records that progress was seen, for the progress timeout.</summary>
     public void Touch(DateTimeOffset at) => UpdatedAt = at;

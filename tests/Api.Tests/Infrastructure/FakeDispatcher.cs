@@ -31,9 +31,9 @@ public sealed class FakeDispatcher : IMigrationDispatcher
         return Runs.ToList();
     }
 
-    public Task AbortAsync(Guid migrationId, CancellationToken cancellationToken)
+    public Task<bool> AbortAsync(Guid migrationId, CancellationToken cancellationToken)
     {
         Aborts.Enqueue(migrationId);
-        return Task.CompletedTask;
+        return Task.FromResult(true);
     }
 }

@@ -14,6 +14,8 @@ public sealed class MigrationSchedulerTests(PostgresServer postgres) : ApiTest(p
     {
         var response = await PostMigration(new { guest, targetHost = target, policy });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        // Requests a moment apart, as they are in life: the queue is first come, first served.
+        Factory.Clock.Advance(TimeSpan.FromMilliseconds(1));
         return (await Json(response))["id"]!.GetValue<string>();
     }
 

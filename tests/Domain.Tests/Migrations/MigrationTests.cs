@@ -134,6 +134,33 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public void An_abort_tears_down_like_a_cancel_but_ends_failed_with_its_reason()
+    {
+        var m = RunTo(MigrationState.Running);
+        Assert.True(m.Abort("completion timeout", T0.AddSeconds(1)));
+        Assert.Equal(MigrationState.Cancelling, m.State);
+        m.ConfirmCancelled(T0.AddSeconds(2));
+        Assert.Equal(MigrationState.Failed, m.State);
+        Assert.Equal("completion timeout", m.FailureReason);
+    }
+
+    [Fact]
+    public void An_abort_before_any_agent_is_involved_fails_at_once()
+    {
+        var m = NewMigration();
+        Assert.True(m.Abort("queue timeout", T0));
+        Assert.Equal(MigrationState.Failed, m.State);
+    }
+
+    [Fact]
+    public void An_abort_after_switchover_is_refused()
+    {
+        var m = RunTo(MigrationState.SwitchingOver);
+        Assert.False(m.Abort("late", T0));
+        Assert.Equal(MigrationState.SwitchingOver, m.State);
+    }
+
+    [Fact]
     public void Scheduling_onto_the_source_host_is_refused()
     {
         var m = NewMigration();

@@ -20,6 +20,7 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
         b.Property(m => m.FailureReason).HasMaxLength(4000);
         b.Property(m => m.TargetEndpoint).HasMaxLength(300);
+        b.Property(m => m.AbortReason).HasMaxLength(4000);
         // The highest progress sequence applied, so that a report delivered twice is applied once.
         b.Property<long>("LastProgressSequence");
         b.ComplexProperty(m => m.Policy, p =>
@@ -37,9 +38,6 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         // Optimistic concurrency: PostgreSQL's xmin changes with every update of the row.
         b.Property<uint>("Version").IsRowVersion();
 
-        // The scheduler's lease, written only by its claim query.
-        b.Property<string?>("LeaseOwner").HasMaxLength(200);
-        b.Property<DateTimeOffset?>("LeaseExpiresAt");
 
         // At most one active migration per guest, enforced by the database so that concurrent requests cannot both win.
         b.HasIndex(m => m.GuestId).IsUnique().HasFilter($"state IN ({ActiveStatesSql})").HasDatabaseName("ix_migrations_one_active_per_guest");

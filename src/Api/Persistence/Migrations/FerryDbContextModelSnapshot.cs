@@ -62,6 +62,31 @@ namespace Ferry.Api.Persistence.Migrations
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Ferry.Api.Persistence.MigrationLease", b =>
+                {
+                    b.Property<Guid>("MigrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("migration_id");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("owner");
+
+                    b.HasKey("MigrationId")
+                        .HasName("pk_migration_leases");
+
+                    b.HasIndex("Owner")
+                        .HasDatabaseName("ix_migration_leases_owner");
+
+                    b.ToTable("migration_leases", (string)null);
+                });
+
             modelBuilder.Entity("Ferry.Domain.Guests.Guest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -186,6 +211,11 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("AbortReason")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("abort_reason");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -212,15 +242,6 @@ namespace Ferry.Api.Persistence.Migrations
                     b.Property<long>("LastProgressSequence")
                         .HasColumnType("bigint")
                         .HasColumnName("last_progress_sequence");
-
-                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("lease_expires_at");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("lease_owner");
 
                     b.Property<string>("Result")
                         .HasColumnType("jsonb")
@@ -346,6 +367,16 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasDatabaseName("ix_migrations_target_host_id_created_at");
 
                     b.ToTable("migrations", (string)null);
+                });
+
+            modelBuilder.Entity("Ferry.Api.Persistence.MigrationLease", b =>
+                {
+                    b.HasOne("Ferry.Domain.Migrations.Migration", null)
+                        .WithOne()
+                        .HasForeignKey("Ferry.Api.Persistence.MigrationLease", "MigrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_migration_leases_migrations_migration_id");
                 });
 
             modelBuilder.Entity("Ferry.Domain.Guests.Guest", b =>
