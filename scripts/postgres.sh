@@ -35,8 +35,8 @@ case "$cmd" in
       [[ $(id -u) -eq 0 ]] && chown postgres "$pwfile"
       as_owner "$bindir/initdb" -D "$data" -U ferry --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 \
         --auth-host=scram-sha-256 --auth-local=trust >"$data.initdb.log" 2>&1 \
-        || { cat "$data.initdb.log" >&2; rm -f "$pwfile"; exit 1; }
-      rm -f "$pwfile"
+        || { cat "$data.initdb.log" >&2; rm -f "$pwfile" "$data.initdb.log"; exit 1; }
+      rm -f "$pwfile" "$data.initdb.log"
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
       as_owner "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \

@@ -36,6 +36,8 @@ public static class QemuCommandLine
             "-object", $"memory-backend-file,id=ram0,mem-path={Escape(layout.RamFile)},size={memory}M,share=on,prealloc=on",
             "-chardev", $"socket,id=qmp0,path={Escape(layout.QmpSocket)},server=on,wait=off",
             "-mon", "chardev=qmp0,mode=control",
+            "-chardev", $"socket,id=qmp1,path={Escape(layout.OperatorQmpSocket)},server=on,wait=off",
+            "-mon", "chardev=qmp1,mode=control",
             "-chardev", $"file,id=serial0,path={Escape(layout.SerialLog)}",
             "-serial", "chardev:serial0",
         };

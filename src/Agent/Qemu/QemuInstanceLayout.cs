@@ -9,6 +9,13 @@ public sealed record QemuInstanceLayout(
     string BootDisk,
     string RamFile)
 {
+    /// <summary>
+    /// A second QMP monitor for operators and tests. QEMU serves one client per monitor and the
+    /// agent holds the first for the guest's whole life; this one lets a person look without
+    /// taking the agent's connection away.
+    /// </summary>
+    public string OperatorQmpSocket => Path.Combine(Directory, "qmp-operator.sock");
+
     public static QemuInstanceLayout For(QemuLauncherOptions options, QemuGuestSpec spec)
     {
         ArgumentNullException.ThrowIfNull(options);

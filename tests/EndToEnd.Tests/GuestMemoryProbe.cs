@@ -1,0 +1,69 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Ferry.Agent.TestGuest;
+
+namespace Ferry.EndToEnd.Tests;
+
+/// <summary>
+/// Looks at a page-counter guest the way RELIABILITY.md asks: pause it through its QMP socket (in
+/// the agent's run directory), check the memory invariant on its RAM file, resume it. The test
+/// talks QMP itself rather than through the agent so that what it checks is not what it tests.
+/// </summary>
+public static class GuestMemoryProbe
+{
+    /// <summary>The QEMU instance directories of <paramref name="guest"/> on <paramref name="host"/> that have a live QMP socket.</summary>
+    public static IReadOnlyList<string> Instances(string runRoot, string host, string guest)
+    {
+        var qemu = Path.Combine(runRoot, host, "qemu");
+        return Directory.Exists(qemu)
+            ? Directory.GetDirectories(qemu).Where(d => Path.GetFileName(d) == guest || Path.GetFileName(d).StartsWith(guest + "-in-", StringComparison.Ordinal))
+                .Where(d => File.Exists(Path.Combine(d, "qmp.sock"))).ToList()
+            : [];
+    }
+
+    /// <summary>Pauses the guest, checks its RAM and resumes it; returns the check and the run state QEMU reported.</summary>
+    public static async Task<(MemoryInvariantResult Invariant, string RunState)> CheckAsync(string host, string instanceDirectory, int memoryMiB)
+    {
+        var instance = Path.GetFileName(instanceDirectory);
+        var ram = Path.Combine("/dev/shm", $"ferry-{host}", $"ferry-{instance}.ram");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        // The operator's monitor: the agent holds the main one for the guest's whole life.
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(instanceDirectory, "qmp-operator.sock")));
+        await using var stream = new NetworkStream(socket);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        await reader.ReadLineAsync(); // greeting
+        await Execute(stream, reader, "qmp_capabilities");
+        var status = (await Execute(stream, reader, "query-status"))["status"]!.GetValue<string>();
+        await Execute(stream, reader, "stop");
+        try
+        {
+            var invariant = await MemoryInvariant.CheckRamFileAsync(ram, PageCounterRange.ForGuest(memoryMiB));
+            return (invariant, status);
+        }
+        finally
+        {
+            await Execute(stream, reader, "cont");
+        }
+    }
+
+    private static async Task<JsonNode> Execute(NetworkStream stream, StreamReader reader, string command)
+    {
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(new JsonObject { ["execute"] = command }.ToJsonString() + "\n"));
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            var message = JsonNode.Parse(line)!;
+            if (message["return"] is { } result)
+            {
+                return result;
+            }
+
+            if (message["error"] is { } error)
+            {
+                throw new InvalidOperationException($"QMP {command}: {error}");
+            }
+        }
+
+        throw new IOException($"QMP closed during {command}");
+    }
+}

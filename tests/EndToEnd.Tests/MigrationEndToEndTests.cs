@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Ferry.EndToEnd.Tests;
+
+/// <summary>
+/// REST requests move real, running QEMU guests between two agents on two network-namespace
+/// hosts; failures before switch-over leave the guest running on its source with its memory intact.
+/// </summary>
+public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixture<TwoHostCluster>
+{
+    private const int MemoryMiB = 128;
+    private static readonly string[] Terminal = ["completed", "failed", "cancelled"];
+
+    // TCG on two shared cores is slow: generous timeouts, so that only a real fault fails a migration.
+    private static object Policy(int? bandwidthMbps = null) => new
+    {
+        transport = "qemu", maxDowntimeMs = 500, bandwidthMbps, completionTimeoutSecondsPerGiB = 3000, progressTimeoutSeconds = 60,
+    };
+
+    private async Task<string> RunningGuest(string name)
+    {
+        await cluster.Post("/api/v1/guests", new { name, memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "pageCounter" });
+        var started = await cluster.Post($"/api/v1/guests/{name}/start", new { });
+        Assert.Equal("running", started["state"]!.GetValue<string>());
+        return name;
+    }
+
+    private async Task<JsonObject> WaitFor(string id, params string[] states)
+    {
+        JsonObject m = [];
+        await cluster.WaitUntil(async () =>
+        {
+            m = await cluster.Get($"/api/v1/migrations/{id}");
+            return states.Contains(m["state"]!.GetValue<string>());
+        }, $"migration {id} to reach {string.Join("/", states)}", TimeSpan.FromMinutes(4));
+        return m;
+    }
+
+    /// <summary>The guest runs on <paramref name="host"/>, in exactly one QEMU, and its memory holds the invariant.</summary>
+    private async Task AssertRunsIntactOn(string guest, string host)
+    {
+        var instances = GuestMemoryProbe.Instances(cluster.RunRoot, host, guest);
+        Assert.True(instances.Count == 1, $"{guest} has {instances.Count} QEMU instances on {host}\n{cluster.Diagnostics}");
+        var (invariant, runState) = await GuestMemoryProbe.CheckAsync(host, instances[0], MemoryMiB);
+        Assert.Equal("running", runState);
+        Assert.True(invariant.Holds, invariant.ToString());
+        var other = host == "host-a" ? "host-b" : "host-a";
+        Assert.Empty(GuestMemoryProbe.Instances(cluster.RunRoot, other, guest));
+        Assert.Equal(host, (await cluster.Get($"/api/v1/guests/{guest}"))["host"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_running_guest_moves_to_the_other_host_and_its_measurements_are_recorded()
+    {
+        var guest = await RunningGuest("e2e-move");
+
+        var accepted = await cluster.Post("/api/v1/migrations", new { guest, targetHost = "host-b", policy = Policy() });
+        var m = await WaitFor(accepted["id"]!.GetValue<string>(), Terminal);
+
+        Assert.True(m["state"]!.GetValue<string>() == "completed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+        Assert.Equal(
+            ["queued", "scheduled", "preparingTarget", "targetReady", "running", "switchingOver", "cleaningUp", "completed"],
+            m["timeline"]!.AsArray().Select(e => e!["state"]!.GetValue<string>()));
+        var result = m["result"]!;
+        Assert.Equal("qemu", result["transport"]!.GetValue<string>());
+        Assert.True(result["totalTimeMs"]!.GetValue<double>() > 0);
+        Assert.True(result["downtimeMs"]!.GetValue<double>() > 0);
+        Assert.True(result["setupTimeMs"]!.GetValue<double>() >= 0);
+        Assert.True(result["bytesTransferred"]!.GetValue<long>() > MemoryMiB * 1024L * 1024 / 4096, "the counter guest writes every page");
+        Assert.True(result["operationTimeMs"]!.GetValue<double>() >= result["totalTimeMs"]!.GetValue<double>());
+        Assert.True(m["guestOnTarget"]!.GetValue<bool>());
+        await AssertRunsIntactOn(guest, "host-b");
+
+        var sla = await cluster.Get("/api/v1/reports/sla?host=host-b");
+        Assert.Contains(sla["pairs"]!.AsArray(), p => p!["sourceHost"]!.GetValue<string>() == "host-a" && p["completed"]!.GetValue<long>() >= 1);
+    }
+
+    [Fact]
+    public async Task Cancel_while_running_leaves_the_guest_running_on_its_source_unchanged()
+    {
+        var guest = await RunningGuest("e2e-cancel");
+        // 8 Mbit/s: the migration cannot finish before the cancel.
+        var accepted = await cluster.Post("/api/v1/migrations", new { guest, targetHost = "host-b", policy = Policy(bandwidthMbps: 8) });
+        var id = accepted["id"]!.GetValue<string>();
+        await WaitFor(id, "running");
+
+        await cluster.Post($"/api/v1/migrations/{id}/cancel", new { });
+        var m = await WaitFor(id, Terminal);
+
+        Assert.True(m["state"]!.GetValue<string>() == "cancelled", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+        Assert.False(m["guestOnTarget"]!.GetValue<bool>());
+        await AssertRunsIntactOn(guest, "host-a");
+    }
+
+    [Fact]
+    public async Task A_destination_qemu_killed_mid_migration_fails_it_and_the_guest_stays_on_its_source()
+    {
+        var guest = await RunningGuest("e2e-kill");
+        var accepted = await cluster.Post("/api/v1/migrations", new { guest, targetHost = "host-b", policy = Policy(bandwidthMbps: 8) });
+        var id = accepted["id"]!.GetValue<string>();
+        await WaitFor(id, "running");
+
+        var target = GuestMemoryProbe.Instances(cluster.RunRoot, "host-b", guest).Single();
+        using (var kill = Process.Start("pkill", ["-KILL", "-f", Path.Combine(target, "qmp.sock")]))
+        {
+            await kill!.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(0, kill.ExitCode);
+        }
+
+        var m = await WaitFor(id, Terminal);
+
+        Assert.True(m["state"]!.GetValue<string>() == "failed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+        Assert.False(m["guestOnTarget"]!.GetValue<bool>());
+        await AssertRunsIntactOn(guest, "host-a");
+    }
+
+    [Fact]
+    public async Task A_migration_to_a_host_without_the_guests_memory_fails_before_any_agent_work()
+    {
+        await cluster.Post("/api/v1/guests", new { name = "e2e-huge", memoryMiB = 900_000, vcpus = 1, host = "host-a" });
+
+        var accepted = await cluster.Post("/api/v1/migrations", new { guest = "e2e-huge" });
+        var m = await WaitFor(accepted["id"]!.GetValue<string>(), Terminal);
+
+        Assert.Equal("failed", m["state"]!.GetValue<string>());
+        Assert.Contains("MiB free memory, the guest needs 900000 MiB", m["failureReason"]!.GetValue<string>());
+    }
+}

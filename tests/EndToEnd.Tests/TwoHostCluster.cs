@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Ferry.Testing;
+
+namespace Ferry.EndToEnd.Tests;
+
+/// <summary>
+/// Ferry as it runs for real, on one machine: PostgreSQL, the API listening on a bridge, and two
+/// agents (host-a, host-b), each in its own network namespace, so migration traffic crosses a
+/// veth pair and the bridge. Built by the repository's own scripts (hosts.sh, postgres.sh).
+/// </summary>
+public sealed class TwoHostCluster : IAsyncLifetime
+{
+    public const string Prefix = "fe2e";
+    public const string Subnet = "10.78.0";
+    private readonly List<ServiceProcess> _services = [];
+    private string _runRoot = "";
+    private string _pgData = "";
+
+    public HttpClient Api { get; } = new() { BaseAddress = new Uri($"http://{Subnet}.1:5180"), Timeout = TimeSpan.FromMinutes(5) };
+
+    public string RunRoot => _runRoot;
+
+    public string Diagnostics => string.Join("\n", _services.Select(s => $"--- {s.Name} ---\n{Tail(s.Output, 60)}"));
+
+    public async ValueTask InitializeAsync()
+    {
+        if (Environment.UserName != "root")
+        {
+            throw new InvalidOperationException("the end-to-end tests need root: they create network namespaces");
+        }
+
+        _runRoot = Path.Combine(Path.GetTempPath(), $"ferry-e2e-{Environment.ProcessId}");
+        _pgData = _runRoot + "-pg";
+        Directory.CreateDirectory(_runRoot);
+        await Script("hosts.sh", "down", Prefix);
+        await Script("hosts.sh", "up", Prefix);
+        var pgPort = 5400 + (Environment.ProcessId % 500);
+        await Script("postgres.sh", "start", _pgData, pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var bin = (string project) => Path.Combine(Repository.Root, "src", project, "bin", Repository.Configuration, "net10.0", $"Ferry.{project}.dll");
+        _services.Add(ServiceProcess.Start("api", "dotnet", [bin("Api"), "--contentRoot", Path.Combine(Repository.Root, "src", "Api")], new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Ferry"] = $"Host=127.0.0.1;Port={pgPort};Database=ferry;Username=ferry;Password=ferry",
+            ["Kestrel__Endpoints__Http__Url"] = $"http://{Subnet}.1:5180",
+            ["Kestrel__Endpoints__Grpc__Url"] = $"http://{Subnet}.1:5181",
+            ["Ferry__Scheduler__PollInterval"] = "00:00:00.200",
+            ["Ferry__Agents__HeartbeatInterval"] = "00:00:02",
+            ["Logging__LogLevel__Default"] = "Information",
+        }));
+        await WaitUntil(async () => (await Api.GetAsync("/readyz")).IsSuccessStatusCode, "the API to be ready");
+
+        foreach (var (host, ns, ip) in new[] { ("host-a", $"{Prefix}-a", $"{Subnet}.2"), ("host-b", $"{Prefix}-b", $"{Subnet}.3") })
+        {
+            _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", ns, "dotnet", bin("Agent"),
+                $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=http://{ip}:5090",
+                $"--Agent:ApiUrl=http://{Subnet}.1:5181", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02"]));
+        }
+
+        await WaitUntil(async () =>
+        {
+            var hosts = JsonNode.Parse(await Api.GetStringAsync("/api/v1/hosts?state=ready"))!["items"]!.AsArray();
+            return hosts.Count == 2;
+        }, "both agents to register");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var s in Enumerable.Reverse(_services))
+        {
+            await s.DisposeAsync();
+        }
+
+        await Script("hosts.sh", "down", Prefix);
+        await Script("postgres.sh", "stop", _pgData);
+        Api.Dispose();
+        TryDelete(_runRoot);
+        TryDelete(_pgData);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with the services' output when it never does.</summary>
+    public async Task WaitUntil(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(60)))
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not up yet.
+            }
+
+            if (_services.FirstOrDefault(s => s.HasExited) is { } dead)
+            {
+                throw new InvalidOperationException($"{dead.Name} exited while waiting for {what}\n{Diagnostics}");
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"timed out waiting for {what}\n{Diagnostics}");
+    }
+
+    public async Task<JsonObject> Post(string path, object body)
+    {
+        var response = await Api.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST {path} -> {(int)response.StatusCode}: {text}\n{Diagnostics}");
+        }
+
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public async Task<JsonObject> Get(string path) => JsonNode.Parse(await Api.GetStringAsync(path))!.AsObject();
+
+    private static async Task Script(string script, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(Repository.Root, "scripts", script)) { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.Environment["FERRY_SUBNET"] = Subnet;
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"scripts/{script} {string.Join(' ', args)} failed: {await err}");
+        }
+    }
+
+    private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
