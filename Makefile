@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test clean
+.PHONY: help deps build run test clean bench-migration
 
 help:
 	@echo "make run    install what Ferry needs and run it in the foreground (Ctrl-C stops everything it started)"
@@ -23,3 +23,7 @@ test: deps
 clean:
 	dotnet clean Ferry.slnx --nologo -v quiet
 	rm -rf .ferry
+
+# make bench-migration SIZE=1G PROFILE=idle LINK=loopback [RUNS=5]: QEMU's loop and Ferry's engine, side by side.
+bench-migration:
+	@scripts/bench-link.sh "$(or $(SIZE),1G)" "$(or $(PROFILE),idle)" "$(or $(LINK),loopback)" "$(or $(RUNS),5)" $(BENCH_ARGS)

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Ferry.Agent.Migration;
+using Ferry.Agent.Qemu;
+using Ferry.Agent.Qmp;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ferry.Migration.Benchmark;
+
+/// <summary>
+/// What every run shares: options, the accelerator QEMU gets, the agent's QMP connector and qemu
+/// transport (through their public interfaces, from the agent's own service registration), and a
+/// record of every process and file started here so Ctrl-C or a failure leaves nothing behind.
+/// </summary>
+internal sealed class BenchmarkHost : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly ConcurrentBag<Process> _processes = [];
+
+    public BenchmarkHost(BenchmarkOptions options)
+    {
+        Options = options;
+        RunDirectory = Path.Combine("/tmp", options.Id);
+        Directory.CreateDirectory(RunDirectory);
+        Accelerator = AcceleratorProbe.Probe();
+        LauncherOptions = new QemuLauncherOptions { RunDirectory = RunDirectory, TmpfsDirectory = "/dev/shm" };
+        var services = new ServiceCollection();
+        // With prealloc=on QEMU greets on QMP only after touching every page: seconds per GiB here.
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection([new("Qmp:ConnectTimeout", TimeSpan.FromSeconds(30 + (10 * (options.SizeBytes >> 30))).ToString())])
+            .Build());
+        services.AddLogging();
+        services.AddFerryQemu();
+        _services = services.BuildServiceProvider();
+        Qmp = _services.GetRequiredService<IQmpConnector>();
+        QemuMigration = _services.GetRequiredService<IQemuMigration>();
+    }
+
+    public BenchmarkOptions Options { get; }
+
+    /// <summary>QMP sockets and logs; short, because UNIX socket paths are limited to 108 bytes.</summary>
+    public string RunDirectory { get; }
+
+    public AcceleratorChoice Accelerator { get; }
+
+    public QemuLauncherOptions LauncherOptions { get; }
+
+    public IQmpConnector Qmp { get; }
+
+    public IQemuMigration QemuMigration { get; }
+
+    public string AcceleratorName => Accelerator.Accelerator == Agent.Qemu.Accelerator.Kvm ? "kvm" : "tcg";
+
+    /// <summary>A RAM file path on /dev/shm carrying this invocation's id.</summary>
+    public string ShmFile(string role) => Path.Combine("/dev/shm", $"{Options.Id}-{role}.ram");
+
+    public void Track(Process process) => _processes.Add(process);
+
+    public async ValueTask DisposeAsync()
+    {
+        // Anything a run did not clean up itself (Ctrl-C in the middle, an exception) is killed here.
+        foreach (var process in _processes)
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync(CancellationToken.None);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Never started or already reaped.
+            }
+        }
+
+        foreach (string file in Directory.EnumerateFiles("/dev/shm", $"{Options.Id}-*"))
+        {
+            File.Delete(file);
+        }
+
+        if (Directory.Exists(RunDirectory))
+        {
+            Directory.Delete(RunDirectory, recursive: true);
+        }
+
+        await _services.DisposeAsync();
+    }
+}

@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Ferry.Migration.Benchmark;
+
+/// <summary>
+/// Creates a listening socket inside another network namespace. setns(2) switches only the calling
+/// thread, and a socket stays in the namespace it was created in, so a short-lived thread enters
+/// the target namespace, creates the listener and ends; the accepted streams live there too.
+/// </summary>
+internal static partial class NetworkNamespace
+{
+    private const int CloneNewNet = 0x40000000;
+
+    public static TcpListener Listen(string? netns, IPAddress address)
+    {
+        if (netns is null)
+        {
+            var local = new TcpListener(address, 0);
+            local.Start();
+            return local;
+        }
+
+        TcpListener? listener = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var handle = File.OpenHandle(Path.Combine("/var/run/netns", netns), FileMode.Open, FileAccess.Read);
+                if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                {
+                    throw new IOException($"setns({netns}) failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+
+                listener = new TcpListener(address, 0);
+                listener.Start();
+            }
+            catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return listener ?? throw new IOException($"cannot listen in namespace {netns}: {failure?.Message}", failure);
+    }
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static partial int SetNs(int fd, int nstype);
+}
