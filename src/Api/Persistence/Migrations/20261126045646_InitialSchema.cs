@@ -19,6 +19,7 @@ namespace Ferry.Api.Persistence.Migrations
                     id = table.Column<Guid>(type: "uuid", nullable: false),
                     name = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
                     migration_address = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    agent_endpoint = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
                     capabilities = table.Column<string>(type: "jsonb", nullable: false),
                     last_heartbeat_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     state = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false)
@@ -55,6 +56,7 @@ namespace Ferry.Api.Persistence.Migrations
                     source_host_name = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
                     target_host_id = table.Column<Guid>(type: "uuid", nullable: true),
                     target_host_name = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: true),
+                    target_endpoint = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
                     target_requested = table.Column<bool>(type: "boolean", nullable: false),
                     state = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
@@ -62,9 +64,9 @@ namespace Ferry.Api.Persistence.Migrations
                     result = table.Column<string>(type: "jsonb", nullable: true),
                     sla_met = table.Column<bool>(type: "boolean", nullable: true),
                     failure_reason = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    abort_reason = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
                     guest_on_target = table.Column<bool>(type: "boolean", nullable: false),
-                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    lease_owner = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    last_progress_sequence = table.Column<long>(type: "bigint", nullable: false),
                     xmin = table.Column<uint>(type: "xid", rowVersion: true, nullable: false),
                     timeline = table.Column<string>(type: "jsonb", nullable: false),
                     policy_allow_auto_converge = table.Column<bool>(type: "boolean", nullable: false),
@@ -91,6 +93,7 @@ namespace Ferry.Api.Persistence.Migrations
                     memory_mi_b = table.Column<int>(type: "integer", nullable: false),
                     vcpus = table.Column<int>(type: "integer", nullable: false),
                     hugepage_size_ki_b = table.Column<long>(type: "bigint", nullable: true),
+                    profile = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     host_id = table.Column<Guid>(type: "uuid", nullable: false),
                     state = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     state_before_migration = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
@@ -105,6 +108,25 @@ namespace Ferry.Api.Persistence.Migrations
                         principalTable: "hosts",
                         principalColumn: "id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "migration_leases",
+                columns: table => new
+                {
+                    migration_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    owner = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_migration_leases", x => x.migration_id);
+                    table.ForeignKey(
+                        name: "fk_migration_leases_migrations_migration_id",
+                        column: x => x.migration_id,
+                        principalTable: "migrations",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateIndex(
@@ -133,6 +155,11 @@ namespace Ferry.Api.Persistence.Migrations
                 name: "ix_idempotency_keys_created_at",
                 table: "idempotency_keys",
                 column: "created_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_migration_leases_owner",
+                table: "migration_leases",
+                column: "owner");
 
             migrationBuilder.CreateIndex(
                 name: "ix_migrations_created_at",
@@ -177,10 +204,13 @@ namespace Ferry.Api.Persistence.Migrations
                 name: "idempotency_keys");
 
             migrationBuilder.DropTable(
-                name: "migrations");
+                name: "migration_leases");
 
             migrationBuilder.DropTable(
                 name: "hosts");
+
+            migrationBuilder.DropTable(
+                name: "migrations");
         }
     }
 }

@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ferry.Api.Persistence.Migrations
 {
     [DbContext(typeof(FerryDbContext))]
-    [Migration("20261126033638_AgentRegistration")]
-    partial class AgentRegistration
+    [Migration("20261126045646_InitialSchema")]
+    partial class InitialSchema
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -65,6 +65,31 @@ namespace Ferry.Api.Persistence.Migrations
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Ferry.Api.Persistence.MigrationLease", b =>
+                {
+                    b.Property<Guid>("MigrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("migration_id");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("owner");
+
+                    b.HasKey("MigrationId")
+                        .HasName("pk_migration_leases");
+
+                    b.HasIndex("Owner")
+                        .HasDatabaseName("ix_migration_leases_owner");
+
+                    b.ToTable("migration_leases", (string)null);
+                });
+
             modelBuilder.Entity("Ferry.Domain.Guests.Guest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -89,6 +114,12 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)")
                         .HasColumnName("name");
+
+                    b.Property<string>("Profile")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("profile");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -183,6 +214,11 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("AbortReason")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("abort_reason");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -209,15 +245,6 @@ namespace Ferry.Api.Persistence.Migrations
                     b.Property<long>("LastProgressSequence")
                         .HasColumnType("bigint")
                         .HasColumnName("last_progress_sequence");
-
-                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("lease_expires_at");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("lease_owner");
 
                     b.Property<string>("Result")
                         .HasColumnType("jsonb")
@@ -343,6 +370,16 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasDatabaseName("ix_migrations_target_host_id_created_at");
 
                     b.ToTable("migrations", (string)null);
+                });
+
+            modelBuilder.Entity("Ferry.Api.Persistence.MigrationLease", b =>
+                {
+                    b.HasOne("Ferry.Domain.Migrations.Migration", null)
+                        .WithOne()
+                        .HasForeignKey("Ferry.Api.Persistence.MigrationLease", "MigrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_migration_leases_migrations_migration_id");
                 });
 
             modelBuilder.Entity("Ferry.Domain.Guests.Guest", b =>
