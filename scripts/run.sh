@@ -71,7 +71,7 @@ wait_for "both agents to register" bash -c "curl -fsS '$api/api/v1/hosts?state=r
 
 if ! curl -fsS "$api/api/v1/guests/demo" >/dev/null 2>&1; then
   curl -fsS -XPOST "$api/api/v1/guests" -H 'content-type: application/json' \
-    -d '{"name":"demo","memoryMiB":256,"vcpus":1,"host":"host-a","profile":"pageCounter"}' >/dev/null
+    -d '{"name":"demo","memoryMiB":256,"vcpus":1,"host":"host-a"}' >/dev/null
 fi
 echo "ferry: starting the demo guest on its host"
 curl -fsS -XPOST "$api/api/v1/guests/demo/start" >/dev/null
