@@ -116,6 +116,27 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
     }
 
     [Fact]
+    public async Task An_api_restart_mid_migration_resumes_the_flow_and_records_the_result_once()
+    {
+        await cluster.Post("/api/v1/guests", new { name = "e2e-restart", memoryMiB = MemoryMiB, vcpus = 1, host = "host-a" });
+        await cluster.Post("/api/v1/guests/e2e-restart/start", new { });
+        // 2 Mbit/s: long enough for the API to go away and come back while pages move.
+        var accepted = await cluster.Post("/api/v1/migrations", new { guest = "e2e-restart", targetHost = "host-b", policy = Policy(bandwidthMbps: 2) });
+        var id = accepted["id"]!.GetValue<string>();
+        await WaitFor(id, "running");
+
+        await cluster.RestartApiAsync();
+        var m = await WaitFor(id, Terminal);
+
+        Assert.True(m["state"]!.GetValue<string>() == "completed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+        var states = m["timeline"]!.AsArray().Select(e => e!["state"]!.GetValue<string>()).ToList();
+        Assert.Single(states, s => s == "completed");
+        Assert.Single(states, s => s == "running");
+        Assert.NotNull(m["result"]);
+        Assert.Equal("host-b", (await cluster.Get("/api/v1/guests/e2e-restart"))["host"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_migration_to_a_host_without_the_guests_memory_fails_before_any_agent_work()
     {
         await cluster.Post("/api/v1/guests", new { name = "e2e-huge", memoryMiB = 900_000, vcpus = 1, host = "host-a" });

@@ -17,6 +17,7 @@ public sealed class TwoHostCluster : IAsyncLifetime
     private readonly List<ServiceProcess> _services = [];
     private string _runRoot = "";
     private string _pgData = "";
+    private int _pgPort;
 
     public HttpClient Api { get; } = new() { BaseAddress = new Uri($"http://{Subnet}.1:5180"), Timeout = TimeSpan.FromMinutes(5) };
 
@@ -36,24 +37,13 @@ public sealed class TwoHostCluster : IAsyncLifetime
         Directory.CreateDirectory(_runRoot);
         await Script("hosts.sh", "down", Prefix);
         await Script("hosts.sh", "up", Prefix);
-        var pgPort = 5400 + (Environment.ProcessId % 500);
-        await Script("postgres.sh", "start", _pgData, pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-        var bin = (string project) => Path.Combine(Repository.Root, "src", project, "bin", Repository.Configuration, "net10.0", $"Ferry.{project}.dll");
-        _services.Add(ServiceProcess.Start("api", "dotnet", [bin("Api"), "--contentRoot", Path.Combine(Repository.Root, "src", "Api")], new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Ferry"] = $"Host=127.0.0.1;Port={pgPort};Database=ferry;Username=ferry;Password=ferry",
-            ["Kestrel__Endpoints__Http__Url"] = $"http://{Subnet}.1:5180",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://{Subnet}.1:5181",
-            ["Ferry__Scheduler__PollInterval"] = "00:00:00.200",
-            ["Ferry__Agents__HeartbeatInterval"] = "00:00:02",
-            ["Logging__LogLevel__Default"] = "Information",
-        }));
-        await WaitUntil(async () => (await Api.GetAsync("/readyz")).IsSuccessStatusCode, "the API to be ready");
+        _pgPort = 5400 + (Environment.ProcessId % 500);
+        await Script("postgres.sh", "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await StartApiAsync();
 
         foreach (var (host, ns, ip) in new[] { ("host-a", $"{Prefix}-a", $"{Subnet}.2"), ("host-b", $"{Prefix}-b", $"{Subnet}.3") })
         {
-            _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", ns, "dotnet", bin("Agent"),
+            _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", ns, "dotnet", Bin("Agent"),
                 $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=http://{ip}:5090",
                 $"--Agent:ApiUrl=http://{Subnet}.1:5181", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02"]));
         }
@@ -64,6 +54,32 @@ public sealed class TwoHostCluster : IAsyncLifetime
             return hosts.Count == 2;
         }, "both agents to register");
     }
+
+    /// <summary>Stops the API process (as an init system would, SIGTERM) and starts a new one on the same database.</summary>
+    public async Task RestartApiAsync()
+    {
+        var api = _services.Single(s => s.Name == "api");
+        _services.Remove(api);
+        await api.DisposeAsync();
+        await StartApiAsync();
+    }
+
+    private async Task StartApiAsync()
+    {
+        _services.Add(ServiceProcess.Start("api", "dotnet", [Bin("Api"), "--contentRoot", Path.Combine(Repository.Root, "src", "Api")], new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Ferry"] = $"Host=127.0.0.1;Port={_pgPort};Database=ferry;Username=ferry;Password=ferry",
+            ["Kestrel__Endpoints__Http__Url"] = $"http://{Subnet}.1:5180",
+            ["Kestrel__Endpoints__Grpc__Url"] = $"http://{Subnet}.1:5181",
+            ["Ferry__Scheduler__PollInterval"] = "00:00:00.200",
+            ["Ferry__Agents__HeartbeatInterval"] = "00:00:02",
+            ["Logging__LogLevel__Default"] = "Information",
+        }));
+        await WaitUntil(async () => (await Api.GetAsync("/readyz")).IsSuccessStatusCode, "the API to be ready");
+    }
+
+    private static string Bin(string project) =>
+        Path.Combine(Repository.Root, "src", project, "bin", Repository.Configuration, "net10.0", $"Ferry.{project}.dll");
 
     public async ValueTask DisposeAsync()
     {
