@@ -27,8 +27,7 @@ internal static class GuestPower
             return Problems.NotFound($"Guest '{guest}'");
         }
 
-        var active = MigrationStateMachine.ActiveStates;
-        if (await db.Migrations.AnyAsync(m => m.GuestId == g.Id && active.Contains(m.State), ct))
+        if (await db.Migrations.AnyActiveForGuestAsync(g.Id, ct))
         {
             return Problems.Conflict($"Guest '{g.Name}' is migrating.");
         }
@@ -48,7 +47,7 @@ internal static class GuestPower
                 : await agents.Idempotent(host.AgentEndpoint, (c, t) => c.StopGuestAsync(new StopGuestRequest { Name = g.Name },
                     deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
         }
-        catch (Exception e) when (e is RpcException or Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception e) when (AgentClients.IsAgentFailure(e))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Agent call failed",
                 detail: $"The agent of host '{host.Name}' did not {(start ? "start" : "stop")} the guest: {(e as RpcException)?.Status.Detail ?? e.Message}");

@@ -171,8 +171,7 @@ internal static class GuestsApi
             return Problems.NotFound($"Guest '{guest}'");
         }
 
-        var active = MigrationStateMachine.ActiveStates;
-        if (await db.Migrations.AnyAsync(m => m.GuestId == g.Id && active.Contains(m.State), ct))
+        if (await db.Migrations.AnyActiveForGuestAsync(g.Id, ct))
         {
             return Problems.Conflict($"Guest '{g.Name}' is migrating; cancel the migration first.");
         }

@@ -158,8 +158,7 @@ internal static class HostsApi
             return Problems.Conflict($"Host '{h.Name}' still has {guests} guest(s); move or delete them first.");
         }
 
-        var active = MigrationStateMachine.ActiveStates;
-        if (await db.Migrations.AnyAsync(m => (m.SourceHostId == h.Id || m.TargetHostId == h.Id) && active.Contains(m.State), ct))
+        if (await db.Migrations.AnyActiveForHostAsync(h.Id, ct))
         {
             return Problems.Conflict($"Host '{h.Name}' takes part in an active migration.");
         }

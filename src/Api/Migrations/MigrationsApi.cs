@@ -101,8 +101,7 @@ internal static partial class MigrationsApi
             target = (targetHost.Id, targetHost.Name);
         }
 
-        var active = MigrationStateMachine.ActiveStates;
-        if (await db.Migrations.AnyAsync(m => m.GuestId == guest.Id && active.Contains(m.State), ct))
+        if (await db.Migrations.AnyActiveForGuestAsync(guest.Id, ct))
         {
             // The active migration may be the one a concurrent request with this very key just created.
             return idempotencyKey is not null && await Replay(db, idempotencyKey, fingerprint, ct) is { } earlier
