@@ -19,6 +19,9 @@ public sealed class TwoHostCluster : IAsyncLifetime
     private string _pgData = "";
     private int _pgPort;
 
+    // The scripts' default subnet is make run's; the tests use their own beside it.
+    private static readonly Dictionary<string, string> ScriptEnvironment = new() { ["FERRY_SUBNET"] = Subnet };
+
     public HttpClient Api { get; } = new() { BaseAddress = new Uri($"http://{Subnet}.1:5180"), Timeout = TimeSpan.FromMinutes(5) };
 
     public string RunRoot => _runRoot;
@@ -35,10 +38,10 @@ public sealed class TwoHostCluster : IAsyncLifetime
         _runRoot = Path.Combine(Path.GetTempPath(), $"ferry-e2e-{Environment.ProcessId}");
         _pgData = _runRoot + "-pg";
         Directory.CreateDirectory(_runRoot);
-        await Script("hosts.sh", "down", Prefix);
-        await Script("hosts.sh", "up", Prefix);
+        await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "down", Prefix);
+        await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "up", Prefix);
         _pgPort = 5400 + (Environment.ProcessId % 500);
-        await Script("postgres.sh", "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await StartApiAsync();
 
         foreach (var (host, ns, ip) in new[] { ("host-a", $"{Prefix}-a", $"{Subnet}.2"), ("host-b", $"{Prefix}-b", $"{Subnet}.3") })
@@ -88,8 +91,8 @@ public sealed class TwoHostCluster : IAsyncLifetime
             await s.DisposeAsync();
         }
 
-        await Script("hosts.sh", "down", Prefix);
-        await Script("postgres.sh", "stop", _pgData);
+        await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "down", Prefix);
+        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "stop", _pgData);
         Api.Dispose();
         TryDelete(_runRoot);
         TryDelete(_pgData);
@@ -137,25 +140,6 @@ public sealed class TwoHostCluster : IAsyncLifetime
     }
 
     public async Task<JsonObject> Get(string path) => JsonNode.Parse(await Api.GetStringAsync(path))!.AsObject();
-
-    private static async Task Script(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo(Path.Combine(Repository.Root, "scripts", script)) { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.Environment["FERRY_SUBNET"] = Subnet;
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"scripts/{script} {string.Join(' ', args)} failed: {await err}");
-        }
-    }
 
     private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
 

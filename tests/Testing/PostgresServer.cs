@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
@@ -18,8 +17,6 @@ public sealed class PostgresServer : Xunit.IAsyncLifetime
     private string? _dataDir;
     private string _adminConnectionString = "";
 
-    public static string RepositoryRoot => Repository.Root;
-
     /// <summary>Host and port of the server, for processes that connect to it themselves.</summary>
     public string AdminConnectionString => _adminConnectionString;
 
@@ -33,7 +30,7 @@ public sealed class PostgresServer : Xunit.IAsyncLifetime
 
         _dataDir = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}");
         var port = FreePort();
-        await Script("start", _dataDir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Scripts.RunAsync("postgres.sh", null, "start", _dataDir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _adminConnectionString = $"Host=127.0.0.1;Port={port};Username=ferry;Password=ferry;Database=postgres;Pooling=false";
     }
 
@@ -41,7 +38,7 @@ public sealed class PostgresServer : Xunit.IAsyncLifetime
     {
         if (_dataDir is not null)
         {
-            await Script("stop", _dataDir);
+            await Scripts.RunAsync("postgres.sh", null, "stop", _dataDir);
             try
             {
                 Directory.Delete(_dataDir, recursive: true);
@@ -62,28 +59,6 @@ public sealed class PostgresServer : Xunit.IAsyncLifetime
         await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await command.ExecuteNonQueryAsync();
         return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ConnectionString;
-    }
-
-    private static async Task Script(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Path.Combine(RepositoryRoot, "scripts", "postgres.sh"))
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"scripts/postgres.sh {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}");
-        }
     }
 
     private static int FreePort()

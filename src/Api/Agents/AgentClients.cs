@@ -33,6 +33,9 @@ public sealed class AgentClients(IOptions<AgentClientOptions> options, TimeProvi
     public ValueTask<T> Once<T>(string endpoint, Func<AgentService.AgentServiceClient, CancellationToken, Task<T>> call, CancellationToken ct) =>
         Pipelines(endpoint).Once.ExecuteAsync(async token => await call(Client(endpoint), token), ct);
 
+    /// <summary>Whether <paramref name="e"/> says the agent could not be reached or refused the call, rather than a bug.</summary>
+    public static bool IsAgentFailure(Exception e) => e is RpcException or BrokenCircuitException;
+
     /// <summary>The deadline for a short call started now.</summary>
     public DateTime Deadline(TimeSpan? span = null) => time.GetUtcNow().UtcDateTime + (span ?? _options.CallDeadline);
 

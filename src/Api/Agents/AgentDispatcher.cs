@@ -103,7 +103,7 @@ internal sealed partial class AgentDispatcher(
                     return false;
                 }
             }
-            catch (Exception e) when (e is RpcException or Polly.CircuitBreaker.BrokenCircuitException)
+            catch (Exception e) when (AgentClients.IsAgentFailure(e))
             {
                 LogAbortCallFailed(logger, m.Id, m.SourceHostName, e.Message);
             }
@@ -155,7 +155,7 @@ internal sealed partial class AgentDispatcher(
 
             LogStreamEnded(logger, m.Id, m.SourceHostName);
         }
-        catch (Exception e) when (e is RpcException or Polly.CircuitBreaker.BrokenCircuitException && !stopping.IsCancellationRequested)
+        catch (Exception e) when (AgentClients.IsAgentFailure(e) && !stopping.IsCancellationRequested)
         {
             // The source agent is unreachable: its migration may still run. Leave the state as it is;
             // the agent reports the end itself, or the progress timeout fails the migration.
@@ -171,7 +171,7 @@ internal sealed partial class AgentDispatcher(
                 new CleanupRequest { MigrationId = m.Id.ToString(), GuestName = m.GuestName, Role = CleanupRequest.Types.Role.Target },
                 deadline: agents.Deadline(), cancellationToken: ct).ResponseAsync, CancellationToken.None);
         }
-        catch (Exception e) when (e is RpcException or Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception e) when (AgentClients.IsAgentFailure(e))
         {
             LogAbortCallFailed(logger, m.Id, m.TargetHostName ?? "?", e.Message);
         }
