@@ -3,6 +3,7 @@ using Ferry.Agent.Grpc;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Inventory;
 using Ferry.Agent.Migration;
+using Ferry.Agent.Ovs;
 using Ferry.Agent.Qemu;
 using Ferry.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
@@ -39,6 +40,8 @@ public static class AgentHost
             {
                 ["Qemu:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "qemu"),
                 ["Qemu:TmpfsDirectory"] = Path.Combine("/dev/shm", "ferry-" + agent.HostName),
+                ["Ovs:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs"),
+                ["Ovs:LogDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs-log"),
             },
         });
 
@@ -62,6 +65,13 @@ public static class AgentHost
         services.AddGrpc(grpc => grpc.Interceptors.Add<AgentExceptionInterceptor>());
         services.AddFerryQemu();
 
+        if (builder.Configuration.GetValue("Ovs:Enabled", defaultValue: true))
+        {
+            services.AddFerryOvs();
+            services.AddHostedService<OvsSupervisor>();
+        }
+
+        services.AddSingleton(sp => new GuestPorts(sp.GetService<IOvsSwitch>(), sp.GetRequiredService<ILogger<GuestPorts>>()));
         services.AddSingleton<IGuestRegistry, GuestRegistry>();
         services.AddSingleton<IMigrationLedger, MigrationLedger>();
         services.AddSingleton<ISourceMigrations, SourceMigrations>();

@@ -1,7 +1,11 @@
+using Ferry.Agent.Guests;
+using Ferry.Agent.Ovs;
 using Ferry.Agent.Qemu;
+using Ferry.Agent.TestGuest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.Agent.Tests;
@@ -10,11 +14,40 @@ public sealed class AgentHostTests
 {
     private static async Task<(AgentOptions Agent, QemuLauncherOptions Qemu)> ResolveAsync(Dictionary<string, string?> settings)
     {
+        await using var app = Build(settings);
+        return (app.Services.GetRequiredService<IOptions<AgentOptions>>().Value, app.Services.GetRequiredService<IOptions<QemuLauncherOptions>>().Value);
+    }
+
+    private static WebApplication Build(Dictionary<string, string?> settings)
+    {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddFerryAgent();
-        await using var app = builder.Build();
-        return (app.Services.GetRequiredService<IOptions<AgentOptions>>().Value, app.Services.GetRequiredService<IOptions<QemuLauncherOptions>>().Value);
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task Each_host_gets_its_own_ovs_run_directory_and_the_switch_is_supervised_by_default()
+    {
+        await using var app = Build(new() { ["Agent:HostName"] = "host-x", ["Agent:RunRoot"] = "/run/fy-test" });
+
+        var ovs = app.Services.GetRequiredService<IOptions<OvsOptions>>().Value;
+        Assert.Equal("/run/fy-test/host-x/ovs", ovs.RunDirectory);
+        Assert.Equal("/run/fy-test/host-x/ovs-log", ovs.LogDirectory);
+        Assert.Contains(app.Services.GetServices<IHostedService>(), s => s.GetType().Name == "OvsSupervisor");
+    }
+
+    [Fact]
+    public async Task A_host_without_a_switch_runs_no_ovs_and_refuses_guests_with_ports()
+    {
+        await using var app = Build(new() { ["Agent:HostName"] = "host-x", ["Agent:RunRoot"] = "/run/fy-test", ["Ovs:Enabled"] = "false" });
+
+        Assert.Null(app.Services.GetService<IOvsSwitch>());
+        Assert.DoesNotContain(app.Services.GetServices<IHostedService>(), s => s.GetType().Name == "OvsSupervisor");
+        var guests = app.Services.GetRequiredService<IGuestRegistry>();
+        var refused = await Assert.ThrowsAsync<OvsCommandException>(() => guests.LaunchAsync(
+            new GuestDefinition("nic-guest", 64, TestGuestProfile.Idle, VhostUserPorts: ["vhu-a"]), TestContext.Current.CancellationToken));
+        Assert.Contains("runs no OVS-DPDK switch", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

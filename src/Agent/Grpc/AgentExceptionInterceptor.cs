@@ -1,3 +1,4 @@
+using Ferry.Agent.Ovs;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Grpc.Core;
@@ -45,6 +46,7 @@ internal sealed partial class AgentExceptionInterceptor(ILogger<AgentExceptionIn
         {
             ArgumentException => new Status(StatusCode.InvalidArgument, ex.Message),
             QemuLaunchException => new Status(StatusCode.FailedPrecondition, ex.Message),
+            OvsCommandException => new Status(StatusCode.FailedPrecondition, $"OVS-DPDK: {ex.Message}"),
             QmpException => new Status(StatusCode.Unavailable, $"QEMU did not answer: {ex.Message}"),
             _ => (Status?)null,
         };

@@ -8,6 +8,7 @@ namespace Ferry.Agent.Guests;
 
 internal sealed partial class GuestRegistry(
     IQemuLauncher launcher,
+    GuestPorts ports,
     IOptions<QemuLauncherOptions> qemuOptions,
     TimeProvider timeProvider,
     ILogger<GuestRegistry> logger) : IGuestRegistry
@@ -113,7 +114,10 @@ internal sealed partial class GuestRegistry(
 
             // Disposing kills what is left and frees the RAM file: memory is what a host runs out of.
             await process.DisposeAsync();
-            _guests.TryRemove(new KeyValuePair<string, QemuProcess>(name, process));
+            if (_guests.TryRemove(new KeyValuePair<string, QemuProcess>(name, process)))
+            {
+                await ports.DetachAsync(name, process.Spec.VhostUserPorts ?? []);
+            }
         }
         finally
         {
@@ -150,9 +154,25 @@ internal sealed partial class GuestRegistry(
             Directory.CreateDirectory(qemuOptions.Value.TmpfsDirectory);
         }
 
-        var qemu = await launcher.LaunchAsync(spec, cancellationToken);
-        _guests[spec.Guest] = qemu;
-        return qemu;
+        var wanted = spec.VhostUserPorts ?? [];
+        if (_guests.FirstOrDefault(g => g.Key != spec.Guest && (g.Value.Spec.VhostUserPorts ?? []).Intersect(wanted, StringComparer.Ordinal).Any()) is { Value: { } owner })
+        {
+            // Two QEMUs on one vhost-user socket would fight over the port's queues.
+            throw new QemuLaunchException($"Guest '{spec.Guest}' asks for vhost-user ports ({string.Join(", ", wanted)}) that guest '{owner.Spec.Guest}' already has on this host.");
+        }
+
+        var socketDirectory = await ports.AttachAsync(spec.Guest, wanted, cancellationToken);
+        try
+        {
+            var qemu = await launcher.LaunchAsync(spec with { VhostUserSocketDirectory = socketDirectory }, cancellationToken);
+            _guests[spec.Guest] = qemu;
+            return qemu;
+        }
+        catch
+        {
+            await ports.DetachAsync(spec.Guest, wanted);
+            throw;
+        }
     }
 
     private async Task ForgetExitedAsync(string name, QemuProcess qemu)
@@ -161,6 +181,7 @@ internal sealed partial class GuestRegistry(
         {
             Log.ExitedOnItsOwn(logger, name, await qemu.Exited);
             await qemu.DisposeAsync();
+            await ports.DetachAsync(name, qemu.Spec.VhostUserPorts ?? []);
         }
     }
 

@@ -7,6 +7,12 @@ namespace Ferry.Agent.Ovs;
 public sealed record OvsOptions
 {
     /// <summary>
+    /// Whether the agent runs a switch at all. Guests with vhost-user ports need one; a host that only
+    /// runs guests without NICs may turn it off and keep DPDK's hugepages and PMD core for guests.
+    /// </summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>
     /// OVS_RUNDIR of the agent's switch: database socket, pid and control files and, because
     /// <c>vhost-sock-dir</c> is left unset, the vhost-user sockets. It equals
     /// <c>Qemu:VhostUserSocketDirectory</c>'s default so QEMU finds the sockets without wiring.
@@ -43,6 +49,14 @@ public sealed record OvsOptions
 
     /// <summary>Cores of the PMD threads (<c>pmd-cpu-mask</c>), hex; each PMD spins one core at 100 %.</summary>
     public string PmdCpuMask { get; init; } = "0x2";
+
+    /// <summary>
+    /// Lets an idle PMD thread sleep up to this many microseconds per polling round (<c>pmd-maxsleep</c>,
+    /// OVS 3.1+). 0, the default, busy-polls as NFV hosts do for the lowest latency; a shared or
+    /// 2-core development machine sets a few hundred so that idle switches leave the core to guests,
+    /// at the price of up to that much added latency when traffic starts.
+    /// </summary>
+    public int PmdMaxSleepMicroseconds { get; init; }
 
     /// <summary>Hugepage memory DPDK takes per NUMA socket at start, MiB (<c>dpdk-socket-mem</c>).</summary>
     public string DpdkSocketMem { get; init; } = "256";

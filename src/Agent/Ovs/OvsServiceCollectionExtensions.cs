@@ -25,6 +25,7 @@ public static partial class OvsServiceCollectionExtensions
             .Validate(o => o.RunDirectory.Length < 80, "Ovs:RunDirectory must be short: UNIX socket paths are limited to 108 bytes.")
             .Validate(o => OvsName.IsValid(o.Bridge), "Ovs:Bridge must match [a-z0-9-]{1,15}.")
             .Validate(o => CpuMask().IsMatch(o.DpdkLcoreMask) && CpuMask().IsMatch(o.PmdCpuMask), "Ovs CPU masks must be hex like 0x2.")
+            .Validate(o => o.PmdMaxSleepMicroseconds is >= 0 and <= 10_000, "Ovs:PmdMaxSleepMicroseconds must be between 0 and 10000.")
             .Validate(o => SocketMem().IsMatch(o.DpdkSocketMem), "Ovs:DpdkSocketMem must be MiB per NUMA node, like 256 or 256,256.")
             .Validate(o => !o.DpdkExtraArguments.Any(char.IsControl), "Ovs:DpdkExtraArguments cannot contain control characters.")
             .Validate(o => o.NetworkNamespace.Length == 0 || NamespaceName().IsMatch(o.NetworkNamespace), "Ovs:NetworkNamespace must match [a-z0-9-]{1,32}.")

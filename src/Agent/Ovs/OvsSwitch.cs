@@ -381,6 +381,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 "other_config:dpdk-init=true",
                 $"other_config:dpdk-lcore-mask={Quote(_options.DpdkLcoreMask)}",
                 $"other_config:pmd-cpu-mask={Quote(_options.PmdCpuMask)}",
+                $"other_config:pmd-maxsleep={_options.PmdMaxSleepMicroseconds.ToString(CultureInfo.InvariantCulture)}",
                 $"other_config:dpdk-socket-mem={Quote(_options.DpdkSocketMem)}",
                 $"other_config:dpdk-extra={Quote(DpdkExtra())}",
             ],

@@ -52,9 +52,11 @@ public static class QemuCommandLine
         for (var i = 0; i < ports.Count; i++)
         {
             var port = ResourceName.Validate(ports[i], "port");
-            var socket = Path.Combine(options.VhostUserSocketDirectory, port);
+            var socket = Path.Combine(spec.VhostUserSocketDirectory ?? options.VhostUserSocketDirectory, port);
             args.Add("-chardev");
-            args.Add($"socket,id=char-{port},path={Escape(socket)}");
+
+            // OVS listens (dpdkvhostuser); after an ovs-vswitchd restart QEMU reconnects within a second.
+            args.Add($"socket,id=char-{port},path={Escape(socket)},reconnect=1");
             args.Add("-netdev");
             args.Add($"vhost-user,id=net-{port},chardev=char-{port},vhostforce=on");
             args.Add("-device");

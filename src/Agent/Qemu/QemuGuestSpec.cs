@@ -12,6 +12,7 @@ namespace Ferry.Agent.Qemu;
 /// <param name="BootDisk">Raw disk image the BIOS boots from; null for the idle guest.</param>
 /// <param name="VhostUserPorts">OVS vhost-user ports, one virtio-net NIC each, in guest order.</param>
 /// <param name="Incoming">Start paused with <c>-incoming defer</c>, as a migration target.</param>
+/// <param name="VhostUserSocketDirectory">Where the switch put the ports' sockets; the launcher's configured directory when null.</param>
 public sealed record QemuGuestSpec(
     string Guest,
     string Instance,
@@ -19,4 +20,5 @@ public sealed record QemuGuestSpec(
     MemoryBacking Backing = MemoryBacking.Tmpfs,
     ReadOnlyMemory<byte>? BootDisk = null,
     IReadOnlyList<string>? VhostUserPorts = null,
-    bool Incoming = false);
+    bool Incoming = false,
+    string? VhostUserSocketDirectory = null);

@@ -120,6 +120,11 @@ internal static class GuestsApi
         {
             errors["vhostUserPorts"] = $"'{badPort}' {Names.Explain(badPort)}";
         }
+        else if (ports.FirstOrDefault(p => p.Length > Guest.MaxPortNameLength) is { } longPort)
+        {
+            // OVS port names become interface names: the kernel's IFNAMSIZ.
+            errors["vhostUserPorts"] = $"'{longPort}' must be at most {Guest.MaxPortNameLength} characters (an OVS interface name)";
+        }
         else if (ports.Count > 16 || ports.Distinct(StringComparer.Ordinal).Count() != ports.Count)
         {
             errors["vhostUserPorts"] = "must be at most 16 distinct names";
@@ -139,6 +144,15 @@ internal static class GuestsApi
         if (await db.FindHostAsync(hostId!.Value, ct) is not { } host)
         {
             return Problems.NotFound($"Host '{request.Host}'");
+        }
+
+        // A port name names a socket on whichever host the guest runs: unique across guests, so that a
+        // migration never finds the guest's ports taken on its target.
+        var portsArray = ports.ToArray();
+        var holder = await db.Guests.FromSql($"SELECT * FROM guests WHERE vhost_user_ports && {portsArray}").Select(g => g.Name).FirstOrDefaultAsync(ct);
+        if (holder is not null)
+        {
+            return Problems.Conflict($"Guest '{holder}' already has one of the vhost-user ports {string.Join(", ", ports)}.");
         }
 
         var guest = Guest.Define(request.Name!, request.MemoryMiB!.Value, request.Vcpus!.Value, host.Id, request.HugepageSizeKiB, ports,

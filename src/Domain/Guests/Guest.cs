@@ -9,6 +9,9 @@ public sealed class Guest
     /// <summary>Most vCPUs accepted (QEMU's limit for the q35 machine).</summary>
     public const int MaxVcpus = 288;
 
+    /// <summary>A vhost-user port becomes an OVS interface: the kernel's interface-name limit applies.</summary>
+    public const int MaxPortNameLength = 15;
+
     private List<string> _vhostUserPorts = [];
 
     private Guest(Guid id, string name, int memoryMiB, int vcpus, long? hugepageSizeKiB, Guid hostId)
@@ -76,6 +79,11 @@ public sealed class Guest
         if (ports.FirstOrDefault(p => !Names.IsValid(p)) is { } bad)
         {
             throw new DomainException($"vhost-user port '{bad}' {Names.Explain(bad)}");
+        }
+
+        if (ports.FirstOrDefault(p => p.Length > MaxPortNameLength) is { } longName)
+        {
+            throw new DomainException($"vhost-user port '{longName}' must be at most {MaxPortNameLength} characters");
         }
 
         if (!Enum.IsDefined(profile))

@@ -70,6 +70,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
             ["Qemu:QemuBinary"] = qemu,
             ["Qemu:RunDirectory"] = Path.Combine(runDirectory, "q"),
             ["Qemu:TmpfsDirectory"] = shm,
+
+            // These agents run guests without NICs; the OVS-DPDK wiring has its own tests.
+            ["Ovs:Enabled"] = "false",
         });
         if (settings is not null)
         {

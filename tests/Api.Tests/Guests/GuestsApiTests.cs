@@ -33,6 +33,34 @@ public sealed class GuestsApiTests(PostgresServer postgres) : ApiTest(postgres)
     }
 
     [Fact]
+    public async Task A_port_name_longer_than_an_interface_name_is_400_and_not_written()
+    {
+        await CreateHost("host-a");
+
+        var problem = await Problem(await Client.PostAsJsonAsync("/api/v1/guests",
+            new { name = "vnf-1", memoryMiB = 1024, vcpus = 2, host = "host-a", vhostUserPorts = new[] { "vhu-1", "a-sixteen-chars-" } }, Ct), HttpStatusCode.BadRequest);
+
+        Assert.Contains("at most 15 characters", problem["errors"]!["vhostUserPorts"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, (await CountRows()).Guests);
+    }
+
+    [Fact]
+    public async Task A_port_another_guest_has_is_409_and_not_written()
+    {
+        await CreateHost("host-a");
+        await CreateHost("host-b");
+        Assert.Equal(HttpStatusCode.Created, (await Client.PostAsJsonAsync("/api/v1/guests",
+            new { name = "vnf-1", memoryMiB = 1024, vcpus = 2, host = "host-a", vhostUserPorts = new[] { "vhu-1", "vhu-2" } }, Ct)).StatusCode);
+
+        // On another host too: the guest may migrate there.
+        var problem = await Problem(await Client.PostAsJsonAsync("/api/v1/guests",
+            new { name = "vnf-2", memoryMiB = 1024, vcpus = 2, host = "host-b", vhostUserPorts = new[] { "vhu-3", "vhu-2" } }, Ct), HttpStatusCode.Conflict);
+
+        Assert.Contains("'vnf-1'", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, (await CountRows()).Guests);
+    }
+
+    [Fact]
     public async Task Guests_are_listed_by_host()
     {
         await CreateHost("host-a");

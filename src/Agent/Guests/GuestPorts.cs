@@ -1,0 +1,84 @@
+using Ferry.Agent.Ovs;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Agent.Guests;
+
+/// <summary>
+/// A guest's vhost-user ports on the host's OVS-DPDK bridge: created before its QEMU starts (QEMU
+/// connects to the sockets OVS creates) and removed after that QEMU is gone, which for a migration
+/// source is the deferred cleanup, outside the downtime.
+/// </summary>
+internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> logger)
+{
+    /// <summary>
+    /// Adds the ports and returns the directory their sockets are in; null when there are none.
+    /// Ports added before a failure are removed again.
+    /// </summary>
+    /// <exception cref="OvsCommandException">This agent runs no switch, or OVS refused a port.</exception>
+    public async Task<string?> AttachAsync(string guest, IReadOnlyList<string> ports, CancellationToken cancellationToken)
+    {
+        if (ports.Count == 0)
+        {
+            return null;
+        }
+
+        if (ovs is null)
+        {
+            throw new OvsCommandException($"Guest '{guest}' has vhost-user ports ({string.Join(", ", ports)}) but this agent runs no OVS-DPDK switch (Ovs:Enabled is false).");
+        }
+
+        // Idempotent, and fast once the switch runs; it also restarts daemons that died since.
+        await ovs.EnsureStartedAsync(cancellationToken);
+        var added = new List<string>();
+        try
+        {
+            foreach (var port in ports)
+            {
+                await ovs.AddVhostUserPortAsync(port, VhostUserMode.OvsServer, cancellationToken);
+                added.Add(port);
+            }
+        }
+        catch
+        {
+            await DetachAsync(guest, added);
+            throw;
+        }
+
+        return ovs.VhostUserSocketDirectory;
+    }
+
+    /// <summary>Removes the ports; a failure is logged, not thrown: the guest is gone either way, and a left port is only a name.</summary>
+    public async Task DetachAsync(string guest, IReadOnlyList<string> ports)
+    {
+        if (ovs is null)
+        {
+            return;
+        }
+
+        foreach (var port in ports)
+        {
+            try
+            {
+                await ovs.RemovePortAsync(port, CancellationToken.None);
+            }
+            catch (OvsCommandException ex)
+            {
+                Log.RemoveFailed(logger, port, guest, ex.Message);
+            }
+        }
+
+        if (ports.Count > 0)
+        {
+            Log.Removed(logger, guest, string.Join(", ", ports));
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3473, Level = LogLevel.Information, Message = "Guest {Guest}: vhost-user ports {Ports} removed")]
+        public static partial void Removed(ILogger logger, string guest, string ports);
+
+        [LoggerMessage(EventId = 3474, Level = LogLevel.Warning, Message = "Port {Port} of guest {Guest} could not be removed: {Reason}")]
+        public static partial void RemoveFailed(ILogger logger, string port, string guest, string reason);
+    }
+}
