@@ -104,6 +104,14 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                         return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, $"QEMU reported the migration failed: {info.ErrorDescription ?? "no reason given"}");
                     case MigrationState.Cancelled:
                         return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, "The migration was cancelled outside Ferry.");
+                    case MigrationState.PreSwitchover when settings.ConfirmTargetBeforeSwitchover:
+                        if (await ConfirmTargetAsync(request) is { } refusal)
+                        {
+                            return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, refusal);
+                        }
+
+                        await source.MigrateContinueAsync(cancellationToken);
+                        continue;
                 }
 
                 if (ram is not null && ram.Transferred > lastTransferred)
@@ -130,6 +138,27 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return await AbortAsync(request, lastSeen, MigrationOutcome.Cancelled, "Cancelled on request.");
+        }
+    }
+
+    /// <summary>
+    /// At the brink of switch-over, with the source paused: null when the target answers that it waits
+    /// for the guest, otherwise why the migration must not go on. The source is still the guest here;
+    /// cancelling resumes it.
+    /// </summary>
+    private async Task<string?> ConfirmTargetAsync(QemuMigrationRequest request)
+    {
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            using var budget = Budget(request.Settings.SwitchoverConfirmTimeout);
+            var state = await request.Target.QueryStatusAsync(budget.Token);
+            Log.TargetConfirmed(logger, state.Status, timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            return state.Status == "inmigrate" ? null : $"At switch-over the target was '{state.Status}', not waiting for the guest; the guest stays on the source.";
+        }
+        catch (Exception ex) when (ex is QmpException or OperationCanceledException or IOException)
+        {
+            return $"At switch-over the target did not answer ({ex.Message}); the guest stays on the source.";
         }
     }
 
@@ -337,6 +366,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         if (source)
         {
             capabilities.Add(new MigrationCapability(MigrationCapability.AutoConverge, settings.AllowAutoConverge));
+            capabilities.Add(new MigrationCapability(MigrationCapability.PauseBeforeSwitchover, settings.ConfirmTargetBeforeSwitchover));
         }
 
         return capabilities;
@@ -370,6 +400,9 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
         [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Migration completed: total {TotalMs} ms, downtime {DowntimeMs} ms, setup {SetupMs} ms, {Bytes} bytes, {Passes} passes")]
         public static partial void Completed(ILogger logger, long totalMs, long downtimeMs, long setupMs, long bytes, long passes);
+
+        [LoggerMessage(EventId = 3310, Level = LogLevel.Debug, Message = "Target confirmed at the brink of switch-over ({Status}) in {Ms} ms")]
+        public static partial void TargetConfirmed(ILogger logger, string status, double ms);
 
         [LoggerMessage(EventId = 3303, Level = LogLevel.Information, Message = "Deferred source cleanup took {CleanupMs} ms")]
         public static partial void CleanedUp(ILogger logger, double cleanupMs);

@@ -268,18 +268,21 @@ internal sealed partial class SourceMigrations(
 
     /// <summary>
     /// QEMU pauses the source for the final stop-and-copy and says so with a STOP event; a
-    /// <c>device</c> or <c>pre-switchover</c> MIGRATION status means the same. The watcher ends when
-    /// the subscription is disposed or the connection closes.
+    /// <c>device</c> MIGRATION status means the same. When the target is confirmed first, QEMU pauses
+    /// in <c>pre-switchover</c> and may still resume the source: switch-over starts only with
+    /// <c>device</c>, after Ferry let it continue. The watcher ends when the subscription is disposed
+    /// or the connection closes.
     /// </summary>
     private static async Task WatchSwitchoverAsync(QmpEventSubscription events, OutgoingMigration migration)
     {
+        var confirmFirst = migration.Request.Settings.ConfirmTargetBeforeSwitchover;
         try
         {
             await foreach (var e in events.Reader.ReadAllAsync())
             {
-                var pausing = e.Name == QmpEvent.Stop
-                    || (e.Name == QmpEvent.Migration && e.Data.TryGetProperty("status"u8, out var status)
-                        && MigrationStates.Parse(status.GetString()) is MigrationState.Device or MigrationState.PreSwitchover or MigrationState.Completed);
+                var state = e.Name == QmpEvent.Migration && e.Data.TryGetProperty("status"u8, out var status) ? MigrationStates.Parse(status.GetString()) : (MigrationState?)null;
+                var pausing = state is MigrationState.Device or MigrationState.Completed
+                    || (!confirmFirst && (e.Name == QmpEvent.Stop || state == MigrationState.PreSwitchover));
                 if (pausing)
                 {
                     migration.MarkSwitchingOver();

@@ -11,4 +11,7 @@ public sealed record MigrationCapability(
     public const string Multifd = "multifd";
     public const string AutoConverge = "auto-converge";
     public const string IgnoreShared = "x-ignore-shared";
+
+    /// <summary>QEMU pauses the guest and waits in <c>pre-switchover</c> for <c>migrate-continue</c> before the final copy.</summary>
+    public const string PauseBeforeSwitchover = "pause-before-switchover";
 }

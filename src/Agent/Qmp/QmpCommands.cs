@@ -34,6 +34,10 @@ public static class QmpCommands
         return qmp.ExecuteAsync("migrate-incoming", new MigrationUriArguments(listen.Value), QmpJsonContext.Default.MigrationUriArguments, cancellationToken: cancellationToken);
     }
 
+    /// <summary>Lets a migration paused in <c>pre-switchover</c> (capability <c>pause-before-switchover</c>) finish.</summary>
+    public static Task MigrateContinueAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync("migrate-continue", new MigrateContinueArguments("pre-switchover"), QmpJsonContext.Default.MigrateContinueArguments, cancellationToken: cancellationToken);
+
     public static Task MigrateCancelAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync("migrate_cancel", cancellationToken: cancellationToken);
 

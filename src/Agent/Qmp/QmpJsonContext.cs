@@ -9,4 +9,5 @@ namespace Ferry.Agent.Qmp;
 [JsonSerializable(typeof(MigrationParameters))]
 [JsonSerializable(typeof(MigrationCapabilitiesArguments))]
 [JsonSerializable(typeof(MigrationUriArguments))]
+[JsonSerializable(typeof(MigrateContinueArguments))]
 internal sealed partial class QmpJsonContext : JsonSerializerContext;

@@ -64,6 +64,32 @@ public sealed class QemuMigrationTests
     }
 
     [Fact]
+    public async Task A_target_that_stops_answering_before_switch_over_fails_the_migration_and_the_source_resumes_intact()
+    {
+        await using var host = QemuHost.Create();
+        await using var source = await host.LaunchPageCounterAsync("counter", "mig-gone", 64);
+        await QemuHost.WaitUntilCountingAsync(source);
+        var settings = new QemuMigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
+        var (target, uri) = await PrepareTargetAsync(host, source, settings);
+        await using var _ = target;
+
+        // The target QEMU is alive and would take the guest; only its agent is gone, as after a kill -9.
+        var agentGone = new AgentGoneTarget(new LocalQemuTarget(target));
+        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source.Qmp, uri, agentGone, settings), TestContext.Current.CancellationToken);
+        Report(host, "target agent gone at switch-over", result);
+
+        Assert.Equal(MigrationOutcome.Failed, result.Outcome);
+        Assert.Contains("At switch-over the target did not answer", result.Reason, StringComparison.Ordinal);
+        Assert.True(agentGone.Asked > 0);
+        Assert.Equal(1, agentGone.TearDowns);
+        Assert.True(result.SourceRunning);
+        Assert.True((await source.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
+        Assert.True(target.HasExited, "the target QEMU was not torn down");
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(source);
+        Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    [Fact]
     public async Task An_idle_guest_migrates_and_the_source_is_cleaned_up_only_after_the_target_runs()
     {
         await using var host = QemuHost.Create();
@@ -266,5 +292,25 @@ public sealed class QemuMigrationTests
         Assert.True(stats.TransferredBytes < stats.TotalBytes);
         var invariant = await QemuHost.StopAndCheckInvariantAsync(source);
         Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    /// <summary>A target whose agent stopped answering: the one fault a live QEMU cannot produce on its own.</summary>
+    private sealed class AgentGoneTarget(IMigrationTarget inner) : IMigrationTarget
+    {
+        public int Asked { get; private set; }
+
+        public int TearDowns { get; private set; }
+
+        public Task<RunState> QueryStatusAsync(CancellationToken cancellationToken)
+        {
+            Asked++;
+            throw new TargetUnreachableException("The target agent did not report the guest's state: Unavailable (injected)");
+        }
+
+        public async Task TearDownAsync(CancellationToken cancellationToken)
+        {
+            TearDowns++;
+            await inner.TearDownAsync(cancellationToken);
+        }
     }
 }
