@@ -3,8 +3,9 @@
 #   PostgreSQL in .ferry/pg on 127.0.0.1:${FERRY_PG_PORT:-5433};
 #   the API on http://127.0.0.1:5080 (Swagger UI at /swagger), its agent gRPC endpoint on 10.77.0.1:5081;
 #   two agents, host-a (10.77.0.2) and host-b (10.77.0.3), each in its own network namespace
-#   (scripts/hosts.sh), so migration traffic crosses a veth pair and a bridge;
-#   a demo guest "demo" running on host-a.
+#   (scripts/hosts.sh), so migration traffic crosses a veth pair and a bridge, and each with its own
+#   OVS-DPDK switch (bridge br-ferry; daemons, sockets and logs under .ferry/run/<host>/);
+#   a demo guest "demo" running on host-a, with two vhost-user NICs (ports demo-0, demo-1).
 # Ctrl-C or SIGTERM stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,9 @@ trap 'exit 143' TERM
 echo "ferry: creating hosts host-a and host-b (network namespaces ferry-a, ferry-b)"
 scripts/hosts.sh up ferry
 
+echo "ferry: reserving hugepages for the hosts' OVS-DPDK switches"
+scripts/hugepages.sh
+
 echo "ferry: starting PostgreSQL on 127.0.0.1:$pg_port (data in .ferry/pg)"
 scripts/postgres.sh start "$state/pg" "$pg_port"
 
@@ -64,14 +68,15 @@ for host in a b; do
   echo "ferry: starting the agent of host-$host on $ip; logs in .ferry/logs/agent-$host.log"
   ip netns exec "ferry-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
     --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="http://$ip:5090" \
-    --Agent:ApiUrl="http://$subnet.1:5081" --Agent:RunRoot="$state/run" >"$state/logs/agent-$host.log" 2>&1 &
+    --Agent:ApiUrl="http://$subnet.1:5081" --Agent:RunRoot="$state/run" \
+    --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds=1000 >"$state/logs/agent-$host.log" 2>&1 &
   pids+=($!)
 done
 wait_for "both agents to register" bash -c "curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-a && curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-b"
 
 if ! curl -fsS "$api/api/v1/guests/demo" >/dev/null 2>&1; then
   curl -fsS -XPOST "$api/api/v1/guests" -H 'content-type: application/json' \
-    -d '{"name":"demo","memoryMiB":256,"vcpus":1,"host":"host-a"}' >/dev/null
+    -d '{"name":"demo","memoryMiB":256,"vcpus":1,"host":"host-a","vhostUserPorts":["demo-0","demo-1"]}' >/dev/null
 fi
 echo "ferry: starting the demo guest on its host"
 curl -fsS -XPOST "$api/api/v1/guests/demo/start" >/dev/null

@@ -73,6 +73,7 @@ public static class AgentHost
 
         services.AddSingleton(sp => new GuestPorts(sp.GetService<IOvsSwitch>(), sp.GetRequiredService<ILogger<GuestPorts>>()));
         services.AddSingleton<IGuestRegistry, GuestRegistry>();
+        services.AddHostedService<OrphanReaper>();
         services.AddSingleton<IMigrationLedger, MigrationLedger>();
         services.AddSingleton<ISourceMigrations, SourceMigrations>();
         services.AddSingleton<ITargetMigrations, TargetMigrations>();

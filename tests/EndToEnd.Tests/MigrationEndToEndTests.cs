@@ -18,9 +18,10 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         transport = "qemu", maxDowntimeMs = 500, bandwidthMbps, completionTimeoutSecondsPerGiB = 3000, progressTimeoutSeconds = 60,
     };
 
+    /// <summary>A page-counter guest running on host-a with two vhost-user NICs, <c>NAME-0</c> and <c>NAME-1</c>, on host-a's OVS-DPDK bridge.</summary>
     private async Task<string> RunningGuest(string name)
     {
-        await cluster.Post("/api/v1/guests", new { name, memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "pageCounter" });
+        await cluster.Post("/api/v1/guests", new { name, memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "pageCounter", vhostUserPorts = Ports(name) });
         var started = await cluster.Post($"/api/v1/guests/{name}/start", new { });
         Assert.Equal("running", started["state"]!.GetValue<string>());
         return name;
@@ -37,7 +38,9 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         return m;
     }
 
-    /// <summary>The guest runs on <paramref name="host"/>, in exactly one QEMU, and its memory holds the invariant.</summary>
+    private static string[] Ports(string guest) => [guest + "-0", guest + "-1"];
+
+    /// <summary>The guest runs on <paramref name="host"/>, in exactly one QEMU, and its memory holds the invariant; its ports are on that host's switch only.</summary>
     private async Task AssertRunsIntactOn(string guest, string host)
     {
         var instances = GuestMemoryProbe.Instances(cluster.RunRoot, host, guest);
@@ -48,6 +51,8 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         var other = host == "host-a" ? "host-b" : "host-a";
         Assert.Empty(GuestMemoryProbe.Instances(cluster.RunRoot, other, guest));
         Assert.Equal(host, (await cluster.Get($"/api/v1/guests/{guest}"))["host"]!.GetValue<string>());
+        Assert.Equal(Ports(guest), (await cluster.PortsAsync(host)).Where(p => p.StartsWith(guest + "-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(await cluster.PortsAsync(other), p => p.StartsWith(guest + "-", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -113,6 +118,58 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         Assert.True(m["state"]!.GetValue<string>() == "failed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
         Assert.False(m["guestOnTarget"]!.GetValue<bool>());
         await AssertRunsIntactOn(guest, "host-a");
+    }
+
+    [Fact]
+    public async Task A_destination_agent_killed_mid_migration_fails_it_and_the_guest_stays_on_its_source()
+    {
+        var guest = await RunningGuest("e2e-agentkill");
+        var accepted = await cluster.Post("/api/v1/migrations", new { guest, targetHost = "host-b", policy = Policy(bandwidthMbps: 8) });
+        var id = accepted["id"]!.GetValue<string>();
+        await WaitFor(id, "running");
+        var target = GuestMemoryProbe.Instances(cluster.RunRoot, "host-b", guest).Single();
+
+        // The target QEMU lives on, receiving, with nobody left to run the guest it would get.
+        await cluster.KillAgentAsync("host-b");
+        Assert.True(File.Exists(Path.Combine(target, "qmp.sock")), "the target QEMU died with its agent; this test needs it alive");
+        try
+        {
+            var m = await WaitFor(id, Terminal);
+
+            Assert.True(m["state"]!.GetValue<string>() == "failed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+            Assert.False(m["guestOnTarget"]!.GetValue<bool>());
+        }
+        finally
+        {
+            // The next agent of host-b finds the orphaned target and frees it.
+            await cluster.RestartAgentAsync("host-b");
+        }
+
+        await cluster.WaitUntil(() => Task.FromResult(GuestMemoryProbe.Instances(cluster.RunRoot, "host-b", guest).Count == 0), "the orphaned target to be reaped");
+        await AssertRunsIntactOn(guest, "host-a");
+    }
+
+    [Fact]
+    public async Task A_migration_to_an_unreachable_destination_fails_and_the_guest_stays_on_its_source()
+    {
+        var guest = await RunningGuest("e2e-unreach");
+        await cluster.SetLinkAsync("host-b", up: false);
+        try
+        {
+            var accepted = await cluster.Post("/api/v1/migrations", new { guest, targetHost = "host-b", policy = Policy() });
+            var m = await WaitFor(accepted["id"]!.GetValue<string>(), Terminal);
+
+            Assert.True(m["state"]!.GetValue<string>() == "failed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+            Assert.False(m["guestOnTarget"]!.GetValue<bool>());
+            TestContext.Current.SendDiagnosticMessage($"unreachable destination: {m["failureReason"]}");
+        }
+        finally
+        {
+            await cluster.SetLinkAsync("host-b", up: true);
+        }
+
+        await AssertRunsIntactOn(guest, "host-a");
+        await cluster.WaitUntil(async () => (await cluster.Get("/api/v1/hosts/host-b"))["state"]!.GetValue<string>() == "ready", "host-b to be ready again", TimeSpan.FromMinutes(2));
     }
 
     [Fact]

@@ -50,6 +50,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>SIGKILL, at once: the process cannot clean anything up.</summary>
+    public void Kill() => _process.Kill();
+
     /// <summary>SIGTERM, then SIGKILL after a grace period.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -44,18 +44,83 @@ public sealed class TwoHostCluster : IAsyncLifetime
         await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await StartApiAsync();
 
-        foreach (var (host, ns, ip) in new[] { ("host-a", $"{Prefix}-a", $"{Subnet}.2"), ("host-b", $"{Prefix}-b", $"{Subnet}.3") })
+        // Each agent runs its own OVS-DPDK switch, and DPDK takes its memory from hugepages.
+        await Scripts.RunAsync("hugepages.sh", ScriptEnvironment);
+        StartAgent("host-a");
+        StartAgent("host-b");
+        await WaitUntilBothHostsReady();
+    }
+
+    /// <summary>SIGKILL: the agent gets no chance to stop its QEMUs or its switch, as in a crash or an OOM kill.</summary>
+    public async Task KillAgentAsync(string host)
+    {
+        var agent = _services.Single(s => s.Name == host);
+        _services.Remove(agent);
+        agent.Kill();
+        await agent.DisposeAsync();
+    }
+
+    /// <summary>Starts the agent of <paramref name="host"/> (again) and waits until the API sees both hosts ready.</summary>
+    public async Task RestartAgentAsync(string host)
+    {
+        StartAgent(host);
+        await WaitUntilBothHostsReady();
+    }
+
+    /// <summary>The ports on the bridge of <paramref name="host"/>'s switch, read from its database with ovs-vsctl, not through the agent.</summary>
+    public async Task<string[]> PortsAsync(string host)
+    {
+        var psi = new ProcessStartInfo("ovs-vsctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { $"--db=unix:{Path.Combine(_runRoot, host, "ovs", "db.sock")}", "--no-wait", "--timeout=10", "list-ports", "br-ferry" })
         {
-            _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", ns, "dotnet", Bin("Agent"),
-                $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=http://{ip}:5090",
-                $"--Agent:ApiUrl=http://{Subnet}.1:5181", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02"]));
+            psi.ArgumentList.Add(a);
         }
 
-        await WaitUntil(async () =>
+        using var process = Process.Start(psi)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0
+            ? output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            : throw new InvalidOperationException($"ovs-vsctl list-ports on {host} failed: {error}\n{Diagnostics}");
+    }
+
+    /// <summary>Takes <paramref name="host"/>'s link to the bridge down or up: its agent and its migration address become unreachable.</summary>
+    public Task SetLinkAsync(string host, bool up) =>
+        RunAsync("ip", "link", "set", $"{Prefix}-{host[^1]}-br", up ? "up" : "down");
+
+    private void StartAgent(string host)
+    {
+        var ip = host == "host-a" ? $"{Subnet}.2" : $"{Subnet}.3";
+        _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", $"{Prefix}-{host[^1]}", "dotnet", Bin("Agent"),
+            $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=http://{ip}:5090",
+            $"--Agent:ApiUrl=http://{Subnet}.1:5181", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02",
+
+            // The agents' own switches, never a system OVS; two idle PMD threads must not take both cores.
+            "--Ovs:UseSystemInstance=false", "--Ovs:PmdMaxSleepMicroseconds=1000"]));
+    }
+
+    private Task WaitUntilBothHostsReady() => WaitUntil(async () =>
+    {
+        var hosts = JsonNode.Parse(await Api.GetStringAsync("/api/v1/hosts?state=ready"))!["items"]!.AsArray();
+        return hosts.Count == 2;
+    }, "both agents to be ready");
+
+    private static async Task RunAsync(string file, params string[] arguments)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments)
         {
-            var hosts = JsonNode.Parse(await Api.GetStringAsync("/api/v1/hosts?state=ready"))!["items"]!.AsArray();
-            return hosts.Count == 2;
-        }, "both agents to register");
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {error}");
+        }
     }
 
     /// <summary>Stops the API process (as an init system would, SIGTERM) and starts a new one on the same database.</summary>

@@ -50,7 +50,7 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
     /// <summary>Removes the ports; a failure is logged, not thrown: the guest is gone either way, and a left port is only a name.</summary>
     public async Task DetachAsync(string guest, IReadOnlyList<string> ports)
     {
-        if (ovs is null)
+        if (ovs is null || ports.Count == 0)
         {
             return;
         }
@@ -59,6 +59,8 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
         {
             try
             {
+                // Idempotent; after an agent restart the switch may not be up yet.
+                await ovs.EnsureStartedAsync(CancellationToken.None);
                 await ovs.RemovePortAsync(port, CancellationToken.None);
             }
             catch (OvsCommandException ex)
@@ -67,10 +69,7 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
             }
         }
 
-        if (ports.Count > 0)
-        {
-            Log.Removed(logger, guest, string.Join(", ", ports));
-        }
+        Log.Removed(logger, guest, string.Join(", ", ports));
     }
 
     private static partial class Log

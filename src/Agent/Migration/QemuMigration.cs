@@ -73,6 +73,8 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
         var started = timeProvider.GetTimestamp();
         var lastProgress = started;
+        var targetAnswered = started;
+        var targetAsked = started;
         var lastTransferred = -1L;
         MigrationInfo? lastSeen = null;
         MigrationInfo info;
@@ -129,6 +131,19 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                 {
                     return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, $"Not completed within {Format(settings.CompletionTimeout)} (state {info.Status}, {ram?.Remaining ?? 0} bytes remaining, pass {passes}).");
                 }
+
+                if (timeProvider.GetElapsedTime(targetAsked) >= settings.TargetCheckInterval)
+                {
+                    targetAsked = timeProvider.GetTimestamp();
+                    if (await TargetAnswersAsync(request))
+                    {
+                        targetAnswered = targetAsked;
+                    }
+                    else if (timeProvider.GetElapsedTime(targetAnswered) > settings.TargetLostTimeout)
+                    {
+                        return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, $"The target has not answered for {Format(settings.TargetLostTimeout)}; the guest stays on the source.");
+                    }
+                }
             }
         }
         catch (QmpException ex)
@@ -159,6 +174,22 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         catch (Exception ex) when (ex is QmpException or OperationCanceledException or IOException)
         {
             return $"At switch-over the target did not answer ({ex.Message}); the guest stays on the source.";
+        }
+    }
+
+    /// <summary>Whether the target (its agent, between hosts) answers within one check interval.</summary>
+    private async Task<bool> TargetAnswersAsync(QemuMigrationRequest request)
+    {
+        try
+        {
+            using var budget = Budget(request.Settings.TargetCheckInterval);
+            await request.Target.QueryStatusAsync(budget.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is QmpException or OperationCanceledException or IOException)
+        {
+            Log.TargetSilent(logger, ex.Message);
+            return false;
         }
     }
 
@@ -400,6 +431,9 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
         [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Migration completed: total {TotalMs} ms, downtime {DowntimeMs} ms, setup {SetupMs} ms, {Bytes} bytes, {Passes} passes")]
         public static partial void Completed(ILogger logger, long totalMs, long downtimeMs, long setupMs, long bytes, long passes);
+
+        [LoggerMessage(EventId = 3311, Level = LogLevel.Warning, Message = "The migration target did not answer: {Reason}")]
+        public static partial void TargetSilent(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 3310, Level = LogLevel.Debug, Message = "Target confirmed at the brink of switch-over ({Status}) in {Ms} ms")]
         public static partial void TargetConfirmed(ILogger logger, string status, double ms);

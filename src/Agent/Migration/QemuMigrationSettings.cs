@@ -34,6 +34,12 @@ public sealed record QemuMigrationSettings
     /// </summary>
     public bool ConfirmTargetBeforeSwitchover { get; init; } = true;
 
+    /// <summary>How often the target is asked, while pages move, whether it still waits for the guest.</summary>
+    public TimeSpan TargetCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The migration fails when the target has not answered for this long: a dead target agent leaves its QEMU receiving forever.</summary>
+    public TimeSpan TargetLostTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long the target may take to confirm at the brink of switch-over; the guest is paused meanwhile.</summary>
     public TimeSpan SwitchoverConfirmTimeout { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -93,6 +93,29 @@ public sealed class QemuMigrationFaultTests
     }
 
     [Fact]
+    public async Task A_target_that_stops_answering_while_pages_move_fails_the_migration_at_the_target_lost_timeout()
+    {
+        var commands = new List<string>();
+        var sent = 0L;
+        await using var server = new FakeQmpServer(Source(
+            (peer, command) => peer.ReplyAsync(command, commands.Contains("migrate_cancel")
+                ? """{"status": "cancelled"}"""
+                : $$$"""{"status": "active", "ram": {"transferred": {{{Interlocked.Add(ref sent, 4096)}}}, "remaining": 5000, "total": 6000}}"""),
+            commands));
+        await using var source = await ConnectAsync(server);
+        var target = new RecordingTarget { Silent = true };
+        var settings = new QemuMigrationSettings { TargetCheckInterval = TimeSpan.FromSeconds(2), TargetLostTimeout = TimeSpan.FromSeconds(10), PollInterval = TimeSpan.FromSeconds(1) };
+
+        var result = await MigrateOnFakeClockAsync(new QemuMigrationRequest(source, Destination, target, settings));
+
+        Assert.Equal(MigrationOutcome.Failed, result.Outcome);
+        Assert.Contains("The target has not answered for 10 s", result.Reason, StringComparison.Ordinal);
+        Assert.InRange(target.Questions, 5, 7);
+        Assert.Contains("migrate_cancel", commands);
+        Assert.Equal(1, target.TearDowns);
+    }
+
+    [Fact]
     public async Task A_migration_that_stops_making_progress_is_cancelled_at_the_progress_timeout()
     {
         var commands = new List<string>();
