@@ -59,6 +59,9 @@ public static class AgentHost
         // The client logs every failed call with a stack trace; the agent's retry log already says
         // once per attempt what failed and when it tries again.
         builder.Logging.AddFilter("Grpc.Net.Client.Internal.GrpcCall", LogLevel.Warning);
+
+        // Four lines per heartbeat would drown what the agent itself says.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         var services = builder.Services;
         services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();

@@ -7,12 +7,12 @@ using Microsoft.Extensions.Options;
 namespace Ferry.Agent.Guests;
 
 /// <summary>
-/// Runs once when the agent starts: finds QEMU processes a previous life of this agent left behind
-/// (it was killed, so it could not stop them) by their QMP socket under this agent's QEMU run
-/// directory. A migration target among them is garbage — its migration failed with the agent, and
-/// nobody will ever ask it to resume — so it is killed and its RAM file and ports are freed, as the
-/// target's cleanup would have. A running guest is a VM someone depends on: it is left alone and
-/// reported, never killed on a guess.
+/// Runs once when the agent starts, before it serves: sorts out what a previous life of this agent
+/// left in its QEMU run directory when it was killed and could not clean up. A live migration target
+/// is garbage — its migration failed with the agent, and nobody will ask it to resume — so it is
+/// killed; a live running guest is a VM someone depends on, left alone and reported, never killed
+/// on a guess. Every instance without a live QEMU (a target whose incoming migration failed exits on
+/// its own) has its directory, RAM file and vhost-user ports freed, as its cleanup would have.
 /// </summary>
 internal sealed partial class OrphanReaper(
     IOptions<QemuLauncherOptions> options,
@@ -23,24 +23,45 @@ internal sealed partial class OrphanReaper(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var orphan in Find(options.Value.RunDirectory))
+        var runDirectory = options.Value.RunDirectory;
+        if (!Directory.Exists(runDirectory))
         {
-            if (!orphan.Incoming)
+            return;
+        }
+
+        var live = Find(runDirectory).ToDictionary(o => o.Instance, StringComparer.Ordinal);
+        foreach (var directory in Directory.GetDirectories(runDirectory))
+        {
+            var instance = Path.GetFileName(directory);
+            if (live.TryGetValue(instance, out var orphan))
             {
-                Log.RunningGuestLeft(logger, orphan.Instance, orphan.Pid);
-                continue;
+                if (!orphan.Incoming)
+                {
+                    Log.RunningGuestLeft(logger, instance, orphan.Pid);
+                    continue;
+                }
+
+                if (!await KillAsync(orphan, cancellationToken))
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                var argumentsFile = Path.Combine(directory, "qemu.args");
+                orphan = File.Exists(argumentsFile) ? Parse(0, await File.ReadAllLinesAsync(argumentsFile, cancellationToken)) : null;
             }
 
-            await ReapAsync(orphan, cancellationToken);
+            await FreeAsync(directory, instance, orphan);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The QEMU processes whose main QMP socket lies in an instance directory under <paramref name="runDirectory"/>.</summary>
+    /// <summary>The live QEMU processes whose main QMP socket lies in an instance directory under <paramref name="runDirectory"/>.</summary>
     internal static IReadOnlyList<OrphanedQemu> Find(string runDirectory)
     {
-        var prefix = "socket,id=qmp0,path=" + Path.TrimEndingDirectorySeparator(runDirectory) + "/";
+        var prefix = QmpPrefix + Path.TrimEndingDirectorySeparator(runDirectory) + "/";
         var found = new List<OrphanedQemu>();
         foreach (var entry in Directory.EnumerateDirectories("/proc"))
         {
@@ -59,62 +80,83 @@ internal sealed partial class OrphanReaper(
                 continue; // exited meanwhile, or not ours to read
             }
 
-            if (argv.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal)) is not { } qmp)
+            if (argv.Any(a => a.StartsWith(prefix, StringComparison.Ordinal)) && Parse(pid, argv) is { } orphan)
             {
-                continue;
+                found.Add(orphan);
             }
-
-            var socket = qmp[20..].Split(",server=", 2)[0];
-            var instance = Path.GetFileName(Path.GetDirectoryName(socket)!);
-            var memPath = argv.Select(a => a.Split(",mem-path=", 2)).FirstOrDefault(p => p.Length == 2)?[1].Split(',')[0];
-            var nics = argv.Where(a => a.StartsWith("socket,id=char-", StringComparison.Ordinal)).Select(a => a[15..].Split(',')[0]).ToList();
-            found.Add(new OrphanedQemu(pid, instance, argv.Contains("-incoming"), memPath, nics));
         }
 
         return found;
     }
 
-    private async Task ReapAsync(OrphanedQemu orphan, CancellationToken cancellationToken)
+    private const string QmpPrefix = "socket,id=qmp0,path=";
+    private const string NicPrefix = "socket,id=char-";
+
+    /// <summary>What matters of a QEMU command line built by <see cref="QemuCommandLine"/>; null when it is not one.</summary>
+    internal static OrphanedQemu? Parse(int pid, IReadOnlyList<string> argv)
+    {
+        if (argv.FirstOrDefault(a => a.StartsWith(QmpPrefix, StringComparison.Ordinal)) is not { } qmp)
+        {
+            return null;
+        }
+
+        var socket = qmp[QmpPrefix.Length..].Split(",server=", 2)[0];
+        var instance = Path.GetFileName(Path.GetDirectoryName(socket)) ?? string.Empty;
+        var memPath = argv.Select(a => a.Split(",mem-path=", 2)).FirstOrDefault(p => p.Length == 2)?[1].Split(',')[0];
+        var nics = argv.Where(a => a.StartsWith(NicPrefix, StringComparison.Ordinal)).Select(a => a[NicPrefix.Length..].Split(',')[0]).ToList();
+        return new OrphanedQemu(pid, instance, argv.Contains("-incoming"), memPath, nics);
+    }
+
+    /// <summary>SIGKILL and wait; false when it would not die.</summary>
+    private async Task<bool> KillAsync(OrphanedQemu orphan, CancellationToken cancellationToken)
     {
         try
         {
             using var process = Process.GetProcessById(orphan.Pid);
             process.Kill();
             await process.WaitForExitAsync(cancellationToken).WaitAsync(ExitWait, cancellationToken);
+            Log.Killed(logger, orphan.Instance, orphan.Pid);
+            return true;
         }
         catch (ArgumentException)
         {
-            // Gone already.
+            return true; // gone already
         }
         catch (TimeoutException)
         {
             Log.WouldNotDie(logger, orphan.Instance, orphan.Pid);
-            return;
+            return false;
         }
+    }
 
-        if (orphan.RamFile is { } ram)
+    private async Task FreeAsync(string directory, string instance, OrphanedQemu? orphan)
+    {
+        if (orphan?.RamFile is { } ram)
         {
             File.Delete(ram);
         }
 
-        await ports.DetachAsync(orphan.Instance, orphan.Ports);
+        await ports.DetachAsync(instance, orphan?.Ports ?? []);
         try
         {
-            Directory.Delete(Path.Combine(options.Value.RunDirectory, orphan.Instance), recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
         catch (DirectoryNotFoundException)
         {
         }
 
-        Log.Reaped(logger, orphan.Instance, orphan.Pid, string.Join(", ", orphan.Ports));
+        Log.Freed(logger, instance, orphan?.RamFile ?? "unknown", string.Join(", ", orphan?.Ports ?? []));
     }
 
     internal sealed record OrphanedQemu(int Pid, string Instance, bool Incoming, string? RamFile, IReadOnlyList<string> Ports);
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3480, Level = LogLevel.Warning, Message = "Migration target {Instance} (pid {Pid}) outlived the previous agent; killed, its RAM and ports ({Ports}) freed")]
-        public static partial void Reaped(ILogger logger, string instance, int pid, string ports);
+        [LoggerMessage(EventId = 3480, Level = LogLevel.Warning, Message = "Migration target {Instance} (pid {Pid}) outlived the previous agent; killed")]
+        public static partial void Killed(ILogger logger, string instance, int pid);
+
+        [LoggerMessage(EventId = 3483, Level = LogLevel.Warning, Message = "Instance {Instance} of the previous agent freed: directory, RAM file {RamFile}, ports {Ports}")]
+        public static partial void Freed(ILogger logger, string instance, string ramFile, string ports);
 
         [LoggerMessage(EventId = 3481, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) outlived the previous agent and still runs; this agent does not manage it (stop it by hand or through its QMP socket)")]
         public static partial void RunningGuestLeft(ILogger logger, string instance, int pid);

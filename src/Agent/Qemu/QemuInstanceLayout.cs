@@ -16,6 +16,9 @@ public sealed record QemuInstanceLayout(
     /// </summary>
     public string OperatorQmpSocket => Path.Combine(Directory, "qmp-operator.sock");
 
+    /// <summary>QEMU's argument vector, one argument per line: what ran, for operators and for the next agent after a crash.</summary>
+    public string ArgumentsFile => Path.Combine(Directory, "qemu.args");
+
     public static QemuInstanceLayout For(QemuLauncherOptions options, QemuGuestSpec spec)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -59,6 +59,8 @@ internal sealed partial class QemuLauncher : IQemuLauncher
             await File.WriteAllBytesAsync(layout.BootDisk, disk, cancellationToken);
         }
 
+        await File.WriteAllLinesAsync(layout.ArgumentsFile, arguments.Prepend(_options.QemuBinary), cancellationToken);
+
         var startInfo = new ProcessStartInfo(_options.QemuBinary)
         {
             UseShellExecute = false,

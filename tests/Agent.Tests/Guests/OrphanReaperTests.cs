@@ -13,11 +13,20 @@ namespace Ferry.Agent.Tests.Guests;
 public sealed class OrphanReaperTests
 {
     [Fact]
-    public async Task A_new_agent_kills_a_migration_target_left_by_its_killed_predecessor_and_leaves_a_running_guest_alone()
+    public async Task A_new_agent_kills_a_migration_target_left_by_its_killed_predecessor_frees_dead_ones_and_leaves_a_running_guest_alone()
     {
         await using var previousLife = QemuHost.Create();
         await using var target = await previousLife.LaunchIdleAsync("orphan", "orphan-in-0badf00d", incoming: true);
         await using var guest = await previousLife.LaunchIdleAsync("keeper", "keeper");
+        await using var failedTarget = await previousLife.LaunchIdleAsync("gone", "gone-in-0badf00d", incoming: true);
+        using (var process = System.Diagnostics.Process.GetProcessById(failedTarget.Pid))
+        {
+            // An incoming QEMU whose migration failed exits on its own; its files stay behind.
+            process.Kill();
+        }
+
+        await failedTarget.Exited.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.True(File.Exists(failedTarget.Layout.RamFile));
         await using var elsewhere = QemuHost.Create();
         await using var bystander = await elsewhere.LaunchIdleAsync("orphan", "orphan-in-0badf00d", incoming: true);
 
@@ -33,7 +42,10 @@ public sealed class OrphanReaperTests
         await target.Exited.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         Assert.False(File.Exists(target.Layout.RamFile));
         Assert.False(Directory.Exists(target.Layout.Directory));
+        Assert.False(File.Exists(failedTarget.Layout.RamFile));
+        Assert.False(Directory.Exists(failedTarget.Layout.Directory));
         Assert.False(guest.HasExited);
+        Assert.True(File.Exists(guest.Layout.RamFile));
         Assert.True((await guest.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
         Assert.False(bystander.HasExited);
         Assert.Equal("inmigrate", (await bystander.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Status);
