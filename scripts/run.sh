@@ -72,6 +72,9 @@ for host in a b; do
     --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds=1000 >"$state/logs/agent-$host.log" 2>&1 &
   pids+=($!)
 done
+# The database may remember both hosts as ready from an earlier run: ask the agents themselves first.
+wait_for "the agent of host-a" curl -fsS --http2-prior-knowledge "http://$subnet.2:5090/healthz"
+wait_for "the agent of host-b" curl -fsS --http2-prior-knowledge "http://$subnet.3:5090/healthz"
 wait_for "both agents to register" bash -c "curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-a && curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-b"
 
 if ! curl -fsS "$api/api/v1/guests/demo" >/dev/null 2>&1; then
