@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the L2-forwarding guest image from Debian packages: OUTDIR/vmlinuz (Debian's cloud
 # kernel) and OUTDIR/initrd (busybox-static, the virtio-net and bridge modules, and ./init).
+# OUTDIR/cmdline is the kernel command line to boot them with.
 # Cached: OUTDIR/stamp holds the hash of this directory's files and the package versions; when
 # it matches, nothing is done. Usage: build.sh [OUTDIR] (default: <repo>/.ferry/images/forwarding-guest)
 set -euo pipefail
@@ -14,6 +15,9 @@ modules=(virtio_pci virtio_net bridge)
 
 log() { echo "forwarding-guest: $*" >&2; }
 die() { log "$*"; exit 1; }
+# Exit status 75 (EX_TEMPFAIL) means Debian's packages could not be had (no mirror reachable):
+# callers such as tests may skip rather than fail.
+unavailable() { log "$*"; exit 75; }
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -60,11 +64,11 @@ if [[ -z $resolved ]]; then
   resolved=$(resolve)
   if [[ -z $resolved ]]; then
     log "apt lists know no $meta or busybox-static; running apt-get update"
-    apt-get update -qq || die "apt-get update failed: no Debian mirror reachable?"
+    apt-get update -qq || unavailable "apt-get update failed: no Debian mirror reachable?"
     lists_key=$( (echo "$meta"; stat -c '%n %s %Y' /var/lib/apt/lists/*_Packages* 2>/dev/null) | sha256sum | cut -d' ' -f1)
     resolved=$(resolve)
   fi
-  [[ -n $resolved ]] || die "no Debian packages $meta and busybox-static are available"
+  [[ -n $resolved ]] || unavailable "no Debian packages $meta and busybox-static are available"
   printf '%s\n%s\n' "$lists_key" "$resolved" >"$out/resolved"
 fi
 read -r kernel_pkg kernel_version busybox_version <<<"$resolved"
@@ -76,7 +80,7 @@ inputs=$(
   echo "busybox-static=$busybox_version"
 )
 hash=$(sha256sum <<<"$inputs" | cut -d' ' -f1)
-if [[ -f $out/stamp && $(cat "$out/stamp") == "$hash" && -f $out/vmlinuz && -f $out/initrd ]]; then
+if [[ -f $out/stamp && $(cat "$out/stamp") == "$hash" && -f $out/vmlinuz && -f $out/initrd && -f $out/cmdline ]]; then
   log "up to date ($kernel_pkg $kernel_version, busybox-static $busybox_version)"
   exit 0
 fi
@@ -96,7 +100,7 @@ fetch() {
   done | head -n 1)
   if [[ -z $file ]]; then
     chown _apt "$debs" 2>/dev/null || true
-    (cd "$debs" && apt-get download -q "$pkg=$version" >&2) || die "apt-get download $pkg=$version failed"
+    (cd "$debs" && apt-get download -q "$pkg=$version" >&2) || unavailable "apt-get download $pkg=$version failed"
     file=$(find "$debs" -maxdepth 1 -name "${pkg}_*.deb" -newer "$out/.lock" | head -n 1)
     [[ -n $file ]] || file=$(ls -t "$debs/${pkg}"_*.deb | head -n 1)
   fi
@@ -159,6 +163,10 @@ log "modules: $(tr '\n' ' ' <"$root/lib/modules/modules.order")"
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner 0:0 --quiet) >"$work/initrd"
 cp "$work/kernel/boot/vmlinuz-$kernel_release" "$work/vmlinuz"
 
+# quiet: the serial console is slow under TCG. panic=-1: reboot at once on a panic (QEMU's
+# -no-reboot turns that into an exit). ipv6.disable=1: the guest must put no frames of its own on
+# the wire, and with IPv6 its ports would send router solicitations and MLD reports.
+echo "console=ttyS0 quiet panic=-1 ipv6.disable=1" >"$out/cmdline"
 mv -f "$work/vmlinuz" "$out/vmlinuz"
 mv -f "$work/initrd" "$out/initrd"
 echo "$kernel_pkg=$kernel_version busybox-static=$busybox_version" >"$out/versions"

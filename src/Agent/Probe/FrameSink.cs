@@ -64,14 +64,25 @@ public sealed class FrameSink : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="count"/> distinct frames have arrived.</summary>
-    public async Task WaitForAsync(long count, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until <paramref name="count"/> distinct frames have arrived, or until none has arrived
+    /// for <paramref name="quiet"/> (the rest are lost); true when all arrived.
+    /// </summary>
+    public async Task<bool> WaitForAsync(long count, TimeSpan quiet, CancellationToken cancellationToken)
     {
+        var since = _time.GetTimestamp();
         while (Received < count)
         {
             ThrowIfFailed();
+            if (_time.GetElapsedTime(Math.Max(Interlocked.Read(ref _lastArrival), since)) >= quiet)
+            {
+                return false;
+            }
+
             await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken);
         }
+
+        return true;
     }
 
     /// <summary>Waits until no frame of the stream has arrived for <paramref name="quiet"/>, e.g. after a burst drained.</summary>
@@ -81,9 +92,7 @@ public sealed class FrameSink : IAsyncDisposable
         while (true)
         {
             ThrowIfFailed();
-            var last = Interlocked.Read(ref _lastArrival);
-            var from = last > since ? last : since;
-            if (_time.GetElapsedTime(from) >= quiet)
+            if (_time.GetElapsedTime(Math.Max(Interlocked.Read(ref _lastArrival), since)) >= quiet)
             {
                 return;
             }

@@ -19,7 +19,7 @@ public sealed class PacketProbeTests
         var generator = new FrameGenerator(into, Forward, TimeProvider.System);
 
         var sent = await generator.RunAsync(framesPerSecond: 20_000, count: 2_000, TestContext.Current.CancellationToken);
-        await sink.WaitForAsync(sent, TestContext.Current.CancellationToken);
+        await sink.WaitForAsync(sent, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         var report = sink.Report(sent);
 
         Assert.Equal(2_000, sent);
@@ -45,8 +45,8 @@ public sealed class PacketProbeTests
         var backward = new FrameGenerator(b, Backward, TimeProvider.System).SendBurst(50, TestContext.Current.CancellationToken);
         var stray = new FrameGenerator(strayOnB, new ProbeStream(9, ProbeFrame.EndpointAddress(9), ProbeFrame.EndpointAddress(2)), TimeProvider.System)
             .SendBurst(10, TestContext.Current.CancellationToken);
-        await atB.WaitForAsync(forward, TestContext.Current.CancellationToken);
-        await atA.WaitForAsync(backward, TestContext.Current.CancellationToken);
+        await atB.WaitForAsync(forward, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        await atA.WaitForAsync(backward, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         await atB.WaitForQuietAsync(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
 
         Assert.Equal(0, atB.Report(forward).Lost);

@@ -1,0 +1,83 @@
+using Ferry.Agent.Tests.Probe;
+using Ferry.Agent.Tests.Support;
+
+namespace Ferry.Agent.Tests.ForwardingGuest;
+
+/// <summary>
+/// One forwarding guest booted for all tests of a class. It is set up by the first test that asks,
+/// inside that test, so a missing prerequisite skips the tests instead of failing the fixture.
+/// </summary>
+public sealed class ForwardingGuestFixture : IAsyncDisposable
+{
+    /// <summary>A guard against a guest that never comes up, not a timing assertion.</summary>
+    private static readonly TimeSpan SetupLimit = TimeSpan.FromMinutes(10);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private TestNetworkNamespace? _namespace;
+    private ForwardingGuestVm? _vm;
+    private string? _skipReason;
+
+    internal ForwardingGuestImage? Image { get; private set; }
+
+    internal async Task<(TestNetworkNamespace Namespace, ForwardingGuestVm Vm)> GuestAsync()
+    {
+        await _gate.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            if (_skipReason is not null)
+            {
+                Assert.Skip(_skipReason);
+            }
+
+            if (_vm is null)
+            {
+                try
+                {
+                    await SetUpAsync();
+                }
+                catch (Xunit.Sdk.SkipException e)
+                {
+                    _skipReason = e.Message.Replace("$XunitDynamicSkip$", string.Empty, StringComparison.Ordinal);
+                    throw;
+                }
+            }
+
+            return (_namespace!, _vm!);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_vm is not null)
+        {
+            await _vm.DisposeAsync();
+        }
+
+        if (_namespace is not null)
+        {
+            await _namespace.DisposeAsync();
+        }
+
+        _gate.Dispose();
+    }
+
+    private async Task SetUpAsync()
+    {
+        if (QemuHost.FindQemu() is null)
+        {
+            Assert.Skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+        }
+
+        _namespace ??= await TestNetworkNamespace.CreateAsync();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(SetupLimit);
+        Image = await ForwardingGuestImage.BuildAsync(limit.Token);
+        TestContext.Current.SendDiagnosticMessage($"forwarding guest image: {Image.BuildTime.TotalSeconds:F1} s ({Image.BuildLog}); kernel {new FileInfo(Image.Kernel).Length} B, initrd {new FileInfo(Image.Initrd).Length} B");
+        _vm = await ForwardingGuestVm.BootAsync(Image, _namespace, limit.Token);
+        TestContext.Current.SendDiagnosticMessage($"forwarding guest ready {_vm.BootTime.TotalSeconds:F1} s after QEMU started (TCG): {(await _vm.ReadSerialLogAsync()).Trim()}");
+    }
+}
