@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the L2-forwarding guest image from Debian packages: OUTDIR/vmlinuz (Debian's cloud
-# kernel) and OUTDIR/initrd (busybox-static, the virtio-net and bridge modules, and ./init).
+# kernel) and OUTDIR/initrd (busybox-static, the virtio-net and bridge modules, ./init and
+# xdp-wire compiled statically from ./xdp-wire.c with this machine's gcc).
 # OUTDIR/cmdline is the kernel command line to boot them with.
 # Cached: OUTDIR/stamp holds the hash of this directory's files and the package versions; when
 # it matches, nothing is done. Usage: build.sh [OUTDIR] (default: <repo>/.ferry/images/forwarding-guest)
@@ -26,6 +27,9 @@ flock 9
 
 need_tools=()
 command -v cpio >/dev/null || need_tools+=(cpio)
+command -v gcc >/dev/null || need_tools+=(gcc)
+[[ -f /usr/include/linux/bpf.h ]] || need_tools+=(linux-libc-dev)
+[[ -f /usr/lib/x86_64-linux-gnu/libc.a ]] || need_tools+=(libc6-dev)
 command -v depmod >/dev/null || PATH=$PATH:/usr/sbin:/sbin
 command -v depmod >/dev/null || need_tools+=(kmod)
 if ((${#need_tools[@]})); then
@@ -121,7 +125,8 @@ root="$work/root"
 mkdir -p "$root"/{bin,dev,proc,sys,lib/modules}
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 cp "$here/init" "$root/init"
-chmod 755 "$root/init" "$root/bin/busybox"
+gcc -static -O2 -s -Wall -Wextra -Werror -o "$root/bin/xdp-wire" "$here/xdp-wire.c" || die "compiling xdp-wire.c failed"
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/xdp-wire"
 
 # Resolve the modules and their dependencies from modules.dep into load order (dependencies
 # first). A module that is built in has no line there and needs nothing.

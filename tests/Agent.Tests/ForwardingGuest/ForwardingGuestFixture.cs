@@ -4,10 +4,11 @@ using Ferry.Agent.Tests.Support;
 namespace Ferry.Agent.Tests.ForwardingGuest;
 
 /// <summary>
-/// One forwarding guest booted for all tests of a class. It is set up by the first test that asks,
-/// inside that test, so a missing prerequisite skips the tests instead of failing the fixture.
+/// One forwarding guest booted for all tests of a class, forwarding the way <see cref="Forwarding"/>
+/// says (the init's <c>ferry.forward=</c>). It is set up by the first test that asks, inside that
+/// test, so a missing prerequisite skips the tests instead of failing the fixture.
 /// </summary>
-public sealed class ForwardingGuestFixture : IAsyncDisposable
+public abstract class ForwardingGuestFixture : IAsyncDisposable
 {
     /// <summary>A guard against a guest that never comes up, not a timing assertion.</summary>
     private static readonly TimeSpan SetupLimit = TimeSpan.FromMinutes(10);
@@ -18,6 +19,9 @@ public sealed class ForwardingGuestFixture : IAsyncDisposable
     private string? _skipReason;
 
     internal ForwardingGuestImage? Image { get; private set; }
+
+    /// <summary>The forwarding the guest is asked for: <c>xdp</c> or <c>bridge</c>.</summary>
+    public abstract string Forwarding { get; }
 
     internal async Task<(TestNetworkNamespace Namespace, ForwardingGuestVm Vm)> GuestAsync()
     {
@@ -63,6 +67,7 @@ public sealed class ForwardingGuestFixture : IAsyncDisposable
         }
 
         _gate.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private async Task SetUpAsync()
@@ -77,7 +82,17 @@ public sealed class ForwardingGuestFixture : IAsyncDisposable
         limit.CancelAfter(SetupLimit);
         Image = await ForwardingGuestImage.BuildAsync(limit.Token);
         TestContext.Current.SendDiagnosticMessage($"forwarding guest image: {Image.BuildTime.TotalSeconds:F1} s ({Image.BuildLog}); kernel {new FileInfo(Image.Kernel).Length} B, initrd {new FileInfo(Image.Initrd).Length} B");
-        _vm = await ForwardingGuestVm.BootAsync(Image, _namespace, limit.Token);
+        _vm = await ForwardingGuestVm.BootAsync(Image, $"ferry.forward={Forwarding}", _namespace, limit.Token);
         TestContext.Current.SendDiagnosticMessage($"forwarding guest ready {_vm.BootTime.TotalSeconds:F1} s after QEMU started (TCG): {(await _vm.ReadSerialLogAsync()).Trim()}");
     }
+}
+
+public sealed class XdpForwardingGuestFixture : ForwardingGuestFixture
+{
+    public override string Forwarding => "xdp";
+}
+
+public sealed class BridgeForwardingGuestFixture : ForwardingGuestFixture
+{
+    public override string Forwarding => "bridge";
 }

@@ -4,9 +4,10 @@ namespace Ferry.Agent.Tests.ForwardingGuest;
 
 /// <summary>
 /// The forwarding guest built by scripts/forwarding-guest/build.sh, booted under QEMU/TCG with two
-/// NICs on taps, forwards sequence-numbered 64-byte frames between them at L2.
+/// NICs on taps, forwards sequence-numbered 64-byte frames between them at L2. One guest per
+/// forwarding mode; the classes share a collection so their rate figures do not compete for cores.
 /// </summary>
-public sealed class ForwardingGuestTests(ForwardingGuestFixture fixture) : IClassFixture<ForwardingGuestFixture>
+public abstract class ForwardingGuestTests(ForwardingGuestFixture fixture)
 {
     // The guest's MACs are not on the wire: the guest must forward frames whatever they are addressed to.
     private static readonly ProbeStream Eastbound = new(1, ProbeFrame.EndpointAddress(1), ProbeFrame.EndpointAddress(2));
@@ -17,6 +18,14 @@ public sealed class ForwardingGuestTests(ForwardingGuestFixture fixture) : IClas
 
     /// <summary>How long the sinks wait after the last arrival before the missing frames count as lost.</summary>
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task The_guest_forwards_the_way_it_was_asked_to()
+    {
+        var (_, vm) = await fixture.GuestAsync();
+
+        Assert.Contains($"via {fixture.Forwarding}", vm.ReadyMessage, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Frames_sent_into_the_first_nic_come_out_of_the_second_and_frames_into_the_second_out_of_the_first()
@@ -80,3 +89,11 @@ public sealed class ForwardingGuestTests(ForwardingGuestFixture fixture) : IClas
         Assert.True(forwarded > 0, "no frame came through at any rate");
     }
 }
+
+/// <summary>The default: an XDP program on each NIC redirects every frame to the other.</summary>
+[Collection(nameof(ForwardingGuestTests))]
+public sealed class XdpForwardingGuestTests(XdpForwardingGuestFixture fixture) : ForwardingGuestTests(fixture), IClassFixture<XdpForwardingGuestFixture>;
+
+/// <summary>The fallback: a Linux bridge that never learns.</summary>
+[Collection(nameof(ForwardingGuestTests))]
+public sealed class BridgeForwardingGuestTests(BridgeForwardingGuestFixture fixture) : ForwardingGuestTests(fixture), IClassFixture<BridgeForwardingGuestFixture>;

@@ -34,7 +34,7 @@ internal sealed class ForwardingGuestVm : IAsyncDisposable
     /// <summary>From starting QEMU to the guest's ready line on the serial console.</summary>
     public TimeSpan BootTime { get; private set; }
 
-    public static async Task<ForwardingGuestVm> BootAsync(ForwardingGuestImage image, TestNetworkNamespace ns, CancellationToken cancellationToken)
+    public static async Task<ForwardingGuestVm> BootAsync(ForwardingGuestImage image, string extraCommandLine, TestNetworkNamespace ns, CancellationToken cancellationToken)
     {
         var qemu = QemuHost.FindQemu() ?? throw new InvalidOperationException("unreachable: checked by the caller");
         await ns.AddTapAsync(FirstTap);
@@ -49,7 +49,7 @@ internal sealed class ForwardingGuestVm : IAsyncDisposable
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-accel", "tcg",
             "-m", "128M", "-smp", "1",
-            "-kernel", image.Kernel, "-initrd", image.Initrd, "-append", image.CommandLine,
+            "-kernel", image.Kernel, "-initrd", image.Initrd, "-append", $"{image.CommandLine} {extraCommandLine}",
             "-serial", $"file:{QemuCommandLine.Escape(serialLog)}",
             "-netdev", $"tap,id=nic0,ifname={FirstTap},script=no,downscript=no",
             "-device", $"virtio-net-pci,netdev=nic0,mac={QemuCommandLine.MacAddress("forwarding-guest", 0)},vectors=0",
@@ -76,6 +76,9 @@ internal sealed class ForwardingGuestVm : IAsyncDisposable
         }
     }
 
+    /// <summary>The guest's ready line, which names how it forwards.</summary>
+    public string ReadyMessage { get; private set; } = string.Empty;
+
     public async Task<string> ReadSerialLogAsync() =>
         File.Exists(SerialLog) ? await File.ReadAllTextAsync(SerialLog) : string.Empty;
 
@@ -96,8 +99,10 @@ internal sealed class ForwardingGuestVm : IAsyncDisposable
         while (true)
         {
             var serial = await ReadSerialLogAsync();
-            if (serial.Contains(ReadyLine, StringComparison.Ordinal))
+            var ready = serial.IndexOf(ReadyLine, StringComparison.Ordinal);
+            if (ready >= 0 && serial.IndexOf('\n', ready) is var end and > 0)
             {
+                ReadyMessage = serial[ready..end].Trim();
                 return;
             }
 
