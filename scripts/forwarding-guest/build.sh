@@ -11,8 +11,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 out=${1:-$repo/.ferry/images/forwarding-guest}
 kernel_flavour=${FERRY_GUEST_KERNEL_FLAVOUR:-cloud-amd64}
-# Modules the guest loads (with their dependencies): virtio over PCI, virtio-net, the bridge.
-modules=(virtio_pci virtio_net bridge)
+# Modules the guest loads (with their dependencies): virtio over PCI and virtio-net always, the
+# bridge only when it forwards with one (module loading is slow under TCG).
+nic_modules=(virtio_pci virtio_net)
+bridge_modules=(bridge)
 
 log() { echo "forwarding-guest: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -144,24 +146,34 @@ add_module() {
   loaded[$path]=1
   order+=("$path")
 }
-for name in "${modules[@]}"; do
-  path=$(grep -m1 -E "(^|/)$name\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | cut -d: -f1) || true
-  if [[ -z $path ]]; then
-    grep -qE "/$name\.ko" "$moddir/modules.builtin" 2>/dev/null || die "module $name is neither a module nor built in"
-    continue
-  fi
-  add_module "$path"
-done
-for path in "${order[@]}"; do
-  base=$(basename "$path")
-  case $base in
-    *.ko.xz) xz -dc "$moddir/$path" >"$root/lib/modules/${base%.xz}"; base=${base%.xz} ;;
-    *.ko.zst) zstd -qdc "$moddir/$path" >"$root/lib/modules/${base%.zst}"; base=${base%.zst} ;;
-    *) cp "$moddir/$path" "$root/lib/modules/$base" ;;
-  esac
-  echo "$base" >>"$root/lib/modules/modules.order"
-done
-log "modules: $(tr '\n' ' ' <"$root/lib/modules/modules.order")"
+# install_modules LIST NAME...: copies the modules and the dependencies not installed yet into
+# the image, and lists them in load order in /lib/modules/LIST for the init.
+install_modules() {
+  local list=$1 name path base
+  shift
+  order=()
+  for name in "$@"; do
+    path=$(grep -m1 -E "(^|/)$name\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | cut -d: -f1) || true
+    if [[ -z $path ]]; then
+      grep -qE "/$name\.ko" "$moddir/modules.builtin" 2>/dev/null || die "module $name is neither a module nor built in"
+      continue
+    fi
+    add_module "$path"
+  done
+  : >"$root/lib/modules/$list"
+  for path in "${order[@]}"; do
+    base=$(basename "$path")
+    case $base in
+      *.ko.xz) xz -dc "$moddir/$path" >"$root/lib/modules/${base%.xz}"; base=${base%.xz} ;;
+      *.ko.zst) zstd -qdc "$moddir/$path" >"$root/lib/modules/${base%.zst}"; base=${base%.zst} ;;
+      *) cp "$moddir/$path" "$root/lib/modules/$base" ;;
+    esac
+    echo "$base" >>"$root/lib/modules/$list"
+  done
+  log "$list: $(tr '\n' ' ' <"$root/lib/modules/$list")"
+}
+install_modules modules.nic "${nic_modules[@]}"
+install_modules modules.bridge "${bridge_modules[@]}"
 
 # The kernel unpacks an uncompressed cpio without running a decompressor, which is what costs
 # time under TCG; the image is small enough that loading it is cheap.
