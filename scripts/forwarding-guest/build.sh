@@ -81,7 +81,8 @@ read -r kernel_pkg kernel_version busybox_version <<<"$resolved"
 
 inputs=$(
   cd "$here"
-  sha256sum $(ls | LC_ALL=C sort)
+  # Every file here but the documentation goes into the image or makes it.
+  sha256sum $(ls | grep -v '\.md$' | LC_ALL=C sort)
   echo "$kernel_pkg=$kernel_version"
   echo "busybox-static=$busybox_version"
 )

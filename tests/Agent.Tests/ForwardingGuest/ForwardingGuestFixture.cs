@@ -17,6 +17,7 @@ public abstract class ForwardingGuestFixture : IAsyncDisposable
     private TestNetworkNamespace? _namespace;
     private ForwardingGuestVm? _vm;
     private string? _skipReason;
+    private Exception? _setupFailure;
 
     internal ForwardingGuestImage? Image { get; private set; }
 
@@ -33,6 +34,11 @@ public abstract class ForwardingGuestFixture : IAsyncDisposable
                 Assert.Skip(_skipReason);
             }
 
+            if (_setupFailure is not null)
+            {
+                throw new InvalidOperationException("The forwarding guest failed to come up for an earlier test.", _setupFailure);
+            }
+
             if (_vm is null)
             {
                 try
@@ -42,6 +48,11 @@ public abstract class ForwardingGuestFixture : IAsyncDisposable
                 catch (Xunit.Sdk.SkipException e)
                 {
                     _skipReason = e.Message.Replace("$XunitDynamicSkip$", string.Empty, StringComparison.Ordinal);
+                    throw;
+                }
+                catch (Exception e)
+                {
+                    _setupFailure = e;
                     throw;
                 }
             }
