@@ -2,7 +2,7 @@
 # Installs the Debian packages Ferry runs and tests with. Idempotent; a no-op when all are present.
 set -euo pipefail
 
-packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk socat iproute2 make procps)
+packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk socat iproute2 make procps cpio kmod)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
