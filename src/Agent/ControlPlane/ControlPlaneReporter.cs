@@ -89,6 +89,7 @@ internal sealed partial class ControlPlaneReporter : BackgroundService
             AgentEndpoint = AgentEndpoint(),
             Inventory = await _host.DescribeAsync(stoppingToken),
         };
+        await AddGuestsAsync(request.Guests, stoppingToken);
         _inventory = request.Inventory;
         _inventoryTakenAt = _timeProvider.GetTimestamp();
         var reply = await _retry.ExecuteAsync(
@@ -110,12 +111,16 @@ internal sealed partial class ControlPlaneReporter : BackgroundService
         }
 
         var request = new HeartbeatRequest { HostName = _options.HostName, Inventory = _inventory };
+        await AddGuestsAsync(request.Guests, stoppingToken);
+        return request;
+    }
+
+    private async Task AddGuestsAsync(ICollection<GuestStatus> into, CancellationToken stoppingToken)
+    {
         foreach (var guest in await _guests.ListAsync(stoppingToken))
         {
-            request.Guests.Add(new GuestStatus { Name = guest.Name, RunState = guest.RunState });
+            into.Add(new GuestStatus { Name = guest.Name, RunState = guest.RunState });
         }
-
-        return request;
     }
 
     private string AgentEndpoint()

@@ -2,6 +2,7 @@ using Ferry.Api.Http;
 using Ferry.Api.Persistence;
 using Ferry.Contracts;
 using Ferry.Domain;
+using Ferry.Domain.Guests;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,7 @@ internal sealed partial class ControlPlaneService(
         }
 
         host.Register(request.MigrationAddress, request.AgentEndpoint, capabilities, now);
+        await ReconcileGuestsAsync(host, request.Guests, context.CancellationToken);
         if (!await db.TrySaveUniqueAsync(context.CancellationToken))
         {
             throw new RpcException(new Status(StatusCode.Aborted, "another agent registered the same host name at the same time; retry"));
@@ -48,6 +50,22 @@ internal sealed partial class ControlPlaneService(
 
         LogRegistered(logger, host.Name, request.AgentEndpoint, request.MigrationAddress);
         return new RegisterReply { HostId = host.Id.ToString(), HeartbeatIntervalSeconds = (int)options.Value.HeartbeatInterval.TotalSeconds };
+    }
+
+    /// <summary>
+    /// A registering agent says which guests it runs: a guest the API believes running on this host
+    /// that the agent does not run is stopped (its agent restarted, or the host rebooted). Guests in a
+    /// migration are left to the migration's own flow.
+    /// </summary>
+    private async Task ReconcileGuestsAsync(DomainHost host, IEnumerable<GuestStatus> reported, CancellationToken ct)
+    {
+        var running = reported.Where(g => g.RunState == "running").Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
+        var believed = await db.Guests.Where(g => g.HostId == host.Id && g.State == GuestState.Running).ToListAsync(ct);
+        foreach (var guest in believed.Where(g => !running.Contains(g.Name)))
+        {
+            guest.Observe(GuestState.Stopped);
+            LogGuestNotRunning(logger, guest.Name, host.Name);
+        }
     }
 
     public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
@@ -71,6 +89,9 @@ internal sealed partial class ControlPlaneService(
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Agent of host {Host} registered at {Endpoint}, migration address {Address}")]
     private static partial void LogRegistered(ILogger logger, string host, string endpoint, string address);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Guest {Guest} does not run on host {Host} any more (its agent registered without it); marked stopped")]
+    private static partial void LogGuestNotRunning(ILogger logger, string guest, string host);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Result of migration {MigrationId} reported by an agent: {Phase} (known: {Known})")]
     private static partial void LogResultReported(ILogger logger, string migrationId, string phase, bool known);

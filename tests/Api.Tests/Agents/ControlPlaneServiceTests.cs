@@ -65,6 +65,38 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
     }
 
     [Fact]
+    public async Task A_registering_agent_that_does_not_run_a_guest_the_api_believes_running_gets_it_marked_stopped()
+    {
+        await Register("host-a", "10.77.0.2");
+        foreach (var name in new[] { "gone", "alive", "moving" })
+        {
+            await DefineGuest(name, "host-a");
+        }
+
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Persistence.FerryDbContext>();
+            foreach (var guest in await db.Guests.ToListAsync(Ct))
+            {
+                guest.Observe(guest.Name == "moving" ? Ferry.Domain.Guests.GuestState.Migrating : Ferry.Domain.Guests.GuestState.Running);
+            }
+
+            await db.SaveChangesAsync(Ct);
+        }
+
+        // The agent restarted: it runs "alive" (its QEMU survived and it knows it), not "gone".
+        await Agent.RegisterAsync(new RegisterRequest
+        {
+            HostName = "host-a", MigrationAddress = "10.77.0.2", AgentEndpoint = "http://10.77.0.2:5090", Inventory = Inventory(),
+            Guests = { new GuestStatus { Name = "alive", RunState = "running" } },
+        }, cancellationToken: Ct);
+
+        Assert.Equal("stopped", (await Json(await Client.GetAsync("/api/v1/guests/gone", Ct)))["state"]!.GetValue<string>());
+        Assert.Equal("running", (await Json(await Client.GetAsync("/api/v1/guests/alive", Ct)))["state"]!.GetValue<string>());
+        Assert.Equal("migrating", (await Json(await Client.GetAsync("/api/v1/guests/moving", Ct)))["state"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Registering_again_updates_the_same_host()
     {
         await Register("host-a", "10.77.0.2");
