@@ -107,31 +107,56 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// True once the source's first stream is waiting to be accepted; false when the receiver is closed,
+    /// or the target QEMU is gone or runs already (with auto both were prepared and the source picked qemu).
+    /// </summary>
     private async Task<bool> WaitForSourceAsync()
     {
-        return await Task.Factory.StartNew(
-            () =>
-            {
-                while (!_stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested && !_qemu.HasExited)
+        {
+            var pending = await Task.Factory.StartNew(
+                () =>
                 {
                     try
                     {
-                        if (_listener.Server.Poll(AcceptPollMicroseconds, SelectMode.SelectRead))
-                        {
-                            return true;
-                        }
+                        return _listener.Server.Poll(AcceptPollMicroseconds, SelectMode.SelectRead) ? (bool?)true : null;
                     }
                     catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                     {
                         return false;
                     }
-                }
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            if (pending is { } answer)
+            {
+                return answer;
+            }
 
+            if (await GuestRunsAsync())
+            {
+                Log.NotUsed(_logger, _migrationId);
                 return false;
-            },
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<bool> GuestRunsAsync()
+    {
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            budget.CancelAfter(TimeSpan.FromSeconds(5));
+            return (await _qemu.Qmp.QueryStatusAsync(budget.Token)).Running;
+        }
+        catch (Exception ex) when (ex is QmpException or OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Every page is in the RAM file: QEMU gets its device state and the guest runs again.</summary>
@@ -160,5 +185,8 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
 
         [LoggerMessage(EventId = 3461, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the engine's destination failed: {Reason}")]
         public static partial void Failed(ILogger logger, string migrationId, string? reason);
+
+        [LoggerMessage(EventId = 3462, Level = LogLevel.Information, Message = "Migration {MigrationId}: the guest runs here without the engine (the source used qemu); its receiver closes")]
+        public static partial void NotUsed(ILogger logger, string migrationId);
     }
 }
