@@ -93,9 +93,15 @@ internal sealed partial class TargetMigrations(
             // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
             // alone. Auto with both prepared: QEMU listens where the source's QEMU can reach it.
             var qemuListen = transport.Transport == Transport.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
-            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, transport.Transport == Transport.Native ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
+            var nativeOnly = transport.Transport == Transport.Native;
+            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
+            if (nativeOnly)
+            {
+                await QemuDeviceState.ConfigureAsync(qemu.Qmp, CancellationToken.None);
+            }
+
             var token = pageStreamToken ?? PageStreamCredentials.NewToken();
-            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, address, token, settings);
+            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, token, settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
             var port = transport.Transport == Transport.Native ? enginePort : qemuListen.Endpoint.Port;
             return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token };

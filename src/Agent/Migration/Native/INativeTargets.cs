@@ -9,9 +9,10 @@ public interface INativeTargets
 {
     /// <summary>
     /// Starts receiving into <paramref name="qemu"/>'s RAM file on <paramref name="address"/> (a port the
-    /// kernel picks) and returns that port; <paramref name="qemuListen"/> is where the waiting QEMU takes its device state.
+    /// kernel picks) and returns that port; <paramref name="qemuListen"/> is where the waiting QEMU takes its device state,
+    /// <paramref name="qemuConfigured"/> whether it was already configured for a device-state-only stream.
     /// </summary>
-    int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, IPAddress address, byte[] token, QemuMigrationSettings settings);
+    int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, QemuMigrationSettings settings);
 
     /// <summary>Stops the receiver of <paramref name="migrationId"/>, if any; it never resumes a guest afterwards.</summary>
     Task CloseAsync(string migrationId);

@@ -98,20 +98,23 @@ internal sealed partial class NativeQemuMigration(
                     MigrationState.Active, pass.Pass + 1, sent, 0, memory.Size, 0, pass.Duration > TimeSpan.Zero ? pass.Bytes * 8 / pass.Duration.TotalSeconds / 1e6 : 0));
             };
 
-            // A paused copy pauses before the first page is read; the engine's own pause then only captures the device state.
+            // QEMU is set up for the device-state-only stream now, outside the downtime. A paused copy then
+            // pauses before the first page is read; the engine's own pause only captures the device state.
             var pausedAt = 0L;
-            if (choice.PausedCopy)
+            try
             {
-                try
+                await QemuDeviceState.ConfigureAsync(source.Qmp, migration.CancellationToken);
+                if (choice.PausedCopy)
                 {
                     pausedAt = timeProvider.GetTimestamp();
                     await source.Qmp.StopAsync(migration.CancellationToken);
                 }
-                catch (Exception ex) when (ex is QmpException or OperationCanceledException)
-                {
-                    tracker.Dispose();
-                    return await FailBeforeStartAsync(target, source, ex is QmpException ? $"pausing the guest for the copy failed: {ex.Message}" : "cancelled", cancelled: ex is OperationCanceledException);
-                }
+            }
+            catch (Exception ex) when (ex is IOException or QmpException or OperationCanceledException)
+            {
+                tracker.Dispose();
+                var stopped = ex is OperationCanceledException;
+                return await FailBeforeStartAsync(target, source, stopped ? "cancelled" : $"preparing the source QEMU failed: {ex.Message}", stopped);
             }
 
             var engineStarted = timeProvider.GetTimestamp();
@@ -168,6 +171,11 @@ internal sealed partial class NativeQemuMigration(
             if (!source.HasExited && !(await source.Qmp.QueryStatusAsync(budget.Token)).Running)
             {
                 await source.Qmp.ContAsync(budget.Token);
+            }
+
+            if (!source.HasExited)
+            {
+                await QemuDeviceState.ResetAsync(source.Qmp);
             }
         }
         catch (Exception ex) when (ex is QmpException or OperationCanceledException)

@@ -22,6 +22,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     private readonly string _migrationId;
     private readonly QemuProcess _qemu;
     private readonly MigrationUri _qemuListen;
+    private readonly bool _qemuConfigured;
     private readonly TcpListener _listener;
     private readonly GuestMemory _memory;
     private readonly DestinationMigration _destination;
@@ -29,11 +30,12 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     private readonly ILogger _logger;
     private Task _run = Task.CompletedTask;
 
-    private NativeReceiver(string migrationId, QemuProcess qemu, MigrationUri qemuListen, TcpListener listener, GuestMemory memory, DestinationMigration destination, ILogger logger)
+    private NativeReceiver(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, TcpListener listener, GuestMemory memory, DestinationMigration destination, ILogger logger)
     {
         _migrationId = migrationId;
         _qemu = qemu;
         _qemuListen = qemuListen;
+        _qemuConfigured = qemuConfigured;
         _listener = listener;
         _memory = memory;
         _destination = destination;
@@ -47,7 +49,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     public DestinationResult? Result { get; private set; }
 
     /// <summary>Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.</summary>
-    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, IPAddress address, byte[] token, QemuMigrationSettings settings, ILogger logger)
+    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, QemuMigrationSettings settings, ILogger logger)
     {
         var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize(qemu.Spec.Backing));
         var listener = new TcpListener(address, 0);
@@ -55,7 +57,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         {
             listener.Start(Transfer.Protocol.WireFormat.MaxStreams);
             var destination = new DestinationMigration(memory, PageStreamCredentials.For(migrationId, token), settings.ParallelStreams, settings.ProgressTimeout);
-            var receiver = new NativeReceiver(migrationId, qemu, qemuListen, listener, memory, destination, logger);
+            var receiver = new NativeReceiver(migrationId, qemu, qemuListen, qemuConfigured, listener, memory, destination, logger);
             receiver._run = Task.Run(receiver.RunAsync, CancellationToken.None);
             return receiver;
         }
@@ -167,7 +169,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
             throw new IOException("The source sent no device state; QEMU cannot resume without it.");
         }
 
-        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemuListen, deviceState, cancellationToken);
+        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemuListen, deviceState, _qemuConfigured, cancellationToken);
         try
         {
             await _qemu.Qmp.ContAsync(cancellationToken);

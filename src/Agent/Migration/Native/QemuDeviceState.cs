@@ -23,9 +23,25 @@ internal static class QemuDeviceState
     ];
 
     /// <summary>
-    /// Migrates the (paused) source's device state into a buffer. x-ignore-shared is switched off
-    /// again afterwards, whatever happened: a later qemu-transport migration of this guest must send its RAM.
+    /// Configures either end for a device-state-only stream ahead of time, so the switch-over spends no
+    /// QMP round trip on it. The source must be reset with <see cref="ResetAsync"/> if it stays the guest.
     /// </summary>
+    public static async Task ConfigureAsync(IQmpClient qemu, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await qemu.SetMigrationCapabilitiesAsync(Capabilities(ignoreShared: true), cancellationToken);
+
+            // QEMU 7.2 throttles to 128 MiB/s by default; the stream is small, but not worth a wait.
+            await qemu.SetMigrationParametersAsync(new MigrationParameters { MaxBandwidthBytesPerSecond = QemuMigrationSettings.Unlimited }, cancellationToken);
+        }
+        catch (QmpException ex)
+        {
+            throw new IOException($"Configuring QEMU for a device-state-only migration failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Migrates the paused source's device state into a buffer; the source was configured by <see cref="ConfigureAsync"/>.</summary>
     public static async Task<byte[]> CaptureAsync(IQmpClient source, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -35,8 +51,6 @@ internal static class QemuDeviceState
         budget.CancelAfter(SettleBudget);
         try
         {
-            await source.SetMigrationCapabilitiesAsync(Capabilities(ignoreShared: true), budget.Token);
-            await source.SetMigrationParametersAsync(new MigrationParameters { MaxBandwidthBytesPerSecond = QemuMigrationSettings.Unlimited }, budget.Token);
             await source.MigrateAsync(MigrationUri.Tcp(IPAddress.Loopback, port), budget.Token);
             using var connection = await listener.AcceptTcpClientAsync(budget.Token);
             listener.Stop();
@@ -61,10 +75,6 @@ internal static class QemuDeviceState
         {
             throw new IOException($"QEMU did not hand over its device state within {SettleBudget.TotalSeconds} s.");
         }
-        finally
-        {
-            await ResetAsync(source);
-        }
     }
 
     /// <summary>
@@ -72,14 +82,19 @@ internal static class QemuDeviceState
     /// or the qemu transport's port when both were prepared) and waits until QEMU loaded it. The source
     /// was paused when it was captured, so QEMU leaves the guest paused; the caller resumes it.
     /// </summary>
-    public static async Task LoadAsync(IQmpClient target, MigrationUri listen, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    public static async Task LoadAsync(IQmpClient target, MigrationUri listen, ReadOnlyMemory<byte> state, bool configured, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(SettleBudget);
         try
         {
             using var events = target.SubscribeEvents();
-            await target.SetMigrationCapabilitiesAsync(Capabilities(ignoreShared: true), budget.Token);
+            if (!configured)
+            {
+                // Both transports were prepared, so QEMU waited set up for the qemu one until now.
+                await target.SetMigrationCapabilitiesAsync(Capabilities(ignoreShared: true), budget.Token);
+            }
+
             using (var client = new TcpClient(listen.Endpoint.AddressFamily) { NoDelay = true })
             {
                 await client.ConnectAsync(listen.Endpoint, budget.Token);
@@ -125,7 +140,8 @@ internal static class QemuDeviceState
         }
     }
 
-    private static async Task ResetAsync(IQmpClient source)
+    /// <summary>Switches x-ignore-shared off again: a later qemu-transport migration of this guest must send its RAM.</summary>
+    public static async Task ResetAsync(IQmpClient source)
     {
         try
         {

@@ -143,7 +143,7 @@ public sealed class NativeQemuMigrationTests
     }
 
     [Fact]
-    public async Task A_wrong_page_stream_token_is_refused_the_source_keeps_running_and_the_target_is_torn_down()
+    public async Task A_wrong_page_stream_token_is_refused_the_source_keeps_running_and_a_later_qemu_migration_still_moves_its_ram()
     {
         await using var api = await FakeControlPlane.StartAsync();
         await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
@@ -167,8 +167,17 @@ public sealed class NativeQemuMigrationTests
         Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).RunState);
         Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).Exists);
         Assert.False(File.Exists(targetRam));
-        var invariant = await QemuHost.StopAndCheckInvariantAsync(a.Qemu("intruder"));
+
+        // The failed attempt configured the source for device state only; QEMU's own loop must send the RAM again.
+        var retry = Guid.NewGuid().ToString();
+        var qemu = new MigrationPolicy { Transport = Transport.Qemu, MaxDowntimeMs = 500 };
+        var second = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = retry, Guest = guest, Policy = qemu }, Call());
+        var moved = (await MigrateToEndAsync(a.Client, Migrate(retry, "intruder", second, b, qemu)))[^1];
+        Assert.Equal(MigrationPhase.Completed, moved.Phase);
+        Assert.True(moved.Stats.NormalPages >= PageCounterRange.ForGuest(64).Pages, $"only {moved.Stats.NormalPages} pages sent");
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(b.Qemu("intruder"));
         Assert.True(invariant.Holds, invariant.ToString());
+        Assert.True(invariant.GuestHasRun);
     }
 
     [Fact]
