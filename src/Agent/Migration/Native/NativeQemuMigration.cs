@@ -119,7 +119,18 @@ internal sealed partial class NativeQemuMigration(
 
             var engineStarted = timeProvider.GetTimestamp();
             Log.Starting(logger, migration.Id, request.Guest, destination.ToString(), choice.Reason);
-            var result = await engine.RunAsync(destination, migration.CancellationToken);
+            MigrationResult result;
+            try
+            {
+                result = await engine.RunAsync(destination, migration.CancellationToken);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The engine let an exception through and skipped its own recovery.
+                tracker.Dispose();
+                return await RecoverAsync(migration, control, target, source, ex);
+            }
+
             var total = timeProvider.GetElapsedTime(started, engineStarted) + result.TotalTime;
 
             // A paused copy's downtime is everything from its pause: the whole engine run until the target ran.
@@ -156,6 +167,40 @@ internal sealed partial class NativeQemuMigration(
             var cancelled = migration.CancellationToken.IsCancellationRequested;
             return await FailBeforeStartAsync(target, source, cancelled ? "cancelled" : result.FailureReason ?? "the engine failed", cancelled, end);
         }
+    }
+
+    /// <summary>
+    /// Before the engine paused for switch-over nothing can have reached the target for good: the source
+    /// is resumed. After that pause the target may hold the guest; the source is never resumed then, and
+    /// only the target can say whether it runs the guest.
+    /// </summary>
+    private async Task<MigrationProgress> RecoverAsync(OutgoingMigration migration, QemuGuestControl control, IMigrationTarget target, QemuProcess source, Exception ex)
+    {
+        var what = $"the engine failed: {ex.GetType().Name}: {ex.Message}";
+        Log.EngineFailed(logger, ex, migration.Id);
+        if (!control.SwitchingOver)
+        {
+            var cancelled = migration.CancellationToken.IsCancellationRequested;
+            return await FailBeforeStartAsync(target, source, cancelled ? "cancelled" : what, cancelled);
+        }
+
+        var onTarget = false;
+        try
+        {
+            using var budget = new CancellationTokenSource(RecoveryBudget, timeProvider);
+            onTarget = (await target.QueryStatusAsync(budget.Token)).Running;
+        }
+        catch (Exception query) when (query is QmpException or OperationCanceledException or IOException)
+        {
+            Log.TargetUnknown(logger, query.Message);
+        }
+
+        return new MigrationProgress
+        {
+            Phase = MigrationPhase.Failed,
+            FailureReason = $"native: {what}, after the guest was paused for switch-over; " + (onTarget ? "it runs at the target" : "the source stays paused for an operator"),
+            GuestOnTarget = onTarget,
+        };
     }
 
     /// <summary>Before switch-over the source is the truth: make sure it runs, remove the target, say why.</summary>
@@ -225,6 +270,12 @@ internal sealed partial class NativeQemuMigration(
 
         [LoggerMessage(EventId = 3473, Level = LogLevel.Error, Message = "The source guest could not be resumed after the failed native migration: {Reason}")]
         public static partial void SourceNotResumed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 3475, Level = LogLevel.Error, Message = "Migration {MigrationId}: the page-transfer engine failed unexpectedly")]
+        public static partial void EngineFailed(ILogger logger, Exception exception, string migrationId);
+
+        [LoggerMessage(EventId = 3476, Level = LogLevel.Error, Message = "Cannot tell whether the target runs the guest: {Reason}")]
+        public static partial void TargetUnknown(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 3474, Level = LogLevel.Error, Message = "Tearing down the native target failed: {Reason}")]
         public static partial void TargetTeardownFailed(ILogger logger, string reason);

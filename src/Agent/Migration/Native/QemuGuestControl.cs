@@ -15,8 +15,12 @@ internal sealed class QemuGuestControl(
     Func<CancellationToken, Task> stopSource,
     TimeProvider timeProvider) : IGuestControl
 {
+    /// <summary>True once the engine paused the guest for switch-over.</summary>
+    public bool SwitchingOver { get; private set; }
+
     public async Task<ReadOnlyMemory<byte>> PauseAsync(CancellationToken cancellationToken)
     {
+        SwitchingOver = true;
         try
         {
             if (!alreadyPaused)

@@ -210,7 +210,7 @@ public sealed class NativeQemuMigrationTests
         var end = messages[^1];
         Report("cancelled paused copy", end);
 
-        Assert.True(cancel.Cancelled);
+        Assert.True(cancel.Cancelled, end.ToString());
         Assert.Equal(MigrationPhase.Cancelled, end.Phase);
         Assert.False(end.GuestOnTarget);
         Assert.DoesNotContain(messages, m => m.Phase == MigrationPhase.SwitchingOver);
