@@ -5,6 +5,7 @@ using Ferry.Agent.TestGuest;
 using Ferry.Agent.Tests.Support;
 using Ferry.Contracts;
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using static Ferry.Agent.Tests.Support.AgentCalls;
 
@@ -223,7 +224,7 @@ public sealed class NativeQemuMigrationTests
     }
 
     [Fact]
-    public async Task Native_without_the_targets_token_fails_before_pausing_and_the_source_keeps_running()
+    public async Task The_target_takes_the_apis_token_and_native_without_it_fails_before_pausing_and_the_source_keeps_running()
     {
         await using var api = await FakeControlPlane.StartAsync();
         await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
@@ -233,7 +234,12 @@ public sealed class NativeQemuMigrationTests
         await QemuHost.WaitUntilCountingAsync(a.Qemu("tokenless"));
         var id = Guid.NewGuid().ToString();
         var policy = new MigrationPolicy { Transport = Transport.Native };
-        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
+        var chosen = ByteString.CopyFrom(PageStreamCredentials.NewToken());
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await b.Client.PrepareIncomingAsync(
+            new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy, PageStreamToken = ByteString.CopyFrom(1, 2, 3) }, Call()));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy, PageStreamToken = chosen }, Call());
+        Assert.Equal(chosen, target.PageStreamToken);
 
         // What an API that forwards only address and port sends.
         var messages = await MigrateToEndAsync(a.Client, Migrate(id, "tokenless", target, b, policy));
