@@ -3,6 +3,7 @@ using Ferry.Agent.Grpc;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Inventory;
 using Ferry.Agent.Migration;
+using Ferry.Agent.Migration.Native;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Qemu;
 using Ferry.ServiceDefaults;
@@ -80,6 +81,7 @@ public static class AgentHost
         services.AddSingleton<IMigrationLedger, MigrationLedger>();
         services.AddSingleton<ISourceMigrations, SourceMigrations>();
         services.AddSingleton<ITargetMigrations, TargetMigrations>();
+        services.AddFerryNativeTransport();
         services.AddSingleton<IAgentChannels, AgentChannels>();
         services.AddFerryInventory();
         services.AddSingleton<IHostDescriber, InventoryHostDescriber>();

@@ -1,6 +1,7 @@
 using System.Net;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Migration;
+using Ferry.Agent.Migration.Native;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
@@ -18,6 +19,7 @@ internal sealed class AgentGrpcService(
     IGuestRegistry guests,
     ISourceMigrations sources,
     ITargetMigrations targets,
+    INativeTrackerProbe trackers,
     IHostDescriber host) : AgentService.AgentServiceBase
 {
     private const int MaxMemoryMiB = 1024 * 1024;
@@ -38,9 +40,17 @@ internal sealed class AgentGrpcService(
     {
         var id = MigrationId.Validate(request.MigrationId);
         var guest = ToDefinition(request.Guest);
-        var transport = ResolveTransport(request.Policy);
-        var incoming = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToQemuSettings(request.Policy), transport, context.CancellationToken);
-        return new PrepareIncomingReply { Address = incoming.Address.ToString(), Port = incoming.Port, Transport = incoming.Transport.Transport };
+        var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
+        var transport = TransportChoice.ForTarget(request.Policy?.Transport ?? Transport.Unspecified, trackers.ForHost());
+        var incoming = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToQemuSettings(request.Policy), transport, token, context.CancellationToken);
+        return new PrepareIncomingReply
+        {
+            Address = incoming.Address.ToString(),
+            Port = incoming.Port,
+            Transport = incoming.Transport.Transport,
+            PageStreamPort = incoming.PageStreamPort,
+            PageStreamToken = incoming.PageStreamToken is { } prepared ? Google.Protobuf.ByteString.CopyFrom(prepared) : Google.Protobuf.ByteString.Empty,
+        };
     }
 
     public override async Task Migrate(MigrateRequest request, IServerStreamWriter<MigrationProgress> responseStream, ServerCallContext context)
@@ -91,18 +101,26 @@ internal sealed class AgentGrpcService(
             throw new ArgumentException($"target_agent_endpoint must be an http(s) URL; got '{Printable(request.TargetAgentEndpoint)}'.", nameof(request));
         }
 
+        if (request.PageStreamPort is < 0 or > IPEndPoint.MaxPort)
+        {
+            throw new ArgumentException("page_stream_port must be 0 (none) or 1-65535.", nameof(request));
+        }
+
+        // For an explicit native target, target_port is the engine's port, so an API that forwards only
+        // address and port still reaches it; the token must come along either way.
+        var transport = TransportChoice.Resolve(request.Policy?.Transport ?? Transport.Unspecified);
+        var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
+        var enginePort = request.PageStreamPort > 0 ? request.PageStreamPort : transport.Transport == Transport.Native ? request.TargetPort : 0;
         return new OutgoingMigrationRequest(
             id,
             guest,
             MigrationUri.Tcp(address, request.TargetPort),
             agent,
             MigrationPolicySettings.ToQemuSettings(request.Policy),
-            ResolveTransport(request.Policy));
+            transport,
+            enginePort > 0 ? new IPEndPoint(address, enginePort) : null,
+            token);
     }
-
-    private static TransportChoice ResolveTransport(MigrationPolicy? policy) =>
-        TransportChoice.Resolve(policy?.Transport ?? Transport.Unspecified)
-        ?? throw new RpcException(new Status(StatusCode.Unimplemented, "The native transport is not available on this agent yet; use qemu or auto."));
 
     private static GuestDefinition ToDefinition(GuestSpec? spec)
     {

@@ -5,8 +5,12 @@ namespace Ferry.Agent.Migration;
 /// <summary>The target side of migrations on this host; every call is idempotent by migration id.</summary>
 public interface ITargetMigrations
 {
-    /// <summary>Launches the receiving QEMU and makes it listen on the agent's migration address; once per id.</summary>
-    Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, CancellationToken cancellationToken);
+    /// <summary>
+    /// Launches the receiving QEMU and makes it listen on the agent's migration address, and for the
+    /// native transport the engine's receiver with <paramref name="pageStreamToken"/> (generated when
+    /// null); once per id.
+    /// </summary>
+    Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken);
 
     /// <summary>Kills the receiving QEMU and frees its RAM; refuses when the guest already runs here.</summary>
     Task<TimeSpan> CleanupAsync(string migrationId, CancellationToken cancellationToken);

@@ -1,12 +1,18 @@
+using System.Net;
 using Ferry.Agent.Qmp;
 
 namespace Ferry.Agent.Migration;
 
-/// <summary>A validated Migrate request: every field has been checked, the URI built by the agent.</summary>
+/// <summary>
+/// A validated Migrate request: every field has been checked, the URI built by the agent.
+/// <paramref name="PageStream"/> and <paramref name="PageStreamToken"/> are the target's engine and its token, when it has one.
+/// </summary>
 public sealed record OutgoingMigrationRequest(
     string MigrationId,
     string Guest,
     MigrationUri Destination,
     Uri TargetAgent,
     QemuMigrationSettings Settings,
-    TransportChoice Transport);
+    TransportChoice Transport,
+    IPEndPoint? PageStream = null,
+    byte[]? PageStreamToken = null);

@@ -1,6 +1,7 @@
 using Ferry.Agent.ControlPlane;
 using Ferry.Agent.Grpc;
 using Ferry.Agent.Guests;
+using Ferry.Agent.Migration.Native;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Contracts;
@@ -20,6 +21,8 @@ internal sealed partial class SourceMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
     IQemuMigration qemuMigration,
+    INativeQemuMigration nativeMigration,
+    INativeTrackerProbe trackers,
     IAgentChannels agents,
     IResultOutbox outbox,
     IProgressForwarder progress,
@@ -56,6 +59,15 @@ internal sealed partial class SourceMigrations(
             if (state is not { Running: true })
             {
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{request.Guest}' is '{state?.Status ?? "unknown"}', not running; only a running guest is migrated."));
+            }
+
+            if (request.Transport.Transport != Transport.Qemu)
+            {
+                // Whether a tracker covers this guest is known only here, where its processes run.
+                var engineMissing = request.PageStream is null || request.PageStreamToken is null
+                    ? "the target prepared no page-transfer engine for this migration (no page_stream_port and page_stream_token in the Migrate request)"
+                    : null;
+                request = request with { Transport = TransportChoice.ForGuest(request.Transport.Transport, trackers.ForGuest(source), engineMissing) };
             }
 
             var migration = new OutgoingMigration(request, progress.Forward);
@@ -150,30 +162,41 @@ internal sealed partial class SourceMigrations(
         Log.Starting(logger, migration.Id, request.Guest, request.Destination.Value, request.TargetAgent.ToString());
         try
         {
-            QemuMigrationResult result;
-            using (var events = source.Qmp.SubscribeEvents())
+            if (request.Transport.Transport == Transport.Native)
             {
-                var watcher = WatchSwitchoverAsync(events, migration);
-                var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout, timeProvider);
-                var samples = new SampleSink(migration, () => sawCompleted = true);
-                result = await qemuMigration.MigrateAsync(
-                    new QemuMigrationRequest(
-                        source.Qmp,
-                        request.Destination,
-                        target,
-                        request.Settings,
-                        DeferredSourceCleanup: async ct =>
-                        {
-                            migration.MarkCleaningUp();
-                            await guests.RemoveAsync(request.Guest, source, graceful: true, ct);
-                        },
-                        Progress: samples),
-                    migration.CancellationToken);
-                events.Dispose();
-                await watcher;
+                end = await nativeMigration.MigrateAsync(
+                    migration,
+                    source,
+                    new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout, timeProvider),
+                    ct => guests.RemoveAsync(request.Guest, source, graceful: true, ct));
             }
+            else
+            {
+                QemuMigrationResult result;
+                using (var events = source.Qmp.SubscribeEvents())
+                {
+                    var watcher = WatchSwitchoverAsync(events, migration);
+                    var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout, timeProvider);
+                    var samples = new SampleSink(migration, () => sawCompleted = true);
+                    result = await qemuMigration.MigrateAsync(
+                        new QemuMigrationRequest(
+                            source.Qmp,
+                            request.Destination,
+                            target,
+                            request.Settings,
+                            DeferredSourceCleanup: async ct =>
+                            {
+                                migration.MarkCleaningUp();
+                                await guests.RemoveAsync(request.Guest, source, graceful: true, ct);
+                            },
+                            Progress: samples),
+                        migration.CancellationToken);
+                    events.Dispose();
+                    await watcher;
+                }
 
-            end = await ToEndAsync(migration, source, result, sawCompleted);
+                end = await ToEndAsync(migration, source, result, sawCompleted);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -183,7 +206,9 @@ internal sealed partial class SourceMigrations(
             {
                 Phase = MigrationPhase.Failed,
                 FailureReason = $"The agent failed while migrating: {ex.GetType().Name}: {ex.Message}",
-                GuestOnTarget = sawCompleted || await SourceHandedOverAsync(source),
+                GuestOnTarget = sawCompleted || (request.Transport.Transport == Transport.Native
+                    ? await TargetRunsAsync(request, migration.Id)
+                    : await SourceHandedOverAsync(source)),
             };
         }
 
@@ -292,6 +317,24 @@ internal sealed partial class SourceMigrations(
         catch (QmpException)
         {
             // The connection ended; the migration loop reports what that means.
+        }
+    }
+
+    /// <summary>
+    /// For the native transport the source QEMU's own migration completes at every pause (its device
+    /// state went out), so only the target can say whether it took the guest over.
+    /// </summary>
+    private async Task<bool> TargetRunsAsync(OutgoingMigrationRequest request, string migrationId)
+    {
+        try
+        {
+            using var budget = new CancellationTokenSource(QuestionBudget, timeProvider);
+            var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migrationId, request.Guest, options.Value.CallTimeout, timeProvider);
+            return (await target.QueryStatusAsync(budget.Token)).Running;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Ferry.Agent.Guests;
+using Ferry.Agent.Migration.Native;
 using Ferry.Agent.Qmp;
+using Ferry.Contracts;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,22 +14,24 @@ internal sealed partial class TargetMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
     IQemuMigration qemuMigration,
+    INativeTargets nativeTargets,
     IOptions<AgentOptions> options,
     TimeProvider timeProvider,
     ILogger<TargetMigrations> logger) : ITargetMigrations
 {
     private static readonly TimeSpan StatusBudget = TimeSpan.FromSeconds(5);
 
-    public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, CancellationToken cancellationToken)
+    public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(guest);
+        ArgumentNullException.ThrowIfNull(transport);
         if (ledger.IsIncomingTornDown(migrationId))
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Migration {migrationId} was torn down on this host; a new attempt needs a new id."));
         }
 
         // Not the caller's token: a preparation outlives a caller that gave up, and its retry attaches to it.
-        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport));
+        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken));
         return string.Equals(incoming.Guest, guest.Name, StringComparison.Ordinal)
             ? incoming
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'."));
@@ -64,12 +68,13 @@ internal sealed partial class TargetMigrations(
         }
 
         ledger.MarkIncomingTornDown(migrationId);
+        await nativeTargets.CloseAsync(migrationId);
         await guests.RemoveAsync(incoming.Guest, incoming.Qemu, graceful: false, cancellationToken);
         Log.TornDown(logger, migrationId, incoming.Guest);
         return timeProvider.GetElapsedTime(started);
     }
 
-    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport)
+    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken)
     {
         var instance = MigrationId.TargetInstance(guest.Name, migrationId);
         var qemu = await guests.LaunchIncomingAsync(guest, instance, CancellationToken.None)
@@ -77,13 +82,33 @@ internal sealed partial class TargetMigrations(
         try
         {
             var address = options.Value.ResolveMigrationAddress();
-            var listen = MigrationUri.Tcp(address, FreePort(address));
-            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, CancellationToken.None);
-            Log.Prepared(logger, migrationId, guest.Name, listen.Value, transport.Reason);
-            return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport);
+            if (transport.Transport == Transport.Qemu)
+            {
+                var listen = MigrationUri.Tcp(address, FreePort(address));
+                await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, CancellationToken.None);
+                Log.Prepared(logger, migrationId, guest.Name, listen.Value, transport.Reason);
+                return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport);
+            }
+
+            // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
+            // alone. Auto with both prepared: QEMU listens where the source's QEMU can reach it.
+            var qemuListen = transport.Transport == Transport.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
+            var nativeOnly = transport.Transport == Transport.Native;
+            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
+            if (nativeOnly)
+            {
+                await QemuDeviceState.ConfigureAsync(qemu.Qmp, CancellationToken.None);
+            }
+
+            var token = pageStreamToken ?? PageStreamCredentials.NewToken();
+            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, token, settings);
+            Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
+            var port = transport.Transport == Transport.Native ? enginePort : qemuListen.Endpoint.Port;
+            return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token };
         }
         catch
         {
+            await nativeTargets.CloseAsync(migrationId);
             await guests.RemoveAsync(guest.Name, qemu, graceful: false, CancellationToken.None);
             throw;
         }

@@ -1,15 +1,58 @@
+using Ferry.Agent.Migration.Native;
 using Ferry.Contracts;
 
 namespace Ferry.Agent.Migration;
 
-/// <summary>The transport a migration runs with and why, reported with its measurements.</summary>
-public sealed record TransportChoice(Transport Transport, string Reason)
+/// <summary>
+/// The transport a migration runs with and why, reported with its measurements.
+/// <paramref name="PausedCopy"/> marks a native migration without a dirty tracker: the guest is
+/// paused for the whole RAM copy, and its downtime says so.
+/// </summary>
+public sealed record TransportChoice(Transport Transport, string Reason, bool PausedCopy = false)
 {
-    /// <summary>Resolves the policy's request; null when it asks for something this agent cannot do.</summary>
-    public static TransportChoice? Resolve(Transport requested) => requested switch
+    /// <summary>What the policy asks for, before the guest and the hosts are known; auto stays auto.</summary>
+    public static TransportChoice Resolve(Transport requested) => requested switch
     {
         Transport.Qemu => new TransportChoice(Transport.Qemu, "qemu requested by the policy"),
-        Transport.Auto or Transport.Unspecified => new TransportChoice(Transport.Qemu, "auto: the native transport is not wired into the agent yet, so QEMU's own migration is used"),
-        _ => null,
+        Transport.Native => new TransportChoice(Transport.Native, "native requested by the policy"),
+        _ => new TransportChoice(Transport.Auto, "auto"),
     };
+
+    /// <summary>
+    /// The target's side, before it knows which processes will map the guest's RAM at the source:
+    /// auto prepares the engine beside QEMU only where this host's kernel has a tracker for QEMU guests,
+    /// because the source can use it only where the kernel is alike.
+    /// </summary>
+    public static TransportChoice ForTarget(Transport requested, TrackerVerdict hostTracker)
+    {
+        ArgumentNullException.ThrowIfNull(hostTracker);
+        return Resolve(requested) switch
+        {
+            { Transport: Transport.Auto } when hostTracker.Available =>
+                new TransportChoice(Transport.Auto, $"auto: QEMU and the page-transfer engine both prepared, the source picks ({hostTracker.Reason})"),
+            { Transport: Transport.Auto } => new TransportChoice(Transport.Qemu, $"auto: qemu, because {hostTracker.Reason}"),
+            var choice => choice,
+        };
+    }
+
+    /// <summary>
+    /// The source's side, for one guest: native runs live when a dirty tracker covers every process
+    /// that maps the guest's RAM; requested explicitly without one, it runs as a paused copy; auto
+    /// uses it only live and only when the target prepared the engine.
+    /// </summary>
+    public static TransportChoice ForGuest(Transport requested, TrackerVerdict guestTracker, string? engineMissing)
+    {
+        ArgumentNullException.ThrowIfNull(guestTracker);
+        return Resolve(requested) switch
+        {
+            { Transport: Transport.Native } when guestTracker.Available =>
+                new TransportChoice(Transport.Native, $"native requested by the policy; live passes ({guestTracker.Reason})"),
+            { Transport: Transport.Native } =>
+                new TransportChoice(Transport.Native, $"native requested by the policy; paused copy, the guest is paused for the whole RAM copy, because {guestTracker.Reason}", PausedCopy: true),
+            { Transport: Transport.Auto } when !guestTracker.Available => new TransportChoice(Transport.Qemu, $"auto: qemu, because {guestTracker.Reason}"),
+            { Transport: Transport.Auto } when engineMissing is not null => new TransportChoice(Transport.Qemu, $"auto: qemu, because {engineMissing}"),
+            { Transport: Transport.Auto } => new TransportChoice(Transport.Native, $"auto: native, because {guestTracker.Reason}"),
+            var choice => choice,
+        };
+    }
 }

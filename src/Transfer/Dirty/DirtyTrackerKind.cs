@@ -8,4 +8,7 @@ public enum DirtyTrackerKind
 
     /// <summary>Soft-dirty bits (clear_refs=4, pagemap bit 55), on kernels with CONFIG_MEM_SOFT_DIRTY.</summary>
     SoftDirty,
+
+    /// <summary>No tracking: the guest is paused for the whole copy, so nothing writes its RAM.</summary>
+    GuestPaused,
 }

@@ -1,0 +1,287 @@
+using System.Globalization;
+using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Qemu;
+using Ferry.Agent.TestGuest;
+using Ferry.Agent.Tests.Support;
+using Ferry.Contracts;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using static Ferry.Agent.Tests.Support.AgentCalls;
+
+namespace Ferry.Agent.Tests.Migration.Native;
+
+/// <summary>
+/// The native transport between two real agents with real QEMU guests (TCG here) on real tmpfs RAM
+/// files: the engine copies the RAM file, QEMU's device state follows with x-ignore-shared, the guest
+/// resumes at the target, and the page counter's memory invariant is checked there.
+/// </summary>
+public sealed class NativeQemuMigrationTests
+{
+    [Theory]
+    [InlineData(256)]
+    [InlineData(1024)]
+    public async Task A_page_counter_guest_moves_natively_as_a_paused_copy_resumes_at_the_target_and_its_memory_invariant_holds(int memoryMiB)
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        if (a.Services.GetRequiredService<INativeTrackerProbe>().ForHost().Available)
+        {
+            Assert.Skip("a dirty tracker works here, so native runs live passes, not a paused copy; the live test covers it");
+        }
+
+        var guest = PageCounter("counter", memoryMiB);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        var source = a.Qemu("counter");
+        await QemuHost.WaitUntilCountingAsync(source);
+        var id = Guid.NewGuid().ToString();
+        var policy = new MigrationPolicy { Transport = Transport.Native, ParallelStreams = 2 };
+
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call(120));
+        Assert.Equal(Transport.Native, target.Transport);
+        Assert.Equal(target.Port, target.PageStreamPort);
+        Assert.Equal(PageStreamCredentials.TokenSize, target.PageStreamToken.Length);
+        Assert.Equal("inmigrate", (await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "counter" }, Call())).RunState);
+        var messages = await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "counter", target, b, policy), target));
+        var end = messages[^1];
+        Report($"{memoryMiB} MiB page counter, native paused copy", end);
+
+        Assert.Equal(MigrationPhase.Completed, end.Phase);
+        AssertOrdered(messages);
+        Assert.Contains(messages, m => m.Phase == MigrationPhase.SwitchingOver);
+        Assert.Contains(messages, m => m.Phase == MigrationPhase.CleaningUp);
+        Assert.True(end.GuestOnTarget);
+        var stats = end.Stats;
+        Assert.Equal(Transport.Native, stats.Transport);
+        Assert.Contains("paused copy", stats.TransportReason, StringComparison.Ordinal);
+        Assert.Contains("no dirty tracker covers QEMU guests on this kernel", stats.TransportReason, StringComparison.Ordinal);
+
+        // The guest was paused for the whole copy: connecting the streams already counts as downtime.
+        Assert.True(stats.DowntimeMs > 0 && stats.DowntimeMs <= stats.TotalTimeMs, $"downtime {stats.DowntimeMs} ms of {stats.TotalTimeMs} ms");
+        Assert.True(stats.DowntimeMs >= stats.SetupTimeMs, $"downtime {stats.DowntimeMs} ms, setup {stats.SetupTimeMs} ms");
+        Assert.True(stats.NormalPages >= PageCounterRange.ForGuest(memoryMiB).Pages, $"only {stats.NormalPages} pages sent");
+        Assert.True(stats.CleanupTimeMs > 0);
+
+        // The source is gone, RAM file and all; the target runs and keeps counting on the RAM the engine wrote.
+        await source.Exited.WaitAsync(TestContext.Current.CancellationToken);
+        Assert.False(File.Exists(source.Layout.RamFile));
+        Assert.False((await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "counter" }, Call())).Exists);
+        Assert.Equal("running", (await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "counter" }, Call())).RunState);
+        var moved = b.Qemu("counter");
+        await WaitUntilCounterMovesAsync(moved);
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(moved);
+        Assert.True(invariant.Holds, invariant.ToString());
+        Assert.True(invariant.GuestHasRun);
+    }
+
+    [Fact]
+    public async Task Auto_picks_qemu_for_a_qemu_guest_when_no_tracker_covers_it_and_the_record_says_why()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
+        if (host.Available)
+        {
+            Assert.Skip($"a dirty tracker works here ({host.Reason}); auto may pick native");
+        }
+
+        var guest = PageCounter("auto", 64);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        await QemuHost.WaitUntilCountingAsync(a.Qemu("auto"));
+        var id = Guid.NewGuid().ToString();
+        var policy = new MigrationPolicy { MaxDowntimeMs = 500, Transport = Transport.Auto };
+
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
+        var end = (await MigrateToEndAsync(a.Client, Migrate(id, "auto", target, b, policy)))[^1];
+        Report("auto on a host without soft-dirty", end);
+
+        Assert.Equal(Transport.Qemu, target.Transport);
+        Assert.Equal(0, target.PageStreamPort);
+        Assert.True(target.PageStreamToken.IsEmpty);
+        Assert.Equal(MigrationPhase.Completed, end.Phase);
+        Assert.Equal(Transport.Qemu, end.Stats.Transport);
+        Assert.Equal($"auto: qemu, because {host.Reason}", end.Stats.TransportReason);
+        Assert.Contains("soft-dirty is unavailable", end.Stats.TransportReason, StringComparison.Ordinal);
+        Assert.Contains("QEMU does not", end.Stats.TransportReason, StringComparison.Ordinal);
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(b.Qemu("auto"));
+        Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    [Fact]
+    public async Task A_live_native_migration_of_a_qemu_guest_runs_dirty_passes_and_its_memory_invariant_holds()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
+        if (!host.Available)
+        {
+            Assert.Skip($"live native passes for QEMU guests need a dirty tracker: {host.Reason}");
+        }
+
+        var guest = PageCounter("live", 256);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        var source = a.Qemu("live");
+        await QemuHost.WaitUntilCountingAsync(source);
+        var id = Guid.NewGuid().ToString();
+
+        // The counter rewrites every page per sweep; a generous budget lets the loop converge under TCG.
+        var policy = new MigrationPolicy { Transport = Transport.Native, MaxDowntimeMs = 2000, ParallelStreams = 2 };
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call(120));
+        var end = (await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "live", target, b, policy), target)))[^1];
+        Report("256 MiB page counter, native live", end);
+
+        Assert.Equal(MigrationPhase.Completed, end.Phase);
+        Assert.Contains("live passes", end.Stats.TransportReason, StringComparison.Ordinal);
+        Assert.True(end.Stats.Passes >= 2, $"{end.Stats.Passes} passes");
+        await source.Exited.WaitAsync(TestContext.Current.CancellationToken);
+        var moved = b.Qemu("live");
+        await WaitUntilCounterMovesAsync(moved);
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(moved);
+        Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    [Fact]
+    public async Task A_wrong_page_stream_token_is_refused_the_source_keeps_running_and_a_later_qemu_migration_still_moves_its_ram()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        var guest = PageCounter("intruder", 64);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        await QemuHost.WaitUntilCountingAsync(a.Qemu("intruder"));
+        var id = Guid.NewGuid().ToString();
+        var policy = new MigrationPolicy { Transport = Transport.Native };
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
+        var targetRam = b.Qemu("intruder").Layout.RamFile;
+        var request = Migrate(id, "intruder", target, b, policy);
+        request.PageStreamToken = ByteString.CopyFrom(PageStreamCredentials.NewToken());
+
+        var end = (await MigrateToEndAsync(a.Client, request))[^1];
+        Report("wrong token", end);
+
+        Assert.Equal(MigrationPhase.Failed, end.Phase);
+        Assert.Contains("WrongToken", end.FailureReason, StringComparison.Ordinal);
+        Assert.False(end.GuestOnTarget);
+        Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).RunState);
+        Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).Exists);
+        Assert.False(File.Exists(targetRam));
+
+        // The failed attempt configured the source for device state only; QEMU's own loop must send the RAM again.
+        var retry = Guid.NewGuid().ToString();
+        var qemu = new MigrationPolicy { Transport = Transport.Qemu, MaxDowntimeMs = 500 };
+        var second = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = retry, Guest = guest, Policy = qemu }, Call());
+        var moved = (await MigrateToEndAsync(a.Client, Migrate(retry, "intruder", second, b, qemu)))[^1];
+        Assert.Equal(MigrationPhase.Completed, moved.Phase);
+        Assert.True(moved.Stats.NormalPages >= PageCounterRange.ForGuest(64).Pages, $"only {moved.Stats.NormalPages} pages sent");
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(b.Qemu("intruder"));
+        Assert.True(invariant.Holds, invariant.ToString());
+        Assert.True(invariant.GuestHasRun);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_paused_copy_resumes_the_source_with_its_memory_intact_and_tears_the_target_down()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        if (a.Services.GetRequiredService<INativeTrackerProbe>().ForHost().Available)
+        {
+            Assert.Skip("a dirty tracker works here, so native runs live passes, not a paused copy");
+        }
+
+        var guest = PageCounter("halted", 128);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        await QemuHost.WaitUntilCountingAsync(a.Qemu("halted"));
+        var id = Guid.NewGuid().ToString();
+
+        // 40 Mbit/s: the 128 MiB copy would take half a minute, the guest paused all along.
+        var policy = new MigrationPolicy { Transport = Transport.Native, BandwidthMbps = 40 };
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
+        var migrating = MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "halted", target, b, policy), target));
+        while ((await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "halted" }, Call())).RunState == "running")
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        var cancel = await a.Client.CancelAsync(new CancelRequest { MigrationId = id }, Call());
+        var messages = await migrating;
+        var end = messages[^1];
+        Report("cancelled paused copy", end);
+
+        Assert.True(cancel.Cancelled, end.ToString());
+        Assert.Equal(MigrationPhase.Cancelled, end.Phase);
+        Assert.False(end.GuestOnTarget);
+        Assert.DoesNotContain(messages, m => m.Phase == MigrationPhase.SwitchingOver);
+        Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "halted" }, Call())).RunState);
+        Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "halted" }, Call())).Exists);
+        var source = a.Qemu("halted");
+        await WaitUntilCounterMovesAsync(source);
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(source);
+        Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    [Fact]
+    public async Task The_target_takes_the_apis_token_and_native_without_it_fails_before_pausing_and_the_source_keeps_running()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        var guest = PageCounter("tokenless", 64);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        await QemuHost.WaitUntilCountingAsync(a.Qemu("tokenless"));
+        var id = Guid.NewGuid().ToString();
+        var policy = new MigrationPolicy { Transport = Transport.Native };
+        var chosen = ByteString.CopyFrom(PageStreamCredentials.NewToken());
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await b.Client.PrepareIncomingAsync(
+            new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy, PageStreamToken = ByteString.CopyFrom(1, 2, 3) }, Call()));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy, PageStreamToken = chosen }, Call());
+        Assert.Equal(chosen, target.PageStreamToken);
+
+        // What an API that forwards only address and port sends.
+        var messages = await MigrateToEndAsync(a.Client, Migrate(id, "tokenless", target, b, policy));
+        var end = messages[^1];
+
+        Assert.Equal(MigrationPhase.Failed, end.Phase);
+        Assert.Contains("page_stream_token", end.FailureReason, StringComparison.Ordinal);
+        Assert.DoesNotContain(messages, m => m.Phase == MigrationPhase.SwitchingOver);
+        Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "tokenless" }, Call())).RunState);
+        Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "tokenless" }, Call())).Exists);
+    }
+
+    private static MigrateRequest WithEngine(MigrateRequest request, PrepareIncomingReply target)
+    {
+        request.PageStreamPort = target.PageStreamPort;
+        request.PageStreamToken = target.PageStreamToken;
+        return request;
+    }
+
+    /// <summary>The counter byte of the first counted page changes only while the guest runs.</summary>
+    private static async Task WaitUntilCounterMovesAsync(QemuProcess qemu)
+    {
+        var range = PageCounterRange.ForGuest(qemu.Spec.MemoryMiB);
+        var first = await ReadCounterAsync(qemu, range.Start);
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            if (await ReadCounterAsync(qemu, range.Start) != first)
+            {
+                return;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"the counter at 0x{range.Start:x} stayed {first}: the guest does not run at the target"));
+    }
+
+    private static async Task<byte> ReadCounterAsync(QemuProcess qemu, long offset)
+    {
+        var buffer = new byte[1];
+        using var handle = File.OpenHandle(qemu.Layout.RamFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        await RandomAccess.ReadAsync(handle, buffer, offset, TestContext.Current.CancellationToken);
+        return buffer[0];
+    }
+}
