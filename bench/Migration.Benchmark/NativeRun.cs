@@ -51,13 +51,18 @@ internal static class NativeRun
             using var listener = NetworkNamespace.Listen(options.TargetNetns, options.TargetAddress);
             var endPoint = (IPEndPoint)listener.LocalEndpoint;
             var destination = new DestinationMigration(targetMemory, credentials, options.Streams, TimeSpan.FromSeconds(10));
-            var receiving = Task.Run(() => destination.RunAsync(listener, async (_, _) =>
+            var receiving = Task.Run(() => destination.RunAsync(listener, (_, _) =>
             {
-                string answer = await target.CommandAsync("start");
-                if (!answer.StartsWith("started", StringComparison.Ordinal))
+                try
                 {
-                    throw new IOException($"target workload: {answer}");
+                    target.StartIncoming();
                 }
+                catch (Exception e) when (e is InvalidDataException or InvalidOperationException or TimeoutException)
+                {
+                    throw new IOException($"target workload: {e.Message}", e);
+                }
+
+                return Task.CompletedTask;
             }, cancellationToken), CancellationToken.None);
             var migration = new SourceMigration(sourceMemory, tracker!, source, credentials, new MigrationOptions
             {
