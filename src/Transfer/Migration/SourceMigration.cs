@@ -89,7 +89,7 @@ public sealed class SourceMigration
                 pass++;
 
                 dirty.Clear();
-                _tracker.CollectAndClear(dirty);
+                _tracker.CollectAndClear(dirty, PassPlan.ScanRanges(_memory));
                 var decision = controller.Decide(dirty.Count * _memory.PageSize);
                 if (decision == ConvergenceDecision.SwitchOver)
                 {
@@ -109,7 +109,7 @@ public sealed class SourceMigration
             var deviceState = await _guest.PauseAsync(cancellationToken);
             paused = true;
             long pausedAt = _time.GetTimestamp();
-            _tracker.CollectAndClear(dirty);
+            _tracker.CollectAndClear(dirty, PassPlan.ScanRanges(_memory));
             finalPages = dirty.Count;
             long scannedAt = _time.GetTimestamp();
             var final = await SendPass(streams, pass, PassPlan.DirtyPass(dirty), final: true, deviceState);
