@@ -46,6 +46,7 @@ public sealed class DestinationMigration
         var receivers = new List<PageStreamReceiver>();
         var claimed = new bool[_streams];
         var runs = new List<Task<ReceiveOutcome>>();
+        var switchover = new Switchover(receivers, _streams, startGuest, cancellationToken);
         using var cancel = cancellationToken.Register(() =>
         {
             lock (clients)
@@ -84,8 +85,12 @@ public sealed class DestinationMigration
 
                 var receiver = new PageStreamReceiver(_memory, _credentials, client.GetStream(), _streams,
                     claimStream: index => { lock (claimed) { return !claimed[index] && (claimed[index] = true); } });
-                receivers.Add(receiver);
-                runs.Add(Task.Factory.StartNew(receiver.Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                lock (receivers)
+                {
+                    receivers.Add(receiver);
+                }
+
+                runs.Add(Task.Factory.StartNew(() => switchover.Receive(receiver), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
             }
 
             // The first stream to fail fails them all: close the rest rather than wait out their timeouts.
@@ -107,27 +112,9 @@ public sealed class DestinationMigration
                 }
             }
 
-            var outcomes = runs.Select(r => r.Result).ToArray();
-
-            int finalPass = outcomes[0].FinalPass;
-            if (outcomes.Any(o => o.FinalPass != finalPass))
-            {
-                return Result(receivers, "streams disagree on the final pass");
-            }
-
-            // Every stream has applied its whole final pass: only now may the source count its pages as delivered.
-            foreach (var receiver in receivers)
-            {
-                receiver.Replies.WriteAck(FrameType.Final, finalPass);
-                receiver.Replies.Flush();
-            }
-
-            var deviceState = receivers.Select(r => r.DeviceState).FirstOrDefault(d => d is not null) ?? [];
-            await startGuest(deviceState, cancellationToken);
-            var primary = receivers.First(r => r.StreamIndex == 0);
-            primary.Replies.WriteRunning();
-            primary.Replies.Flush();
-            return Result(receivers, null);
+            // The last stream to finish its final pass acknowledged, started the guest and confirmed it, on its own thread.
+            switchover.ThrowIfFailed();
+            return Result(receivers, switchover.Refusal);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException
             || e is IOException and not FileNotFoundException)
@@ -146,6 +133,74 @@ public sealed class DestinationMigration
             foreach (var receiver in receivers)
             {
                 receiver.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Acknowledges, starts the guest and confirms it on the thread of the last stream to finish
+    /// its final pass, so no hop to another thread sits between the last page and the guest start.
+    /// </summary>
+    private sealed class Switchover(List<PageStreamReceiver> receivers, int streams,
+        Func<ReadOnlyMemory<byte>, CancellationToken, Task> startGuest, CancellationToken cancellationToken)
+    {
+        private readonly ReceiveOutcome[] _outcomes = new ReceiveOutcome[streams];
+        private int _finished;
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+
+        /// <summary>Why the guest was not started although every stream finished; null otherwise.</summary>
+        public string? Refusal { get; private set; }
+
+        public ReceiveOutcome Receive(PageStreamReceiver receiver)
+        {
+            var outcome = receiver.Run();
+            if (outcome.Completed)
+            {
+                _outcomes[receiver.StreamIndex] = outcome;
+                if (Interlocked.Increment(ref _finished) == streams)
+                {
+                    Run();
+                }
+            }
+
+            return outcome;
+        }
+
+        public void ThrowIfFailed() => _failure?.Throw();
+
+        private void Run()
+        {
+            int finalPass = _outcomes[0].FinalPass;
+            if (_outcomes.Any(o => o.FinalPass != finalPass))
+            {
+                Refusal = "streams disagree on the final pass";
+                return;
+            }
+
+            PageStreamReceiver[] all;
+            lock (receivers)
+            {
+                all = [.. receivers];
+            }
+
+            try
+            {
+                // Every stream has applied its whole final pass: only now may the source count its pages as delivered.
+                foreach (var receiver in all)
+                {
+                    receiver.Replies.WriteAck(FrameType.Final, finalPass);
+                    receiver.Replies.Flush();
+                }
+
+                var deviceState = all.Select(r => r.DeviceState).FirstOrDefault(d => d is not null) ?? [];
+                startGuest(deviceState, cancellationToken).GetAwaiter().GetResult();
+                var primary = all.First(r => r.StreamIndex == 0);
+                primary.Replies.WriteRunning();
+                primary.Replies.Flush();
+            }
+            catch (Exception e)
+            {
+                _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
             }
         }
     }

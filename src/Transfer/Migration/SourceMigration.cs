@@ -59,12 +59,13 @@ public sealed class SourceMigration
         var streams = new List<SourceStream>();
         var reports = new List<PassReport>();
         var controller = new ConvergenceController(_options.DowntimeBudget, _options.CompletionTimeout, _time);
-        bool paused = false, committed = false;
+        bool paused = false;
+        var commit = new Commit(streams);
         TimeSpan setup = TimeSpan.Zero;
         long pauseAt = 0, finalPages = 0;
         int pass = 0;
         // Cancelling closes the connections, which unblocks a pass in flight; after commit it does nothing.
-        var cancelRegistration = cancellationToken.Register(() => DisposeAll(streams));
+        var cancelRegistration = cancellationToken.Register(commit.CancelUnlessCommitted);
         try
         {
             for (int i = 0; i < _options.Streams; i++)
@@ -112,14 +113,10 @@ public sealed class SourceMigration
             _tracker.CollectAndClear(dirty, PassPlan.ScanRanges(_memory));
             finalPages = dirty.Count;
             long scannedAt = _time.GetTimestamp();
-            var final = await SendPass(streams, pass, PassPlan.DirtyPass(dirty), final: true, deviceState);
+            var (final, runningAt) = await SendFinalPass(streams, pass, PassPlan.DirtyPass(dirty), deviceState, commit);
             reports.Add(final);
-            long acknowledgedAt = _time.GetTimestamp();
+            long acknowledgedAt = commit.At;
             await cancelRegistration.DisposeAsync();
-            committed = true; // every page is in the destination's RAM file: the source is never resumed now
-
-            await streams[0].RunAsync(s => s.ExpectRunning());
-            long runningAt = _time.GetTimestamp();
 
             // Deferred cleanup, outside the downtime window and timed on its own.
             long cleanupStart = _time.GetTimestamp();
@@ -149,6 +146,7 @@ public sealed class SourceMigration
             || e is IOException and not FileNotFoundException)
         {
             await cancelRegistration.DisposeAsync();
+            bool committed = commit.Committed;
             if (cancellationToken.IsCancellationRequested && !committed)
             {
                 e = new MigrationFailedException("cancelled");
@@ -218,10 +216,50 @@ public sealed class SourceMigration
             streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started));
     }
 
-    private static async Task ForEachStream(List<SourceStream> streams, Action<SourceStream> work)
+    /// <summary>
+    /// The stop-and-copy pass: stream 0 runs on this thread (sends its share, reads its ack, then
+    /// the running confirmation) while the others run on theirs, so no thread hop sits between the
+    /// final scan and the destination's answers. Commits when every stream's ack is in, or when
+    /// the destination confirms the guest runs.
+    /// </summary>
+    private async Task<(PassReport Report, long RunningAt)> SendFinalPass(List<SourceStream> streams, int pass, List<PassPiece> pieces,
+        ReadOnlyMemory<byte> deviceState, Commit commit)
+    {
+        long bytes = streams.Sum(s => s.BytesWritten), pages = streams.Sum(s => s.PagesSent);
+        long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages);
+        long started = _time.GetTimestamp();
+        var others = streams.Skip(1).Select(stream => stream.RunAsync(s =>
+        {
+            s.SendPass(pass, pieces, final: true, default);
+            commit.Acknowledged(_time);
+        })).ToArray();
+        long runningAt;
+        try
+        {
+            streams[0].SendPass(pass, pieces, final: true, deviceState);
+            commit.Acknowledged(_time);
+            streams[0].ExpectRunning();
+            runningAt = _time.GetTimestamp();
+            commit.Running(runningAt);
+        }
+        catch
+        {
+            DisposeAll(streams); // unblocks the other streams, which may wait on a destination that waits for this one
+            await Task.WhenAll(others.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+            throw;
+        }
+
+        await ForEachStreamTask(streams, others);
+        return (new PassReport(pass, streams.Sum(s => s.PagesSent) - pages, streams.Sum(s => s.ZeroPages) - zeros,
+            streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started, commit.At)), runningAt);
+    }
+
+    private static Task ForEachStream(List<SourceStream> streams, Action<SourceStream> work) =>
+        ForEachStreamTask(streams, streams.Select(s => s.RunAsync(work)).ToArray());
+
+    private static async Task ForEachStreamTask(List<SourceStream> streams, Task[] tasks)
     {
         // Each stream blocks on its own socket, on its own thread.
-        var tasks = streams.Select(s => s.RunAsync(work)).ToArray();
         try
         {
             await Task.WhenAll(tasks);
@@ -261,6 +299,57 @@ public sealed class SourceMigration
         }
 
         return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams);
+    }
+
+    /// <summary>
+    /// The switch-over's point of no return: once every stream's final pass is acknowledged (or the
+    /// destination says the guest runs) the source is never resumed, and a cancel no longer closes
+    /// the connections.
+    /// </summary>
+    private sealed class Commit(List<SourceStream> streams)
+    {
+        private readonly Lock _gate = new();
+        private int _acknowledged;
+
+        public bool Committed { get; private set; }
+
+        /// <summary>When it committed (a timestamp of the migration's clock).</summary>
+        public long At { get; private set; }
+
+        public void Acknowledged(TimeProvider time)
+        {
+            if (Interlocked.Increment(ref _acknowledged) == streams.Count)
+            {
+                Set(time.GetTimestamp());
+            }
+        }
+
+        public void Running(long at) => Set(at);
+
+        public void CancelUnlessCommitted()
+        {
+            lock (_gate)
+            {
+                if (Committed)
+                {
+                    return;
+                }
+            }
+
+            DisposeAll(streams); // outside the gate: disposing joins stream threads, which may be acknowledging
+        }
+
+        private void Set(long at)
+        {
+            lock (_gate)
+            {
+                if (!Committed)
+                {
+                    Committed = true;
+                    At = at;
+                }
+            }
+        }
     }
 
     private static void DisposeAll(List<SourceStream> streams)
