@@ -15,6 +15,9 @@ namespace Ferry.Transfer.Migration;
 /// </summary>
 public sealed class SourceMigration
 {
+    /// <summary>A final pass up to this size is written to every stream from one thread: it fits their send buffers.</summary>
+    private const long InlineFinalPassBytes = 4L << 20;
+
     private readonly GuestMemory _memory;
     private readonly IDirtyTracker _tracker;
     private readonly IGuestControl _guest;
@@ -217,10 +220,12 @@ public sealed class SourceMigration
     }
 
     /// <summary>
-    /// The stop-and-copy pass: stream 0 runs on this thread (sends its share, reads its ack, then
-    /// the running confirmation) while the others run on theirs, so no thread hop sits between the
-    /// final scan and the destination's answers. Commits when every stream's ack is in, or when
-    /// the destination confirms the guest runs.
+    /// The stop-and-copy pass without thread hops. A small final set (what the socket buffers take
+    /// without blocking) goes out on every stream from this thread, and the acks are read here too:
+    /// waking each stream's thread would cost more than writing its share. A larger one runs stream
+    /// 0 here and the others on their threads. Either way stream 0 then reads the running
+    /// confirmation on this thread. Commits when every stream's ack is in, or when the destination
+    /// confirms the guest runs.
     /// </summary>
     private async Task<(PassReport Report, long RunningAt)> SendFinalPass(List<SourceStream> streams, int pass, List<PassPiece> pieces,
         ReadOnlyMemory<byte> deviceState, Commit commit)
@@ -228,7 +233,8 @@ public sealed class SourceMigration
         long bytes = streams.Sum(s => s.BytesWritten), pages = streams.Sum(s => s.PagesSent);
         long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages);
         long started = _time.GetTimestamp();
-        var others = streams.Skip(1).Select(stream => stream.RunAsync(s =>
+        bool inline = pieces.Sum(p => p.Range.Count) * _memory.PageSize <= InlineFinalPassBytes;
+        var others = inline ? [] : streams.Skip(1).Select(stream => stream.RunAsync(s =>
         {
             s.SendPass(pass, pieces, final: true, default);
             commit.Acknowledged(_time);
@@ -236,8 +242,17 @@ public sealed class SourceMigration
         long runningAt;
         try
         {
-            streams[0].SendPass(pass, pieces, final: true, deviceState);
-            commit.Acknowledged(_time);
+            foreach (var stream in inline ? streams : streams.Take(1))
+            {
+                stream.WritePass(pass, pieces, final: true, stream.Index == 0 ? deviceState : default);
+            }
+
+            foreach (var stream in inline ? streams : streams.Take(1))
+            {
+                stream.ExpectFinalAck(pass);
+                commit.Acknowledged(_time);
+            }
+
             streams[0].ExpectRunning();
             runningAt = _time.GetTimestamp();
             commit.Running(runningAt);
