@@ -80,7 +80,7 @@ internal static class NativeRun
                 result.TotalTime.TotalMilliseconds, result.Downtime.TotalMilliseconds, result.CleanupTime.TotalMilliseconds,
                 result.SetupTime.TotalMilliseconds, result.Passes, result.BytesSent, result.FinalPassPages,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"pages sent {result.PagesSent}, zero/skipped {result.ZeroPages}, {result.Bandwidth * 8 / 1e6:0} Mbit/s, downtime = pause {s?.Pause.TotalMilliseconds:0.000} + scan {s?.FinalScan.TotalMilliseconds:0.000} + final {s?.FinalTransfer.TotalMilliseconds:0.000} + target start {s?.TargetStart.TotalMilliseconds:0.000} ms{dirty}"));
+                    $"pages sent {result.PagesSent}, zero/skipped {result.ZeroPages}, {result.Bandwidth * 8 / 1e6:0} Mbit/s, downtime = pause {s?.Pause.TotalMilliseconds:0.000} + scan {s?.FinalScan.TotalMilliseconds:0.000} + final {s?.FinalTransfer.TotalMilliseconds:0.000} + target start {s?.TargetStart.TotalMilliseconds:0.000} ms (target guest's own start {received.GuestStart.TotalMilliseconds:0.000} ms){dirty}"));
         }
         finally
         {

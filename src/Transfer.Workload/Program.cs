@@ -29,7 +29,7 @@ using var tracking = registration;
 using var control = options.ControlPath is null ? GuestControlWord.Create() : GuestControlWord.Open(options.ControlPath);
 WorkloadHost.PrepareControlPaths();
 var initial = options.Incoming ? GuestRunState.Incoming : options.StartPaused ? GuestRunState.Paused : GuestRunState.Running;
-var runner = new ProfileRunner(control, () => WorkloadHost.CreateProfile(memory, options), initial);
+var runner = new ProfileRunner(control, WorkloadHost.ProfileFactory(memory, options), initial);
 
 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ready pid={Environment.ProcessId} pages={memory.PageCount}"));
 Console.Out.Flush();

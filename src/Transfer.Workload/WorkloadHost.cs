@@ -63,7 +63,20 @@ internal static unsafe class WorkloadHost
                 RuntimeHelpers.PrepareMethod(constructor.MethodHandle);
             }
         }
+
+        // The start path's closures (the profile factory) are compiler-generated nested types.
+        foreach (var method in typeof(WorkloadHost).GetNestedTypes(BindingFlags.NonPublic).SelectMany(
+            t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)))
+        {
+            if (!method.IsAbstract && !method.ContainsGenericParameters)
+            {
+                RuntimeHelpers.PrepareMethod(method.MethodHandle);
+            }
+        }
     }
+
+    /// <summary>The incoming runner's profile factory: builds the profile over the RAM the migration delivered.</summary>
+    public static Func<IWorkloadProfile> ProfileFactory(GuestMemory memory, WorkloadOptions options) => () => CreateProfile(memory, options);
 
     public static string Execute(string line, GuestMemory memory, GuestControlWord control, out bool quit)
     {

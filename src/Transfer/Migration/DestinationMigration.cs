@@ -114,7 +114,7 @@ public sealed class DestinationMigration
 
             // The last stream to finish its final pass acknowledged, started the guest and confirmed it, on its own thread.
             switchover.ThrowIfFailed();
-            return Result(receivers, switchover.Refusal);
+            return Result(receivers, switchover.Refusal) with { GuestStart = switchover.GuestStart };
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException
             || e is IOException and not FileNotFoundException)
@@ -150,6 +150,9 @@ public sealed class DestinationMigration
 
         /// <summary>Why the guest was not started although every stream finished; null otherwise.</summary>
         public string? Refusal { get; private set; }
+
+        /// <summary>Acks sent → guest started.</summary>
+        public TimeSpan GuestStart { get; private set; }
 
         public ReceiveOutcome Receive(PageStreamReceiver receiver)
         {
@@ -193,7 +196,9 @@ public sealed class DestinationMigration
                 }
 
                 var deviceState = all.Select(r => r.DeviceState).FirstOrDefault(d => d is not null) ?? [];
+                long acknowledged = System.Diagnostics.Stopwatch.GetTimestamp();
                 startGuest(deviceState, cancellationToken).GetAwaiter().GetResult();
+                GuestStart = System.Diagnostics.Stopwatch.GetElapsedTime(acknowledged);
                 var primary = all.First(r => r.StreamIndex == 0);
                 primary.Replies.WriteRunning();
                 primary.Replies.Flush();
