@@ -63,7 +63,7 @@ public sealed class SourceMigration
         var reports = new List<PassReport>();
         var controller = new ConvergenceController(_options.DowntimeBudget, _options.CompletionTimeout, _time);
         bool paused = false;
-        var commit = new Commit(streams);
+        var commit = new SwitchoverCommit(streams);
         TimeSpan setup = TimeSpan.Zero;
         long pauseAt = 0, finalPages = 0;
         int pass = 0;
@@ -228,7 +228,7 @@ public sealed class SourceMigration
     /// confirms the guest runs.
     /// </summary>
     private async Task<(PassReport Report, long RunningAt)> SendFinalPass(List<SourceStream> streams, int pass, List<PassPiece> pieces,
-        ReadOnlyMemory<byte> deviceState, Commit commit)
+        ReadOnlyMemory<byte> deviceState, SwitchoverCommit commit)
     {
         long bytes = streams.Sum(s => s.BytesWritten), pages = streams.Sum(s => s.PagesSent);
         long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages);
@@ -316,58 +316,7 @@ public sealed class SourceMigration
         return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams);
     }
 
-    /// <summary>
-    /// The switch-over's point of no return: once every stream's final pass is acknowledged (or the
-    /// destination says the guest runs) the source is never resumed, and a cancel no longer closes
-    /// the connections.
-    /// </summary>
-    private sealed class Commit(List<SourceStream> streams)
-    {
-        private readonly Lock _gate = new();
-        private int _acknowledged;
-
-        public bool Committed { get; private set; }
-
-        /// <summary>When it committed (a timestamp of the migration's clock).</summary>
-        public long At { get; private set; }
-
-        public void Acknowledged(TimeProvider time)
-        {
-            if (Interlocked.Increment(ref _acknowledged) == streams.Count)
-            {
-                Set(time.GetTimestamp());
-            }
-        }
-
-        public void Running(long at) => Set(at);
-
-        public void CancelUnlessCommitted()
-        {
-            lock (_gate)
-            {
-                if (Committed)
-                {
-                    return;
-                }
-            }
-
-            DisposeAll(streams); // outside the gate: disposing joins stream threads, which may be acknowledging
-        }
-
-        private void Set(long at)
-        {
-            lock (_gate)
-            {
-                if (!Committed)
-                {
-                    Committed = true;
-                    At = at;
-                }
-            }
-        }
-    }
-
-    private static void DisposeAll(List<SourceStream> streams)
+    internal static void DisposeAll(List<SourceStream> streams)
     {
         foreach (var stream in streams)
         {
