@@ -51,13 +51,18 @@ internal static class NativeRun
             using var listener = NetworkNamespace.Listen(options.TargetNetns, options.TargetAddress);
             var endPoint = (IPEndPoint)listener.LocalEndpoint;
             var destination = new DestinationMigration(targetMemory, credentials, options.Streams, TimeSpan.FromSeconds(10));
-            var receiving = Task.Run(() => destination.RunAsync(listener, async (_, _) =>
+            var receiving = Task.Run(() => destination.RunAsync(listener, (_, _) =>
             {
-                string answer = await target.CommandAsync("start");
-                if (!answer.StartsWith("started", StringComparison.Ordinal))
+                try
                 {
-                    throw new IOException($"target workload: {answer}");
+                    target.StartIncoming();
                 }
+                catch (Exception e) when (e is InvalidDataException or InvalidOperationException or TimeoutException)
+                {
+                    throw new IOException($"target workload: {e.Message}", e);
+                }
+
+                return Task.CompletedTask;
             }, cancellationToken), CancellationToken.None);
             var migration = new SourceMigration(sourceMemory, tracker!, source, credentials, new MigrationOptions
             {
@@ -75,7 +80,7 @@ internal static class NativeRun
                 result.TotalTime.TotalMilliseconds, result.Downtime.TotalMilliseconds, result.CleanupTime.TotalMilliseconds,
                 result.SetupTime.TotalMilliseconds, result.Passes, result.BytesSent, result.FinalPassPages,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"pages sent {result.PagesSent}, zero/skipped {result.ZeroPages}, {result.Bandwidth * 8 / 1e6:0} Mbit/s, downtime = pause {s?.Pause.TotalMilliseconds:0.000} + scan {s?.FinalScan.TotalMilliseconds:0.000} + final {s?.FinalTransfer.TotalMilliseconds:0.000} + target start {s?.TargetStart.TotalMilliseconds:0.000} ms{dirty}"));
+                    $"pages sent {result.PagesSent}, zero/skipped {result.ZeroPages}, {result.Bandwidth * 8 / 1e6:0} Mbit/s, downtime = pause {s?.Pause.TotalMilliseconds:0.000} + scan {s?.FinalScan.TotalMilliseconds:0.000} + final {s?.FinalTransfer.TotalMilliseconds:0.000} + target start {s?.TargetStart.TotalMilliseconds:0.000} ms (target guest's own start {received.GuestStart.TotalMilliseconds:0.000} ms){dirty}"));
         }
         finally
         {

@@ -2,13 +2,13 @@ using System.Diagnostics;
 
 namespace Ferry.Transfer.Workload;
 
-/// <summary>Spreads work evenly at a target rate (units per second) with coarse sleeps.</summary>
+/// <summary>Spreads work evenly at a target rate (units per second); the runner waits when nothing is due.</summary>
 internal sealed class Pacer(double unitsPerSecond)
 {
     private readonly long _start = Stopwatch.GetTimestamp();
     private double _done;
 
-    /// <summary>How many units may run now to stay on schedule (0 means sleep a little first).</summary>
+    /// <summary>How many units may run now to stay on schedule (0: nothing due yet, wait a little).</summary>
     public long Allowance(long maxBatch)
     {
         if (unitsPerSecond <= 0)
@@ -19,7 +19,6 @@ internal sealed class Pacer(double unitsPerSecond)
         double due = Stopwatch.GetElapsedTime(_start).TotalSeconds * unitsPerSecond - _done;
         if (due < 1)
         {
-            Thread.Sleep(1);
             return 0;
         }
 

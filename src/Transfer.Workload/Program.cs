@@ -1,10 +1,13 @@
 using System.Globalization;
 using Ferry.Transfer.Dirty;
+using Ferry.Transfer.Guest;
 using Ferry.Transfer.Memory;
 using Ferry.Transfer.Workload;
 
-// The workload guest. Control channel: one command per line on stdin, one answer per line on
-// stdout: start (with --incoming) | pause | resume | status | write <page>... | quit.
+// The workload guest. Switch-over control (pause, resume, start) goes through a control word in a
+// shared file (--control, see GuestControlWord); the same commands, and a few more, also work one
+// per line on stdin with one answer per line on stdout:
+// start (with --incoming) | pause | resume | status | write <page>... | quit.
 var options = WorkloadOptions.Parse(args);
 if (options is null)
 {
@@ -23,38 +26,16 @@ unsafe
 }
 
 using var tracking = registration;
+using var control = options.ControlPath is null ? GuestControlWord.Create() : GuestControlWord.Open(options.ControlPath);
 WorkloadHost.PrepareControlPaths();
-ProfileRunner? runner = null;
-if (!options.Incoming)
-{
-    runner = new ProfileRunner(WorkloadHost.CreateProfile(memory, options));
-    if (!options.StartPaused)
-    {
-        runner.Resume();
-    }
-}
+var initial = options.Incoming ? GuestRunState.Incoming : options.StartPaused ? GuestRunState.Paused : GuestRunState.Running;
+var runner = new ProfileRunner(control, WorkloadHost.ProfileFactory(memory, options), initial);
 
 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ready pid={Environment.ProcessId} pages={memory.PageCount}"));
 Console.Out.Flush();
 while (Console.In.ReadLine() is { } line)
 {
-    bool quit = false;
-    string answer;
-    if (runner is null)
-    {
-        (runner, answer) = line.Trim() switch
-        {
-            "start" => WorkloadHost.Start(memory, options),
-            "quit" => (null, "bye"),
-            _ => (null, "error not started"),
-        };
-        quit = line.Trim() == "quit";
-    }
-    else
-    {
-        answer = WorkloadHost.Execute(line, memory, runner, out quit);
-    }
-
+    string answer = WorkloadHost.Execute(line, memory, control, out bool quit);
     Console.Out.WriteLine(answer);
     Console.Out.Flush();
     if (quit)
@@ -63,5 +44,5 @@ while (Console.In.ReadLine() is { } line)
     }
 }
 
-runner?.Dispose();
+runner.Dispose();
 return 0;

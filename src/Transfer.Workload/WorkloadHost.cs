@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Ferry.Transfer.Guest;
 using Ferry.Transfer.Memory;
 using Ferry.Transfer.Workload.Profiles;
 
@@ -9,6 +10,8 @@ namespace Ferry.Transfer.Workload;
 /// <summary>Builds the profile over the RAM file and answers control commands.</summary>
 internal static unsafe class WorkloadHost
 {
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
     public static IWorkloadProfile CreateProfile(GuestMemory memory, WorkloadOptions options)
     {
         var header = (StateHeader*)memory.Pointer;
@@ -46,7 +49,7 @@ internal static unsafe class WorkloadHost
     public static void PrepareControlPaths()
     {
         Type[] types = [typeof(WorkloadHost), typeof(ProfileRunner), typeof(IdleProfile), typeof(RandomWriteProfile),
-            typeof(SweepProfile), typeof(L2ForwardProfile), typeof(Pacer)];
+            typeof(SweepProfile), typeof(L2ForwardProfile), typeof(Pacer), typeof(GuestControlWord)];
         foreach (var type in types)
         {
             const BindingFlags All = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
@@ -60,39 +63,55 @@ internal static unsafe class WorkloadHost
                 RuntimeHelpers.PrepareMethod(constructor.MethodHandle);
             }
         }
-    }
 
-    /// <summary>Starts an incoming workload on the state the migration delivered.</summary>
-    public static (ProfileRunner? Runner, string Answer) Start(GuestMemory memory, WorkloadOptions options)
-    {
-        try
+        // The start path's closures (the profile factory) are compiler-generated nested types.
+        foreach (var method in typeof(WorkloadHost).GetNestedTypes(BindingFlags.NonPublic).SelectMany(
+            t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)))
         {
-            var runner = new ProfileRunner(CreateProfile(memory, options));
-            runner.Resume();
-            return (runner, "started");
-        }
-        catch (InvalidDataException e)
-        {
-            return (null, $"error {e.Message}");
+            if (!method.IsAbstract && !method.ContainsGenericParameters)
+            {
+                RuntimeHelpers.PrepareMethod(method.MethodHandle);
+            }
         }
     }
 
-    public static string Execute(string line, GuestMemory memory, ProfileRunner runner, out bool quit)
+    /// <summary>The incoming runner's profile factory: builds the profile over the RAM the migration delivered.</summary>
+    public static Func<IWorkloadProfile> ProfileFactory(GuestMemory memory, WorkloadOptions options) => () => CreateProfile(memory, options);
+
+    public static string Execute(string line, GuestMemory memory, GuestControlWord control, out bool quit)
     {
         quit = false;
         var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var header = (StateHeader*)memory.Pointer;
-        switch (words.FirstOrDefault())
+        string command = words.FirstOrDefault() ?? "";
+        bool started = control.State is not (GuestRunState.Incoming or GuestRunState.StartRequested or GuestRunState.StartRefused);
+        if (!started && command is not ("start" or "quit"))
         {
+            return "error not started";
+        }
+
+        switch (command)
+        {
+            case "start" when !started:
+                try
+                {
+                    control.Start(AnswerTimeout);
+                    return "started";
+                }
+                catch (InvalidDataException e)
+                {
+                    return $"error {e.Message}";
+                }
+
             case "pause":
-                runner.Pause();
+                control.Pause(AnswerTimeout);
                 return string.Create(CultureInfo.InvariantCulture, $"paused steps={header->Steps}");
             case "resume":
-                runner.Resume();
+                control.Resume();
                 return "resumed";
             case "status":
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"status {(runner.Paused ? "paused" : "running")} steps={header->Steps} sweep-page={header->SweepPage} sweep-value={header->SweepValue}");
+                    $"status {(control.State == GuestRunState.Paused ? "paused" : "running")} steps={header->Steps} sweep-page={header->SweepPage} sweep-value={header->SweepValue}");
             case "write":
                 // Test hook: stamp whole pages so a tracker must report exactly these.
                 foreach (string word in words.Skip(1))

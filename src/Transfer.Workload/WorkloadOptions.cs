@@ -14,16 +14,20 @@ namespace Ferry.Transfer.Workload;
 /// Map the RAM file and wait for a <c>start</c> command, then resume from the state the
 /// migration delivered: the target guest is ready before switch-over, as with QEMU's -incoming.
 /// </param>
+/// <param name="ControlPath">
+/// The shared control file (see <see cref="Guest.GuestControlWord"/>) its controller pauses,
+/// resumes and starts it through; without one, only stdin controls it.
+/// </param>
 internal sealed record WorkloadOptions(
-    string RamPath, string Profile, long DirtyRate, double RateMbit, bool Resume, bool Track, bool StartPaused, bool Incoming)
+    string RamPath, string Profile, long DirtyRate, double RateMbit, bool Resume, bool Track, bool StartPaused, bool Incoming, string? ControlPath)
 {
     public const string Usage =
         "usage: ferry-workload --ram <file> [--profile idle|random|sweep|l2fwd] [--dirty-rate <pages/s>] " +
-        "[--rate-mbit <Mbit/s>] [--resume] [--no-track] [--start-paused] [--incoming]";
+        "[--rate-mbit <Mbit/s>] [--resume] [--no-track] [--start-paused] [--incoming] [--control <file>]";
 
     public static WorkloadOptions? Parse(string[] args)
     {
-        string? ram = null;
+        string? ram = null, control = null;
         string profile = "idle";
         long dirtyRate = 10_000;
         double rateMbit = 2013;
@@ -41,12 +45,13 @@ internal sealed record WorkloadOptions(
                 case "--no-track": track = false; break;
                 case "--start-paused": startPaused = true; break;
                 case "--incoming": incoming = true; break;
+                case "--control": control = Next(); break;
                 default: return null;
             }
         }
 
         return ram is null || profile is not ("idle" or "random" or "sweep" or "l2fwd")
             ? null
-            : new WorkloadOptions(ram, profile, dirtyRate, rateMbit, resume || incoming, track, startPaused, incoming);
+            : new WorkloadOptions(ram, profile, dirtyRate, rateMbit, resume || incoming, track, startPaused, incoming, control);
     }
 }

@@ -7,5 +7,6 @@ internal interface IWorkloadProfile
     void Initialise();
 
     /// <summary>Runs a short burst of work (at most a millisecond or so), so pause stays prompt.</summary>
-    void Step();
+    /// <returns>False when nothing was due: the runner then waits a little, quiescent.</returns>
+    bool Step();
 }

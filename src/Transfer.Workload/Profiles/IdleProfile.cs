@@ -7,5 +7,5 @@ internal sealed class IdleProfile : IWorkloadProfile
     {
     }
 
-    public void Step() => Thread.Sleep(1);
+    public bool Step() => false;
 }

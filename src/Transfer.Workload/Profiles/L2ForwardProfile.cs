@@ -82,9 +82,14 @@ internal sealed unsafe class L2ForwardProfile : IWorkloadProfile
         }
     }
 
-    public void Step()
+    public bool Step()
     {
         long frames = _pacer.Allowance(256); // eight bursts: a pause waits for at most this much
+        if (frames == 0)
+        {
+            return false;
+        }
+
         while (frames > 0)
         {
             int burst = (int)Math.Min(Burst, frames);
@@ -93,6 +98,8 @@ internal sealed unsafe class L2ForwardProfile : IWorkloadProfile
             frames -= burst;
             _header->Steps++;
         }
+
+        return true;
     }
 
     private void Forward(int port, int burst)

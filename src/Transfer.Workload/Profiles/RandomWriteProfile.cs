@@ -9,9 +9,14 @@ internal sealed unsafe class RandomWriteProfile(GuestMemory memory, StateHeader*
 
     public void Initialise() => header->Random = 0x9E37_79B9_7F4A_7C15;
 
-    public void Step()
+    public bool Step()
     {
         long pages = _pacer.Allowance(256);
+        if (pages == 0)
+        {
+            return false;
+        }
+
         ulong x = header->Random;
         for (long i = 0; i < pages; i++)
         {
@@ -24,5 +29,6 @@ internal sealed unsafe class RandomWriteProfile(GuestMemory memory, StateHeader*
 
         header->Random = x;
         header->Steps += (ulong)pages;
+        return true;
     }
 }

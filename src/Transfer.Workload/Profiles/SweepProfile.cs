@@ -17,9 +17,14 @@ internal sealed unsafe class SweepProfile(GuestMemory memory, StateHeader* heade
         header->SweepPage = 1;
     }
 
-    public void Step()
+    public bool Step()
     {
         long pages = _pacer.Allowance(256);
+        if (pages == 0)
+        {
+            return false;
+        }
+
         for (long i = 0; i < pages; i++)
         {
             long page = header->SweepPage;
@@ -36,5 +41,6 @@ internal sealed unsafe class SweepProfile(GuestMemory memory, StateHeader* heade
         }
 
         header->Steps += (ulong)pages;
+        return true;
     }
 }

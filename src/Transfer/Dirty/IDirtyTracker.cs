@@ -1,3 +1,5 @@
+using Ferry.Transfer.Memory;
+
 namespace Ferry.Transfer.Dirty;
 
 /// <summary>
@@ -16,4 +18,15 @@ public interface IDirtyTracker : IDisposable
     /// <param name="dirty">The set to add to; its page count must match the RAM.</param>
     /// <returns>How many pages this collection reported (pages already in the set count again).</returns>
     long CollectAndClear(DirtyPageSet dirty);
+
+    /// <summary>
+    /// Like <see cref="CollectAndClear(DirtyPageSet)"/>, but only looks at the pages in
+    /// <paramref name="within"/>; written pages elsewhere stay recorded for a later collection.
+    /// The engine passes the RAM file's allocated ranges: a page the guest wrote is allocated, so
+    /// a mostly empty RAM is not walked in full. Trackers that cannot narrow collect everything.
+    /// </summary>
+    /// <param name="dirty">The set to add to; its page count must match the RAM.</param>
+    /// <param name="within">Ascending, non-overlapping page ranges to look at.</param>
+    /// <returns>How many pages this collection reported.</returns>
+    long CollectAndClear(DirtyPageSet dirty, IReadOnlyList<PageRange> within) => CollectAndClear(dirty);
 }

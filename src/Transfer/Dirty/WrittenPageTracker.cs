@@ -38,12 +38,29 @@ internal sealed unsafe class WrittenPageTracker : IDirtyTracker
 
     public DirtyTrackerKind Kind => DirtyTrackerKind.UserfaultfdWriteProtect;
 
-    public void Reset() => Scan(null);
+    public void Reset() => Scan(null, _start, _start + (ulong)_length);
 
     public long CollectAndClear(DirtyPageSet dirty)
     {
         ArgumentNullException.ThrowIfNull(dirty);
-        return Scan(dirty);
+        return Scan(dirty, _start, _start + (ulong)_length);
+    }
+
+    public long CollectAndClear(DirtyPageSet dirty, IReadOnlyList<PageRange> within)
+    {
+        ArgumentNullException.ThrowIfNull(dirty);
+        ArgumentNullException.ThrowIfNull(within);
+        long pages = _length / _pageSize, reported = 0;
+        foreach (var range in within)
+        {
+            long first = Math.Clamp(range.First, 0, pages), end = Math.Clamp(range.End, 0, pages);
+            if (end > first)
+            {
+                reported += Scan(dirty, _start + (ulong)(first * _pageSize), _start + (ulong)(end * _pageSize));
+            }
+        }
+
+        return reported;
     }
 
     public void Dispose()
@@ -56,15 +73,14 @@ internal sealed unsafe class WrittenPageTracker : IDirtyTracker
         }
     }
 
-    private long Scan(DirtyPageSet? dirty)
+    private long Scan(DirtyPageSet? dirty, ulong start, ulong end)
     {
         ObjectDisposedException.ThrowIf(_regions is null, this);
-        ulong end = _start + (ulong)_length;
         var arg = new PmScanArg
         {
             Size = (ulong)sizeof(PmScanArg),
             Flags = KernelAbi.PmScanWpMatching | KernelAbi.PmScanCheckWpAsync,
-            Start = _start,
+            Start = start,
             End = end,
             Vec = (ulong)_regions,
             VecLength = RegionCapacity,

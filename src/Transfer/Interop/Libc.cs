@@ -42,6 +42,7 @@ internal static unsafe partial class Libc
     public const int Eintr = 4;
     public const int Eagain = 11;
     public const int Einval = 22;
+    public const int Etimedout = 110;
 
     public const long SysUserfaultfd = 323;
 

@@ -46,6 +46,7 @@ public sealed class DestinationMigration
         var receivers = new List<PageStreamReceiver>();
         var claimed = new bool[_streams];
         var runs = new List<Task<ReceiveOutcome>>();
+        var switchover = new DestinationSwitchover(receivers, _streams, startGuest, cancellationToken);
         using var cancel = cancellationToken.Register(() =>
         {
             lock (clients)
@@ -84,8 +85,12 @@ public sealed class DestinationMigration
 
                 var receiver = new PageStreamReceiver(_memory, _credentials, client.GetStream(), _streams,
                     claimStream: index => { lock (claimed) { return !claimed[index] && (claimed[index] = true); } });
-                receivers.Add(receiver);
-                runs.Add(Task.Factory.StartNew(receiver.Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                lock (receivers)
+                {
+                    receivers.Add(receiver);
+                }
+
+                runs.Add(Task.Factory.StartNew(() => switchover.Receive(receiver), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
             }
 
             // The first stream to fail fails them all: close the rest rather than wait out their timeouts.
@@ -107,27 +112,9 @@ public sealed class DestinationMigration
                 }
             }
 
-            var outcomes = runs.Select(r => r.Result).ToArray();
-
-            int finalPass = outcomes[0].FinalPass;
-            if (outcomes.Any(o => o.FinalPass != finalPass))
-            {
-                return Result(receivers, "streams disagree on the final pass");
-            }
-
-            // Every stream has applied its whole final pass: only now may the source count its pages as delivered.
-            foreach (var receiver in receivers)
-            {
-                receiver.Replies.WriteAck(FrameType.Final, finalPass);
-                receiver.Replies.Flush();
-            }
-
-            var deviceState = receivers.Select(r => r.DeviceState).FirstOrDefault(d => d is not null) ?? [];
-            await startGuest(deviceState, cancellationToken);
-            var primary = receivers.First(r => r.StreamIndex == 0);
-            primary.Replies.WriteRunning();
-            primary.Replies.Flush();
-            return Result(receivers, null);
+            // The last stream to finish its final pass acknowledged, started the guest and confirmed it, on its own thread.
+            switchover.ThrowIfFailed();
+            return Result(receivers, switchover.Refusal) with { GuestStart = switchover.GuestStart };
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException
             || e is IOException and not FileNotFoundException)

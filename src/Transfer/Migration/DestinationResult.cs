@@ -6,4 +6,8 @@ namespace Ferry.Transfer.Migration;
 /// <param name="PagesWritten">Pages written with contents.</param>
 /// <param name="ZeroPages">Pages zeroed from zero ranges.</param>
 /// <param name="BytesReceived">Bytes on the wire.</param>
-public sealed record DestinationResult(bool Succeeded, string? FailureReason, long PagesWritten, long ZeroPages, long BytesReceived);
+public sealed record DestinationResult(bool Succeeded, string? FailureReason, long PagesWritten, long ZeroPages, long BytesReceived)
+{
+    /// <summary>How long starting the guest took, from the final acks sent to the guest confirmed running (inside the downtime).</summary>
+    public TimeSpan GuestStart { get; init; }
+}

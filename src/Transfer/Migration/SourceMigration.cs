@@ -15,6 +15,9 @@ namespace Ferry.Transfer.Migration;
 /// </summary>
 public sealed class SourceMigration
 {
+    /// <summary>A final pass up to this size is written to every stream from one thread: it fits their send buffers.</summary>
+    private const long InlineFinalPassBytes = 4L << 20;
+
     private readonly GuestMemory _memory;
     private readonly IDirtyTracker _tracker;
     private readonly IGuestControl _guest;
@@ -59,12 +62,13 @@ public sealed class SourceMigration
         var streams = new List<SourceStream>();
         var reports = new List<PassReport>();
         var controller = new ConvergenceController(_options.DowntimeBudget, _options.CompletionTimeout, _time);
-        bool paused = false, committed = false;
+        bool paused = false;
+        var commit = new SwitchoverCommit(streams);
         TimeSpan setup = TimeSpan.Zero;
         long pauseAt = 0, finalPages = 0;
         int pass = 0;
         // Cancelling closes the connections, which unblocks a pass in flight; after commit it does nothing.
-        var cancelRegistration = cancellationToken.Register(() => DisposeAll(streams));
+        var cancelRegistration = cancellationToken.Register(commit.CancelUnlessCommitted);
         try
         {
             for (int i = 0; i < _options.Streams; i++)
@@ -89,7 +93,7 @@ public sealed class SourceMigration
                 pass++;
 
                 dirty.Clear();
-                _tracker.CollectAndClear(dirty);
+                _tracker.CollectAndClear(dirty, PassPlan.ScanRanges(_memory));
                 var decision = controller.Decide(dirty.Count * _memory.PageSize);
                 if (decision == ConvergenceDecision.SwitchOver)
                 {
@@ -109,17 +113,13 @@ public sealed class SourceMigration
             var deviceState = await _guest.PauseAsync(cancellationToken);
             paused = true;
             long pausedAt = _time.GetTimestamp();
-            _tracker.CollectAndClear(dirty);
+            _tracker.CollectAndClear(dirty, PassPlan.ScanRanges(_memory));
             finalPages = dirty.Count;
             long scannedAt = _time.GetTimestamp();
-            var final = await SendPass(streams, pass, PassPlan.DirtyPass(dirty), final: true, deviceState);
+            var (final, runningAt) = await SendFinalPass(streams, pass, PassPlan.DirtyPass(dirty), deviceState, commit);
             reports.Add(final);
-            long acknowledgedAt = _time.GetTimestamp();
+            long acknowledgedAt = commit.At;
             await cancelRegistration.DisposeAsync();
-            committed = true; // every page is in the destination's RAM file: the source is never resumed now
-
-            await streams[0].RunAsync(s => s.ExpectRunning());
-            long runningAt = _time.GetTimestamp();
 
             // Deferred cleanup, outside the downtime window and timed on its own.
             long cleanupStart = _time.GetTimestamp();
@@ -149,6 +149,7 @@ public sealed class SourceMigration
             || e is IOException and not FileNotFoundException)
         {
             await cancelRegistration.DisposeAsync();
+            bool committed = commit.Committed;
             if (cancellationToken.IsCancellationRequested && !committed)
             {
                 e = new MigrationFailedException("cancelled");
@@ -218,10 +219,62 @@ public sealed class SourceMigration
             streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started));
     }
 
-    private static async Task ForEachStream(List<SourceStream> streams, Action<SourceStream> work)
+    /// <summary>
+    /// The stop-and-copy pass without thread hops. A small final set (what the socket buffers take
+    /// without blocking) goes out on every stream from this thread, and the acks are read here too:
+    /// waking each stream's thread would cost more than writing its share. A larger one runs stream
+    /// 0 here and the others on their threads. Either way stream 0 then reads the running
+    /// confirmation on this thread. Commits when every stream's ack is in, or when the destination
+    /// confirms the guest runs.
+    /// </summary>
+    private async Task<(PassReport Report, long RunningAt)> SendFinalPass(List<SourceStream> streams, int pass, List<PassPiece> pieces,
+        ReadOnlyMemory<byte> deviceState, SwitchoverCommit commit)
+    {
+        long bytes = streams.Sum(s => s.BytesWritten), pages = streams.Sum(s => s.PagesSent);
+        long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages);
+        long started = _time.GetTimestamp();
+        bool inline = pieces.Sum(p => p.Range.Count) * _memory.PageSize <= InlineFinalPassBytes;
+        var others = inline ? [] : streams.Skip(1).Select(stream => stream.RunAsync(s =>
+        {
+            s.SendPass(pass, pieces, final: true, default);
+            commit.Acknowledged(_time);
+        })).ToArray();
+        long runningAt;
+        try
+        {
+            foreach (var stream in inline ? streams : streams.Take(1))
+            {
+                stream.WritePass(pass, pieces, final: true, stream.Index == 0 ? deviceState : default);
+            }
+
+            foreach (var stream in inline ? streams : streams.Take(1))
+            {
+                stream.ExpectFinalAck(pass);
+                commit.Acknowledged(_time);
+            }
+
+            streams[0].ExpectRunning();
+            runningAt = _time.GetTimestamp();
+            commit.Running(runningAt);
+        }
+        catch
+        {
+            DisposeAll(streams); // unblocks the other streams, which may wait on a destination that waits for this one
+            await Task.WhenAll(others.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+            throw;
+        }
+
+        await ForEachStreamTask(streams, others);
+        return (new PassReport(pass, streams.Sum(s => s.PagesSent) - pages, streams.Sum(s => s.ZeroPages) - zeros,
+            streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started, commit.At)), runningAt);
+    }
+
+    private static Task ForEachStream(List<SourceStream> streams, Action<SourceStream> work) =>
+        ForEachStreamTask(streams, streams.Select(s => s.RunAsync(work)).ToArray());
+
+    private static async Task ForEachStreamTask(List<SourceStream> streams, Task[] tasks)
     {
         // Each stream blocks on its own socket, on its own thread.
-        var tasks = streams.Select(s => s.RunAsync(work)).ToArray();
         try
         {
             await Task.WhenAll(tasks);
@@ -263,7 +316,7 @@ public sealed class SourceMigration
         return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams);
     }
 
-    private static void DisposeAll(List<SourceStream> streams)
+    internal static void DisposeAll(List<SourceStream> streams)
     {
         foreach (var stream in streams)
         {

@@ -105,6 +105,16 @@ internal sealed unsafe class SourceStream : IDisposable
     /// <summary>Sends this stream's share of a pass and waits for its acknowledgement.</summary>
     public void SendPass(int pass, List<PassPiece> pieces, bool final, ReadOnlyMemory<byte> deviceState)
     {
+        WritePass(pass, pieces, final, deviceState);
+        ExpectAck(final ? FrameType.Final : FrameType.EndOfPass, pass);
+    }
+
+    /// <summary>Waits for the acknowledgement of a final pass written with <see cref="WritePass"/>.</summary>
+    public void ExpectFinalAck(int pass) => ExpectAck(FrameType.Final, pass);
+
+    /// <summary>Sends this stream's share of a pass and its end marker, without waiting for the acknowledgement.</summary>
+    public void WritePass(int pass, List<PassPiece> pieces, bool final, ReadOnlyMemory<byte> deviceState)
+    {
         foreach (var piece in pieces)
         {
             if (StreamPartition.StreamOf(piece.Range.First, Count) != Index)
@@ -138,7 +148,6 @@ internal sealed unsafe class SourceStream : IDisposable
         }
 
         _buffered.Flush();
-        ExpectAck(final ? FrameType.Final : FrameType.EndOfPass, pass);
     }
 
     /// <summary>Waits for the destination's confirmation that the guest runs there.</summary>

@@ -47,6 +47,49 @@ public sealed unsafe class WrittenPageTrackerTests
     }
 
     [Fact]
+    public void A_collection_within_ranges_reports_their_writes_and_keeps_the_others_for_later()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var memory = GuestMemory.CreateMemfd("ranged", 4L << 20);
+        using var registration = WriteProtectRegistration.Register(memory.Pointer, memory.Size);
+        using var tracker = DirtyTracking.OpenWrittenPageTracker(Environment.ProcessId, memory);
+        var dirty = new DirtyPageSet(memory.PageCount);
+        memory.GetPage(3)[0] = 1;
+        memory.GetPage(40)[0] = 1;
+        memory.GetPage(700)[0] = 1;
+
+        long reported = tracker.CollectAndClear(dirty, [new PageRange(0, 10), new PageRange(600, 200)]);
+
+        Assert.Equal(2, reported);
+        Assert.Equal([new PageRange(3, 1), new PageRange(700, 1)], dirty.ToRanges());
+        dirty.Clear();
+        tracker.CollectAndClear(dirty);
+        Assert.Equal([new PageRange(40, 1)], dirty.ToRanges());
+    }
+
+    [Fact]
+    public void Scan_ranges_cover_every_page_written_in_a_mostly_empty_RAM()
+    {
+        SkipUnlessWriteProtectWorks();
+        using var memory = GuestMemory.CreateMemfd("sparse", 256L << 20);
+        using var registration = WriteProtectRegistration.Register(memory.Pointer, memory.Size);
+        using var tracker = DirtyTracking.OpenWrittenPageTracker(Environment.ProcessId, memory);
+        var dirty = new DirtyPageSet(memory.PageCount);
+        long[] written = [0, 1, 700, 5000, 5001, 30_000, memory.PageCount - 1];
+        foreach (long page in written)
+        {
+            memory.GetPage(page)[9] = 1;
+        }
+
+        var ranges = Ferry.Transfer.Migration.PassPlan.ScanRanges(memory);
+        tracker.CollectAndClear(dirty, ranges);
+
+        Assert.Equal(written.Length, dirty.Count);
+        Assert.All(written, page => Assert.True(dirty.Contains(page), $"page {page}"));
+        Assert.True(ranges.Sum(r => r.Count) < memory.PageCount / 16, $"scanned {ranges.Sum(r => r.Count)} of {memory.PageCount} pages");
+    }
+
+    [Fact]
     public void A_scan_with_more_runs_than_its_output_vector_continues_where_the_kernel_stopped()
     {
         SkipUnlessWriteProtectWorks();

@@ -1,15 +1,25 @@
 using System.Diagnostics;
 using System.Globalization;
+using Ferry.Transfer.Guest;
 
 namespace Ferry.Transfer.Tests.Support;
 
-/// <summary>The workload guest as a child process, driven over its stdin/stdout control channel.</summary>
+/// <summary>
+/// The workload guest as a child process: paused, resumed and started through its shared control
+/// word as the engine's controllers do, and driven over stdin/stdout for everything else.
+/// </summary>
 internal sealed class WorkloadProcess : IDisposable
 {
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
     private readonly Process _process;
 
-    private WorkloadProcess(Process process) => _process = process;
+    private WorkloadProcess(Process process, GuestControlWord control)
+    {
+        _process = process;
+        Control = control;
+    }
+
+    public GuestControlWord Control { get; }
 
     public int Pid => _process.Id;
 
@@ -25,13 +35,14 @@ internal sealed class WorkloadProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { dll, "--ram", ramPath, "--profile", profile }.Concat(extra))
+        var control = GuestControlWord.Create();
+        foreach (string arg in new[] { dll, "--ram", ramPath, "--profile", profile, "--control", control.FilePath }.Concat(extra))
         {
             start.ArgumentList.Add(arg);
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("workload did not start");
-        var workload = new WorkloadProcess(process);
+        var workload = new WorkloadProcess(process, control);
         string ready = workload.ReadLine();
         if (!ready.StartsWith("ready ", StringComparison.Ordinal))
         {
@@ -49,12 +60,12 @@ internal sealed class WorkloadProcess : IDisposable
         return ReadLine();
     }
 
-    public void Pause() => Expect(Command("pause"), "paused");
+    public void Pause() => Control.Pause(AnswerTimeout);
 
     /// <summary>Starts an --incoming workload on the RAM it was given.</summary>
-    public void StartIncoming() => Expect(Command("start"), "started");
+    public void StartIncoming() => Control.Start(AnswerTimeout);
 
-    public void Resume() => Expect(Command("resume"), "resumed");
+    public void Resume() => Control.Resume();
 
     public void Write(params long[] pages) =>
         Expect(Command("write " + string.Join(' ', pages.Select(p => p.ToString(CultureInfo.InvariantCulture)))), "written");
@@ -92,6 +103,7 @@ internal sealed class WorkloadProcess : IDisposable
         }
 
         _process.Dispose();
+        Control.Dispose();
     }
 
     private string ReadLine()
