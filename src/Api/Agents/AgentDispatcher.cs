@@ -59,7 +59,14 @@ internal sealed partial class AgentDispatcher(
             PrepareIncomingReply prepared;
             try
             {
-                var request = new PrepareIncomingRequest { MigrationId = m.Id.ToString(), Guest = guest!.ToSpec(), Policy = m.Policy.ToProto(guest!.MemoryMiB) };
+                var request = new PrepareIncomingRequest
+                {
+                    MigrationId = m.Id.ToString(), Guest = guest!.ToSpec(), Policy = m.Policy.ToProto(guest!.MemoryMiB),
+                    PageStreamToken = Google.Protobuf.ByteString.CopyFrom(m.EnsurePageStreamToken()),
+                };
+
+                // Kept before the call: a prepare retried after a restart must offer the same token.
+                await db.SaveChangesAsync(stopping);
                 prepared = await agents.Idempotent(target!.AgentEndpoint!, (c, ct) =>
                     c.PrepareIncomingAsync(request, deadline: agents.Deadline(agents.Options.PrepareDeadline), cancellationToken: ct).ResponseAsync, stopping);
             }
@@ -70,7 +77,7 @@ internal sealed partial class AgentDispatcher(
                 return;
             }
 
-            m.TargetPrepared($"{prepared.Address}:{prepared.Port}", time.Now());
+            m.TargetPrepared($"{prepared.Address}:{prepared.Port}", time.Now(), prepared.PageStreamPort > 0 ? prepared.PageStreamPort : null);
             await db.SaveChangesAsync(stopping);
         }
 
@@ -136,6 +143,8 @@ internal sealed partial class AgentDispatcher(
         {
             MigrationId = m.Id.ToString(), GuestName = guestName, TargetAddress = address, TargetPort = port,
             TargetAgentEndpoint = targetEndpoint, Policy = m.Policy.ToProto(memoryMiB),
+            PageStreamPort = m.PageStreamPort ?? 0,
+            PageStreamToken = m.PageStreamToken is { } token ? Google.Protobuf.ByteString.CopyFrom(token) : Google.Protobuf.ByteString.Empty,
         };
         try
         {

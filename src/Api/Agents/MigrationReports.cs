@@ -90,7 +90,7 @@ public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics)
                     ForwardTo(m, MigrationState.SwitchingOver, now);
                 }
 
-                m.Fail(string.IsNullOrWhiteSpace(report.FailureReason) ? "the source agent reported a failure without a reason" : report.FailureReason, now);
+                m.Fail(string.IsNullOrWhiteSpace(report.FailureReason) ? "the source agent reported a failure without a reason" : report.FailureReason, now, report.GuestOnTarget);
                 break;
             case MigrationPhase.Cancelled:
                 if (m.State != MigrationState.Cancelling)

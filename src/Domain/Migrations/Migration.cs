@@ -52,6 +52,15 @@ public sealed class Migration
     /// <summary>Where the prepared target receives the migration (<c>address:port</c>); null until it is ready.</summary>
     public string? TargetEndpoint { get; private set; }
 
+    /// <summary>
+    /// The secret binding the native transport's page streams to this migration (32 random bytes),
+    /// chosen when the target is prepared and kept so that a resumed flow sends the same one. Never shown.
+    /// </summary>
+    public byte[]? PageStreamToken { get; private set; }
+
+    /// <summary>The port the target's page-transfer engine listens on, beside <see cref="TargetEndpoint"/>; null when none was prepared.</summary>
+    public int? PageStreamPort { get; private set; }
+
     /// <summary>Whether the request named the target (else the scheduler chose it).</summary>
     public bool TargetRequested { get; private set; }
 
@@ -142,12 +151,21 @@ public sealed class Migration
         }
     }
 
-    /// <summary>The target agent is ready to receive at <paramref name="endpoint"/>.</summary>
-    public void TargetPrepared(string endpoint, DateTimeOffset at)
+    /// <summary>The token for the target's page streams: made once, the same on every later call.</summary>
+    public byte[] EnsurePageStreamToken() => PageStreamToken ??= System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>The target agent is ready to receive at <paramref name="endpoint"/> (and its engine at <paramref name="pageStreamPort"/>, when prepared).</summary>
+    public void TargetPrepared(string endpoint, DateTimeOffset at, int? pageStreamPort = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
+        if (pageStreamPort is < 1 or > 65535)
+        {
+            throw new DomainException("page stream port must be 1..65535");
+        }
+
         Advance(MigrationState.TargetReady, at, endpoint);
         TargetEndpoint = endpoint;
+        PageStreamPort = pageStreamPort;
     }
 
     /// <summary>Records the measurements and completes.</summary>
@@ -160,12 +178,20 @@ public sealed class Migration
         GuestOnTarget = true;
     }
 
-    /// <summary>Fails with <paramref name="reason"/>; the guest stays where the phase left it.</summary>
-    public void Fail(string reason, DateTimeOffset at)
+    /// <summary>
+    /// Fails with <paramref name="reason"/>. The guest stays where the phase left it, unless the
+    /// source agent, which knows, says where it is: QEMU and the native engine both resume the source
+    /// when a switch-over fails before the target took the guest.
+    /// </summary>
+    public void Fail(string reason, DateTimeOffset at, bool? guestOnTarget = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         MoveTo(MigrationState.Failed, at, reason);
         FailureReason = reason;
+        if (guestOnTarget is { } known)
+        {
+            GuestOnTarget = known;
+        }
     }
 
     /// <summary>

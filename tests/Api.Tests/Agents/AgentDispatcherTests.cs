@@ -66,6 +66,31 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
     }
 
     [Fact]
+    public async Task The_page_stream_token_offered_to_the_target_and_the_engine_port_it_returns_reach_the_source()
+    {
+        PrepareIncomingRequest? prepared = null;
+        MigrateRequest? migrated = null;
+        _target.Prepare = r =>
+        {
+            prepared = r;
+            return new PrepareIncomingReply { Address = "10.0.0.2", Port = 4444, Transport = Transport.Auto, PageStreamPort = 5555, PageStreamToken = r.PageStreamToken };
+        };
+        _source.Migration = r =>
+        {
+            migrated = r;
+            return FakeAgent.Completed(r.MigrationId);
+        };
+
+        var m = await MigrateAndSettle();
+
+        Assert.Equal("completed", m["state"]!.GetValue<string>());
+        Assert.Equal(32, prepared!.PageStreamToken.Length);
+        Assert.Equal(prepared.PageStreamToken, migrated!.PageStreamToken);
+        Assert.Equal(5555, migrated.PageStreamPort);
+        Assert.DoesNotContain("token", m.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_target_that_cannot_prepare_fails_the_migration_and_is_told_to_clean_up()
     {
         _target.Prepare = _ => throw new RpcException(new Status(StatusCode.FailedPrecondition, "not enough hugepages"));

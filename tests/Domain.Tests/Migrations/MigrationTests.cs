@@ -134,6 +134,18 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public void A_switch_over_that_failed_before_the_target_took_the_guest_records_it_on_the_source_when_the_agent_says_so()
+    {
+        var m = RunTo(MigrationState.SwitchingOver);
+        Assert.True(m.GuestOnTarget);
+
+        m.Fail("the destination closed the stream before acknowledging the final pass", T0.AddSeconds(1), guestOnTarget: false);
+
+        Assert.Equal(MigrationState.Failed, m.State);
+        Assert.False(m.GuestOnTarget);
+    }
+
+    [Fact]
     public void An_abort_tears_down_like_a_cancel_but_ends_failed_with_its_reason()
     {
         var m = RunTo(MigrationState.Running);

@@ -20,6 +20,7 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
         b.Property(m => m.FailureReason).HasMaxLength(4000);
         b.Property(m => m.TargetEndpoint).HasMaxLength(300);
+        b.Property(m => m.PageStreamToken).HasMaxLength(32);
         b.Property(m => m.AbortReason).HasMaxLength(4000);
         // The highest progress sequence applied, so that a report delivered twice is applied once.
         b.Property<long>("LastProgressSequence");

@@ -243,6 +243,15 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("last_progress_sequence");
 
+                    b.Property<int?>("PageStreamPort")
+                        .HasColumnType("integer")
+                        .HasColumnName("page_stream_port");
+
+                    b.Property<byte[]>("PageStreamToken")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("page_stream_token");
+
                     b.Property<string>("Result")
                         .HasColumnType("jsonb")
                         .HasColumnName("result");
