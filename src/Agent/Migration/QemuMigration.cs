@@ -14,6 +14,9 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
     /// <summary>Bounds every QMP call made while cleaning up, when the caller's token may already be cancelled.</summary>
     private static readonly TimeSpan RecoveryBudget = TimeSpan.FromSeconds(10);
 
+    /// <summary>How much longer than the downtime limit QMP may stay silent during stop-and-copy.</summary>
+    private static readonly TimeSpan StopAndCopyGrace = TimeSpan.FromSeconds(30);
+
     public async Task PrepareIncomingAsync(IQmpClient target, MigrationUri listen, QemuMigrationSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -74,6 +77,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         var started = timeProvider.GetTimestamp();
         var lastProgress = started;
         var targetAnswered = started;
+        var stopAndCopy = false;
         var targetAsked = started;
         var lastTransferred = -1L;
         MigrationInfo? lastSeen = null;
@@ -91,7 +95,10 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                     }
                 }
 
-                info = await source.QueryMigrateAsync(cancellationToken);
+                // In stop-and-copy QEMU's main loop waits for the final copy, and QMP with it: a large
+                // downtime limit means a long silence that is not a lost QEMU.
+                info = await source.QueryMigrateAsync(cancellationToken, stopAndCopy ? settings.DowntimeLimit + StopAndCopyGrace : null);
+                stopAndCopy |= info.State == MigrationState.Device;
                 lastSeen = info.Ram is null ? lastSeen : info;
                 var ram = info.Ram;
                 passes = Math.Max(passes, ram?.DirtySyncCount ?? 0);
@@ -113,6 +120,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                         }
 
                         await source.MigrateContinueAsync(cancellationToken);
+                        stopAndCopy = true;
                         continue;
                 }
 

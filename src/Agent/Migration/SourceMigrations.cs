@@ -346,7 +346,7 @@ internal sealed partial class SourceMigrations(
             return false;
         }
 
-        var info = await AskAsync(source.Qmp.QueryMigrateAsync, CancellationToken.None);
+        var info = await AskAsync(ct => source.Qmp.QueryMigrateAsync(ct), CancellationToken.None);
         return info?.State == MigrationState.Completed;
     }
 

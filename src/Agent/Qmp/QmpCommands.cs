@@ -9,8 +9,11 @@ public static class QmpCommands
     public static async Task<RunState> QueryStatusAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
         Read(await qmp.ExecuteAsync("query-status", cancellationToken: cancellationToken), QmpJsonContext.Default.RunState, "query-status");
 
-    public static async Task<MigrationInfo> QueryMigrateAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
-        Read(await qmp.ExecuteAsync("query-migrate", cancellationToken: cancellationToken), QmpJsonContext.Default.MigrationInfo, "query-migrate");
+    /// <param name="qmp">The QEMU asked.</param>
+    /// <param name="cancellationToken">Cancels the question.</param>
+    /// <param name="timeout">Overrides the client's per-command timeout: during stop-and-copy QEMU answers only once the final copy is done.</param>
+    public static async Task<MigrationInfo> QueryMigrateAsync(this IQmpClient qmp, CancellationToken cancellationToken = default, TimeSpan? timeout = null) =>
+        Read(await qmp.ExecuteAsync("query-migrate", timeout, cancellationToken), QmpJsonContext.Default.MigrationInfo, "query-migrate");
 
     public static Task SetMigrationCapabilitiesAsync(this IQmpClient qmp, IReadOnlyList<MigrationCapability> capabilities, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync(
