@@ -178,4 +178,28 @@ public sealed class QemuCommandLineTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Build(new QemuGuestSpec("guest", "inst", 0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => Build(new QemuGuestSpec("guest", "inst", -5)));
     }
+
+    [Fact]
+    public void A_kernel_boot_passes_kernel_initrd_and_command_line_as_separate_arguments()
+    {
+        var spec = new QemuGuestSpec("fwd", "fwd", 128, Kernel: new KernelBoot("/img/vmlinuz", "/img/initrd", "console=ttyS0 quiet panic=-1"));
+
+        var argv = Build(spec, Accelerator.Tcg);
+
+        Assert.Equal("/img/vmlinuz", ValueOf(argv, "-kernel"));
+        Assert.Equal("/img/initrd", ValueOf(argv, "-initrd"));
+        Assert.Equal("console=ttyS0 quiet panic=-1", ValueOf(argv, "-append"));
+    }
+
+    [Theory]
+    [InlineData("/img/a,b", "console=ttyS0")]
+    [InlineData("img/vmlinuz", "console=ttyS0")]
+    [InlineData("/img/vmlinuz", "console=ttyS0\ninit=/bin/sh")]
+    [InlineData("/img/vmlinuz", "console=ttyS0\0")]
+    public void A_kernel_boot_with_a_relative_or_comma_path_or_a_control_character_is_refused(string kernel, string commandLine)
+    {
+        var spec = new QemuGuestSpec("fwd", "fwd", 128, Kernel: new KernelBoot(kernel, "/img/initrd", commandLine));
+
+        Assert.Throws<ArgumentException>(() => Build(spec, Accelerator.Tcg));
+    }
 }
