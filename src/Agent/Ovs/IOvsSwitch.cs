@@ -51,12 +51,15 @@ public interface IOvsSwitch : IAsyncDisposable
     Task<int> AddSystemPortAsync(string port, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Sends every frame that enters the bridge on <paramref name="fromPort"/> out of <paramref name="toPort"/>
+    /// Sends every frame that enters the bridge on <paramref name="fromPort"/> out of <paramref name="toPorts"/>
     /// alone, ahead of the bridge's normal learning switch (an OpenFlow rule, replaced when set again).
+    /// Several ports reach a guest wherever it is, e.g. its local NIC and the link to the host it may
+    /// migrate to; a port without a connected guest drops what it is given. Only <paramref name="fromPort"/>
+    /// itself drops every frame.
     /// </summary>
     /// <exception cref="ArgumentException">A name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
     /// <exception cref="OvsCommandException">A port does not exist or OVS refused the rule.</exception>
-    Task SteerAsync(string fromPort, string toPort, CancellationToken cancellationToken = default);
+    Task SteerAsync(string fromPort, IReadOnlyList<string> toPorts, CancellationToken cancellationToken = default);
 
     /// <summary>Removes what <see cref="SteerAsync"/> set for frames entering on <paramref name="fromPort"/>; its frames take the normal path again.</summary>
     /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>

@@ -168,21 +168,33 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         return await AddKernelPortAsync(name, ["type=system"], cancellationToken);
     }
 
-    public async Task SteerAsync(string fromPort, string toPort, CancellationToken cancellationToken = default)
+    public async Task SteerAsync(string fromPort, IReadOnlyList<string> toPorts, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(toPorts);
         var from = OvsName.Validate(fromPort, "port");
-        var to = OvsName.Validate(toPort, "port");
+        var to = toPorts.Select(p => OvsName.Validate(p, "port")).Distinct(StringComparer.Ordinal).ToList();
+        if (to.Count == 0)
+        {
+            throw new ArgumentException("At least one port to steer to is needed.", nameof(toPorts));
+        }
+
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ThrowIfNotRunning();
             var inPort = await OpenFlowPortAsync(from, cancellationToken);
-            var outPort = await OpenFlowPortAsync(to, cancellationToken);
+            var outPorts = new List<int>();
+            foreach (var port in to)
+            {
+                outPorts.Add(await OpenFlowPortAsync(port, cancellationToken));
+            }
 
-            // Numbers, not names, in the rule: both were read back from OVS for validated names.
-            var flow = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort},actions=output:{outPort}");
+            // Numbers, not names, in the rule: all were read back from OVS for validated names. OpenFlow
+            // never sends a frame back out of its in_port, so steering a port to itself drops its frames.
+            var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
+            var flow = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort},actions={actions}");
             await OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
-            Log.Steered(_logger, from, inPort, to, outPort, Bridge);
+            Log.Steered(_logger, from, inPort, string.Join(", ", to), actions, Bridge);
         }
         finally
         {
@@ -838,8 +850,8 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         [LoggerMessage(EventId = 3411, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Settings}, ofport {OpenFlowPort})")]
         public static partial void KernelPortAdded(ILogger logger, string port, string bridge, string settings, int openFlowPort);
 
-        [LoggerMessage(EventId = 3412, Level = LogLevel.Information, Message = "Frames entering {From} (ofport {FromPort}) leave by {To} (ofport {ToPort}) on {Bridge}")]
-        public static partial void Steered(ILogger logger, string from, int fromPort, string to, int toPort, string bridge);
+        [LoggerMessage(EventId = 3412, Level = LogLevel.Information, Message = "Frames entering {From} (ofport {FromPort}) are steered to {To} ({Actions}) on {Bridge}")]
+        public static partial void Steered(ILogger logger, string from, int fromPort, string to, string actions, string bridge);
 
         [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Port {Port} removed from {Bridge}")]
         public static partial void PortRemoved(ILogger logger, string port, string bridge);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Tests.ForwardingGuest;
@@ -22,6 +23,11 @@ public sealed class ForwarderTrafficTests
     private const string GuestOut = "vhu-f1";
     private const string Generator = "prb-gen";
     private const string Sink = "prb-sink";
+    private const string LinkA = "lnk-a";
+    private const string LinkB = "lnk-b";
+
+    /// <summary>QEMU's self-announcement after resume: a RARP from each NIC's MAC.</summary>
+    private const ushort RarpEtherType = 0x8035;
 
     /// <summary>Far below what the guest forwards under TCG on a loaded host.</summary>
     private const double Rate = 500;
@@ -66,11 +72,11 @@ public sealed class ForwarderTrafficTests
 
         await ovs.AddInternalPortAsync(Generator, cancellation);
         await ovs.AddInternalPortAsync(Sink, cancellation);
-        await ovs.SteerAsync(Generator, GuestIn, cancellation);
-        await ovs.SteerAsync(GuestOut, Sink, cancellation);
+        await ovs.SteerAsync(Generator, [GuestIn], cancellation);
+        await ovs.SteerAsync(GuestOut, [Sink], cancellation);
 
-        // What the guest sends back the other way, and anything else on the bridge, stays off the probe's ports.
-        await ovs.SteerAsync(GuestIn, GuestIn, cancellation);
+        // What the guest sends back the other way stays off the probe's ports.
+        await ovs.SteerAsync(GuestIn, [GuestIn], cancellation);
         using var generatorSocket = PacketSocket.Open(Generator, host.NetworkNamespace);
         using var sinkSocket = PacketSocket.Open(Sink, host.NetworkNamespace);
         await using var sink = FrameSink.Start(sinkSocket, Stream.Id, TimeProvider.System);
@@ -81,6 +87,89 @@ public sealed class ForwarderTrafficTests
         var report = sink.Report(sent);
         TestContext.Current.SendDiagnosticMessage($"probe through OVS-DPDK → {GuestIn} → guest → {GuestOut} → OVS-DPDK: {report}");
         Assert.True(report.Received > 0, $"no frame came back through the guest: {report}");
+        Assert.Equal(0, report.Duplicates);
+    }
+
+    [Fact]
+    public async Task After_a_migration_to_a_host_whose_bridge_is_joined_to_the_sources_the_stream_crosses_the_guest_there()
+    {
+        if (Environment.UserName != "root")
+        {
+            Assert.Skip("OVS-DPDK, network namespaces and AF_PACKET sockets need root");
+        }
+
+        var cancellation = TestContext.Current.CancellationToken;
+        var image = await ForwardingGuestImage.BuildAsync(cancellation);
+        await OvsTestSwitch.ReserveHugepagesAsync();
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var hostA = AgentSwitch.Create();
+        await using var hostB = AgentSwitch.Create();
+
+        // The fabric between the two hosts: a veth pair, one end in each switch's namespace.
+        await RunAsync("ip", "link", "add", LinkA, "netns", hostA.NetworkNamespace, "type", "veth", "peer", "name", LinkB, "netns", hostB.NetworkNamespace);
+        await RunAsync("ip", "-n", hostA.NetworkNamespace, "link", "set", LinkA, "up");
+        await RunAsync("ip", "-n", hostB.NetworkNamespace, "link", "set", LinkB, "up");
+        var imageDirectory = Path.GetDirectoryName(image.Kernel);
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: new Dictionary<string, string?>(hostA.Settings) { ["Qemu:ForwardingGuestImage"] = imageDirectory });
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url, settings: new Dictionary<string, string?>(hostB.Settings) { ["Qemu:ForwardingGuestImage"] = imageDirectory });
+        var guest = new GuestSpec { Name = Guest, MemoryMib = 128, Vcpus = 1, Profile = "forwarder" };
+        guest.VhostUserPorts.Add([GuestIn, GuestOut]);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call(600));
+        var id = Guid.NewGuid().ToString();
+        var policy = new MigrationPolicy { MaxDowntimeMs = 500, Transport = Transport.Qemu };
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call(300));
+
+        // Host A: the generator's frames go to the guest's first NIC here and over the link; what the
+        // guest forwards, here or on host B, comes to the sink. Host B: the link feeds the guest's first
+        // NIC, its second NIC feeds the link. The guest's other direction is dropped on both.
+        var ovsA = a.Services.GetRequiredService<IOvsSwitch>();
+        var ovsB = b.Services.GetRequiredService<IOvsSwitch>();
+        await ovsA.AddInternalPortAsync(Generator, cancellation);
+        await ovsA.AddInternalPortAsync(Sink, cancellation);
+        await ovsA.AddSystemPortAsync(LinkA, cancellation);
+        await ovsB.AddSystemPortAsync(LinkB, cancellation);
+        await ovsA.SteerAsync(Generator, [GuestIn, LinkA], cancellation);
+        await ovsA.SteerAsync(GuestOut, [Sink], cancellation);
+        await ovsA.SteerAsync(LinkA, [Sink], cancellation);
+        await ovsA.SteerAsync(GuestIn, [GuestIn], cancellation);
+        await ovsA.SteerAsync(Sink, [Sink], cancellation);
+        await ovsB.SteerAsync(LinkB, [GuestIn], cancellation);
+        await ovsB.SteerAsync(GuestOut, [LinkB], cancellation);
+        await ovsB.SteerAsync(GuestIn, [GuestIn], cancellation);
+        using var generatorSocket = PacketSocket.Open(Generator, hostA.NetworkNamespace);
+        using var sinkSocket = PacketSocket.Open(Sink, hostA.NetworkNamespace);
+        using var rarpSocket = PacketSocket.Open(Sink, hostA.NetworkNamespace, RarpEtherType);
+        await using var sink = FrameSink.Start(sinkSocket, Stream.Id, TimeProvider.System);
+        using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var announcements = Task.Factory.StartNew(() => CountFrames(rarpSocket, stopSending.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var generator = new FrameGenerator(generatorSocket, Stream, TimeProvider.System);
+        var sending = generator.RunAsync(Rate, null, stopSending.Token);
+        await sink.WaitForAsync((long)Rate, Quiet, cancellation);
+        var beforeMigration = sink.Received;
+
+        var end = (await MigrateToEndAsync(a.Client, Migrate(id, Guest, target, b, policy)))[^1];
+        var atCompletion = sink.Received;
+        await Task.Delay(TimeSpan.FromSeconds(5), cancellation);
+        await stopSending.CancelAsync();
+        var sent = await sending;
+        var rarps = await announcements;
+        await sink.WaitForQuietAsync(TimeSpan.FromSeconds(3), cancellation);
+
+        var report = sink.Report(sent);
+        Report("forwarding guest, 128 MiB, qemu transport, with traffic", end);
+        TestContext.Current.SendDiagnosticMessage(
+            $"probe at {Rate} frames/s: {beforeMigration} received before the migration, {atCompletion - beforeMigration} during it, " +
+            $"{report.Received - atCompletion} after it completed; {report}; network downtime (longest gap) {report.LongestGap.TotalMilliseconds:F1} ms " +
+            $"after sequence {report.LastBeforeLongestGap}; RARP frames seen at the sink {rarps}");
+        foreach (var port in new[] { GuestIn, GuestOut })
+        {
+            var status = await ovsB.GetInterfaceStatusAsync(port, cancellation);
+            TestContext.Current.SendDiagnosticMessage($"host B OVS status of {port} after the migration: {string.Join(", ", status.Select(s => $"{s.Key}={s.Value}"))}");
+        }
+
+        Assert.Equal(MigrationPhase.Completed, end.Phase);
+        Assert.True(beforeMigration > 0, $"no frame crossed the guest on host A: {report}");
+        Assert.True(report.Received > atCompletion, $"no frame crossed the guest on host B after the migration: {report}");
         Assert.Equal(0, report.Duplicates);
     }
 
@@ -110,5 +199,34 @@ public sealed class ForwarderTrafficTests
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call()));
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+    }
+
+    private static long CountFrames(PacketSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[2048];
+        long frames = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (socket.Receive(buffer, TimeSpan.FromMilliseconds(200)) > 0)
+            {
+                frames++;
+            }
+        }
+
+        return frames;
+    }
+
+    private static async Task RunAsync(string file, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed: {error}");
     }
 }
