@@ -18,6 +18,8 @@ internal sealed class AgentSwitch : IAsyncDisposable
 
     public string RunDirectory => Path.Combine(_root, "run");
 
+    public string LogDirectory => Path.Combine(_root, "log");
+
     /// <summary>The network namespace ovs-vswitchd runs in: its internal ports' tap devices are there.</summary>
     public string NetworkNamespace => _namespace;
 
@@ -26,7 +28,7 @@ internal sealed class AgentSwitch : IAsyncDisposable
         ["Ovs:Enabled"] = "true",
         ["Ovs:UseSystemInstance"] = "false",
         ["Ovs:RunDirectory"] = RunDirectory,
-        ["Ovs:LogDirectory"] = Path.Combine(_root, "log"),
+        ["Ovs:LogDirectory"] = LogDirectory,
         ["Ovs:Bridge"] = _bridge,
         ["Ovs:NetworkNamespace"] = _namespace,
 

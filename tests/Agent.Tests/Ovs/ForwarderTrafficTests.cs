@@ -147,8 +147,28 @@ public sealed class ForwarderTrafficTests
         await sink.WaitForAsync((long)Rate, Quiet, cancellation);
         var beforeMigration = sink.Received;
 
-        var end = (await MigrateToEndAsync(a.Client, Migrate(id, Guest, target, b, policy)))[^1];
+        // A timeline of the migration's phases and of the sink's count, to place the gap in it.
+        var clock = TimeProvider.System.GetTimestamp();
+        var phases = new List<string>();
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var samples = Task.Factory.StartNew(() => SampleArrivals(sink, clock, stopSampling.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var end = (await MigrateToEndAsync(a.Client, Migrate(id, Guest, target, b, policy), progress =>
+        {
+            var at = TimeProvider.System.GetElapsedTime(clock).TotalMilliseconds;
+            if (phases.Count == 0 || !phases[^1].StartsWith(progress.Phase.ToString() + " ", StringComparison.Ordinal))
+            {
+                phases.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{progress.Phase} at {at:F0} ms"));
+            }
+
+            return Task.CompletedTask;
+        }))[^1];
         var atCompletion = sink.Received;
+        var completedAt = DateTime.UtcNow;
+        var resumedAfter = await FirstArrivalAfterAsync(sink, atCompletion, TimeSpan.FromSeconds(10), cancellation);
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
+        await stopSampling.CancelAsync();
+        var stalls = await samples;
+        TestContext.Current.SendDiagnosticMessage($"migration phases (ms after Migrate was called): {string.Join(", ", phases)}; the sink's count stood still (> 50 ms) {string.Join(", ", stalls)}");
         await Task.Delay(TimeSpan.FromSeconds(5), cancellation);
         await stopSending.CancelAsync();
         var sent = await sending;
@@ -161,6 +181,15 @@ public sealed class ForwarderTrafficTests
             $"probe at {Rate} frames/s: {beforeMigration} received before the migration, {atCompletion - beforeMigration} during it, " +
             $"{report.Received - atCompletion} after it completed; {report}; network downtime (longest gap) {report.LongestGap.TotalMilliseconds:F1} ms " +
             $"after sequence {report.LastBeforeLongestGap}; RARP frames seen at the sink {rarps}");
+        TestContext.Current.SendDiagnosticMessage(
+            $"the agent reported the migration completed at {completedAt:HH:mm:ss.fff}; the next frame reached the sink {resumedAfter?.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture) ?? "never"} ms later");
+        var vswitchdLog = Path.Combine(hostB.LogDirectory, "ovs-vswitchd.log");
+        if (File.Exists(vswitchdLog))
+        {
+            var vhostLines = (await File.ReadAllLinesAsync(vswitchdLog, cancellation)).Where(l => l.Contains("vhost", StringComparison.OrdinalIgnoreCase) || l.Contains("reconfig", StringComparison.OrdinalIgnoreCase)).TakeLast(12);
+            TestContext.Current.SendDiagnosticMessage($"host B ovs-vswitchd (UTC):{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", vhostLines)}");
+        }
+
         foreach (var port in new[] { GuestIn, GuestOut })
         {
             var status = await ovsB.GetInterfaceStatusAsync(port, cancellation);
@@ -199,6 +228,49 @@ public sealed class ForwarderTrafficTests
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call()));
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+    }
+
+    /// <summary>How long until the sink has more than <paramref name="count"/> frames; null when it does not within <paramref name="limit"/>.</summary>
+    private static async Task<TimeSpan?> FirstArrivalAfterAsync(FrameSink sink, long count, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        while (TimeProvider.System.GetElapsedTime(started) < limit)
+        {
+            if (sink.Received > count)
+            {
+                return TimeProvider.System.GetElapsedTime(started);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
+        }
+
+        return null;
+    }
+
+    /// <summary>Every span longer than 50 ms in which the sink's count did not grow, in ms after <paramref name="clock"/>.</summary>
+    private static List<string> SampleArrivals(FrameSink sink, long clock, CancellationToken cancellationToken)
+    {
+        var stalls = new List<string>();
+        var last = sink.Received;
+        var lastChange = TimeProvider.System.GetElapsedTime(clock);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Thread.Sleep(2);
+            var now = TimeProvider.System.GetElapsedTime(clock);
+            var count = sink.Received;
+            if (count != last)
+            {
+                if (now - lastChange > TimeSpan.FromMilliseconds(50))
+                {
+                    stalls.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"from {lastChange.TotalMilliseconds:F0} to {now.TotalMilliseconds:F0} ms"));
+                }
+
+                last = count;
+                lastChange = now;
+            }
+        }
+
+        return stalls;
     }
 
     private static long CountFrames(PacketSocket socket, CancellationToken cancellationToken)
