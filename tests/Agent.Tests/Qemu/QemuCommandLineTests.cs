@@ -151,7 +151,7 @@ public sealed class QemuCommandLineTests
         var tcg = Build(spec, Accelerator.Tcg);
         var kvm = Build(spec, Accelerator.Kvm);
 
-        Assert.Equal("socket,id=char-vhu-a,path=/run/ferry/ovs/vhu-a", ValueOf(tcg, "-chardev", "socket,id=char-vhu-a"));
+        Assert.Equal("socket,id=char-vhu-a,path=/run/ferry/ovs/vhu-a,reconnect=1", ValueOf(tcg, "-chardev", "socket,id=char-vhu-a"));
         Assert.Equal("vhost-user,id=net-vhu-b,chardev=char-vhu-b,vhostforce=on", ValueOf(tcg, "-netdev", "vhost-user,id=net-vhu-b"));
         var nic = ValueOf(tcg, "-device", "virtio-net-pci,id=nic-vhu-a");
         Assert.EndsWith(",vectors=0", nic, StringComparison.Ordinal);
