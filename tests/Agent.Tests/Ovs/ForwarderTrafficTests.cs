@@ -182,7 +182,8 @@ public sealed class ForwarderTrafficTests
             $"{report.Received - atCompletion} after it completed; {report}; network downtime (longest gap) {report.LongestGap.TotalMilliseconds:F1} ms " +
             $"after sequence {report.LastBeforeLongestGap}; RARP frames seen at the sink {rarps}");
         TestContext.Current.SendDiagnosticMessage(
-            $"the agent reported the migration completed at {completedAt:HH:mm:ss.fff}; the next frame reached the sink {resumedAfter?.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture) ?? "never"} ms later");
+            $"the Migrate stream ended at {completedAt:HH:mm:ss.fff} UTC; the sink's next frame after that came {resumedAfter?.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture) ?? "never"} ms later " +
+            "(the stream may have resumed before: the stalls above say when)");
         var vswitchdLog = Path.Combine(hostB.LogDirectory, "ovs-vswitchd.log");
         if (File.Exists(vswitchdLog))
         {
