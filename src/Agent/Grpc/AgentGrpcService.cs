@@ -139,8 +139,14 @@ internal sealed class AgentGrpcService(
         {
             "" or "idle" => TestGuestProfile.Idle,
             "page-counter" => TestGuestProfile.PageCounter,
-            _ => throw new ArgumentException($"guest.profile must be 'idle' or 'page-counter'; got '{Printable(spec.Profile)}'.", nameof(spec)),
+            "forwarder" => TestGuestProfile.Forwarder,
+            _ => throw new ArgumentException($"guest.profile must be 'idle', 'page-counter' or 'forwarder'; got '{Printable(spec.Profile)}'.", nameof(spec)),
         };
+        if (profile == TestGuestProfile.Forwarder && spec.VhostUserPorts.Count != 2)
+        {
+            throw new ArgumentException($"guest.profile 'forwarder' needs exactly two guest.vhost_user_ports; got {spec.VhostUserPorts.Count}.", nameof(spec));
+        }
+
         var backing = spec.HugepageSizeKib switch
         {
             0 => MemoryBacking.Tmpfs,

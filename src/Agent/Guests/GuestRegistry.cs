@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
+using Ferry.Agent.TestGuest;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +30,7 @@ internal sealed partial class GuestRegistry(
     {
         ArgumentNullException.ThrowIfNull(guest);
         ResourceName.Validate(guest.Name, "guest");
+        QemuProcess qemu;
         await _mutation.WaitAsync(cancellationToken);
         try
         {
@@ -37,14 +39,22 @@ internal sealed partial class GuestRegistry(
                 return await DescribeAsync(guest.Name, existing, cancellationToken);
             }
 
-            var qemu = await StartAsync(guest.ToSpec(guest.Name, incoming: false), cancellationToken);
+            qemu = await StartAsync(await SpecAsync(guest, guest.Name, incoming: false, cancellationToken), cancellationToken);
             Log.Launched(logger, guest.Name, qemu.Spec.Instance, guest.MemoryMiB, guest.Profile.ToString());
-            return await DescribeAsync(guest.Name, qemu, cancellationToken);
         }
         finally
         {
             _mutation.Release();
         }
+
+        if (guest.Profile == TestGuestProfile.Forwarder)
+        {
+            // Outside the lock: a TCG boot takes seconds to tens of seconds, and other guests' launches,
+            // stops and migrations must not wait for it.
+            await WaitUntilForwardingAsync(guest.Name, qemu, cancellationToken);
+        }
+
+        return await DescribeAsync(guest.Name, qemu, cancellationToken);
     }
 
     public async Task<QemuProcess?> LaunchIncomingAsync(GuestDefinition guest, string instance, CancellationToken cancellationToken)
@@ -59,7 +69,8 @@ internal sealed partial class GuestRegistry(
                 return null;
             }
 
-            var qemu = await StartAsync(guest.ToSpec(instance, incoming: true), cancellationToken);
+            // A migration target gets the source's kernel too: its option ROM and fw_cfg are part of the machine.
+            var qemu = await StartAsync(await SpecAsync(guest, instance, incoming: true, cancellationToken), cancellationToken);
             Log.IncomingLaunched(logger, guest.Name, instance);
             return qemu;
         }
@@ -138,6 +149,37 @@ internal sealed partial class GuestRegistry(
         }
 
         return views;
+    }
+
+    private async Task<QemuGuestSpec> SpecAsync(GuestDefinition guest, string instance, bool incoming, CancellationToken cancellationToken)
+    {
+        var spec = guest.ToSpec(instance, incoming);
+        if (guest.Profile != TestGuestProfile.Forwarder)
+        {
+            return spec;
+        }
+
+        if (spec.VhostUserPorts is not { Count: 2 })
+        {
+            throw new ArgumentException($"The forwarding guest '{guest.Name}' needs exactly two vhost-user ports; it has {spec.VhostUserPorts?.Count ?? 0}.", nameof(guest));
+        }
+
+        return spec with { Kernel = await ForwardingGuestImage.LoadAsync(qemuOptions.Value.ForwardingGuestImage, cancellationToken) };
+    }
+
+    private async Task WaitUntilForwardingAsync(string name, QemuProcess qemu, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ready = await ForwarderConsole.WaitUntilReadyAsync(qemu, qemuOptions.Value.ForwarderReadyTimeout, timeProvider, cancellationToken);
+            Log.Forwarding(logger, name, ready);
+        }
+        catch (Exception ex) when (ex is QemuLaunchException or OperationCanceledException)
+        {
+            // A guest that does not forward is no guest: nothing of it stays, as after a failed start.
+            await RemoveAsync(name, qemu, graceful: false, CancellationToken.None);
+            throw;
+        }
     }
 
     private async Task<QemuProcess> StartAsync(QemuGuestSpec spec, CancellationToken cancellationToken)
@@ -222,5 +264,8 @@ internal sealed partial class GuestRegistry(
 
         [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "Run state of guest {Guest} unknown: {Reason}")]
         public static partial void StatusUnknown(ILogger logger, string guest, string reason);
+
+        [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Guest {Guest} forwards: {Console}")]
+        public static partial void Forwarding(ILogger logger, string guest, string console);
     }
 }

@@ -32,6 +32,46 @@ public interface IOvsSwitch : IAsyncDisposable
     /// <exception cref="OvsCommandException">OVS refused the port.</exception>
     Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Adds (or keeps) an OVS <c>internal</c> port: on the netdev datapath a tap device of that name in
+    /// ovs-vswitchd's network namespace, brought up, that a probe reads and writes with AF_PACKET.
+    /// Returns its OpenFlow port number.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    /// <exception cref="OvsCommandException">OVS refused the port.</exception>
+    Task<int> AddInternalPortAsync(string port, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds (or keeps) an existing kernel interface in ovs-vswitchd's network namespace (a veth end
+    /// towards another host's bridge) as a plain system port, which the netdev datapath reads and
+    /// writes with AF_PACKET. Returns its OpenFlow port number.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    /// <exception cref="OvsCommandException">OVS refused the port (no such interface).</exception>
+    Task<int> AddSystemPortAsync(string port, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends every frame that enters the bridge on <paramref name="fromPort"/> out of <paramref name="toPorts"/>
+    /// alone, ahead of the bridge's normal learning switch (an OpenFlow rule, replaced when set again).
+    /// Several ports reach a guest wherever it is, e.g. its local NIC and the link to the host it may
+    /// migrate to; a port without a connected guest drops what it is given. Only <paramref name="fromPort"/>
+    /// itself drops every frame.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    /// <exception cref="OvsCommandException">A port does not exist or OVS refused the rule.</exception>
+    Task SteerAsync(string fromPort, IReadOnlyList<string> toPorts, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes what <see cref="SteerAsync"/> set for frames entering on <paramref name="fromPort"/>; its frames take the normal path again.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    Task ClearSteeringAsync(string fromPort, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The interface's <c>status</c> column as OVS reports it, e.g. for a vhost-user port
+    /// <c>mode=server, status=connected</c> once the guest's driver started the device.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    Task<IReadOnlyDictionary<string, string>> GetInterfaceStatusAsync(string port, CancellationToken cancellationToken = default);
+
     /// <summary>Removes the port if it exists.</summary>
     /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
     Task RemovePortAsync(string port, CancellationToken cancellationToken = default);

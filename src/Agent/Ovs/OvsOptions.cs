@@ -37,6 +37,8 @@ public sealed record OvsOptions
 
     public string AppctlBinary { get; init; } = "ovs-appctl";
 
+    public string OfctlBinary { get; init; } = "ovs-ofctl";
+
     /// <summary>The DPDK build; Debian's <c>/usr/sbin/ovs-vswitchd</c> alternative points at the kernel-datapath build.</summary>
     public string VswitchdBinary { get; init; } = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk";
 

@@ -8,6 +8,9 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 {
     private const string OvsdbServerName = "ovsdb-server";
     private const string VswitchdName = "ovs-vswitchd";
+
+    /// <summary>Above the bridge's own NORMAL rule (priority 0), below anything an operator adds by hand at the default 32768.</summary>
+    private const int SteeringPriority = 1000;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan SystemProbeTimeout = TimeSpan.FromSeconds(2);
 
@@ -136,6 +139,95 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
             Log.PortAdded(_logger, name, Bridge, mode, socket, ofport);
             return new VhostUserPort(name, socket, mode, ofport);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<int> AddInternalPortAsync(string port, CancellationToken cancellationToken = default)
+    {
+        var name = OvsName.Validate(port, "port");
+        var ofport = await AddKernelPortAsync(name, ["type=internal"], cancellationToken);
+
+        // OVS creates the tap down; a probe's frames only cross an interface that is up.
+        var namespaceArguments = _options.NetworkNamespace.Length == 0 ? Array.Empty<string>() : ["-n", _options.NetworkNamespace];
+        var result = await RunToolAsync("ip", [.. namespaceArguments, "link", "set", "dev", name, "up"], cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new OvsCommandException($"Internal port {name} could not be brought up: {result.Error.Trim()}");
+        }
+
+        return ofport;
+    }
+
+    public async Task<int> AddSystemPortAsync(string port, CancellationToken cancellationToken = default)
+    {
+        var name = OvsName.Validate(port, "port");
+        return await AddKernelPortAsync(name, ["type=system"], cancellationToken);
+    }
+
+    public async Task SteerAsync(string fromPort, IReadOnlyList<string> toPorts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(toPorts);
+        var from = OvsName.Validate(fromPort, "port");
+        var to = toPorts.Select(p => OvsName.Validate(p, "port")).Distinct(StringComparer.Ordinal).ToList();
+        if (to.Count == 0)
+        {
+            throw new ArgumentException("At least one port to steer to is needed.", nameof(toPorts));
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            var inPort = await OpenFlowPortAsync(from, cancellationToken);
+            var outPorts = new List<int>();
+            foreach (var port in to)
+            {
+                outPorts.Add(await OpenFlowPortAsync(port, cancellationToken));
+            }
+
+            // Numbers, not names, in the rule: all were read back from OVS for validated names. OpenFlow
+            // never sends a frame back out of its in_port, so steering a port to itself drops its frames.
+            var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
+            var flow = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort},actions={actions}");
+            await OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
+            Log.Steered(_logger, from, inPort, string.Join(", ", to), actions, Bridge);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task ClearSteeringAsync(string fromPort, CancellationToken cancellationToken = default)
+    {
+        var from = OvsName.Validate(fromPort, "port");
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            var inPort = await OpenFlowPortAsync(from, cancellationToken);
+            var match = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort}");
+            await OfctlAsync(["--strict", "del-flows", OfctlTarget, match], cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> GetInterfaceStatusAsync(string port, CancellationToken cancellationToken = default)
+    {
+        var name = OvsName.Validate(port, "port");
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            var output = (await VsctlAsync(["--no-wait", "get", "Interface", name, "status"], cancellationToken)).Trim();
+            return ParseMap(output);
         }
         finally
         {
@@ -563,6 +655,77 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
     }
 
+    /// <summary>
+    /// Parses an OVSDB map as ovs-vsctl prints it: <c>{features="0x..", mode=server, status=connected}</c>.
+    /// Values of the status column hold no commas or braces.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> ParseMap(string output)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        var body = output.Trim().TrimStart('{').TrimEnd('}');
+        foreach (var pair in body.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                map[pair[..equals].Trim('"')] = pair[(equals + 1)..].Trim('"');
+            }
+        }
+
+        return map;
+    }
+
+    private async Task<int> AddKernelPortAsync(string name, IReadOnlyList<string> settings, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            await VsctlAsync(["--may-exist", "add-port", Bridge, name, "--", "set", "Interface", name, .. settings], cancellationToken);
+            var state = await VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
+            var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var ofport = lines.Length > 0 && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : -1;
+            var error = lines.Length > 1 && lines[1] != "[]" ? lines[1] : null;
+            if (ofport <= 0 || error is not null)
+            {
+                // A refused port stays in the database with ofport -1; it must not be mistaken for one later.
+                await VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
+                throw new OvsCommandException($"OVS did not accept port {name} ({string.Join(' ', settings)}, ofport {ofport}): {error ?? "no error given"}");
+            }
+
+            Log.KernelPortAdded(_logger, name, Bridge, string.Join(' ', settings), ofport);
+            return ofport;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<int> OpenFlowPortAsync(string name, CancellationToken cancellationToken)
+    {
+        var result = await RunVsctlAsync(["--no-wait", "get", "Interface", name, "ofport"], cancellationToken);
+        if (!result.Succeeded || !int.TryParse(result.Output.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ofport) || ofport <= 0)
+        {
+            throw new OvsCommandException($"Port {name} is not on bridge {Bridge} with an OpenFlow number: {(result.Error.Trim().Length > 0 ? result.Error.Trim() : result.Output.Trim())}");
+        }
+
+        return ofport;
+    }
+
+    /// <summary>ovs-vswitchd's OpenFlow management socket of the bridge, beside its database socket.</summary>
+    private string OfctlTarget =>
+        "unix:" + Path.Combine(_systemInstance == true ? Path.GetDirectoryName(_options.SystemDbSocket)! : _options.RunDirectory, Bridge + ".mgmt");
+
+    private async Task OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await RunToolAsync(_options.OfctlBinary, arguments, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new OvsCommandException($"{OvsCommand.Describe(_options.OfctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
+        }
+    }
+
     private async Task EnsureBridgeAsync(CancellationToken cancellationToken)
     {
         await VsctlAsync(["--may-exist", "add-br", Bridge, "--", "set", "Bridge", Bridge, "datapath_type=netdev"], cancellationToken);
@@ -683,6 +846,12 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
         [LoggerMessage(EventId = 3404, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Mode}, socket {Socket}, ofport {OpenFlowPort})")]
         public static partial void PortAdded(ILogger logger, string port, string bridge, VhostUserMode mode, string socket, int openFlowPort);
+
+        [LoggerMessage(EventId = 3411, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Settings}, ofport {OpenFlowPort})")]
+        public static partial void KernelPortAdded(ILogger logger, string port, string bridge, string settings, int openFlowPort);
+
+        [LoggerMessage(EventId = 3412, Level = LogLevel.Information, Message = "Frames entering {From} (ofport {FromPort}) are steered to {To} ({Actions}) on {Bridge}")]
+        public static partial void Steered(ILogger logger, string from, int fromPort, string to, string actions, string bridge);
 
         [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Port {Port} removed from {Bridge}")]
         public static partial void PortRemoved(ILogger logger, string port, string bridge);

@@ -48,6 +48,13 @@ public static class QemuCommandLine
             args.Add($"file={Escape(layout.BootDisk)},format=raw,if=ide,index=0,media=disk");
         }
 
+        if (spec.Kernel is { } kernel)
+        {
+            // -kernel, -initrd and -append are plain strings, not comma-separated option lists.
+            kernel.Validate();
+            args.AddRange(["-kernel", kernel.Kernel, "-initrd", kernel.Initrd, "-append", kernel.CommandLine]);
+        }
+
         var ports = spec.VhostUserPorts ?? [];
         for (var i = 0; i < ports.Count; i++)
         {

@@ -13,6 +13,7 @@ namespace Ferry.Agent.Qemu;
 /// <param name="VhostUserPorts">OVS vhost-user ports, one virtio-net NIC each, in guest order.</param>
 /// <param name="Incoming">Start paused with <c>-incoming defer</c>, as a migration target.</param>
 /// <param name="VhostUserSocketDirectory">Where the switch put the ports' sockets; the launcher's configured directory when null.</param>
+/// <param name="Kernel">Boots this kernel and initramfs instead of <paramref name="BootDisk"/> or nothing.</param>
 public sealed record QemuGuestSpec(
     string Guest,
     string Instance,
@@ -21,4 +22,5 @@ public sealed record QemuGuestSpec(
     ReadOnlyMemory<byte>? BootDisk = null,
     IReadOnlyList<string>? VhostUserPorts = null,
     bool Incoming = false,
-    string? VhostUserSocketDirectory = null);
+    string? VhostUserSocketDirectory = null,
+    KernelBoot? Kernel = null);

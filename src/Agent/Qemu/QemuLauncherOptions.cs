@@ -29,6 +29,18 @@ public sealed record QemuLauncherOptions
     /// </summary>
     public TimeSpan StartTimeoutPerGiB { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The directory <c>scripts/forwarding-guest/build.sh</c> wrote the forwarding guest to (<c>vmlinuz</c>,
+    /// <c>initrd</c>, <c>cmdline</c>). Empty, the default, means this agent cannot run the forwarder profile.
+    /// </summary>
+    public string ForwardingGuestImage { get; init; } = "";
+
+    /// <summary>
+    /// How long a forwarding guest may take from QEMU's start until its console says it forwards. Under TCG
+    /// on a loaded 2-core host its kernel boots in seconds to tens of seconds; under KVM in about one.
+    /// </summary>
+    public TimeSpan ForwarderReadyTimeout { get; init; } = TimeSpan.FromMinutes(3);
+
     /// <summary>Forces an accelerator instead of probing (tests, inventory overrides).</summary>
     public Accelerator? ForceAccelerator { get; init; }
 }

@@ -20,6 +20,8 @@ public static class QemuServiceCollectionExtensions
         services.AddMetrics();
         services.AddOptions<QemuLauncherOptions>().BindConfiguration("Qemu")
             .Validate(o => Path.IsPathRooted(o.RunDirectory) && Path.IsPathRooted(o.TmpfsDirectory) && Path.IsPathRooted(o.HugetlbfsDirectory), "Qemu directories must be absolute.")
+            .Validate(o => o.ForwardingGuestImage.Length == 0 || Path.IsPathRooted(o.ForwardingGuestImage), "Qemu:ForwardingGuestImage must be absolute.")
+            .Validate(o => o.ForwarderReadyTimeout > TimeSpan.Zero, "Qemu:ForwarderReadyTimeout must be positive.")
             .Validate(o => o.RunDirectory.Length < 60, "Qemu:RunDirectory must be short: UNIX socket paths are limited to 108 bytes.")
             .ValidateOnStart();
         services.AddOptions<QmpClientOptions>().BindConfiguration("Qmp")

@@ -22,7 +22,12 @@ internal static class ProtoMapping
 
     public static Proto.GuestSpec ToSpec(this Guest g)
     {
-        var profile = g.Profile == GuestProfile.PageCounter ? "page-counter" : "idle";
+        var profile = g.Profile switch
+        {
+            GuestProfile.PageCounter => "page-counter",
+            GuestProfile.Forwarder => "forwarder",
+            _ => "idle",
+        };
         var spec = new Proto.GuestSpec
         {
             GuestId = g.Id.ToString(), Name = g.Name, MemoryMib = g.MemoryMiB, Vcpus = g.Vcpus,

@@ -9,6 +9,6 @@ namespace Ferry.Api.Guests;
 /// <param name="Host">Host id or name.</param>
 /// <param name="HugepageSizeKiB">2048 or 1048576 to back RAM with hugepages; absent for shared memory.</param>
 /// <param name="VhostUserPorts">vhost-user port names on the host's OVS-DPDK bridge.</param>
-/// <param name="Profile">What the guest runs when started: <c>idle</c> (default) or <c>pageCounter</c> (the memory-invariant test guest).</param>
+/// <param name="Profile">What the guest runs when started: <c>idle</c> (default), <c>pageCounter</c> (the memory-invariant test guest) or <c>forwarder</c> (the L2-forwarding guest; exactly two vhost-user ports).</param>
 public sealed record DefineGuestRequest(string? Name, int? MemoryMiB, int? Vcpus, string? Host, long? HugepageSizeKiB,
     IReadOnlyList<string>? VhostUserPorts, GuestProfile? Profile = null);

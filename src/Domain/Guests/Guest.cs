@@ -91,6 +91,11 @@ public sealed class Guest
             throw new DomainException("unknown guest profile");
         }
 
+        if (profile == GuestProfile.Forwarder && ports.Count != 2)
+        {
+            throw new DomainException("a forwarder guest needs exactly two vhost-user ports");
+        }
+
         return new Guest(Guid.CreateVersion7(), name, memoryMiB, vcpus, hugepageSizeKiB, hostId) { _vhostUserPorts = ports, Profile = profile };
     }
 

@@ -151,7 +151,7 @@ public sealed class QemuCommandLineTests
         var tcg = Build(spec, Accelerator.Tcg);
         var kvm = Build(spec, Accelerator.Kvm);
 
-        Assert.Equal("socket,id=char-vhu-a,path=/run/ferry/ovs/vhu-a", ValueOf(tcg, "-chardev", "socket,id=char-vhu-a"));
+        Assert.Equal("socket,id=char-vhu-a,path=/run/ferry/ovs/vhu-a,reconnect=1", ValueOf(tcg, "-chardev", "socket,id=char-vhu-a"));
         Assert.Equal("vhost-user,id=net-vhu-b,chardev=char-vhu-b,vhostforce=on", ValueOf(tcg, "-netdev", "vhost-user,id=net-vhu-b"));
         var nic = ValueOf(tcg, "-device", "virtio-net-pci,id=nic-vhu-a");
         Assert.EndsWith(",vectors=0", nic, StringComparison.Ordinal);
@@ -177,5 +177,29 @@ public sealed class QemuCommandLineTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Build(new QemuGuestSpec("guest", "inst", 0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => Build(new QemuGuestSpec("guest", "inst", -5)));
+    }
+
+    [Fact]
+    public void A_kernel_boot_passes_kernel_initrd_and_command_line_as_separate_arguments()
+    {
+        var spec = new QemuGuestSpec("fwd", "fwd", 128, Kernel: new KernelBoot("/img/vmlinuz", "/img/initrd", "console=ttyS0 quiet panic=-1"));
+
+        var argv = Build(spec, Accelerator.Tcg);
+
+        Assert.Equal("/img/vmlinuz", ValueOf(argv, "-kernel"));
+        Assert.Equal("/img/initrd", ValueOf(argv, "-initrd"));
+        Assert.Equal("console=ttyS0 quiet panic=-1", ValueOf(argv, "-append"));
+    }
+
+    [Theory]
+    [InlineData("/img/a,b", "console=ttyS0")]
+    [InlineData("img/vmlinuz", "console=ttyS0")]
+    [InlineData("/img/vmlinuz", "console=ttyS0\ninit=/bin/sh")]
+    [InlineData("/img/vmlinuz", "console=ttyS0\0")]
+    public void A_kernel_boot_with_a_relative_or_comma_path_or_a_control_character_is_refused(string kernel, string commandLine)
+    {
+        var spec = new QemuGuestSpec("fwd", "fwd", 128, Kernel: new KernelBoot(kernel, "/img/initrd", commandLine));
+
+        Assert.Throws<ArgumentException>(() => Build(spec, Accelerator.Tcg));
     }
 }

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+
+namespace Ferry.Agent.Tests.Ovs;
+
+/// <summary>The settings that give one test agent its own switch: run directory, bridge and network namespace.</summary>
+internal sealed class AgentSwitch : IAsyncDisposable
+{
+    private readonly string _root;
+    private readonly string _namespace;
+    private readonly string _bridge;
+
+    private AgentSwitch(string root, string name)
+    {
+        _root = root;
+        _namespace = name;
+        _bridge = name;
+    }
+
+    public string RunDirectory => Path.Combine(_root, "run");
+
+    public string LogDirectory => Path.Combine(_root, "log");
+
+    /// <summary>The network namespace ovs-vswitchd runs in: its internal ports' tap devices are there.</summary>
+    public string NetworkNamespace => _namespace;
+
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Ovs:Enabled"] = "true",
+        ["Ovs:UseSystemInstance"] = "false",
+        ["Ovs:RunDirectory"] = RunDirectory,
+        ["Ovs:LogDirectory"] = LogDirectory,
+        ["Ovs:Bridge"] = _bridge,
+        ["Ovs:NetworkNamespace"] = _namespace,
+
+        // Two switches on a 2-core machine: idle PMD threads must leave the cores to the TCG guests.
+        ["Ovs:PmdMaxSleepMicroseconds"] = "1000",
+    };
+
+    public static AgentSwitch Create()
+    {
+        var name = "fg-" + Guid.NewGuid().ToString("N")[..8];
+        var root = Directory.CreateTempSubdirectory("fg").FullName;
+        Run("ip", "netns", "add", name);
+        return new AgentSwitch(root, name);
+    }
+
+    /// <summary>
+    /// Whether a front end (QEMU) is connected to the port's socket: the kernel then lists the
+    /// accepted end of the connection under the socket's path, in the network namespace of the
+    /// process that connected (QEMU runs in this test's). OVS's own <c>status</c> turns
+    /// "connected" only once a guest driver starts the device, which a guest without an OS never does.
+    /// </summary>
+    public bool IsConnected(string port)
+    {
+        var socket = Path.Combine(RunDirectory, port);
+
+        // Columns: Num RefCount Protocol Flags Type St Inode Path; St 03 is SS_CONNECTED.
+        return File.ReadLines("/proc/self/net/unix").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Any(fields => fields.Length == 8 && fields[5] == "03" && fields[7] == socket);
+    }
+
+    public async Task<string[]> PortsAsync() =>
+        (await VsctlAsync("list-ports", _bridge)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    public async Task<string> VsctlAsync(params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo("ovs-vsctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        startInfo.ArgumentList.Add($"--db=unix:{Path.Combine(RunDirectory, "db.sock")}");
+        startInfo.ArgumentList.Add("--no-wait");
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == 0, $"ovs-vsctl {string.Join(' ', arguments)} failed: {error}");
+        return output.Trim().Trim('"');
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        // The agent is disposed first (declared later); its supervisor stopped the daemons.
+        Run("ip", "netns", "delete", _namespace);
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Run(string file, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        process.WaitForExit();
+    }
+}
