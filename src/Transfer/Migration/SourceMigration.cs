@@ -145,8 +145,9 @@ public sealed class SourceMigration
             Record(result);
             return result;
         }
+        // NotSupportedException: a NetworkStream whose socket a cancel closed mid-pass refuses to write.
         catch (Exception e) when (e is MigrationFailedException or SocketException or OperationCanceledException or ObjectDisposedException
-            || e is IOException and not FileNotFoundException)
+            or NotSupportedException || e is IOException and not FileNotFoundException)
         {
             await cancelRegistration.DisposeAsync();
             bool committed = commit.Committed;
