@@ -100,7 +100,8 @@ public sealed class TwoHostCluster : IAsyncLifetime
             "--Ovs:UseSystemInstance=false", "--Ovs:PmdMaxSleepMicroseconds=1000"]));
     }
 
-    private Task WaitUntilBothHostsReady() => WaitUntil(async () =>
+    /// <summary>Both hosts ready at the API: after an API restart or an agent kill the monitor may still count one as down for a heartbeat or two.</summary>
+    public Task WaitUntilBothHostsReady() => WaitUntil(async () =>
     {
         var hosts = JsonNode.Parse(await Api.GetStringAsync("/api/v1/hosts?state=ready"))!["items"]!.AsArray();
         return hosts.Count == 2;
