@@ -125,7 +125,12 @@ internal sealed partial class GuestRegistry(
 
             // Disposing kills what is left and frees the RAM file: memory is what a host runs out of.
             await process.DisposeAsync();
-            if (_guests.TryRemove(new KeyValuePair<string, QemuProcess>(name, process)))
+            _guests.TryRemove(new KeyValuePair<string, QemuProcess>(name, process));
+
+            // Also when a status read forgot the exited QEMU first (it detaches too, concurrently): the
+            // caller, a migration's deferred cleanup say, must find the ports gone when this returns.
+            // Launches wait for this lock, so no newer QEMU of this name can hold the ports yet.
+            if (!_guests.ContainsKey(name))
             {
                 await ports.DetachAsync(name, process.Spec.VhostUserPorts ?? []);
             }

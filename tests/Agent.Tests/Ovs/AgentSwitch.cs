@@ -63,23 +63,8 @@ internal sealed class AgentSwitch : IAsyncDisposable
     public async Task<string[]> PortsAsync() =>
         (await VsctlAsync("list-ports", _bridge)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    public async Task<string> VsctlAsync(params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo("ovs-vsctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add($"--db=unix:{Path.Combine(RunDirectory, "db.sock")}");
-        startInfo.ArgumentList.Add("--no-wait");
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.True(process.ExitCode == 0, $"ovs-vsctl {string.Join(' ', arguments)} failed: {error}");
-        return output.Trim().Trim('"');
-    }
+    public async Task<string> VsctlAsync(params string[] arguments) =>
+        (await OvsTestSwitch.VsctlAsync(RunDirectory, arguments)).Trim('"');
 
     public ValueTask DisposeAsync()
     {

@@ -59,10 +59,13 @@ internal sealed class OvsTestSwitch : IAsyncDisposable
     public bool TapDeviceExists() => Ip("-n", Options.NetworkNamespace, "link", "show", "dev", Options.Bridge) == 0;
 
     /// <summary>Runs ovs-vsctl against the switch's database directly, to check what the switch did without trusting it.</summary>
-    public async Task<string> VsctlAsync(params string[] arguments)
+    public Task<string> VsctlAsync(params string[] arguments) => VsctlAsync(Options.RunDirectory, arguments);
+
+    /// <summary>Runs ovs-vsctl against the database of the switch whose run directory is <paramref name="runDirectory"/>; fails the test when it fails.</summary>
+    public static async Task<string> VsctlAsync(string runDirectory, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo("ovs-vsctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add($"--db=unix:{Path.Combine(Options.RunDirectory, "db.sock")}");
+        startInfo.ArgumentList.Add($"--db=unix:{Path.Combine(runDirectory, "db.sock")}");
         startInfo.ArgumentList.Add("--no-wait");
         foreach (var argument in arguments)
         {
