@@ -21,7 +21,7 @@ internal sealed class OvsDaemon : IDisposable
         LogFile = logFile;
         OutputFile = outputFile;
         Pid = process.Id;
-        _outputPump = PumpAsync(process, outputFile);
+        _outputPump = ProcessLogPump.RunAsync(process, outputFile);
         Exited = WaitForExitAsync(process, _outputPump);
     }
 
@@ -130,32 +130,5 @@ internal sealed class OvsDaemon : IDisposable
         await process.WaitForExitAsync(CancellationToken.None);
         await outputPump;
         return process.ExitCode;
-    }
-
-    private static async Task PumpAsync(Process process, string path)
-    {
-        await using var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
-        using var gate = new SemaphoreSlim(1, 1);
-        async Task CopyAsync(StreamReader from)
-        {
-            var buffer = new char[4096];
-            int read;
-            while ((read = await from.ReadAsync(buffer)) > 0)
-            {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(buffer, 0, read);
-                await gate.WaitAsync();
-                try
-                {
-                    await log.WriteAsync(bytes);
-                    await log.FlushAsync();
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }
-        }
-
-        await Task.WhenAll(CopyAsync(process.StandardOutput), CopyAsync(process.StandardError));
     }
 }

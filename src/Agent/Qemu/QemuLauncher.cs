@@ -85,7 +85,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         }
 
         process.StandardInput.Close();
-        var logPump = PumpLogsAsync(process, layout.ProcessLog);
+        var logPump = ProcessLogPump.RunAsync(process, layout.ProcessLog);
         var qemu = new QemuProcess(spec, layout, Accelerator.Accelerator, arguments, process, logPump, _logger, p => _running.TryRemove(p.Spec.Instance, out _));
         _running[spec.Instance] = qemu;
         Log.Started(_logger, spec.Instance, qemu.Pid, Accelerator.Accelerator, spec.Incoming);
@@ -141,34 +141,6 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
             await Task.WhenAny(qemu.Exited, Task.Delay(QmpRetryInterval, _timeProvider, cancellationToken));
         }
-    }
-
-    private static async Task PumpLogsAsync(Process process, string path)
-    {
-        await using var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
-        var gate = new SemaphoreSlim(1, 1);
-        async Task CopyAsync(StreamReader from)
-        {
-            var buffer = new char[4096];
-            int read;
-            while ((read = await from.ReadAsync(buffer)) > 0)
-            {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(buffer, 0, read);
-                await gate.WaitAsync();
-                try
-                {
-                    await log.WriteAsync(bytes);
-                    await log.FlushAsync();
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }
-        }
-
-        await Task.WhenAll(CopyAsync(process.StandardOutput), CopyAsync(process.StandardError));
-        gate.Dispose();
     }
 
     private static string Tail(string log) => log.Length <= 2000 ? log.Trim() : log[^2000..].Trim();
