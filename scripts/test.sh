@@ -15,6 +15,16 @@ read -r total failed passed skipped < <(awk '
   /^[[:space:]]*succeeded:/ { p += $2 }
   /^[[:space:]]*skipped:/   { s += $2 }
   END { printf "%d %d %d %d\n", t, f, p, s }' "$log")
+# CI keeps only the tail of this output: repeat each failure (name, message, top of the
+# stack) here, after the long per-test listing.
+if grep -q '^failed ' "$log"; then
+  echo
+  echo "=== failures ==="
+  awk '
+    /^(passed|skipped) / { show = 0 }
+    /^failed /           { show = 1; n = 0 }
+    show && n++ < 30     { print }' "$log"
+fi
 rm -f "$log"
 echo
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
