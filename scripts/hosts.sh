@@ -5,6 +5,9 @@
 #   root namespace: bridge PREFIX-br, 10.77.0.1 (the API and PostgreSQL are reached here)
 #   PREFIX-a: 10.77.0.2 (host-a)      PREFIX-b: 10.77.0.3 (host-b)
 # Migration traffic between the hosts crosses their veth pairs and the bridge.
+# The data-plane fabric: a second veth pair joins the hosts directly, an interface named "fabric"
+# in each namespace; each agent adds its end to its OVS-DPDK bridge (--Probe:FabricPort=fabric),
+# so traffic through a guest follows it to the other host, as an NFV fabric carries it.
 set -euo pipefail
 
 cmd=${1:?usage: hosts.sh up|down [PREFIX]}
@@ -38,6 +41,20 @@ case "$cmd" in
     ip link set "$bridge" up
     up_host "${prefix}-a" "$subnet.2" "${prefix}-a-br" "eth-a"
     up_host "${prefix}-b" "$subnet.3" "${prefix}-b-br" "eth-b"
+    if ! ip -n "${prefix}-a" link show fabric >/dev/null 2>&1; then
+      ip link del "${prefix}-fa" 2>/dev/null || true
+      ip -n "${prefix}-b" link del fabric 2>/dev/null || true
+      ip link add "${prefix}-fa" type veth peer name "${prefix}-fb"
+      ip link set "${prefix}-fa" netns "${prefix}-a"
+      ip link set "${prefix}-fb" netns "${prefix}-b"
+      ip -n "${prefix}-a" link set "${prefix}-fa" name fabric
+      ip -n "${prefix}-b" link set "${prefix}-fb" name fabric
+    fi
+    for ns in "${prefix}-a" "${prefix}-b"; do
+      # Only the switches speak on the fabric: no IPv6 chatter from the namespaces' own stacks.
+      ip netns exec "$ns" sysctl -qw net.ipv6.conf.fabric.disable_ipv6=1 2>/dev/null || true
+      ip -n "$ns" link set fabric up
+    done
     # Bridged frames must not be filtered by a host firewall the machine may have.
     sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
     ;;

@@ -6,6 +6,10 @@
 #   (scripts/hosts.sh), so migration traffic crosses a veth pair and a bridge, and each with its own
 #   OVS-DPDK switch (bridge br-ferry; daemons, sockets and logs under .ferry/run/<host>/);
 #   a demo guest "demo" running on host-a, with two vhost-user NICs (ports demo-0, demo-1).
+# The hosts' switches are joined by a second veth pair ("fabric" in each namespace), which carries
+# the probe traffic that measures a migration's network downtime (policy.probeRatePps).
+# Knobs: FERRY_FORWARDING_IMAGE=<dir of scripts/forwarding-guest/build.sh> lets the agents run
+# "forwarder" guests; FERRY_PMD_MAXSLEEP (µs, default 1000) is OVS's pmd-maxsleep (0 = busy poll).
 # Ctrl-C or SIGTERM stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,7 +73,9 @@ for host in a b; do
   ip netns exec "ferry-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
     --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="http://$ip:5090" \
     --Agent:ApiUrl="http://$subnet.1:5081" --Agent:RunRoot="$state/run" \
-    --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds=1000 >"$state/logs/agent-$host.log" 2>&1 &
+    --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds="${FERRY_PMD_MAXSLEEP:-1000}" \
+    --Probe:FabricPort=fabric ${FERRY_FORWARDING_IMAGE:+--Qemu:ForwardingGuestImage="$FERRY_FORWARDING_IMAGE"} \
+    >"$state/logs/agent-$host.log" 2>&1 &
   pids+=($!)
 done
 # The database may remember both hosts as ready from an earlier run: ask the agents themselves first.
