@@ -327,6 +327,11 @@ internal sealed partial class SourceMigrations(
         {
             stats.ProbeNote = note;
         }
+
+        if (outcome.AnnouncedAfterPause is { } announced)
+        {
+            stats.AnnounceMs = announced.TotalMilliseconds;
+        }
     }
 
     private async Task<MigrationProgress> ToEndAsync(OutgoingMigration migration, QemuProcess source, QemuMigrationResult result, bool sawCompleted)

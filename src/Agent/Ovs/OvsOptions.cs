@@ -64,6 +64,14 @@ public sealed record OvsOptions
     public string DpdkSocketMem { get; init; } = "256";
 
     /// <summary>
+    /// The most hugepage memory DPDK may hold per NUMA socket, MiB (<c>dpdk-socket-limit</c>); empty for
+    /// <see cref="DpdkSocketMem"/>. Unlimited, OVS's first mempool grows DPDK to about 1 GiB (it asks for
+    /// 262144 mbufs and halves only on failure), which starves every other switch and hugepage guest on the
+    /// host; bounded, the mempool halves until it fits.
+    /// </summary>
+    public string DpdkSocketLimit { get; init; } = "";
+
+    /// <summary>
     /// Passes <c>--in-memory</c>: DPDK keeps no hugepage files and no <c>/var/run/dpdk/&lt;prefix&gt;</c>
     /// config, so the kernel frees its hugepages even when ovs-vswitchd is killed with SIGKILL, and two
     /// agents on one machine do not collide on DPDK's default <c>rte</c> prefix.

@@ -27,6 +27,7 @@ public static partial class OvsServiceCollectionExtensions
             .Validate(o => CpuMask().IsMatch(o.DpdkLcoreMask) && CpuMask().IsMatch(o.PmdCpuMask), "Ovs CPU masks must be hex like 0x2.")
             .Validate(o => o.PmdMaxSleepMicroseconds is >= 0 and <= 10_000, "Ovs:PmdMaxSleepMicroseconds must be between 0 and 10000.")
             .Validate(o => SocketMem().IsMatch(o.DpdkSocketMem), "Ovs:DpdkSocketMem must be MiB per NUMA node, like 256 or 256,256.")
+            .Validate(o => o.DpdkSocketLimit.Length == 0 || SocketMem().IsMatch(o.DpdkSocketLimit), "Ovs:DpdkSocketLimit must be empty or MiB per NUMA node, like 512 or 512,512.")
             .Validate(o => !o.DpdkExtraArguments.Any(char.IsControl), "Ovs:DpdkExtraArguments cannot contain control characters.")
             .Validate(o => o.NetworkNamespace.Length == 0 || NamespaceName().IsMatch(o.NetworkNamespace), "Ovs:NetworkNamespace must match [a-z0-9-]{1,32}.")
             .Validate(

@@ -523,6 +523,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 $"other_config:pmd-cpu-mask={Quote(_options.PmdCpuMask)}",
                 $"other_config:pmd-maxsleep={_options.PmdMaxSleepMicroseconds.ToString(CultureInfo.InvariantCulture)}",
                 $"other_config:dpdk-socket-mem={Quote(_options.DpdkSocketMem)}",
+                $"other_config:dpdk-socket-limit={Quote(_options.DpdkSocketLimit.Length == 0 ? _options.DpdkSocketMem : _options.DpdkSocketLimit)}",
                 $"other_config:dpdk-extra={Quote(DpdkExtra())}",
             ],
             cancellationToken);

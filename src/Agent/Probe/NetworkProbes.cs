@@ -26,7 +26,7 @@ internal sealed class NetworkProbes(IOvsSwitch? ovs, ProbeOptions options, strin
             await run.StartAsync(ports[0], ports[1], fabric, networkNamespace, cancellationToken);
             return run;
         }
-        catch (Exception ex) when (ex is OvsCommandException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is OvsCommandException or System.Net.Sockets.SocketException or IOException)
         {
             await run.DisposeAsync();
             throw new ProbeUnavailableException($"The probe could not start on this host: {ex.Message}", ex);

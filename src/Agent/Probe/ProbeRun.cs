@@ -11,6 +11,9 @@ namespace Ferry.Agent.Probe;
 /// </summary>
 public sealed partial class ProbeRun : IAsyncDisposable
 {
+    /// <summary>QEMU's self-announcement after a migration: a RARP from each NIC's MAC (sent by the vhost-user backend).</summary>
+    public const ushort RarpEtherType = 0x8035;
+
     private readonly IOvsSwitch _ovs;
     private readonly ProbeOptions _options;
     private readonly TimeProvider _time;
@@ -24,6 +27,9 @@ public sealed partial class ProbeRun : IAsyncDisposable
     private FrameGenerator? _generator;
     private FrameSink? _sink;
     private Task<long>? _sending;
+    private Task? _watchingAnnouncements;
+    private long _pausedAt;
+    private long _firstAnnouncement;
     private bool _warmedUp;
     private bool _windowOpened;
     private bool _disposed;
@@ -56,6 +62,9 @@ public sealed partial class ProbeRun : IAsyncDisposable
         var sinkSocket = PacketSocket.Open(_sinkPort, networkNamespace);
         _sockets.Add(sinkSocket);
         _sink = FrameSink.Start(sinkSocket, Stream.Id, _time);
+        var announcementSocket = PacketSocket.Open(_sinkPort, networkNamespace, RarpEtherType);
+        _sockets.Add(announcementSocket);
+        _watchingAnnouncements = Task.Factory.StartNew(() => WatchAnnouncements(announcementSocket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _generator = new FrameGenerator(generatorSocket, Stream, _time);
         _sending = _generator.RunAsync(FramesPerSecond, null, _stopSending.Token);
         Log.Started(_logger, _migrationId, FramesPerSecond, guestIn, guestOut, fabric);
@@ -76,7 +85,12 @@ public sealed partial class ProbeRun : IAsyncDisposable
     /// <summary>The guest was paused for switch-over.</summary>
     public void OpenWindow()
     {
-        _windowOpened = true;
+        if (!_windowOpened)
+        {
+            Interlocked.Exchange(ref _pausedAt, _time.GetTimestamp());
+            _windowOpened = true;
+        }
+
         Sink.OpenWindow();
     }
 
@@ -108,6 +122,8 @@ public sealed partial class ProbeRun : IAsyncDisposable
         }
 
         var sent = await StopSendingAsync();
+        var announcedAt = Interlocked.Read(ref _firstAnnouncement);
+        TimeSpan? announced = announcedAt != 0 && _windowOpened ? _time.GetElapsedTime(Interlocked.Read(ref _pausedAt), announcedAt) : null;
         await sink.WaitForQuietAsync(_options.Drain, cancellationToken);
         var report = sink.Report(sent);
         string? note = null;
@@ -125,8 +141,8 @@ public sealed partial class ProbeRun : IAsyncDisposable
             downtime = report.WindowGap;
         }
 
-        Log.Finished(_logger, _migrationId, sent, report.Received, report.Lost, downtime?.TotalMilliseconds, report.WindowGapLost, report.ArrivalRate, report.LongestGap.TotalMilliseconds, note);
-        return new ProbeOutcome(downtime, sent, report.Lost, report.ArrivalRate, note);
+        Log.Finished(_logger, _migrationId, sent, report.Received, report.Lost, downtime?.TotalMilliseconds, report.WindowGapLost, report.ArrivalRate, report.LongestGap.TotalMilliseconds, announced?.TotalMilliseconds, note);
+        return new ProbeOutcome(downtime, sent, report.Lost, report.ArrivalRate, note) { AnnouncedAfterPause = announced };
     }
 
     public async ValueTask DisposeAsync()
@@ -138,6 +154,11 @@ public sealed partial class ProbeRun : IAsyncDisposable
 
         _disposed = true;
         await StopSendingAsync();
+        if (_watchingAnnouncements is not null)
+        {
+            await _watchingAnnouncements;
+        }
+
         if (_sink is not null)
         {
             await _sink.DisposeAsync();
@@ -161,6 +182,29 @@ public sealed partial class ProbeRun : IAsyncDisposable
         }
 
         _stopSending.Dispose();
+    }
+
+    /// <summary>
+    /// Notes when the first announcement from the guest's second NIC reaches the sink after the pause: the moment
+    /// a learning fabric would know where the guest now is. Runs until the stream stops.
+    /// </summary>
+    private void WatchAnnouncements(PacketSocket socket)
+    {
+        var buffer = new byte[128];
+        try
+        {
+            while (!_stopSending.IsCancellationRequested)
+            {
+                if (socket.Receive(buffer, TimeSpan.FromMilliseconds(100)) > 0 && _windowOpened)
+                {
+                    Interlocked.CompareExchange(ref _firstAnnouncement, _time.GetTimestamp(), 0);
+                }
+            }
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // The socket closed under the watcher: the probe is ending.
+        }
     }
 
     private FrameSink Sink => _sink ?? throw new InvalidOperationException("The probe has not started.");
@@ -189,8 +233,8 @@ public sealed partial class ProbeRun : IAsyncDisposable
         [LoggerMessage(EventId = 3491, Level = LogLevel.Warning, Message = "Migration {MigrationId}: no probe frame came back through the guest within {Seconds} s; the migration goes on without a network measurement")]
         public static partial void NoStream(ILogger logger, string migrationId, double seconds);
 
-        [LoggerMessage(EventId = 3492, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sent {Sent}, received {Received}, lost {Lost}; network downtime {DowntimeMs} ms ({GapLost} frames lost in it); {Rate:F0} frames/s arrived; longest gap overall {LongestGapMs:F1} ms; {Note}")]
-        public static partial void Finished(ILogger logger, string migrationId, long sent, long received, long lost, double? downtimeMs, long gapLost, double rate, double longestGapMs, string? note);
+        [LoggerMessage(EventId = 3492, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sent {Sent}, received {Received}, lost {Lost}; network downtime {DowntimeMs} ms ({GapLost} frames lost in it); {Rate:F0} frames/s arrived; longest gap overall {LongestGapMs:F1} ms; first announcement {AnnouncedMs} ms after the pause; {Note}")]
+        public static partial void Finished(ILogger logger, string migrationId, long sent, long received, long lost, double? downtimeMs, long gapLost, double rate, double longestGapMs, double? announcedMs, string? note);
 
         [LoggerMessage(EventId = 3493, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe's ports or rules could not be removed: {Reason}")]
         public static partial void TeardownFailed(ILogger logger, string migrationId, string reason);

@@ -70,7 +70,12 @@ public static class QemuCommandLine
 
             // Under TCG QEMU 7.2 segfaults in vhost_net_start when the NIC uses MSI-X.
             var vectors = accelerator == Accelerator.Tcg ? ",vectors=0" : string.Empty;
-            args.Add($"virtio-net-pci,id=nic-{port},netdev=net-{port},mac={MacAddress(guest, i)}{vectors}");
+
+            // After a migration the fabric must learn where the guest is now. With guest_announce off QEMU has
+            // the vhost-user backend (OVS-DPDK) send a RARP from each NIC's MAC as soon as the guest runs, whatever
+            // the guest does; left on, only a guest with IP addresses announces itself (gratuitous ARP), and an
+            // L2 VNF has none.
+            args.Add($"virtio-net-pci,id=nic-{port},netdev=net-{port},mac={MacAddress(guest, i)},guest_announce=off{vectors}");
         }
 
         if (spec.Incoming)

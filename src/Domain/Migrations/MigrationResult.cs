@@ -24,6 +24,9 @@ public sealed record MigrationResult
     /// <summary>The rate frames came back through the guest at, frames per second: what the probe really carried.</summary>
     public double? PacketRatePps { get; init; }
 
+    /// <summary>Guest paused → the first announcement (RARP) of its new location reached the probe's sink, ms: when a learning fabric would converge.</summary>
+    public double? AnnounceMs { get; init; }
+
     /// <summary>Why the probe measured no network downtime although one was asked for.</summary>
     public string? ProbeNote { get; init; }
 

@@ -155,6 +155,7 @@ public sealed class QemuCommandLineTests
         Assert.Equal("vhost-user,id=net-vhu-b,chardev=char-vhu-b,vhostforce=on", ValueOf(tcg, "-netdev", "vhost-user,id=net-vhu-b"));
         var nic = ValueOf(tcg, "-device", "virtio-net-pci,id=nic-vhu-a");
         Assert.EndsWith(",vectors=0", nic, StringComparison.Ordinal);
+        Assert.Contains(",guest_announce=off", nic, StringComparison.Ordinal);
         Assert.Contains($"mac={QemuCommandLine.MacAddress("guest", 0)}", nic, StringComparison.Ordinal);
         Assert.DoesNotContain("vectors", ValueOf(kvm, "-device", "virtio-net-pci,id=nic-vhu-a"), StringComparison.Ordinal);
     }
