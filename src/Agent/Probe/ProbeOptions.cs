@@ -19,7 +19,7 @@ public sealed record ProbeOptions
     public TimeSpan WarmupTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long after the guest runs at its destination the stream may take to come back before it counts as not resumed.</summary>
-    public TimeSpan ResumeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ResumeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the generator keeps sending once the stream resumed: the steady flow after the gap.</summary>
     public TimeSpan Tail { get; init; } = TimeSpan.FromMilliseconds(500);
