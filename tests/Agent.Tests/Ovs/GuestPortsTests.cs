@@ -92,4 +92,25 @@ public sealed class GuestPortsTests
         Assert.Equal(["vhu-shared"], await switchA.PortsAsync());
         Assert.True(switchA.IsConnected("vhu-shared"), "the holder lost its connection to vhu-shared");
     }
+
+    [Fact]
+    public async Task A_probed_migration_to_a_host_without_a_fabric_is_refused_there_and_nothing_of_it_stays()
+    {
+        await OvsTestSwitch.ReserveHugepagesAsync();
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var switchB = AgentSwitch.Create();
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url, settings: switchB.Settings);
+        var guest = Idle("probed");
+        guest.VhostUserPorts.Add(["vhu-p0", "vhu-p1"]);
+        var policy = new MigrationPolicy { MaxDowntimeMs = 500, Transport = Transport.Qemu, ProbeRatePps = 1000 };
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+            await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = Guid.NewGuid().ToString(), Guest = guest, Policy = policy }, Call(120)));
+
+        // A stream that could not follow the guest here would measure nothing: the target says so and keeps nothing.
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains("Probe:FabricPort", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "probed" }, Call())).Exists);
+        Assert.Empty(await switchB.PortsAsync());
+    }
 }
