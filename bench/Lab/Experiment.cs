@@ -104,7 +104,7 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
         {
             // Every forwarding migration carries the probe field: a 400 for one is a 400 for all of them.
             throw new LabAbortedException(
-                $"the API answered 400 to a migration whose policy has probeRatePps={probe} (does this API know the network probe yet?): {request.ProblemText}. " +
+                $"the API answered 400 to a migration whose policy has probeRatePps={probe} (does this API know the network probe yet?): {request.ProblemText.TrimEnd('.')}. " +
                 "`--no-probe` (make lab LAB_ARGS=--no-probe) runs the forwarding case without the network probe.");
         }
 
@@ -142,6 +142,6 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
         }
 
         return head + string.Create(CultureInfo.InvariantCulture,
-            $"total {LabReport.Ms(o.TotalMs)} ms, downtime {LabReport.Ms(o.DowntimeMs)} ms, network downtime {LabReport.Ms(o.NetworkDowntimeMs)} ms, frames lost {(o.FramesLost?.ToString(CultureInfo.InvariantCulture) ?? "-")}/{(o.FramesSent?.ToString(CultureInfo.InvariantCulture) ?? "-")}, arrival rate {LabReport.Ms(o.PacketRatePps)} pps{(o.PausedCopy ? " (paused copy)" : "")}");
+            $"total {LabReport.Short(o.TotalMs)} ms, downtime {LabReport.Short(o.DowntimeMs)} ms, network downtime {LabReport.Short(o.NetworkDowntimeMs)} ms, frames lost {(o.FramesLost?.ToString(CultureInfo.InvariantCulture) ?? "-")} of {(o.FramesSent?.ToString(CultureInfo.InvariantCulture) ?? "-")}, arrival rate {LabReport.Short(o.PacketRatePps)} pps{(o.PausedCopy ? " (paused copy)" : "")}");
     }
 }

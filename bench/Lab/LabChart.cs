@@ -44,11 +44,17 @@ internal static class LabChart
 
         Requirement(total, LabReport.RequiredTotalMs, "2 s requirement");
         Requirement(down, LabReport.RequiredDowntimeMs, "10 ms requirement");
-        foreach (var plot in new[] { total, down })
-        {
-            LogScale(plot);
-            plot.ShowLegend(Edge.Right);
-        }
+        Reference(total, 401, Colors.Gray, "document: idle 401 ms");
+        Reference(total, 654, Colors.Black, "document: l2fwd 654 ms");
+        Reference(down, 9, Colors.Gray, "document: idle 9 ms");
+        Reference(down, 5, Colors.Black, "document: l2fwd 5 ms");
+        LogScale(total);
+        LogScale(down);
+
+        // Legends inside, where these figures seldom fall (total times are far above 10 ms, downtimes below 1 s),
+        // so that both panels keep the same plot area and their migrations line up.
+        total.ShowLegend(Alignment.LowerRight);
+        down.ShowLegend(Alignment.UpperRight);
 
         using var surface = SKSurface.Create(new SKImageInfo(Width, PanelHeight * 2));
         surface.Canvas.Clear(SKColors.White);
@@ -101,6 +107,15 @@ internal static class LabChart
         line.LegendText = label;
     }
 
+    private static void Reference(Plot plot, double ms, Color color, string label)
+    {
+        var line = plot.Add.HorizontalLine(Math.Log10(ms));
+        line.Color = color;
+        line.LinePattern = LinePattern.Dotted;
+        line.LineWidth = 1.5f;
+        line.LegendText = label;
+    }
+
     private static void LogScale(Plot plot)
     {
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
@@ -112,7 +127,7 @@ internal static class LabChart
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.AutoScale();
         var limits = plot.Axes.GetLimits();
-        plot.Axes.SetLimits(0.5, Math.Max(limits.Right, 1) + 0.5, Math.Floor(Math.Min(limits.Bottom, 0)), Math.Ceiling(Math.Max(limits.Top, 3.5)));
+        plot.Axes.SetLimits(0.5, Math.Max(limits.Right, 1) + 0.5, Math.Floor(Math.Min(limits.Bottom, 0)), Math.Ceiling(Math.Max(limits.Top, 3.5)) + 0.5);
     }
 
     private static void Draw(SKCanvas canvas, Plot plot, int top)

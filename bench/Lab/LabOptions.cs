@@ -7,7 +7,7 @@ internal sealed record LabOptions
 {
     public const string Usage =
         "usage: Ferry.Lab [--api http://127.0.0.1:5080] [--runs 5] [--rate 2000] [--transports qemu,native] [--idle-memory-mib 1024] " +
-        "[--cases idle,l2fwd] [--out .ferry/lab] [--no-probe] [--hugepages on|off] [--settle-s 2] [--migration-timeout-s 600]";
+        "[--cases idle,l2fwd] [--out .ferry/lab] [--no-probe] [--hugepages on|off] [--settle-s 2] [--migration-timeout-s 600] [--from-results migrations.json]";
 
     public Uri Api { get; init; } = new("http://127.0.0.1:5080");
 
@@ -41,6 +41,9 @@ internal sealed record LabOptions
     /// <summary>A migration still not ended after this is cancelled and counted as failed.</summary>
     public TimeSpan MigrationTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Report on an earlier run's raw results (its migrations.json) instead of migrating: no Ferry needed.</summary>
+    public string? FromResults { get; init; }
+
     public static LabOptions? Parse(string[] args, out string? error)
     {
         error = null;
@@ -60,6 +63,7 @@ internal sealed record LabOptions
                     "--idle-memory-mib" => options with { IdleMemoryMiB = Int(Next()) },
                     "--out" => options with { OutDirectory = Next() },
                     "--no-probe" => options with { NoProbe = true },
+                    "--from-results" => options with { FromResults = Next() },
                     "--hugepages" => options with { Hugepages = Next() switch { "on" => true, "off" => false, var v => throw new FormatException($"--hugepages on|off, not '{v}'") } },
                     "--settle-s" => options with { Settle = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
                     "--migration-timeout-s" => options with { MigrationTimeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },

@@ -92,7 +92,7 @@ internal static class LabReport
     private static string Range(Distribution? d) => d is null ? "-" : $"{Short(d.Min)}–{Short(d.Max)}";
 
     /// <summary>One decimal for the table: the hypervisors' figures are whole or tenth milliseconds anyway.</summary>
-    private static string Short(double? value) => value is { } v ? v.ToString("0.0", Invariant) : "-";
+    public static string Short(double? value) => value is { } v ? v.ToString("0.0", Invariant) : "-";
 
     private static string Count(double? value) => value is { } v ? v.ToString("0.#", Invariant) : "-";
 

@@ -25,6 +25,8 @@ internal static class RawResults
 
     public static string JsonArray(IReadOnlyList<MigrationOutcome> outcomes) => JsonSerializer.Serialize(outcomes, Json);
 
+    public static IReadOnlyList<MigrationOutcome> FromJsonArray(string json) => JsonSerializer.Deserialize<List<MigrationOutcome>>(json, Json) ?? [];
+
     private static string Format<T>(T? value)
         where T : struct, IFormattable => value is { } v ? v.ToString(null, CultureInfo.InvariantCulture) : "";
 
