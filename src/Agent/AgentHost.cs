@@ -5,6 +5,7 @@ using Ferry.Agent.Inventory;
 using Ferry.Agent.Migration;
 using Ferry.Agent.Migration.Native;
 using Ferry.Agent.Ovs;
+using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
@@ -75,6 +76,7 @@ public static class AgentHost
             services.AddHostedService<OvsSupervisor>();
         }
 
+        services.AddFerryProbe();
         services.AddSingleton(sp => new GuestPorts(sp.GetService<IOvsSwitch>(), sp.GetRequiredService<ILogger<GuestPorts>>()));
         services.AddSingleton<IGuestRegistry, GuestRegistry>();
         services.AddHostedService<OrphanReaper>();

@@ -87,6 +87,50 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_forwarding_guest_moves_with_traffic_flowing_and_the_network_downtime_is_recorded()
+    {
+        if (cluster.ForwardingImageUnavailable is { } why)
+        {
+            Assert.Skip(why);
+        }
+
+        // The origin document's guest: frames in at its first vhost-user NIC, forwarded out of its second.
+        await cluster.WaitUntilBothHostsReady();
+        const string Guest = "e2e-fwd";
+        await cluster.Post("/api/v1/guests", new { name = Guest, memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "forwarder", vhostUserPorts = Ports(Guest) });
+        var started = await cluster.Post($"/api/v1/guests/{Guest}/start", new { });
+        Assert.Equal("running", started["state"]!.GetValue<string>());
+
+        // Far below what the guest forwards under TCG, so that only the migration interrupts the stream.
+        var accepted = await cluster.Post("/api/v1/migrations", new
+        {
+            guest = Guest, targetHost = "host-b",
+            policy = new { transport = "qemu", maxDowntimeMs = 500, completionTimeoutSecondsPerGiB = 3000, progressTimeoutSeconds = 60, probeRatePps = 500 },
+        });
+        var m = await WaitFor(accepted["id"]!.GetValue<string>(), Terminal);
+
+        Assert.True(m["state"]!.GetValue<string>() == "completed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+        var result = m["result"]!;
+        TestContext.Current.SendDiagnosticMessage(
+            $"forwarding guest with a 500 frames/s probe: total {result["totalTimeMs"]} ms, QEMU downtime {result["downtimeMs"]} ms, " +
+            $"network downtime {result["networkDowntimeMs"]} ms, frames sent {result["framesSent"]}, lost {result["framesLost"]}, " +
+            $"{result["packetRatePps"]} frames/s arrived; {result["probeNote"]}");
+
+        // A network downtime is only recorded when the stream came back through the guest at host-b.
+        Assert.True(result["probeNote"] is null, $"the probe measured nothing: {result["probeNote"]}\n{cluster.Diagnostics}");
+        Assert.True(result["networkDowntimeMs"]!.GetValue<double>() > 0);
+        Assert.True(result["framesSent"]!.GetValue<long>() > 0);
+        Assert.True(result["framesLost"]!.GetValue<long>() >= 0);
+        Assert.True(result["packetRatePps"]!.GetValue<double>() > 0);
+        Assert.Equal("host-b", (await cluster.Get($"/api/v1/guests/{Guest}"))["host"]!.GetValue<string>());
+        Assert.DoesNotContain(await cluster.PortsAsync("host-a"), p => p.StartsWith(Guest + "-", StringComparison.Ordinal) || p.StartsWith("pg-", StringComparison.Ordinal) || p.StartsWith("ps-", StringComparison.Ordinal));
+
+        // The record is what the history API returns: the network figure is stored with the migration.
+        var listed = (await cluster.Get($"/api/v1/migrations?guest={Guest}"))["items"]!.AsArray().Single()!;
+        Assert.Equal(result["networkDowntimeMs"]!.GetValue<double>(), listed["result"]!["networkDowntimeMs"]!.GetValue<double>());
+    }
+
+    [Fact]
     public async Task A_guest_moves_with_the_native_transport_and_the_record_says_how()
     {
         // No NICs: the native handoff of vhost-user guests is not proven yet.

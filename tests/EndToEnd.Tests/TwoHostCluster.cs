@@ -26,6 +26,11 @@ public sealed class TwoHostCluster : IAsyncLifetime
 
     public string RunRoot => _runRoot;
 
+    /// <summary>Why the agents cannot run forwarding guests, when scripts/forwarding-guest/build.sh could not build the image here.</summary>
+    public string? ForwardingImageUnavailable { get; private set; }
+
+    private string? _forwardingImage;
+
     public string Diagnostics => string.Join("\n", _services.Select(s => $"--- {s.Name} ---\n{Tail(s.Output, 60)}"));
 
     public async ValueTask InitializeAsync()
@@ -46,6 +51,7 @@ public sealed class TwoHostCluster : IAsyncLifetime
 
         // Each agent runs its own OVS-DPDK switch, and DPDK takes its memory from hugepages.
         await Scripts.RunAsync("hugepages.sh", ScriptEnvironment);
+        await BuildForwardingImageAsync();
         StartAgent("host-a");
         StartAgent("host-b");
         await WaitUntilBothHostsReady();
@@ -89,6 +95,31 @@ public sealed class TwoHostCluster : IAsyncLifetime
     public Task SetLinkAsync(string host, bool up) =>
         RunAsync("ip", "link", "set", $"{Prefix}-{host[^1]}-br", up ? "up" : "down");
 
+    /// <summary>
+    /// The forwarding guest's image, built from Debian's packages into the repository's cache (shared with
+    /// the agent tests, under a lock); build.sh exits 75 when the packages cannot be had.
+    /// </summary>
+    private async Task BuildForwardingImageAsync()
+    {
+        const int PackagesUnavailable = 75;
+        var output = Path.Combine(Repository.Root, ".ferry", "images", "forwarding-guest");
+        var psi = new ProcessStartInfo(Path.Combine(Repository.Root, "scripts", "forwarding-guest", "build.sh")) { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add(output);
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode == PackagesUnavailable)
+        {
+            ForwardingImageUnavailable = $"the forwarding guest image cannot be built without Debian's packages: {(await stderr).Trim()}";
+            return;
+        }
+
+        _forwardingImage = process.ExitCode == 0
+            ? output
+            : throw new InvalidOperationException($"scripts/forwarding-guest/build.sh failed ({process.ExitCode}): {await stderr}");
+    }
+
     private void StartAgent(string host)
     {
         var ip = host == "host-a" ? $"{Subnet}.2" : $"{Subnet}.3";
@@ -97,7 +128,11 @@ public sealed class TwoHostCluster : IAsyncLifetime
             $"--Agent:ApiUrl=http://{Subnet}.1:5181", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02",
 
             // The agents' own switches, never a system OVS; two idle PMD threads must not take both cores.
-            "--Ovs:UseSystemInstance=false", "--Ovs:PmdMaxSleepMicroseconds=1000"]));
+            "--Ovs:UseSystemInstance=false", "--Ovs:PmdMaxSleepMicroseconds=1000",
+
+            // The switches are joined by hosts.sh's fabric veth pair, which carries the probes' streams.
+            "--Probe:FabricPort=fabric",
+            .. _forwardingImage is null ? Array.Empty<string>() : [$"--Qemu:ForwardingGuestImage={_forwardingImage}"]]));
     }
 
     /// <summary>Both hosts ready at the API: after an API restart or an agent kill the monitor may still count one as down for a heartbeat or two.</summary>

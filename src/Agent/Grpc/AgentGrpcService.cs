@@ -2,6 +2,8 @@ using System.Net;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Migration;
 using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Ovs;
+using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
@@ -20,9 +22,13 @@ internal sealed class AgentGrpcService(
     ISourceMigrations sources,
     ITargetMigrations targets,
     INativeTrackerProbe trackers,
+    INetworkProbes probes,
     IHostDescriber host) : AgentService.AgentServiceBase
 {
     private const int MaxMemoryMiB = 1024 * 1024;
+
+    /// <summary>As the API's policy allows: beyond it the generator, not the guest, would be measured.</summary>
+    private const int MaxProbeRatePps = 1_000_000;
 
     public override Task<HostInventory> Describe(DescribeRequest request, ServerCallContext context) =>
         host.DescribeAsync(context.CancellationToken);
@@ -42,7 +48,13 @@ internal sealed class AgentGrpcService(
         var guest = ToDefinition(request.Guest);
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
         var transport = TransportChoice.ForTarget(request.Policy?.Transport ?? Transport.Unspecified, trackers.ForHost());
+        var probeRate = ProbeRate(request.Policy);
         var incoming = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToQemuSettings(request.Policy), transport, token, context.CancellationToken);
+        if (probeRate > 0)
+        {
+            await SteerProbeToIncomingAsync(id, guest, context.CancellationToken);
+        }
+
         return new PrepareIncomingReply
         {
             Address = incoming.Address.ToString(),
@@ -79,6 +91,33 @@ internal sealed class AgentGrpcService(
         };
         return new CleanupReply { CleanupTimeMs = elapsed.TotalMilliseconds };
     }
+
+    /// <summary>
+    /// The probe's stream must reach the guest here once it runs here; a host that cannot do that refuses the
+    /// migration (and tears down what it prepared), so the guest stays where it is measured.
+    /// </summary>
+    private async Task SteerProbeToIncomingAsync(string migrationId, GuestDefinition guest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await probes.SteerToIncomingGuestAsync(migrationId, guest.Name, guest.VhostUserPorts ?? [], cancellationToken);
+        }
+        catch (ProbeUnavailableException ex)
+        {
+            await targets.CleanupAsync(migrationId, CancellationToken.None);
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
+        catch (OvsCommandException ex)
+        {
+            await targets.CleanupAsync(migrationId, CancellationToken.None);
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The probe's stream could not be steered to guest '{guest.Name}' here: {ex.Message}"));
+        }
+    }
+
+    private static int ProbeRate(MigrationPolicy? policy) =>
+        policy?.ProbeRatePps is { } rate and not 0
+            ? rate is > 0 and <= MaxProbeRatePps ? rate : throw new ArgumentException($"policy.probe_rate_pps must be 0 (no probe) or 1-{MaxProbeRatePps}.", nameof(policy))
+            : 0;
 
     private static OutgoingMigrationRequest ToOutgoing(MigrateRequest request)
     {
@@ -119,7 +158,8 @@ internal sealed class AgentGrpcService(
             MigrationPolicySettings.ToQemuSettings(request.Policy),
             transport,
             enginePort > 0 ? new IPEndPoint(address, enginePort) : null,
-            token);
+            token,
+            ProbeRate(request.Policy));
     }
 
     private static GuestDefinition ToDefinition(GuestSpec? spec)

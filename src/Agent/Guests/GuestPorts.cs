@@ -1,4 +1,5 @@
 using Ferry.Agent.Ovs;
+using Ferry.Agent.Probe;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Agent.Guests;
@@ -53,6 +54,17 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
         if (ovs is null || ports.Count == 0)
         {
             return;
+        }
+
+        try
+        {
+            // A probe's rules towards this guest (set when it arrived here) go with its ports.
+            await ovs.EnsureStartedAsync(CancellationToken.None);
+            await ovs.RemoveSteeringAsync(ProbeSteering.GuestCookie(guest), CancellationToken.None);
+        }
+        catch (OvsCommandException ex)
+        {
+            Log.RemoveFailed(logger, "probe rules", guest, ex.Message);
         }
 
         foreach (var port in ports)

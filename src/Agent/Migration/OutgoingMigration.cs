@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Ferry.Agent.Probe;
 using Ferry.Contracts;
 
 namespace Ferry.Agent.Migration;
@@ -28,6 +29,9 @@ public sealed class OutgoingMigration : IDisposable
     }
 
     public OutgoingMigrationRequest Request { get; }
+
+    /// <summary>The network probe measuring this migration, when its policy asked for one.</summary>
+    public ProbeRun? Probe { get; init; }
 
     public string Id => Request.MigrationId;
 
@@ -199,6 +203,20 @@ public sealed class OutgoingMigration : IDisposable
         }
 
         changed.TrySetResult();
+        if (reached is not null && Probe is { } probe)
+        {
+            // The probe's window is the switch-over: from the pause to the guest running at the target.
+            if (message.Phase >= MigrationPhase.SwitchingOver)
+            {
+                probe.OpenWindow();
+            }
+
+            if (message.Phase >= MigrationPhase.CleaningUp)
+            {
+                probe.CloseWindow();
+            }
+        }
+
         _published(message);
     }
 

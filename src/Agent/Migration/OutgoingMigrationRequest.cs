@@ -6,6 +6,7 @@ namespace Ferry.Agent.Migration;
 /// <summary>
 /// A validated Migrate request: every field has been checked, the URI built by the agent.
 /// <paramref name="PageStream"/> and <paramref name="PageStreamToken"/> are the target's engine and its token, when it has one.
+/// <paramref name="ProbeRatePps"/> is the network probe's frame rate, 0 for no probe.
 /// </summary>
 public sealed record OutgoingMigrationRequest(
     string MigrationId,
@@ -15,4 +16,5 @@ public sealed record OutgoingMigrationRequest(
     QemuMigrationSettings Settings,
     TransportChoice Transport,
     IPEndPoint? PageStream = null,
-    byte[]? PageStreamToken = null);
+    byte[]? PageStreamToken = null,
+    int ProbeRatePps = 0);

@@ -2,6 +2,7 @@ using Ferry.Agent.ControlPlane;
 using Ferry.Agent.Grpc;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Contracts;
@@ -23,6 +24,7 @@ internal sealed partial class SourceMigrations(
     IQemuMigration qemuMigration,
     INativeQemuMigration nativeMigration,
     INativeTrackerProbe trackers,
+    INetworkProbes probes,
     IAgentChannels agents,
     IResultOutbox outbox,
     IProgressForwarder progress,
@@ -70,7 +72,7 @@ internal sealed partial class SourceMigrations(
                 request = request with { Transport = TransportChoice.ForGuest(request.Transport.Transport, trackers.ForGuest(source), engineMissing) };
             }
 
-            var migration = new OutgoingMigration(request, progress.Forward);
+            var migration = new OutgoingMigration(request, progress.Forward) { Probe = await StartProbeAsync(request, source, cancellationToken) };
             ledger.TryAddOutgoing(migration);
 
             // Not the caller's token: the migration must go on when the API's stream breaks.
@@ -154,7 +156,60 @@ internal sealed partial class SourceMigrations(
         _starting.Dispose();
     }
 
+    /// <summary>
+    /// The probe the policy asked for, streaming before the migration starts; a host that cannot run it
+    /// refuses the migration, which then never started: the guest stays here, nothing is lost.
+    /// </summary>
+    private async Task<ProbeRun?> StartProbeAsync(OutgoingMigrationRequest request, QemuProcess source, CancellationToken cancellationToken)
+    {
+        if (request.ProbeRatePps <= 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await probes.StartAsync(request.MigrationId, request.Guest, source.Spec.VhostUserPorts ?? [], request.ProbeRatePps, cancellationToken);
+        }
+        catch (ProbeUnavailableException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
+    }
+
     private async Task RunAsync(OutgoingMigration migration, QemuProcess source)
+    {
+        try
+        {
+            if (migration.Probe is { } probe)
+            {
+                await WarmUpAsync(probe, migration);
+            }
+
+            await MigrateAsync(migration, source);
+        }
+        finally
+        {
+            if (migration.Probe is { } probe)
+            {
+                await probe.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Lets the stream come through the guest before the migration starts; a cancel meanwhile is the migration's to report.</summary>
+    private static async Task WarmUpAsync(ProbeRun probe, OutgoingMigration migration)
+    {
+        try
+        {
+            await probe.WarmUpAsync(migration.CancellationToken);
+        }
+        catch (OperationCanceledException) when (migration.CancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task MigrateAsync(OutgoingMigration migration, QemuProcess source)
     {
         var request = migration.Request;
         var sawCompleted = false;
@@ -212,6 +267,13 @@ internal sealed partial class SourceMigrations(
             };
         }
 
+        if (migration.Probe is { } probe)
+        {
+            // Measured and gone before anyone learns the end: the result carries the figure, the switch no probe.
+            await AddProbeOutcomeAsync(probe, end, migration.Id);
+            await probe.DisposeAsync();
+        }
+
         end = migration.Seal(end);
         try
         {
@@ -224,6 +286,47 @@ internal sealed partial class SourceMigrations(
 
         migration.Finish(end);
         Log.Ended(logger, migration.Id, end.Phase, end.Stats?.TotalTimeMs ?? 0, end.Stats?.DowntimeMs ?? 0, end.FailureReason);
+    }
+
+    /// <summary>
+    /// Ends the probe after the source's cleanup (waiting for the stream to resume at the target) and adds what
+    /// it measured to the result. A probe that breaks costs the measurement, never the migration's outcome.
+    /// </summary>
+    private async Task AddProbeOutcomeAsync(ProbeRun probe, MigrationProgress end, string migrationId)
+    {
+        ProbeOutcome outcome;
+        try
+        {
+            outcome = await probe.FinishAsync(guestMoved: end.GuestOnTarget, CancellationToken.None);
+        }
+        catch (IOException ex)
+        {
+            Log.ProbeFailed(logger, ex, migrationId);
+            if (end.Stats is { } failed)
+            {
+                failed.ProbeNote = $"the probe failed: {ex.Message}";
+            }
+
+            return;
+        }
+
+        if (end.Stats is not { } stats)
+        {
+            return;
+        }
+
+        stats.FramesSent = outcome.FramesSent;
+        stats.FramesLost = outcome.FramesLost;
+        stats.PacketRatePps = outcome.PacketRatePps;
+        if (outcome.NetworkDowntime is { } downtime)
+        {
+            stats.NetworkDowntimeMs = downtime.TotalMilliseconds;
+        }
+
+        if (outcome.Note is { } note)
+        {
+            stats.ProbeNote = note;
+        }
     }
 
     private async Task<MigrationProgress> ToEndAsync(OutgoingMigration migration, QemuProcess source, QemuMigrationResult result, bool sawCompleted)
@@ -401,6 +504,9 @@ internal sealed partial class SourceMigrations(
 
         [LoggerMessage(EventId = 3424, Level = LogLevel.Error, Message = "Migration {MigrationId}: the agent failed while migrating")]
         public static partial void Crashed(ILogger logger, Exception exception, string migrationId);
+
+        [LoggerMessage(EventId = 3426, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the network probe failed; the result has no network measurement")]
+        public static partial void ProbeFailed(ILogger logger, Exception exception, string migrationId);
 
         [LoggerMessage(EventId = 3425, Level = LogLevel.Critical, Message = "Migration {MigrationId}: the result could not be written to the outbox; only the Migrate stream carries it")]
         public static partial void OutboxFailed(ILogger logger, Exception exception, string migrationId);

@@ -61,9 +61,21 @@ public interface IOvsSwitch : IAsyncDisposable
     /// <exception cref="OvsCommandException">A port does not exist or OVS refused the rule.</exception>
     Task SteerAsync(string fromPort, IReadOnlyList<string> toPorts, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes what <see cref="SteerAsync"/> set for frames entering on <paramref name="fromPort"/>; its frames take the normal path again.</summary>
+    /// <summary>Removes what <see cref="SteerAsync(string, IReadOnlyList{string}, CancellationToken)"/> set for frames entering on <paramref name="fromPort"/>; its frames take the normal path again.</summary>
     /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
     Task ClearSteeringAsync(string fromPort, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Installs <paramref name="rules"/> ahead of the bridge's normal learning switch, all tagged with
+    /// <paramref name="cookie"/> so <see cref="RemoveSteeringAsync"/> takes exactly them away again. A rule with
+    /// the same match as an existing one replaces it (and its cookie).
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    /// <exception cref="OvsCommandException">A port does not exist or OVS refused a rule; rules before it stay.</exception>
+    Task SteerAsync(ulong cookie, IReadOnlyList<SteeringRule> rules, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every rule tagged with <paramref name="cookie"/>; none is fine.</summary>
+    Task RemoveSteeringAsync(ulong cookie, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The interface's <c>status</c> column as OVS reports it, e.g. for a vhost-user port

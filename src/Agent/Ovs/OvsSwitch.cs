@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Agent.Ovs;
@@ -212,6 +213,53 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             var inPort = await OpenFlowPortAsync(from, cancellationToken);
             var match = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort}");
             await OfctlAsync(["--strict", "del-flows", OfctlTarget, match], cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task SteerAsync(ulong cookie, IReadOnlyList<SteeringRule> rules, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        var validated = rules.Select(r => r with
+        {
+            FromPort = OvsName.Validate(r.FromPort, "port"),
+            ToPorts = r.ToPorts.Select(p => OvsName.Validate(p, "port")).Distinct(StringComparer.Ordinal).ToList(),
+        }).ToList();
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            var numbers = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var rule in validated)
+            {
+                var inPort = await CachedOpenFlowPortAsync(rule.FromPort, numbers, cancellationToken);
+                var outPorts = new List<int>();
+                foreach (var port in rule.ToPorts)
+                {
+                    outPorts.Add(await CachedOpenFlowPortAsync(port, numbers, cancellationToken));
+                }
+
+                var flow = SteeringFlow(cookie, rule, inPort, outPorts);
+                await OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
+                Log.Steered(_logger, rule.FromPort, inPort, string.Join(", ", rule.ToPorts), flow, Bridge);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task RemoveSteeringAsync(ulong cookie, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotRunning();
+            await OfctlAsync(["del-flows", OfctlTarget, string.Create(CultureInfo.InvariantCulture, $"cookie=0x{cookie:x}/-1")], cancellationToken);
         }
         finally
         {
@@ -700,6 +748,40 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The flow text of one rule: numbers, not names (all read back from OVS for validated names), and a MAC
+    /// and EtherType only from typed values. OpenFlow never sends a frame back out of its in_port, so a rule
+    /// whose only output is its own port drops too.
+    /// </summary>
+    private static string SteeringFlow(ulong cookie, SteeringRule rule, int inPort, IReadOnlyList<int> outPorts)
+    {
+        var priority = rule.Fallback ? SteeringPriority - 100 : SteeringPriority + (rule.FromAddress is null ? 0 : 2) + (rule.EtherType is null ? 0 : 1);
+        var match = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"cookie=0x{cookie:x},priority={priority},in_port={inPort}"));
+        if (rule.FromAddress is { } address)
+        {
+            match.Append(",dl_src=").Append(string.Join(':', address.GetAddressBytes().Select(b => b.ToString("x2", CultureInfo.InvariantCulture))));
+        }
+
+        if (rule.EtherType is { } etherType)
+        {
+            match.Append(string.Create(CultureInfo.InvariantCulture, $",dl_type=0x{etherType:x4}"));
+        }
+
+        var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
+        return match.Append(",actions=").Append(actions).ToString();
+    }
+
+    private async Task<int> CachedOpenFlowPortAsync(string name, Dictionary<string, int> known, CancellationToken cancellationToken)
+    {
+        if (!known.TryGetValue(name, out var number))
+        {
+            number = await OpenFlowPortAsync(name, cancellationToken);
+            known[name] = number;
+        }
+
+        return number;
     }
 
     private async Task<int> OpenFlowPortAsync(string name, CancellationToken cancellationToken)

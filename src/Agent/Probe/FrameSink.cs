@@ -54,6 +54,24 @@ public sealed class FrameSink : IAsyncDisposable
         return sink;
     }
 
+    /// <summary>Opens the recorder's window now (<see cref="SequenceRecorder.OpenWindow"/>): a migrating guest was paused.</summary>
+    public void OpenWindow()
+    {
+        lock (_gate)
+        {
+            _recorder.OpenWindow(_time.GetTimestamp());
+        }
+    }
+
+    /// <summary>Closes the recorder's window now (<see cref="SequenceRecorder.CloseWindow"/>): the guest runs at its destination.</summary>
+    public void CloseWindow()
+    {
+        lock (_gate)
+        {
+            _recorder.CloseWindow(_time.GetTimestamp());
+        }
+    }
+
     /// <summary>What arrived so far; pass the generator's count so frames lost at the end count too.</summary>
     public ProbeReport Report(long? sent = null)
     {

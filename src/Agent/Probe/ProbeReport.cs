@@ -21,6 +21,19 @@ public sealed record ProbeReport(
     ulong? LastBeforeLongestGap,
     TimeSpan ArrivalSpan)
 {
+    /// <summary>
+    /// The longest gap between consecutive arrivals that overlaps the recorder's window (see
+    /// <see cref="SequenceRecorder.OpenWindow"/>): for a migrating guest, the network downtime across the
+    /// switch-over. Null when no window was opened or no two arrivals enclosed any part of it.
+    /// </summary>
+    public TimeSpan? WindowGap { get; init; }
+
+    /// <summary>Frames sent within <see cref="WindowGap"/> that never arrived.</summary>
+    public long WindowGapLost { get; init; }
+
+    /// <summary>Arrivals after the window closed: whether, and how much, the stream resumed.</summary>
+    public long ArrivalsAfterWindow { get; init; }
+
     /// <summary>Frames that never arrived.</summary>
     public long Lost => Math.Max(0, Expected - Received);
 

@@ -22,6 +22,11 @@ public sealed class SequenceRecorder
     private TimeSpan _longestGap;
     private ulong? _lastBeforeLongestGap;
     private ulong _lastSequence;
+    private long? _windowStart;
+    private long? _windowEnd;
+    private TimeSpan? _windowGap;
+    private long _windowGapLost;
+    private long _arrivalsAfterWindow;
 
     public SequenceRecorder(TimeProvider time)
     {
@@ -34,6 +39,23 @@ public sealed class SequenceRecorder
 
     /// <summary>Distinct sequence numbers so far.</summary>
     public long Received => _received;
+
+    /// <summary>
+    /// Opens the window of interest at <paramref name="timestamp"/> (a <see cref="TimeProvider"/> timestamp),
+    /// e.g. the moment a migrating guest was paused: from then on the longest gap between consecutive arrivals
+    /// that overlaps the window is tracked apart (<see cref="ProbeReport.WindowGap"/>). Only the first call counts.
+    /// </summary>
+    public void OpenWindow(long timestamp) => _windowStart ??= timestamp;
+
+    /// <summary>
+    /// Closes the window at <paramref name="timestamp"/>, e.g. when the guest runs at its destination. A gap
+    /// that began before it still counts when it ends later: the stream resuming at the destination ends it.
+    /// </summary>
+    public void CloseWindow(long timestamp)
+    {
+        _windowStart ??= timestamp;
+        _windowEnd ??= timestamp;
+    }
 
     /// <summary>Records the arrival of <paramref name="sequence"/> now.</summary>
     public void Record(ulong sequence)
@@ -57,6 +79,19 @@ public sealed class SequenceRecorder
                 _longestGap = gap;
                 _lastBeforeLongestGap = _lastSequence;
             }
+
+            if (_windowStart is { } opened && now >= opened && (_windowEnd is not { } closed || _lastArrival <= closed) && gap > (_windowGap ?? TimeSpan.MinValue))
+            {
+                _windowGap = gap;
+
+                // The stream is sent in sequence order: what the gap swallowed lies between its two ends.
+                _windowGapLost = sequence > _lastSequence ? (long)(sequence - _lastSequence - 1) : 0;
+            }
+        }
+
+        if (_windowEnd is { } end && now > end)
+        {
+            _arrivalsAfterWindow++;
         }
 
         _lastArrival = now;
@@ -95,6 +130,11 @@ public sealed class SequenceRecorder
     {
         var expected = sent ?? (_highest is { } highest ? (long)highest + 1 : 0);
         var span = _received + _duplicates > 1 ? _time.GetElapsedTime(_firstArrival, _lastArrival) : TimeSpan.Zero;
-        return new ProbeReport(expected, _received, _duplicates, _reordered, _longestGap, _lastBeforeLongestGap, span);
+        return new ProbeReport(expected, _received, _duplicates, _reordered, _longestGap, _lastBeforeLongestGap, span)
+        {
+            WindowGap = _windowGap,
+            WindowGapLost = _windowGapLost,
+            ArrivalsAfterWindow = _arrivalsAfterWindow,
+        };
     }
 }

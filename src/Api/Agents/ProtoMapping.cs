@@ -47,6 +47,7 @@ internal static class ProtoMapping
         CompletionTimeoutSeconds = (int)Math.Ceiling(p.CompletionTimeout(memoryMiB).TotalSeconds),
         ProgressTimeoutSeconds = p.ProgressTimeoutSeconds,
         AllowAutoConverge = p.AllowAutoConverge,
+        ProbeRatePps = p.ProbeRatePps ?? 0,
     };
 
     public static Proto.Transport ToProto(this TransportKind t) => t switch
@@ -78,6 +79,10 @@ internal static class ProtoMapping
         ThroughputMbps = s.ThroughputMbps,
         CleanupTimeMs = s.CleanupTimeMs,
         TransportReason = NullIfEmpty(s.TransportReason),
+        FramesSent = s.HasFramesSent ? s.FramesSent : null,
+        FramesLost = s.HasFramesLost ? s.FramesLost : null,
+        PacketRatePps = s.HasPacketRatePps ? s.PacketRatePps : null,
+        ProbeNote = NullIfEmpty(s.ProbeNote),
     };
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

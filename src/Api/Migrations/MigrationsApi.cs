@@ -84,6 +84,12 @@ internal static partial class MigrationsApi
             return Problems.NotFound($"Guest '{request.Guest}'");
         }
 
+        if (policy.ProbeRatePps is not null && guest.VhostUserPorts.Count < 2)
+        {
+            // The probe's frames enter at the first NIC and leave at the second: a guest without two has no path to measure.
+            return Problems.Invalid("policy.probeRatePps", $"needs a guest with two vhost-user ports (frames in at the first, out at the second); '{guest.Name}' has {guest.VhostUserPorts.Count}");
+        }
+
         var source = await db.Hosts.SingleAsync(h => h.Id == guest.HostId, ct);
         (Guid, string)? target = null;
         if (targetId is { } tid)

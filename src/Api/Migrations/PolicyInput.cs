@@ -4,7 +4,8 @@ namespace Ferry.Api.Migrations;
 
 /// <summary>A policy as a client writes it: every field optional, defaults filled in.</summary>
 public sealed record PolicyInput(double? MaxDowntimeMs, double? MaxTotalTimeMs, TransportKind? Transport, int? BandwidthMbps,
-    int? ParallelStreams, int? CompletionTimeoutSecondsPerGiB, int? ProgressTimeoutSeconds, bool? AllowAutoConverge, int? Priority)
+    int? ParallelStreams, int? CompletionTimeoutSecondsPerGiB, int? ProgressTimeoutSeconds, bool? AllowAutoConverge, int? Priority,
+    int? ProbeRatePps = null)
 {
     internal MigrationPolicy ToPolicy()
     {
@@ -20,6 +21,7 @@ public sealed record PolicyInput(double? MaxDowntimeMs, double? MaxTotalTimeMs, 
             ProgressTimeoutSeconds = ProgressTimeoutSeconds ?? d.ProgressTimeoutSeconds,
             AllowAutoConverge = AllowAutoConverge ?? d.AllowAutoConverge,
             Priority = Priority ?? d.Priority,
+            ProbeRatePps = ProbeRatePps ?? d.ProbeRatePps,
         };
     }
 }

@@ -39,6 +39,15 @@ public sealed record MigrationPolicy
     /// <summary>Scheduling priority, 0–100; higher runs first.</summary>
     public int Priority { get; init; } = 50;
 
+    /// <summary>The most frames per second a probe may be asked for: beyond it the generator, not the guest, is measured.</summary>
+    public const int MaxProbeRatePps = 1_000_000;
+
+    /// <summary>
+    /// Frames per second of the network probe the source agent runs through the guest while it migrates
+    /// (in at its first vhost-user port, out at its second), which measures the network downtime; null for none.
+    /// </summary>
+    public int? ProbeRatePps { get; init; }
+
     /// <summary>How long the whole migration may take for a guest of <paramref name="memoryMiB"/>.</summary>
     public TimeSpan CompletionTimeout(int memoryMiB) =>
         TimeSpan.FromSeconds(CompletionTimeoutSecondsPerGiB * Math.Max(1.0, memoryMiB / 1024.0));
@@ -85,6 +94,11 @@ public sealed record MigrationPolicy
         if (Priority is < 0 or > 100)
         {
             errors["priority"] = "must be 0..100";
+        }
+
+        if (ProbeRatePps is < 1 or > MaxProbeRatePps)
+        {
+            errors["probeRatePps"] = $"must be 1..{MaxProbeRatePps} frames per second, or absent for no probe";
         }
 
         return errors;

@@ -12,8 +12,20 @@ public sealed record MigrationResult
     /// <summary>Guest paused → guest running at the destination, as the hypervisor or engine measured it, ms.</summary>
     public double DowntimeMs { get; init; }
 
-    /// <summary>Longest gap in forwarded traffic, ms, when a probe measured it.</summary>
+    /// <summary>The gap in forwarded traffic across the switch-over, ms, when a probe measured it.</summary>
     public double? NetworkDowntimeMs { get; init; }
+
+    /// <summary>Frames the network probe sent through the guest, when the policy asked for a probe.</summary>
+    public long? FramesSent { get; init; }
+
+    /// <summary>Frames the probe sent that never came back through the guest.</summary>
+    public long? FramesLost { get; init; }
+
+    /// <summary>The rate frames came back through the guest at, frames per second: what the probe really carried.</summary>
+    public double? PacketRatePps { get; init; }
+
+    /// <summary>Why the probe measured no network downtime although one was asked for.</summary>
+    public string? ProbeNote { get; init; }
 
     /// <summary>Time spent before the first page moved, ms.</summary>
     public double SetupTimeMs { get; init; }

@@ -264,4 +264,41 @@ public sealed class OvsSwitchTests(OvsSwitchFixture fixture) : IClassFixture<Ovs
         Assert.False(await OvsdbEcho.AnswersAsync(silent, limit, TimeProvider.System, Cancel));
         await closeOnAccept;
     }
+
+    [Fact]
+    public async Task Rules_tagged_with_a_cookie_match_on_port_source_mac_and_ethertype_and_go_together()
+    {
+        await Switch.AddInternalPortAsync("st-a", Cancel);
+        await Switch.AddInternalPortAsync("st-b", Cancel);
+        const ulong Cookie = 0xF1_0000_0000_ABCDUL;
+        var mac = System.Net.NetworkInformation.PhysicalAddress.Parse("02-46-52-59-00-07");
+
+        await Switch.SteerAsync(Cookie, [new("st-a", ["st-b"], FromAddress: mac), SteeringRule.Drop("st-b"), new("st-a", [], EtherType: 0x88B5) { Fallback = true }], Cancel);
+        var flows = await DumpFlowsAsync();
+        await Switch.RemoveSteeringAsync(Cookie, Cancel);
+        var after = await DumpFlowsAsync();
+
+        var ours = flows.Where(f => f.Contains("cookie=0xf100000000abcd", StringComparison.Ordinal)).ToList();
+        Assert.True(ours.Count == 3, string.Join("\n", flows));
+        Assert.Contains(ours, f => f.Contains("priority=1002", StringComparison.Ordinal) && f.Contains("dl_src=02:46:52:59:00:07", StringComparison.Ordinal) && f.Contains("actions=output:", StringComparison.Ordinal));
+        Assert.Contains(ours, f => f.Contains("priority=1000", StringComparison.Ordinal) && f.Contains("actions=drop", StringComparison.Ordinal));
+        Assert.Contains(ours, f => f.Contains("priority=900", StringComparison.Ordinal) && f.Contains("dl_type=0x88b5", StringComparison.Ordinal));
+        Assert.DoesNotContain(after, f => f.Contains("cookie=0xf100000000abcd", StringComparison.Ordinal));
+        await Switch.RemovePortAsync("st-a", Cancel);
+        await Switch.RemovePortAsync("st-b", Cancel);
+    }
+
+    /// <summary>The bridge's OpenFlow rules as ovs-ofctl prints them, read past the switch's own code.</summary>
+    private async Task<string[]> DumpFlowsAsync()
+    {
+        var startInfo = new System.Diagnostics.ProcessStartInfo("ovs-ofctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        startInfo.ArgumentList.Add("dump-flows");
+        startInfo.ArgumentList.Add("unix:" + Path.Combine(Host.Options.RunDirectory, Host.Options.Bridge + ".mgmt"));
+        using var process = System.Diagnostics.Process.Start(startInfo)!;
+        var output = await process.StandardOutput.ReadToEndAsync(Cancel);
+        var error = await process.StandardError.ReadToEndAsync(Cancel);
+        await process.WaitForExitAsync(Cancel);
+        Assert.True(process.ExitCode == 0, $"ovs-ofctl dump-flows failed: {error}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
 }

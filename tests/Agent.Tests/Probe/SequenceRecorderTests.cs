@@ -102,6 +102,68 @@ public sealed class SequenceRecorderTests
         Assert.Equal(0, report.ArrivalRate);
     }
 
+    [Fact]
+    public void The_window_gap_is_the_gap_across_the_switch_over_even_when_a_longer_one_came_before()
+    {
+        var recorder = new SequenceRecorder(_time);
+
+        // A 40 ms stall long before the migration, then the switch-over's 12 ms outage.
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 0, 1);
+        _time.Advance(TimeSpan.FromMilliseconds(40));
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 2, 3, 4);
+        _time.Advance(TimeSpan.FromMilliseconds(4));
+        recorder.OpenWindow(_time.GetTimestamp());
+        _time.Advance(TimeSpan.FromMilliseconds(6));
+        recorder.CloseWindow(_time.GetTimestamp());
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 17, 18);
+        var report = recorder.Report(sent: 19);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(40), report.LongestGap);
+        Assert.Equal(TimeSpan.FromMilliseconds(12), report.WindowGap);
+        Assert.Equal(12, report.WindowGapLost);
+        Assert.Equal(2, report.ArrivalsAfterWindow);
+    }
+
+    [Fact]
+    public void Gaps_that_end_before_the_window_opens_or_start_after_it_closed_are_not_the_window_gap()
+    {
+        var recorder = new SequenceRecorder(_time);
+
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 0, 1);
+        _time.Advance(TimeSpan.FromMilliseconds(30));
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 2, 3);
+        recorder.OpenWindow(_time.GetTimestamp() + 1);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 4);
+        recorder.CloseWindow(_time.GetTimestamp());
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 5);
+        _time.Advance(TimeSpan.FromMilliseconds(50));
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 6);
+        var report = recorder.Report();
+
+        Assert.Equal(TimeSpan.FromMilliseconds(50), report.LongestGap);
+        Assert.Equal(TimeSpan.FromMilliseconds(2), report.WindowGap);
+        Assert.Equal(0, report.WindowGapLost);
+    }
+
+    [Fact]
+    public void A_stream_that_never_comes_back_after_the_window_has_no_arrivals_after_it()
+    {
+        var recorder = new SequenceRecorder(_time);
+
+        Arrive(recorder, TimeSpan.FromMilliseconds(1), 0, 1, 2);
+        recorder.OpenWindow(_time.GetTimestamp());
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        recorder.CloseWindow(_time.GetTimestamp());
+        var report = recorder.Report(sent: 100);
+
+        Assert.Null(report.WindowGap);
+        Assert.Equal(0, report.ArrivalsAfterWindow);
+        Assert.Equal(97, report.Lost);
+    }
+
     private void Arrive(SequenceRecorder recorder, TimeSpan interval, params ulong[] sequences)
     {
         for (var i = 0; i < sequences.Length; i++)

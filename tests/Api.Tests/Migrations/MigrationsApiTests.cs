@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Ferry.Api.Tests.Infrastructure;
 using Ferry.Testing;
 
@@ -30,7 +31,7 @@ public sealed class MigrationsApiTests(PostgresServer postgres) : ApiTest(postgr
         Assert.Equal("auto", policy["transport"]!.GetValue<string>());
         Assert.False(policy["allowAutoConverge"]!.GetValue<bool>());
         Assert.Equal(
-            ["allowAutoConverge", "bandwidthMbps", "completionTimeoutSecondsPerGiB", "maxDowntimeMs", "maxTotalTimeMs", "parallelStreams", "priority", "progressTimeoutSeconds", "transport"],
+            ["allowAutoConverge", "bandwidthMbps", "completionTimeoutSecondsPerGiB", "maxDowntimeMs", "maxTotalTimeMs", "parallelStreams", "priority", "probeRatePps", "progressTimeoutSeconds", "transport"],
             policy.Select(p => p.Key).Order(StringComparer.Ordinal));
 
         var read = await GetMigration(id);
@@ -150,5 +151,31 @@ public sealed class MigrationsApiTests(PostgresServer postgres) : ApiTest(postgr
         Assert.Equal(10000, policy["bandwidthMbps"]!.GetValue<int>());
         Assert.Equal(2000, policy["maxTotalTimeMs"]!.GetValue<double>());
         Assert.Equal(50, policy["priority"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_probe_rate_is_stored_with_the_policy_for_a_guest_with_two_ports()
+    {
+        await CreateHost("host-a");
+        await CreateHost("host-b");
+        var defined = await Client.PostAsJsonAsync("/api/v1/guests", new { name = "vnf-fwd", memoryMiB = 128, vcpus = 1, host = "host-a", profile = "forwarder", vhostUserPorts = new[] { "fwd-0", "fwd-1" } }, Ct);
+        Assert.Equal(HttpStatusCode.Created, defined.StatusCode);
+
+        var body = await Json(await PostMigration(new { guest = "vnf-fwd", policy = new { probeRatePps = 2000 } }));
+
+        Assert.Equal(2000, (await GetMigration(body["id"]!.GetValue<string>()))["policy"]!["probeRatePps"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_probe_for_a_guest_without_two_ports_is_refused_and_writes_nothing()
+    {
+        await CreateHost("host-a");
+        await CreateHost("host-b");
+        await DefineGuest("vnf-1", "host-a");
+
+        var problem = await Problem(await PostMigration(new { guest = "vnf-1", policy = new { probeRatePps = 1000 } }), HttpStatusCode.BadRequest);
+
+        Assert.Contains("two vhost-user ports", problem["errors"]!["policy.probeRatePps"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, (await CountRows()).Migrations);
     }
 }

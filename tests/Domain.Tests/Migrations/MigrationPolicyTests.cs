@@ -31,10 +31,25 @@ public sealed class MigrationPolicyTests
         var p = new MigrationPolicy
         {
             MaxDowntimeMs = 0, MaxTotalTimeMs = double.NaN, Transport = (TransportKind)9, BandwidthMbps = 0,
-            ParallelStreams = 65, CompletionTimeoutSecondsPerGiB = 0, ProgressTimeoutSeconds = -1, Priority = 101,
+            ParallelStreams = 65, CompletionTimeoutSecondsPerGiB = 0, ProgressTimeoutSeconds = -1, Priority = 101, ProbeRatePps = 0,
         };
         Assert.Equal(
-            ["bandwidthMbps", "completionTimeoutSecondsPerGiB", "maxDowntimeMs", "maxTotalTimeMs", "parallelStreams", "priority", "progressTimeoutSeconds", "transport"],
+            ["bandwidthMbps", "completionTimeoutSecondsPerGiB", "maxDowntimeMs", "maxTotalTimeMs", "parallelStreams", "priority", "probeRatePps", "progressTimeoutSeconds", "transport"],
             p.Validate().Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(1, true)]
+    [InlineData(MigrationPolicy.MaxProbeRatePps, true)]
+    [InlineData(0, false)]
+    [InlineData(-5, false)]
+    [InlineData(MigrationPolicy.MaxProbeRatePps + 1, false)]
+    public void A_probe_rate_is_absent_or_a_positive_frame_rate_within_the_limit(int? rate, bool valid)
+    {
+        var errors = (MigrationPolicy.Default with { ProbeRatePps = rate }).Validate();
+
+        Assert.Equal(valid, !errors.ContainsKey("probeRatePps"));
+        Assert.Equal(valid, errors.Count == 0);
     }
 }

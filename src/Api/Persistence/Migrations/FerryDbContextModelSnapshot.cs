@@ -341,6 +341,10 @@ namespace Ferry.Api.Persistence.Migrations
                                 .HasColumnType("integer")
                                 .HasColumnName("policy_priority");
 
+                            b1.Property<int?>("ProbeRatePps")
+                                .HasColumnType("integer")
+                                .HasColumnName("policy_probe_rate_pps");
+
                             b1.Property<int>("ProgressTimeoutSeconds")
                                 .HasColumnType("integer")
                                 .HasColumnName("policy_progress_timeout_seconds");

@@ -1,0 +1,198 @@
+using Ferry.Agent.Ovs;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Agent.Probe;
+
+/// <summary>
+/// One migration's probe on its source host, from before the migration starts until after the source's
+/// cleanup: the generator sends at a fixed rate, the sink records every arrival, and the window marked by
+/// <see cref="OpenWindow"/> (the guest paused) and <see cref="CloseWindow"/> (it runs at the destination)
+/// picks out the gap that is the network downtime. Disposing stops the stream and removes its ports and rules.
+/// </summary>
+public sealed partial class ProbeRun : IAsyncDisposable
+{
+    private readonly IOvsSwitch _ovs;
+    private readonly ProbeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _migrationId;
+    private readonly string _generatorPort;
+    private readonly string _sinkPort;
+    private readonly ulong _cookie;
+    private readonly List<IDisposable> _sockets = [];
+    private readonly CancellationTokenSource _stopSending = new();
+    private FrameGenerator? _generator;
+    private FrameSink? _sink;
+    private Task<long>? _sending;
+    private bool _warmedUp;
+    private bool _windowOpened;
+    private bool _disposed;
+
+    internal ProbeRun(IOvsSwitch ovs, ProbeOptions options, TimeProvider time, ILogger logger, string migrationId, double framesPerSecond)
+    {
+        _ovs = ovs;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _migrationId = migrationId;
+        FramesPerSecond = framesPerSecond;
+        (_generatorPort, _sinkPort) = ProbeSteering.PortsFor(migrationId);
+        _cookie = ProbeSteering.MigrationCookie(migrationId);
+        Stream = ProbeSteering.StreamFor(migrationId);
+    }
+
+    public ProbeStream Stream { get; }
+
+    public double FramesPerSecond { get; }
+
+    /// <summary>Adds the ports, opens the sockets, steers the stream and starts sending; undone by <see cref="DisposeAsync"/>.</summary>
+    internal async Task StartAsync(string guestIn, string guestOut, string fabric, string? networkNamespace, CancellationToken cancellationToken)
+    {
+        await _ovs.AddInternalPortAsync(_generatorPort, cancellationToken);
+        await _ovs.AddInternalPortAsync(_sinkPort, cancellationToken);
+        await _ovs.SteerAsync(_cookie, ProbeSteering.Source(Stream, _generatorPort, _sinkPort, guestIn, guestOut, fabric), cancellationToken);
+        var generatorSocket = PacketSocket.Open(_generatorPort, networkNamespace);
+        _sockets.Add(generatorSocket);
+        var sinkSocket = PacketSocket.Open(_sinkPort, networkNamespace);
+        _sockets.Add(sinkSocket);
+        _sink = FrameSink.Start(sinkSocket, Stream.Id, _time);
+        _generator = new FrameGenerator(generatorSocket, Stream, _time);
+        _sending = _generator.RunAsync(FramesPerSecond, null, _stopSending.Token);
+        Log.Started(_logger, _migrationId, FramesPerSecond, guestIn, guestOut, fabric);
+    }
+
+    /// <summary>Waits until the stream comes back through the guest, up to <see cref="ProbeOptions.WarmupTimeout"/>; false when it did not.</summary>
+    public async Task<bool> WarmUpAsync(CancellationToken cancellationToken)
+    {
+        _warmedUp = await Sink.WaitForAsync(1, _options.WarmupTimeout, cancellationToken);
+        if (!_warmedUp)
+        {
+            Log.NoStream(_logger, _migrationId, _options.WarmupTimeout.TotalSeconds);
+        }
+
+        return _warmedUp;
+    }
+
+    /// <summary>The guest was paused for switch-over.</summary>
+    public void OpenWindow()
+    {
+        _windowOpened = true;
+        Sink.OpenWindow();
+    }
+
+    /// <summary>The guest runs at its destination.</summary>
+    public void CloseWindow() => Sink.CloseWindow();
+
+    /// <summary>
+    /// Ends the measurement: when the guest moved, waits for the stream to resume at the destination (up to
+    /// <see cref="ProbeOptions.ResumeTimeout"/>) and lets it flow for <see cref="ProbeOptions.Tail"/>; then stops
+    /// sending, lets frames in flight arrive and reports.
+    /// </summary>
+    public async Task<ProbeOutcome> FinishAsync(bool guestMoved, CancellationToken cancellationToken)
+    {
+        var sink = Sink;
+        sink.CloseWindow();
+        var resumed = false;
+        if (guestMoved && _warmedUp)
+        {
+            var deadline = _time.GetTimestamp();
+            while (!(resumed = sink.Report().ArrivalsAfterWindow > 0) && _time.GetElapsedTime(deadline) < _options.ResumeTimeout)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken);
+            }
+
+            if (resumed)
+            {
+                await Task.Delay(_options.Tail, _time, cancellationToken);
+            }
+        }
+
+        var sent = await StopSendingAsync();
+        await sink.WaitForQuietAsync(_options.Drain, cancellationToken);
+        var report = sink.Report(sent);
+        string? note = null;
+        TimeSpan? downtime = null;
+        if (!_warmedUp)
+        {
+            note = $"no probe frame came back through the guest within {_options.WarmupTimeout.TotalSeconds:0.#} s before the migration started; does it forward from its first port to its second?";
+        }
+        else if (guestMoved && !resumed)
+        {
+            note = $"the probe stream did not come back through the guest at its destination within {_options.ResumeTimeout.TotalSeconds:0.#} s after it ran there";
+        }
+        else if (guestMoved && _windowOpened)
+        {
+            downtime = report.WindowGap;
+        }
+
+        Log.Finished(_logger, _migrationId, sent, report.Received, report.Lost, downtime?.TotalMilliseconds, report.WindowGapLost, report.ArrivalRate, report.LongestGap.TotalMilliseconds, note);
+        return new ProbeOutcome(downtime, sent, report.Lost, report.ArrivalRate, note);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await StopSendingAsync();
+        if (_sink is not null)
+        {
+            await _sink.DisposeAsync();
+        }
+
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        // Best effort: a rule or port left behind carries no traffic once the generator is gone.
+        try
+        {
+            await _ovs.RemoveSteeringAsync(_cookie, CancellationToken.None);
+            await _ovs.RemovePortAsync(_generatorPort, CancellationToken.None);
+            await _ovs.RemovePortAsync(_sinkPort, CancellationToken.None);
+        }
+        catch (OvsCommandException ex)
+        {
+            Log.TeardownFailed(_logger, _migrationId, ex.Message);
+        }
+
+        _stopSending.Dispose();
+    }
+
+    private FrameSink Sink => _sink ?? throw new InvalidOperationException("The probe has not started.");
+
+    private async Task<long> StopSendingAsync()
+    {
+        if (_sending is null)
+        {
+            return 0;
+        }
+
+        if (!_stopSending.IsCancellationRequested)
+        {
+            await _stopSending.CancelAsync();
+        }
+
+        await _sending;
+        return _generator!.Sent;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3490, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sends {Rate} frames/s into {GuestIn}, counts them out of {GuestOut}; fabric {Fabric}")]
+        public static partial void Started(ILogger logger, string migrationId, double rate, string guestIn, string guestOut, string fabric);
+
+        [LoggerMessage(EventId = 3491, Level = LogLevel.Warning, Message = "Migration {MigrationId}: no probe frame came back through the guest within {Seconds} s; the migration goes on without a network measurement")]
+        public static partial void NoStream(ILogger logger, string migrationId, double seconds);
+
+        [LoggerMessage(EventId = 3492, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sent {Sent}, received {Received}, lost {Lost}; network downtime {DowntimeMs} ms ({GapLost} frames lost in it); {Rate:F0} frames/s arrived; longest gap overall {LongestGapMs:F1} ms; {Note}")]
+        public static partial void Finished(ILogger logger, string migrationId, long sent, long received, long lost, double? downtimeMs, long gapLost, double rate, double longestGapMs, string? note);
+
+        [LoggerMessage(EventId = 3493, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe's ports or rules could not be removed: {Reason}")]
+        public static partial void TeardownFailed(ILogger logger, string migrationId, string reason);
+    }
+}
