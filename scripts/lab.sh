@@ -50,7 +50,7 @@ fi
 # which is hugepage-backed like the document's -mem-path /dev/hugepages: the idle and the forwarding guest,
 # and the target copy of the larger one while it migrates (one migration at a time).
 guest_mib=$((idle_mib + 128 + (idle_mib > 128 ? idle_mib : 128)))
-want=$((1200 + (guest_mib + 1) / 2 + 16))
+want=$((1200 + (guest_mib + 1) / 2 + 256))
 before=$(<"$hugepages_sysfs")
 scripts/hugepages.sh "$want" >&2 || die "could not reserve $want x 2 MiB hugepages for OVS and the lab guests"
 after=$(<"$hugepages_sysfs")

@@ -142,6 +142,6 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
         }
 
         return head + string.Create(CultureInfo.InvariantCulture,
-            $"total {LabReport.Short(o.TotalMs)} ms, downtime {LabReport.Short(o.DowntimeMs)} ms, network downtime {LabReport.Short(o.NetworkDowntimeMs)} ms, frames lost {(o.FramesLost?.ToString(CultureInfo.InvariantCulture) ?? "-")} of {(o.FramesSent?.ToString(CultureInfo.InvariantCulture) ?? "-")}, arrival rate {LabReport.Short(o.PacketRatePps)} pps{(o.PausedCopy ? " (paused copy)" : "")}");
+            $"total {LabReport.Short(o.TotalMs)} ms, downtime {LabReport.Short(o.DowntimeMs)} ms, network downtime {LabReport.Short(o.NetworkDowntimeMs)} ms, frames lost {(o.FramesLost?.ToString(CultureInfo.InvariantCulture) ?? "-")} of {(o.FramesSent?.ToString(CultureInfo.InvariantCulture) ?? "-")}, arrival rate {LabReport.Short(o.PacketRatePps)} pps{(o.PausedCopy ? " (paused copy)" : "")}{(o.ProbeNote is { } note ? $"; probe: {note}" : "")}");
     }
 }

@@ -28,6 +28,11 @@ internal static class LabReport
                 $"{r.Case,-6} {r.Label,-21} {$"{r.Completed}/{r.Runs}",7}  {Short(r.Total?.Median),8} {Range(r.Total),-13} {Short(r.Total?.P90),7}  {Short(r.Downtime?.Median),7} {Range(r.Downtime),-12} {Short(r.Downtime?.P90),7}  {Short(r.NetworkDowntime?.Median),7} {Range(r.NetworkDowntime),-12} {Short(r.NetworkDowntime?.P90),7}  {Count(r.FramesLost?.Median),6} {Rate(r.PacketRate?.Median),9}");
         }
 
+        foreach (var r in rows.Where(r => r.ProbeNotes.Count > 0))
+        {
+            text.AppendLine(Invariant, $"{r.Case} {r.Label}: the probe noted: {string.Join("; ", r.ProbeNotes)}");
+        }
+
         var failed = rows.Where(r => r.Failed > 0).ToList();
         foreach (var r in failed)
         {

@@ -26,7 +26,8 @@ internal static class MigrationJson
             result is { } f ? Integer(f, "framesSent") : null,
             result is { } g ? Integer(g, "framesLost") : null,
             result is { } h ? Number(h, "packetRatePps") : null,
-            result is { } i && i.TryGetProperty("slaMet", out var sla) && sla.ValueKind is JsonValueKind.True or JsonValueKind.False ? sla.GetBoolean() : null);
+            result is { } i && i.TryGetProperty("slaMet", out var sla) && sla.ValueKind is JsonValueKind.True or JsonValueKind.False ? sla.GetBoolean() : null,
+            result is { } j ? String(j, "probeNote") : null);
     }
 
     private static string? String(JsonElement o, string name) =>

@@ -18,9 +18,10 @@ namespace Ferry.Lab;
 /// <param name="FramesLost"><c>result.framesLost</c>.</param>
 /// <param name="PacketRatePps"><c>result.packetRatePps</c>: the rate that arrived at the sink.</param>
 /// <param name="SlaMet"><c>result.slaMet</c>.</param>
+/// <param name="ProbeNote"><c>result.probeNote</c>: why a network figure is missing.</param>
 internal sealed record MigrationOutcome(string Case, string Transport, int Run, Guid? Id, string From, string To, string State,
     string? FailureReason, string? ReportedTransport, string? TransportReason, double? TotalMs, double? DowntimeMs,
-    double? NetworkDowntimeMs, long? FramesSent, long? FramesLost, double? PacketRatePps, bool? SlaMet)
+    double? NetworkDowntimeMs, long? FramesSent, long? FramesLost, double? PacketRatePps, bool? SlaMet, string? ProbeNote = null)
 {
     public bool Completed => State == "completed";
 

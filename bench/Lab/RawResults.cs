@@ -11,12 +11,12 @@ internal static class RawResults
 
     public static string Csv(IReadOnlyList<MigrationOutcome> outcomes)
     {
-        var text = new StringBuilder("case,transport,run,id,from,to,state,reportedTransport,totalMs,downtimeMs,networkDowntimeMs,framesSent,framesLost,packetRatePps,slaMet,transportReason,failureReason\n");
+        var text = new StringBuilder("case,transport,run,id,from,to,state,reportedTransport,totalMs,downtimeMs,networkDowntimeMs,framesSent,framesLost,packetRatePps,slaMet,transportReason,probeNote,failureReason\n");
         foreach (var o in outcomes)
         {
             text.AppendJoin(',', o.Case, o.Transport, Format(o.Run), o.Id?.ToString() ?? "", o.From, o.To, o.State, o.ReportedTransport ?? "",
                 Format(o.TotalMs), Format(o.DowntimeMs), Format(o.NetworkDowntimeMs), Format(o.FramesSent), Format(o.FramesLost),
-                Format(o.PacketRatePps), o.SlaMet is { } sla ? (sla ? "true" : "false") : "", Quote(o.TransportReason), Quote(o.FailureReason));
+                Format(o.PacketRatePps), o.SlaMet is { } sla ? (sla ? "true" : "false") : "", Quote(o.TransportReason), Quote(o.ProbeNote), Quote(o.FailureReason));
             text.Append('\n');
         }
 
