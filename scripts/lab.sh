@@ -49,9 +49,12 @@ fi
 # Hugepages: what run.sh reserves for the two OVS-DPDK switches (1200 x 2 MiB), plus the lab guests' RAM,
 # which is hugepage-backed like the document's -mem-path /dev/hugepages: the idle and the forwarding guest,
 # and the target copy of the larger one while it migrates (one migration at a time).
+# The pool is machine-wide: pages someone else holds now (another Ferry's switches, a test suite's) stay theirs,
+# and 256 more (512 MiB) leave room for the probe's and a concurrent user's growth.
 guest_mib=$((idle_mib + 128 + (idle_mib > 128 ? idle_mib : 128)))
-want=$((1200 + (guest_mib + 1) / 2 + 256))
 before=$(<"$hugepages_sysfs")
+in_use=$((before - $(</sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)))
+want=$((in_use + 1200 + (guest_mib + 1) / 2 + 256))
 scripts/hugepages.sh "$want" >&2 || die "could not reserve $want x 2 MiB hugepages for OVS and the lab guests"
 after=$(<"$hugepages_sysfs")
 

@@ -80,4 +80,15 @@ public sealed class LabReportTests
 
         Assert.Equal((1, 300.0), (row.Runs, row.Total!.Median));
     }
+
+    [Fact]
+    public void Probe_notes_are_counted_under_the_table()
+    {
+        var noted = Completed("l2fwd", "qemu", 1, 500, 100, lost: 10, rate: 990) with { ProbeNote = "the stream did not resume within 5 s" };
+        var outcomes = new[] { noted, noted with { Run = 2 }, Completed("l2fwd", "qemu", 3, 400, 90, 150, 12, 995) };
+
+        string table = LabReport.Table([CaseSummary.Of("l2fwd", "qemu", outcomes)]);
+
+        Assert.Contains("2× the stream did not resume within 5 s", table, StringComparison.Ordinal);
+    }
 }

@@ -36,7 +36,8 @@ public sealed class MigrationJsonTests
         var migration = Parse("""
             {"id":"5f0c8a52-8f7e-4a0e-9d51-6c1f7e0a9b11","sourceHost":"host-b","targetHost":"host-a","state":"completed",
              "result":{"transport":"native","totalTimeMs":183.7,"downtimeMs":178.4,"networkDowntimeMs":null,
-                       "transportReason":"no dirty tracker sees every writer here: the guest is paused for the whole copy"}}
+                       "transportReason":"no dirty tracker sees every writer here: the guest is paused for the whole copy",
+                       "probeNote":"the stream did not resume within 5 s"}}
             """);
 
         var outcome = MigrationJson.Outcome(migration, "idle", "native", 2, "host-b", "host-a");
@@ -45,6 +46,7 @@ public sealed class MigrationJsonTests
         Assert.Null(outcome.FramesLost);
         Assert.Null(outcome.PacketRatePps);
         Assert.True(outcome.PausedCopy);
+        Assert.Equal("the stream did not resume within 5 s", outcome.ProbeNote);
     }
 
     [Fact]
