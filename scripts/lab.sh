@@ -59,8 +59,14 @@ scripts/hugepages.sh "$want" >&2 || die "could not reserve $want x 2 MiB hugepag
 after=$(<"$hugepages_sysfs")
 
 ferry_pid=""
+lab_pid=""
 stop_ferry() {
   trap - EXIT INT TERM
+  # The lab first (it stops polling and says so), then Ferry (agents stop the guests, then the API and the database).
+  if [[ -n $lab_pid ]]; then
+    kill -TERM "$lab_pid" 2>/dev/null || true
+    wait "$lab_pid" 2>/dev/null || true
+  fi
   if [[ -n $ferry_pid ]]; then
     kill -TERM "$ferry_pid" 2>/dev/null || true
     wait "$ferry_pid" 2>/dev/null || true
@@ -95,6 +101,11 @@ until grep -q '^ferry: ready' "$ferry_log"; do
 done
 say "Ferry is ready; running the lab: $runs migrations per guest and transport ($transports), probe $rate frames/s"
 
+# In the background and waited for, so that a signal to this script is handled at once (bash runs a trap only
+# after a foreground child ends) and passed on to the lab by stop_ferry.
+dotnet "$lab_dll" --api "$api" --runs "$runs" --rate "$rate" --transports "$transports" --idle-memory-mib "$idle_mib" --out "$out" "$@" &
+lab_pid=$!
 status=0
-dotnet "$lab_dll" --api "$api" --runs "$runs" --rate "$rate" --transports "$transports" --idle-memory-mib "$idle_mib" --out "$out" "$@" || status=$?
+wait "$lab_pid" || status=$?
+lab_pid=""
 exit "$status"
