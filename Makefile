@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test clean bench-migration
+.PHONY: help deps build run test clean bench-migration lab
 
 help:
 	@echo "make run    install what Ferry needs and run it in the foreground (Ctrl-C stops everything it started)"
 	@echo "make test   install what the tests need and run the whole suite"
+	@echo "make lab    the origin document's experiment here: idle and forwarding guest, N migrations per transport, table + chart [RUNS=5 RATE=2000 TRANSPORTS=qemu,native]"
 
 deps:
 	@scripts/install-deps.sh
@@ -27,3 +28,7 @@ clean:
 # make bench-migration SIZE=1G PROFILE=idle LINK=loopback [RUNS=5]: QEMU's loop and Ferry's engine, side by side.
 bench-migration:
 	@scripts/bench-link.sh "$(or $(SIZE),1G)" "$(or $(PROFILE),idle)" "$(or $(LINK),loopback)" "$(or $(RUNS),5)" $(BENCH_ARGS)
+
+# make lab [RUNS=5] [RATE=2000] [TRANSPORTS=qemu,native] [IDLE_MIB=1024] [LAB_ARGS=--no-probe]: the origin document's experiment (issue 5).
+lab: build
+	@RUNS="$(RUNS)" RATE="$(RATE)" TRANSPORTS="$(TRANSPORTS)" IDLE_MIB="$(IDLE_MIB)" scripts/lab.sh $(LAB_ARGS)
