@@ -34,6 +34,11 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
                     var outcome = await MigrateOnceAsync(lab, transport, run, ct);
                     outcomes.Add(outcome);
                     say.WriteLine(Describe(outcome));
+                    if (StoppedForwarding(lab, outcome))
+                    {
+                        await RestartAsync(lab, outcome, ct);
+                    }
+
                     await Task.Delay(options.Settle, ct);
                 }
             }
@@ -41,6 +46,29 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
 
         return outcomes;
     }
+
+    /// <summary>
+    /// A forwarding guest whose stream did not come back after a migration (or never came before it) forwards
+    /// nothing any more: under TCG its virtio TX ring was seen corrupted after some migrations ("output.0:id N
+    /// is not a head!", then a soft lockup). Every later run would only measure that, so the lab restarts it.
+    /// </summary>
+    private static bool StoppedForwarding(LabCase lab, MigrationOutcome outcome) =>
+        lab.Forwards && outcome.Completed && outcome.NetworkDowntimeMs is null && outcome.ProbeNote is not null;
+
+    private async Task RestartAsync(LabCase lab, MigrationOutcome after, CancellationToken ct)
+    {
+        Restarts++;
+        say.WriteLine($"lab: {lab.Guest} stopped forwarding after {after.Transport} run {after.Run} ({after.ProbeNote}); restarting it on {after.To} so that the next runs measure a forwarding guest");
+        var stopped = await api.StopGuestAsync(lab.Guest, ct);
+        var started = await api.StartGuestAsync(lab.Guest, ct);
+        if (!stopped.Succeeded || !started.Succeeded)
+        {
+            throw new LabAbortedException($"could not restart {lab.Guest}: {(stopped.Succeeded ? started.ProblemText : stopped.ProblemText)}");
+        }
+    }
+
+    /// <summary>How often a forwarding guest had to be restarted because it stopped forwarding after a migration.</summary>
+    public int Restarts { get; private set; }
 
     /// <summary>The guest as the lab wants it, running: an existing one of another size or kind is replaced.</summary>
     private async Task EnsureRunningAsync(LabCase lab, CancellationToken ct)

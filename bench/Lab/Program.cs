@@ -45,7 +45,13 @@ try
     say.WriteLine($"lab: API {options.Api}; {options.Runs} migrations per guest and transport ({string.Join(", ", options.Transports)}), back and forth between host-a and host-b; cases {string.Join(", ", options.Cases)}");
     say.WriteLine($"lab: probe {(options.NoProbe ? "off (--no-probe)" : $"{options.RatePps} frames/s through the forwarding guest")}; guests on {accelerator}; idle guest {options.IdleMemoryMiB} MiB; out {options.OutDirectory}");
 
-    var outcomes = await new Experiment(api, options, say).RunAsync(stop.Token);
+    var experiment = new Experiment(api, options, say);
+    var outcomes = await experiment.RunAsync(stop.Token);
+    if (experiment.Restarts > 0)
+    {
+        say.WriteLine($"lab: the forwarding guest stopped forwarding after a migration {experiment.Restarts} time(s) and was restarted each time (see the probe's notes)");
+    }
+
     return await ReportAsync(options, accelerator, outcomes, say, stop.Token);
 }
 catch (LabAbortedException e)
@@ -89,7 +95,7 @@ static async Task<int> ReportAsync(LabOptions options, string accelerator, IRead
 
         say.WriteLine();
         say.Write(LabReport.Table(rows));
-        say.WriteLine("(medians and spreads over the completed migrations; total and downtime are the agents' result.totalTimeMs and result.downtimeMs, QEMU's own figures for qemu; net downtime is the longest gap the probe's sink saw; lost = frames sent minus received; rate = arrival rate at the sink)");
+        say.WriteLine("(medians and spreads over the completed migrations; total and downtime are the agents' result.totalTimeMs and result.downtimeMs, QEMU's own figures for qemu; net downtime is the probe's gap across the switch-over (result.networkDowntimeMs); lost = frames sent minus received; rate = arrival rate at the sink)");
         say.WriteLine();
         say.WriteLine(LabReport.OriginDocument());
         say.WriteLine();
