@@ -79,6 +79,7 @@ public sealed class ForwarderTrafficTests
         await ovs.SteerAsync(GuestIn, [GuestIn], cancellation);
         using var generatorSocket = PacketSocket.Open(Generator, host.NetworkNamespace);
         using var sinkSocket = PacketSocket.Open(Sink, host.NetworkNamespace);
+        await WarmUpAsync(generatorSocket, host.NetworkNamespace, cancellation);
         await using var sink = FrameSink.Start(sinkSocket, Stream.Id, TimeProvider.System);
 
         var sent = await new FrameGenerator(generatorSocket, Stream, TimeProvider.System).RunAsync(Rate, Frames, cancellation);
@@ -229,6 +230,27 @@ public sealed class ForwarderTrafficTests
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call()));
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+    }
+
+    /// <summary>
+    /// Sends a stream of its own until one frame of it came back: the guest says "ready" once XDP is attached,
+    /// but OVS adds the vhost-user device to its datapath only after that, under load seconds later, and the
+    /// counted stream must not be lost to that. Fails when nothing comes back within a minute.
+    /// </summary>
+    private static async Task WarmUpAsync(PacketSocket generatorSocket, string networkNamespace, CancellationToken cancellationToken)
+    {
+        var warmUp = new ProbeStream(2, ProbeFrame.EndpointAddress(1), ProbeFrame.EndpointAddress(2));
+        using var socket = PacketSocket.Open(Sink, networkNamespace);
+        await using var sink = FrameSink.Start(socket, warmUp.Id, TimeProvider.System);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var started = TimeProvider.System.GetTimestamp();
+        var sending = new FrameGenerator(generatorSocket, warmUp, TimeProvider.System).RunAsync(Rate, null, stop.Token);
+        var through = await sink.WaitForAsync(1, TimeSpan.FromMinutes(1), cancellationToken);
+        await stop.CancelAsync();
+        await sending;
+        Assert.True(through, "no warm-up frame came back through the guest within a minute");
+        TestContext.Current.SendDiagnosticMessage($"the path through the guest carried its first frame {TimeProvider.System.GetElapsedTime(started).TotalMilliseconds:F0} ms after the warm-up began");
+        await sink.WaitForQuietAsync(TimeSpan.FromMilliseconds(500), cancellationToken);
     }
 
     /// <summary>How long until the sink has more than <paramref name="count"/> frames; null when it does not within <paramref name="limit"/>.</summary>
