@@ -95,29 +95,12 @@ public sealed class TwoHostCluster : IAsyncLifetime
     public Task SetLinkAsync(string host, bool up) =>
         RunAsync("ip", "link", "set", $"{Prefix}-{host[^1]}-br", up ? "up" : "down");
 
-    /// <summary>
-    /// The forwarding guest's image, built from Debian's packages into the repository's cache (shared with
-    /// the agent tests, under a lock); build.sh exits 75 when the packages cannot be had.
-    /// </summary>
+    /// <summary>The forwarding guest's image (shared with the agent tests); none, with the reason, without Debian's packages.</summary>
     private async Task BuildForwardingImageAsync()
     {
-        const int PackagesUnavailable = 75;
-        var output = Path.Combine(Repository.Root, ".ferry", "images", "forwarding-guest");
-        var psi = new ProcessStartInfo(Path.Combine(Repository.Root, "scripts", "forwarding-guest", "build.sh")) { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add(output);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode == PackagesUnavailable)
-        {
-            ForwardingImageUnavailable = $"the forwarding guest image cannot be built without Debian's packages: {(await stderr).Trim()}";
-            return;
-        }
-
-        _forwardingImage = process.ExitCode == 0
-            ? output
-            : throw new InvalidOperationException($"scripts/forwarding-guest/build.sh failed ({process.ExitCode}): {await stderr}");
+        var build = await ForwardingGuestBuild.RunAsync(CancellationToken.None);
+        ForwardingImageUnavailable = build.Unavailable;
+        _forwardingImage = build.Unavailable is null ? build.Directory : null;
     }
 
     private void StartAgent(string host)
