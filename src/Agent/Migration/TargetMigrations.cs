@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Ferry.Agent.Guests;
@@ -20,6 +21,7 @@ internal sealed partial class TargetMigrations(
     ILogger<TargetMigrations> logger) : ITargetMigrations
 {
     private static readonly TimeSpan StatusBudget = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _teardowns = new(StringComparer.Ordinal);
 
     public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken)
     {
@@ -37,13 +39,37 @@ internal sealed partial class TargetMigrations(
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'."));
     }
 
+    /// <summary>
+    /// Tears the incoming guest down. The source agent (aborting) and the control plane (cancelling)
+    /// may ask at the same time: they share one teardown, and each returns only once the QEMU and
+    /// its ports are gone. A caller that gives up does not cut the teardown short.
+    /// </summary>
     public async Task<TimeSpan> CleanupAsync(string migrationId, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
+        var teardown = _teardowns.GetOrAdd(migrationId, id => new Lazy<Task>(() => TearDownAsync(id), LazyThreadSafetyMode.ExecutionAndPublication));
+        try
+        {
+            await teardown.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (teardown.Value.IsCompleted)
+            {
+                // The next request looks again: after a refusal (the guest runs here) the answer may differ.
+                _teardowns.TryRemove(new KeyValuePair<string, Lazy<Task>>(migrationId, teardown));
+            }
+        }
+
+        return timeProvider.GetElapsedTime(started);
+    }
+
+    private async Task TearDownAsync(string migrationId)
+    {
         if (await ledger.FindIncomingAsync(migrationId) is not { } incoming)
         {
             ledger.MarkIncomingTornDown(migrationId);
-            return timeProvider.GetElapsedTime(started);
+            return;
         }
 
         if (!incoming.Qemu.HasExited)
@@ -51,13 +77,17 @@ internal sealed partial class TargetMigrations(
             RunState? state;
             try
             {
-                using var timeout = new CancellationTokenSource(StatusBudget, timeProvider);
-                using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                using var budget = new CancellationTokenSource(StatusBudget, timeProvider);
                 state = await incoming.Qemu.Qmp.QueryStatusAsync(budget.Token);
             }
             catch (QmpException)
             {
                 state = null;
+            }
+            catch (OperationCanceledException ex)
+            {
+                // Silent, not gone: it may be the only copy of a guest that just resumed here.
+                throw new RpcException(new Status(StatusCode.Unavailable, $"Guest '{incoming.Guest}' did not answer a status query within {StatusBudget.TotalSeconds:0} s; not tearing it down blind.", ex));
             }
 
             if (state is { Running: true })
@@ -69,9 +99,8 @@ internal sealed partial class TargetMigrations(
 
         ledger.MarkIncomingTornDown(migrationId);
         await nativeTargets.CloseAsync(migrationId);
-        await guests.RemoveAsync(incoming.Guest, incoming.Qemu, graceful: false, cancellationToken);
+        await guests.RemoveAsync(incoming.Guest, incoming.Qemu, graceful: false, CancellationToken.None);
         Log.TornDown(logger, migrationId, incoming.Guest);
-        return timeProvider.GetElapsedTime(started);
     }
 
     private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken)

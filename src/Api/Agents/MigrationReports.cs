@@ -93,16 +93,10 @@ public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics)
                 m.Fail(string.IsNullOrWhiteSpace(report.FailureReason) ? "the source agent reported a failure without a reason" : report.FailureReason, now, report.GuestOnTarget);
                 break;
             case MigrationPhase.Cancelled:
-                if (m.State != MigrationState.Cancelling)
-                {
-                    m.Cancel(now, report.FailureReason);
-                }
-
-                if (m.State == MigrationState.Cancelling)
-                {
-                    m.ConfirmCancelled(now);
-                }
-
+                // The source stopped, but the target may still hold a QEMU and its ports: the
+                // scheduler's abort tears the target down and only then confirms the cancel, so
+                // "cancelled" always means nothing is left on the target.
+                m.Cancel(now, report.FailureReason);
                 break;
         }
     }

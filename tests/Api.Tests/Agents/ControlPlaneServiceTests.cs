@@ -210,6 +210,32 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
         Assert.True(m["guestOnTarget"]!.GetValue<bool>());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_cancelled_report_ends_the_migration_only_after_the_target_is_torn_down(bool cancelRequested)
+    {
+        var id = await RunningMigration();
+        if (cancelRequested)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await Client.PostAsync($"/api/v1/migrations/{id}/cancel", null, Ct)).StatusCode);
+        }
+
+        await Agent.ReportResultAsync(Report(id, 1, MigrationPhase.Cancelled), cancellationToken: Ct);
+
+        // The source has stopped, the target may still hold a QEMU and its ports: not "cancelled" yet.
+        Assert.Equal("cancelling", (await GetMigration(id))["state"]!.GetValue<string>());
+        Assert.DoesNotContain(Guid.Parse(id), Factory.Dispatcher.Aborts);
+
+        await Factory.Scheduler.RunOnceAsync(Ct);
+
+        Assert.Contains(Guid.Parse(id), Factory.Dispatcher.Aborts);
+        var m = await GetMigration(id);
+        Assert.Equal("cancelled", m["state"]!.GetValue<string>());
+        Assert.False(m["guestOnTarget"]!.GetValue<bool>());
+        Assert.Equal("host-a", (await Json(await Client.GetAsync("/api/v1/guests/vnf-1", Ct)))["host"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task A_report_about_an_unknown_migration_is_acknowledged_as_unknown()
     {
