@@ -29,4 +29,17 @@ public interface IDirtyTracker : IDisposable
     /// <param name="within">Ascending, non-overlapping page ranges to look at.</param>
     /// <returns>How many pages this collection reported.</returns>
     long CollectAndClear(DirtyPageSet dirty, IReadOnlyList<PageRange> within) => CollectAndClear(dirty);
+
+    /// <summary>
+    /// Adds the pages in <paramref name="within"/> written since the last collection to
+    /// <paramref name="dirty"/> without clearing them, where the mechanism allows: the switch-over
+    /// decision needs a count, and re-arming there would make the guest fault on its whole hot set
+    /// just before it is paused (slowing the pause) for a state sync that the final collection
+    /// repeats anyway. Trackers that cannot look without clearing collect and clear; either way
+    /// the caller keeps <paramref name="dirty"/> until its next collection, so nothing is lost.
+    /// </summary>
+    /// <param name="dirty">The set to add to; its page count must match the RAM.</param>
+    /// <param name="within">Ascending, non-overlapping page ranges to look at.</param>
+    /// <returns>How many pages this look reported.</returns>
+    long Peek(DirtyPageSet dirty, IReadOnlyList<PageRange> within) => CollectAndClear(dirty, within);
 }

@@ -121,6 +121,15 @@ public sealed unsafe partial class SoftDirtyTracker : IDirtyTracker
     }
 
     /// <inheritdoc/>
+    /// <remarks>Reading pagemap alone needs no stop: only a read followed by a clear must be atomic.</remarks>
+    public long Peek(DirtyPageSet dirty, IReadOnlyList<PageRange> within)
+    {
+        ArgumentNullException.ThrowIfNull(dirty);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _processes.Sum(process => Read(process, dirty));
+    }
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (_disposed)

@@ -46,7 +46,11 @@ internal sealed unsafe class WrittenPageTracker : IDirtyTracker
         return Scan(dirty, _start, _start + (ulong)_length);
     }
 
-    public long CollectAndClear(DirtyPageSet dirty, IReadOnlyList<PageRange> within)
+    public long CollectAndClear(DirtyPageSet dirty, IReadOnlyList<PageRange> within) => ScanWithin(dirty, within, clear: true);
+
+    public long Peek(DirtyPageSet dirty, IReadOnlyList<PageRange> within) => ScanWithin(dirty, within, clear: false);
+
+    private long ScanWithin(DirtyPageSet dirty, IReadOnlyList<PageRange> within, bool clear)
     {
         ArgumentNullException.ThrowIfNull(dirty);
         ArgumentNullException.ThrowIfNull(within);
@@ -56,7 +60,7 @@ internal sealed unsafe class WrittenPageTracker : IDirtyTracker
             long first = Math.Clamp(range.First, 0, pages), end = Math.Clamp(range.End, 0, pages);
             if (end > first)
             {
-                reported += Scan(dirty, _start + (ulong)(first * _pageSize), _start + (ulong)(end * _pageSize));
+                reported += Scan(dirty, _start + (ulong)(first * _pageSize), _start + (ulong)(end * _pageSize), clear);
             }
         }
 
@@ -73,13 +77,14 @@ internal sealed unsafe class WrittenPageTracker : IDirtyTracker
         }
     }
 
-    private long Scan(DirtyPageSet? dirty, ulong start, ulong end)
+    private long Scan(DirtyPageSet? dirty, ulong start, ulong end, bool clear = true)
     {
         ObjectDisposedException.ThrowIf(_regions is null, this);
         var arg = new PmScanArg
         {
             Size = (ulong)sizeof(PmScanArg),
-            Flags = KernelAbi.PmScanWpMatching | KernelAbi.PmScanCheckWpAsync,
+            // Without WP_MATCHING the walk only reads: written pages stay writable and stay reported.
+            Flags = (clear ? KernelAbi.PmScanWpMatching : 0UL) | KernelAbi.PmScanCheckWpAsync,
             Start = start,
             End = end,
             Vec = (ulong)_regions,

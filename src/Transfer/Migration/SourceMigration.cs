@@ -92,8 +92,12 @@ public sealed class SourceMigration
                 PassCompleted?.Invoke(report);
                 pass++;
 
+                // Decide on a look that leaves the pages writable: re-arming them here would have the
+                // guest fault on its whole hot set right before the pause. The set is kept, so the
+                // next collection (the final one, with the guest paused: one state sync) only adds.
                 dirty.Clear();
-                _tracker.CollectAndClear(dirty, PassPlan.ScanRanges(_memory));
+                var scanRanges = PassPlan.ScanRanges(_memory);
+                _tracker.Peek(dirty, scanRanges);
                 var decision = controller.Decide(dirty.Count * _memory.PageSize);
                 if (decision == ConvergenceDecision.SwitchOver)
                 {
@@ -105,6 +109,7 @@ public sealed class SourceMigration
                     throw new MigrationFailedException(controller.GiveUpReason!);
                 }
 
+                _tracker.CollectAndClear(dirty, scanRanges);
                 pieces = PassPlan.DirtyPass(dirty);
             }
 

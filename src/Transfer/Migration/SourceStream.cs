@@ -81,6 +81,9 @@ internal sealed unsafe class SourceStream : IDisposable
 
     public long SkippedPages { get; private set; }
 
+    /// <summary>Pages sent as their non-zero chunks only (also counted in <see cref="PagesSent"/>).</summary>
+    public long SparsePages { get; private set; }
+
     public void Handshake(MigrationCredentials credentials)
     {
         _writer.WriteHello(credentials, _memory.PageCount, Index, Count);
@@ -129,12 +132,14 @@ internal sealed unsafe class SourceStream : IDisposable
                 continue;
             }
 
-            SendPages(piece.Range);
+            SendPages(piece.Range, sparse: pass > 0);
         }
 
+        _writer.FlushSparsePages();
         FlushZeros();
         if (final)
         {
+
             if (!deviceState.IsEmpty)
             {
                 _writer.WriteDeviceState(deviceState.Span);
@@ -250,7 +255,13 @@ internal sealed unsafe class SourceStream : IDisposable
         }
     }
 
-    private void SendPages(PageRange range)
+    /// <summary>
+    /// Sends the pages of a range: zero runs as ranges, the rest as page runs. In dirty passes
+    /// (<paramref name="sparse"/>) a page that is mostly zero goes as its non-zero chunks: those
+    /// passes carry the guest's hot set, where that is common (packet buffers, rings), and the
+    /// final one of them is inside the downtime.
+    /// </summary>
+    private void SendPages(PageRange range, bool sparse)
     {
         int pageSize = _memory.PageSize;
         for (long first = range.First; first < range.End; first += _windowPages)
@@ -268,11 +279,56 @@ internal sealed unsafe class SourceStream : IDisposable
                     continue;
                 }
 
-                var data = window.Slice((int)run.Range.First * pageSize, (int)run.Range.Count * pageSize);
-                _limiter.Acquire(data.Length);
-                _writer.WritePageRun(pagesOfRun.First, data);
+                if (sparse)
+                {
+                    SendSparseOrDense(pagesOfRun, (int)run.Range.First);
+                }
+                else
+                {
+                    SendDense(pagesOfRun.First, (int)run.Range.First, (int)run.Range.Count);
+                }
+
                 PagesSent += run.Range.Count;
             }
         }
+    }
+
+    /// <summary>Pages of a non-zero run, each sparse when it is mostly zero; consecutive dense ones still go as one run.</summary>
+    private void SendSparseOrDense(PageRange pages, int windowIndex)
+    {
+        int pageSize = _memory.PageSize;
+        int denseStart = -1;
+        for (int i = 0; i < pages.Count; i++)
+        {
+            byte* page = _windowPointer + (long)(windowIndex + i) * pageSize;
+            if (!SparsePage.TryGetMask(page, pageSize, out ulong mask))
+            {
+                denseStart = denseStart < 0 ? i : denseStart;
+                continue;
+            }
+
+            if (denseStart >= 0)
+            {
+                SendDense(pages.First + denseStart, windowIndex + denseStart, i - denseStart);
+                denseStart = -1;
+            }
+
+            _limiter.Acquire(WireFormat.SparseEntryHeaderSize + SparsePage.DataBytes(mask, pageSize));
+            _writer.AddSparsePage(pages.First + i, new ReadOnlySpan<byte>(page, pageSize), mask);
+            SparsePages++;
+        }
+
+        if (denseStart >= 0)
+        {
+            SendDense(pages.First + denseStart, windowIndex + denseStart, (int)pages.Count - denseStart);
+        }
+    }
+
+    private void SendDense(long firstPage, int windowIndex, int count)
+    {
+        int pageSize = _memory.PageSize;
+        var data = _window.AsSpan(windowIndex * pageSize, count * pageSize);
+        _limiter.Acquire(data.Length);
+        _writer.WritePageRun(firstPage, data);
     }
 }

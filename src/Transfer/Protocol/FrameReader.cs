@@ -129,7 +129,7 @@ public sealed class FrameReader : IDisposable
         FrameType.Hello => WireFormat.HelloSize,
         FrameType.Welcome or FrameType.Running => 0,
         FrameType.Refused or FrameType.Abort => 2,
-        FrameType.Pages => WireFormat.MaxPagesPayload(_pageSize),
+        FrameType.Pages or FrameType.SparsePages => WireFormat.MaxPagesPayload(_pageSize),
         FrameType.ZeroRanges => 4 + WireFormat.MaxZeroRangesPerFrame * 16,
         FrameType.EndOfPass or FrameType.Final => 4,
         FrameType.Ack => 5,

@@ -35,4 +35,10 @@ public enum FrameType : byte
 
     /// <summary>Destination → source: the guest runs at the destination (ends the downtime).</summary>
     Running = 11,
+
+    /// <summary>
+    /// Source → destination: whole pages of which only the non-zero chunks travel (version 2):
+    /// per page its index, a 64-bit mask of the chunks present, then those chunks in order.
+    /// </summary>
+    SparsePages = 12,
 }

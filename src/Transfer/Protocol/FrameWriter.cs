@@ -18,6 +18,9 @@ public sealed unsafe class FrameWriter : IDisposable
     private readonly int _pageSize;
     private readonly XxHash3 _hasher = new();
     private byte[]? _buffer;
+    private byte[]? _sparse;
+    private int _sparseCount;
+    private int _sparseLength;
 
     /// <summary>Creates a writer for a stream and page size.</summary>
     /// <param name="stream">The connection.</param>
@@ -29,6 +32,9 @@ public sealed unsafe class FrameWriter : IDisposable
         _pageSize = pageSize;
         _buffer = ArrayPool<byte>.Shared.Rent(WireFormat.HeaderSize + WireFormat.MaxPayload(pageSize));
     }
+
+    /// <summary>Sparse pages added with <see cref="AddSparsePage"/> and not yet sent.</summary>
+    public int PendingSparsePages => _sparseCount;
 
     /// <summary>Bytes written so far, headers included.</summary>
     public long BytesWritten { get; private set; }
@@ -123,6 +129,61 @@ public sealed unsafe class FrameWriter : IDisposable
         BytesWritten += head.Length + data.Length;
     }
 
+    /// <summary>
+    /// Adds a page to the pending sparse-pages frame: its index, its chunk mask and the chunks
+    /// the mask names. Sends the pending frame first when this page would not fit in it.
+    /// </summary>
+    /// <param name="page">Page index.</param>
+    /// <param name="data">The whole page.</param>
+    /// <param name="mask">Its non-zero chunks (from <see cref="Zero.SparsePage.TryGetMask"/>); chunks outside it must be zero.</param>
+    public void AddSparsePage(long page, ReadOnlySpan<byte> data, ulong mask)
+    {
+        if (data.Length != _pageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(data), data.Length, "A sparse page is one whole page.");
+        }
+
+        int chunk = _pageSize / Zero.SparsePage.Chunks;
+        int entry = WireFormat.SparseEntryHeaderSize + Zero.SparsePage.DataBytes(mask, _pageSize);
+        _sparse ??= ArrayPool<byte>.Shared.Rent(WireFormat.HeaderSize + WireFormat.MaxPagesPayload(_pageSize));
+        if (_sparseCount == WireFormat.MaxSparsePagesPerFrame || 4 + _sparseLength + entry > WireFormat.MaxPagesPayload(_pageSize))
+        {
+            FlushSparsePages();
+        }
+
+        var at = _sparse.AsSpan(WireFormat.HeaderSize + 4 + _sparseLength, entry);
+        BinaryPrimitives.WriteInt64BigEndian(at, page);
+        BinaryPrimitives.WriteUInt64BigEndian(at[8..], mask);
+        int written = WireFormat.SparseEntryHeaderSize;
+        for (ulong left = mask; left != 0; left &= left - 1)
+        {
+            int index = System.Numerics.BitOperations.TrailingZeroCount(left);
+            data.Slice(index * chunk, chunk).CopyTo(at[written..]);
+            written += chunk;
+        }
+
+        _sparseLength += entry;
+        _sparseCount++;
+    }
+
+    /// <summary>Sends the pending sparse-pages frame, if any.</summary>
+    public void FlushSparsePages()
+    {
+        if (_sparseCount == 0)
+        {
+            return;
+        }
+
+        int length = 4 + _sparseLength;
+        var frame = _sparse.AsSpan(0, WireFormat.HeaderSize + length);
+        BinaryPrimitives.WriteUInt32BigEndian(frame[WireFormat.HeaderSize..], (uint)_sparseCount);
+        WireFormat.WriteHeader(frame, FrameType.SparsePages, length, WireFormat.Checksum(_hasher, FrameType.SparsePages, frame[WireFormat.HeaderSize..], default));
+        _stream.Write(frame);
+        BytesWritten += frame.Length;
+        _sparseCount = 0;
+        _sparseLength = 0;
+    }
+
     /// <summary>Sends ranges of zero pages.</summary>
     /// <param name="ranges">At most <see cref="WireFormat.MaxZeroRangesPerFrame"/> ranges.</param>
     public void WriteZeroRanges(ReadOnlySpan<PageRange> ranges)
@@ -189,6 +250,12 @@ public sealed unsafe class FrameWriter : IDisposable
         {
             _buffer = null;
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (_sparse is { } sparse)
+        {
+            _sparse = null;
+            ArrayPool<byte>.Shared.Return(sparse);
         }
     }
 

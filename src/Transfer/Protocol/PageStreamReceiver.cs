@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using Ferry.Transfer.Memory;
+using Ferry.Transfer.Zero;
 
 namespace Ferry.Transfer.Protocol;
 
@@ -97,6 +98,9 @@ public sealed unsafe class PageStreamReceiver : IDisposable
                     break;
                 case FrameType.ZeroRanges:
                     error = ApplyZeroRanges(payload);
+                    break;
+                case FrameType.SparsePages:
+                    error = ApplySparsePages(payload);
                     break;
                 case FrameType.EndOfPass when payload.Length == 4:
                     int pass = BinaryPrimitives.ReadInt32BigEndian(payload);
@@ -210,6 +214,80 @@ public sealed unsafe class PageStreamReceiver : IDisposable
 
             _memory.WritePages(first, data.Slice(runStart * pageSize, (i - runStart) * pageSize));
             runStart = i;
+        }
+
+        PagesWritten += count;
+        return ReceiveError.None;
+    }
+
+    /// <summary>
+    /// Checks every entry (index in range and on this stream, mask and length consistent, the
+    /// payload used exactly) before the first page is touched; then writes each page whole through
+    /// the mapping: its chunks where the mask says, zeros elsewhere. Sparse pages are the hot ones
+    /// a guest re-dirties, so their mapping is warm after the first pass that carries them, and a
+    /// copy beats one pwrite per scattered page.
+    /// </summary>
+    private ReceiveError ApplySparsePages(ReadOnlySpan<byte> payload)
+    {
+        int pageSize = _memory.PageSize;
+        int chunk = pageSize / SparsePage.Chunks;
+        if (payload.Length < 4)
+        {
+            return ReceiveError.Malformed;
+        }
+
+        uint count = BinaryPrimitives.ReadUInt32BigEndian(payload);
+        if (count == 0 || count > WireFormat.MaxSparsePagesPerFrame)
+        {
+            return ReceiveError.Malformed;
+        }
+
+        int at = 4;
+        for (int i = 0; i < (int)count; i++)
+        {
+            if (payload.Length - at < WireFormat.SparseEntryHeaderSize)
+            {
+                return ReceiveError.Malformed;
+            }
+
+            var error = CheckPage(BinaryPrimitives.ReadInt64BigEndian(payload[at..]));
+            if (error != ReceiveError.None)
+            {
+                return error;
+            }
+
+            int data = SparsePage.DataBytes(BinaryPrimitives.ReadUInt64BigEndian(payload[(at + 8)..]), pageSize);
+            if (payload.Length - at - WireFormat.SparseEntryHeaderSize < data)
+            {
+                return ReceiveError.Malformed;
+            }
+
+            at += WireFormat.SparseEntryHeaderSize + data;
+        }
+
+        if (at != payload.Length)
+        {
+            return ReceiveError.Malformed;
+        }
+
+        at = 4;
+        for (int i = 0; i < (int)count; i++)
+        {
+            var page = new Span<byte>(_memory.GetPagePointer(BinaryPrimitives.ReadInt64BigEndian(payload[at..])), pageSize);
+            ulong mask = BinaryPrimitives.ReadUInt64BigEndian(payload[(at + 8)..]);
+            at += WireFormat.SparseEntryHeaderSize;
+            for (int c = 0; c < SparsePage.Chunks; c++)
+            {
+                var target = page.Slice(c * chunk, chunk);
+                if ((mask & (1UL << c)) == 0)
+                {
+                    target.Clear();
+                    continue;
+                }
+
+                payload.Slice(at, chunk).CopyTo(target);
+                at += chunk;
+            }
         }
 
         PagesWritten += count;

@@ -4,7 +4,7 @@ using System.IO.Hashing;
 namespace Ferry.Transfer.Protocol;
 
 /// <summary>
-/// Frame layout, version 1. Every frame is a 16-byte big-endian header followed by a payload:
+/// Frame layout (the header has not changed since version 1). Every frame is a 16-byte big-endian header followed by a payload:
 /// <code>
 /// 0  u16 magic 0xFE77    2  u8 version    3  u8 type
 /// 4  u32 payload length  8  u64 XXH3-64 of (type, length, payload)
@@ -13,6 +13,11 @@ namespace Ferry.Transfer.Protocol;
 /// link), and 64 bits make an undetected corrupt batch practically impossible; hashing
 /// type and length first binds the header to the payload. It guards against corruption and bugs, not
 /// against an attacker who can also forge the handshake token (that needs TLS on the link).
+/// <para>
+/// Version 2 added <see cref="FrameType.SparsePages"/>: <c>u32 count</c>, then per page
+/// <c>u64 index, u64 chunk mask</c> and the present chunks (page size / 64 bytes each); the
+/// chunks whose bit is clear are zero. A version 1 peer is refused at the handshake.
+/// </para>
 /// </summary>
 public static class WireFormat
 {
@@ -20,7 +25,7 @@ public static class WireFormat
     public const ushort Magic = 0xFE77;
 
     /// <summary>The protocol version this build speaks.</summary>
-    public const byte Version = 1;
+    public const byte Version = 2;
 
     /// <summary>Size of the frame header in bytes.</summary>
     public const int HeaderSize = 16;
@@ -36,6 +41,12 @@ public static class WireFormat
 
     /// <summary>Upper bound of zero ranges in one frame.</summary>
     public const int MaxZeroRangesPerFrame = 4096;
+
+    /// <summary>Upper bound of pages in one sparse-pages frame (whose payload also stays within <see cref="MaxPagesPayload"/>).</summary>
+    public const int MaxSparsePagesPerFrame = 4096;
+
+    /// <summary>Bytes before a sparse page's chunks: its index and its chunk mask.</summary>
+    public const int SparseEntryHeaderSize = 16;
 
     /// <summary>Upper bound of a device-state blob.</summary>
     public const int MaxDeviceStateBytes = 64 << 20;

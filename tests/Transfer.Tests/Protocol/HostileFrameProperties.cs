@@ -95,6 +95,56 @@ public sealed class HostileFrameProperties
         }
     }
 
+    [Property(MaxTest = 400)]
+    public void Sparse_pages_with_valid_checksums_are_applied_whole_or_not_at_all(
+        uint declaredCount, long[] rawIndices, ulong[] rawMasks, int slack, byte fill)
+    {
+        using var harness = new ProtocolHarness();
+        const int Chunk = PageSize / 64;
+        var entries = (rawIndices ?? []).Zip(rawMasks ?? []).Take(40)
+            .Select((e, i) => (Page: i % 3 == 0 ? e.First : Math.Abs(e.First % (Pages + 2)), Mask: e.Second))
+            .ToArray();
+        uint count = declaredCount % 4 == 0 ? declaredCount : (uint)entries.Length;
+        // Slack: bytes missing from or added after the last entry's chunks.
+        int extra = slack % 3 == 0 ? slack % 9 : 0;
+        byte value = (byte)(fill | 1);
+        var payload = new List<byte>(new byte[4]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(payload), count);
+        foreach (var (page, mask) in entries)
+        {
+            var head = new byte[16];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(head, page);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(head.AsSpan(8), mask);
+            payload.AddRange(head);
+            payload.AddRange(Enumerable.Repeat(value, System.Numerics.BitOperations.PopCount(mask) * Chunk));
+        }
+
+        var bytes = payload.ToArray();
+        bytes = extra >= 0 ? [.. bytes, .. new byte[extra]] : bytes[..Math.Max(0, bytes.Length + extra)];
+        var input = ProtocolHarness.Concat(harness.Hello(), ProtocolHarness.RawFrame(FrameType.SparsePages, bytes),
+            ProtocolHarness.Frame(w => w.WriteFinal(0)));
+
+        var outcome = harness.Receive(input);
+
+        bool valid = count >= 1 && count == entries.Length && extra == 0 && entries.All(e => e.Page >= 0 && e.Page < Pages);
+        Assert.Equal(valid, outcome.Completed);
+        Assert.Equal(harness.Memory.Size, harness.Memory.FileLength);
+        for (long page = 0; page < Pages; page++)
+        {
+            var expected = harness.Snapshot.AsSpan((int)page * PageSize, PageSize).ToArray();
+            var last = entries.LastOrDefault(e => e.Page == page);
+            if (valid && entries.Any(e => e.Page == page))
+            {
+                for (int c = 0; c < 64; c++)
+                {
+                    expected.AsSpan(c * Chunk, Chunk).Fill((last.Mask & (1UL << c)) != 0 ? value : (byte)0);
+                }
+            }
+
+            Assert.True(harness.Memory.GetPage(page).SequenceEqual(expected), $"page {page}");
+        }
+    }
+
     [Property(MaxTest = 300)]
     public void A_stream_cut_anywhere_never_completes_and_never_writes_part_of_a_batch(NonNegativeInt cut)
     {

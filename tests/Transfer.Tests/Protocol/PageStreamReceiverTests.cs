@@ -42,6 +42,51 @@ public sealed class PageStreamReceiverTests
     }
 
     [Fact]
+    public unsafe void Sparse_pages_replace_whole_pages_with_their_chunks_and_zeros_elsewhere()
+    {
+        using var harness = new ProtocolHarness(seed: 1);
+        using var source = GuestMemory.CreateMemfd("source", harness.Memory.Size);
+        // A packet buffer: header bytes and a 64-byte frame; a page with one byte at its very end; a dense page.
+        source.GetPage(2)[0] = 7;
+        source.GetPage(2)[20] = 1;
+        source.GetPage(2).Slice(256, 64).Fill(0xAB);
+        source.GetPage(9)[ProtocolHarness.PageSize - 1] = 9;
+        new Random(5).NextBytes(source.GetPage(30));
+        var masks = new Dictionary<long, ulong>();
+        foreach (long page in new long[] { 2, 9, 30 })
+        {
+            if (Ferry.Transfer.Zero.SparsePage.TryGetMask(source.GetPagePointer(page), ProtocolHarness.PageSize, out ulong mask))
+            {
+                masks[page] = mask;
+            }
+        }
+
+        Assert.Equal(new Dictionary<long, ulong> { [2] = 0b1_0001, [9] = 1UL << 63 }, masks);
+        var input = ProtocolHarness.Concat(
+            harness.Hello(),
+            ProtocolHarness.Frame(w =>
+            {
+                foreach (var (page, mask) in masks)
+                {
+                    w.AddSparsePage(page, source.GetPage(page), mask);
+                }
+
+                w.FlushSparsePages();
+            }),
+            ProtocolHarness.Frame(w => w.WriteFinal(1)));
+
+        var outcome = harness.Receive(input);
+
+        Assert.True(outcome.Completed, outcome.ToString());
+        for (long page = 0; page < ProtocolHarness.Pages; page++)
+        {
+            byte[] expected = page is 2 or 9 ? source.GetPage(page).ToArray()
+                : harness.Snapshot.AsSpan((int)page * ProtocolHarness.PageSize, ProtocolHarness.PageSize).ToArray();
+            Assert.True(expected.AsSpan().SequenceEqual(harness.Memory.GetPage(page)), $"page {page}");
+        }
+    }
+
+    [Fact]
     public void Wrong_token_is_refused_before_any_page_is_written()
     {
         using var harness = new ProtocolHarness();
