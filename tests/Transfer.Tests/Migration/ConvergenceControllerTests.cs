@@ -8,15 +8,53 @@ public sealed class ConvergenceControllerTests
     private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(10);
 
     [Fact]
-    public void Switches_over_when_the_remaining_pages_fit_the_budget()
+    public void Switches_over_when_the_remaining_pages_fit_the_budget_and_a_pass_no_longer_shrinks_them()
     {
         var clock = new FakeTimeProvider();
         var controller = new ConvergenceController(Budget, TimeSpan.FromSeconds(30), clock);
         controller.RecordPass(100L << 20, TimeSpan.FromMilliseconds(100)); // 1000 MiB/s
 
         clock.Advance(TimeSpan.FromMilliseconds(100));
-        Assert.Equal(ConvergenceDecision.SwitchOver, controller.Decide(5L << 20)); // 5 ms at 1000 MiB/s
-        Assert.Equal(TimeSpan.FromMilliseconds(5), controller.PredictedFinal);
+        // Fits (5 ms at 1000 MiB/s), but nothing says yet that another pass would not shrink it.
+        Assert.Equal(ConvergenceDecision.Continue, controller.Decide(5L << 20));
+        clock.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(ConvergenceDecision.SwitchOver, controller.Decide(4L << 20)); // 80 %: not worth another pass
+        Assert.Equal(TimeSpan.FromMilliseconds(4), controller.PredictedFinal);
+    }
+
+    [Fact]
+    public void A_hot_set_that_halves_with_every_pass_is_followed_down_before_switching_over()
+    {
+        var clock = new FakeTimeProvider();
+        var controller = new ConvergenceController(Budget, TimeSpan.FromSeconds(30), clock);
+        controller.RecordPass(100L << 20, TimeSpan.FromMilliseconds(100));
+
+        var decisions = new List<ConvergenceDecision>();
+        foreach (long pending in new long[] { 4 << 20, 2 << 20, 1 << 20, 512 << 10, 480 << 10 })
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(2));
+            decisions.Add(controller.Decide(pending));
+        }
+
+        Assert.Equal([ConvergenceDecision.Continue, ConvergenceDecision.Continue, ConvergenceDecision.Continue, ConvergenceDecision.Continue,
+            ConvergenceDecision.SwitchOver], decisions);
+    }
+
+    [Fact]
+    public void Shrinking_passes_are_bounded()
+    {
+        var clock = new FakeTimeProvider();
+        var controller = new ConvergenceController(Budget, TimeSpan.FromSeconds(30), clock);
+        controller.RecordPass(100L << 20, TimeSpan.FromMilliseconds(100));
+
+        int passes = 0;
+        for (long pending = 8L << 20; controller.Decide(pending) == ConvergenceDecision.Continue; pending /= 2)
+        {
+            passes++;
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.Equal(12, passes);
     }
 
     [Fact]
