@@ -15,7 +15,7 @@ internal sealed unsafe class L2ForwardProfile : IWorkloadProfile
 {
     private const int Ports = 2;
     private const int RingSize = 1024;
-    private const int Burst = 32;
+    private const int Burst = IWorkloadProfile.MaxWritesPerStep;
     private const int CacheSize = 256;
     private const int FlushThreshold = CacheSize * 3 / 2;
     private const int MbufCount = 8191;
@@ -84,21 +84,16 @@ internal sealed unsafe class L2ForwardProfile : IWorkloadProfile
 
     public bool Step()
     {
-        long frames = _pacer.Allowance(256); // eight bursts: a pause waits for at most this much
+        // One burst per step, as l2fwd's loop takes one rx_burst at a time (see MaxWritesPerStep).
+        long frames = _pacer.Allowance(Burst);
         if (frames == 0)
         {
             return false;
         }
 
-        while (frames > 0)
-        {
-            int burst = (int)Math.Min(Burst, frames);
-            int port = (int)(_header->Steps & 1);
-            Forward(port, burst);
-            frames -= burst;
-            _header->Steps++;
-        }
-
+        int port = (int)(_header->Steps & 1);
+        Forward(port, (int)frames);
+        _header->Steps++;
         return true;
     }
 

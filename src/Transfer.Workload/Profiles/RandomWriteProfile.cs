@@ -11,7 +11,7 @@ internal sealed unsafe class RandomWriteProfile(GuestMemory memory, StateHeader*
 
     public bool Step()
     {
-        long pages = _pacer.Allowance(256);
+        long pages = _pacer.Allowance(IWorkloadProfile.MaxWritesPerStep);
         if (pages == 0)
         {
             return false;

@@ -19,7 +19,7 @@ internal sealed unsafe class SweepProfile(GuestMemory memory, StateHeader* heade
 
     public bool Step()
     {
-        long pages = _pacer.Allowance(256);
+        long pages = _pacer.Allowance(IWorkloadProfile.MaxWritesPerStep);
         if (pages == 0)
         {
             return false;
