@@ -50,7 +50,10 @@ internal static class NativeRun
             var credentials = MigrationCredentials.CreateRandom(Guid.NewGuid());
             using var listener = NetworkNamespace.Listen(options.TargetNetns, options.TargetAddress);
             var endPoint = (IPEndPoint)listener.LocalEndpoint;
-            var destination = new DestinationMigration(targetMemory, credentials, options.Streams, TimeSpan.FromSeconds(10));
+            var destination = new DestinationMigration(targetMemory, credentials, options.Streams, TimeSpan.FromSeconds(10))
+            {
+                SwitchoverSoon = target.AnnounceStart,
+            };
             var receiving = Task.Run(() => destination.RunAsync(listener, (_, _) =>
             {
                 try

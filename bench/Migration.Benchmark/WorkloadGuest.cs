@@ -83,6 +83,9 @@ internal sealed class WorkloadGuest : IGuestControl, IDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>The source is pausing: the --incoming guest watches for its start instead of sleeping.</summary>
+    public void AnnounceStart() => _control.AnnounceStart();
+
     /// <summary>Starts an --incoming guest on the RAM it received; returns once it runs.</summary>
     public void StartIncoming() => _control.Start(AnswerTimeout);
 

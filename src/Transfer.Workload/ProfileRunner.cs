@@ -13,6 +13,9 @@ namespace Ferry.Transfer.Workload;
 internal sealed class ProfileRunner : IDisposable
 {
     private static readonly TimeSpan PacingWait = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>How long an incoming guest watches for its announced start before sleeping again.</summary>
+    private static readonly TimeSpan AnnouncedStartWatch = TimeSpan.FromMilliseconds(500);
     private readonly GuestControlWord _control;
     private readonly Func<IWorkloadProfile> _createProfile;
     private readonly Thread _thread;
@@ -62,6 +65,9 @@ internal sealed class ProfileRunner : IDisposable
                     break;
                 case GuestRunState.StartRequested:
                     StartIncoming();
+                    break;
+                case GuestRunState.Incoming when _control.StartAnnounced:
+                    _control.WatchForStart(AnnouncedStartWatch);
                     break;
                 case GuestRunState.Stopped:
                     return;

@@ -33,6 +33,13 @@ public sealed class DestinationMigration
         _progressTimeout = progressTimeout;
     }
 
+    /// <summary>
+    /// Called (on a stream's thread, at most once per announcement) when the source says it is
+    /// pausing the guest: a moment to get the incoming guest ready, so that its start inside the
+    /// downtime does not wait for a sleeping thread to be woken. Must return quickly.
+    /// </summary>
+    public Action? SwitchoverSoon { get; init; }
+
     /// <summary>Receives the migration on <paramref name="listener"/> and starts the guest.</summary>
     /// <param name="listener">A started listener.</param>
     /// <param name="startGuest">Starts the guest on the received RAM with the device state; called once.</param>
@@ -84,7 +91,8 @@ public sealed class DestinationMigration
                 }
 
                 var receiver = new PageStreamReceiver(_memory, _credentials, client.GetStream(), _streams,
-                    claimStream: index => { lock (claimed) { return !claimed[index] && (claimed[index] = true); } });
+                    claimStream: index => { lock (claimed) { return !claimed[index] && (claimed[index] = true); } },
+                    switchoverSoon: SwitchoverSoon);
                 lock (receivers)
                 {
                     receivers.Add(receiver);

@@ -113,7 +113,9 @@ public sealed class SourceMigration
                 pieces = PassPlan.DirtyPass(dirty);
             }
 
-            // Switch-over: one pause, one device-state capture, one final scan.
+            // Switch-over: one pause, one device-state capture, one final scan. The destination hears of it
+            // first, so that it readies the incoming guest while this side pauses, scans and sends.
+            streams[0].AnnounceSwitchover();
             pauseAt = _time.GetTimestamp();
             var deviceState = await _guest.PauseAsync(cancellationToken);
             paused = true;

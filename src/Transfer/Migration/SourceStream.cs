@@ -155,6 +155,13 @@ internal sealed unsafe class SourceStream : IDisposable
         _buffered.Flush();
     }
 
+    /// <summary>Tells the destination the guest is being paused for the switch-over; sent before the pause, from the caller's thread.</summary>
+    public void AnnounceSwitchover()
+    {
+        _writer.WriteSwitchoverSoon();
+        _buffered.Flush();
+    }
+
     /// <summary>Waits for the destination's confirmation that the guest runs there.</summary>
     public void ExpectRunning()
     {

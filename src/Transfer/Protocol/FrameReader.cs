@@ -127,7 +127,7 @@ public sealed class FrameReader : IDisposable
     private long LimitOf(FrameType type) => type switch
     {
         FrameType.Hello => WireFormat.HelloSize,
-        FrameType.Welcome or FrameType.Running => 0,
+        FrameType.Welcome or FrameType.Running or FrameType.SwitchoverSoon => 0,
         FrameType.Refused or FrameType.Abort => 2,
         FrameType.Pages or FrameType.SparsePages => WireFormat.MaxPagesPayload(_pageSize),
         FrameType.ZeroRanges => 4 + WireFormat.MaxZeroRangesPerFrame * 16,

@@ -41,4 +41,10 @@ public enum FrameType : byte
     /// per page its index, a 64-bit mask of the chunks present, then those chunks in order.
     /// </summary>
     SparsePages = 12,
+
+    /// <summary>
+    /// Source → destination, no payload (version 2): the source has decided to switch over and is
+    /// pausing the guest. The destination may get the incoming guest ready to start at once.
+    /// </summary>
+    SwitchoverSoon = 13,
 }

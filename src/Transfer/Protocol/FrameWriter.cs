@@ -64,6 +64,9 @@ public sealed unsafe class FrameWriter : IDisposable
     /// <summary>Accepts the handshake.</summary>
     public void WriteWelcome() => Send(FrameType.Welcome, 0);
 
+    /// <summary>Tells the destination the source is pausing the guest for the switch-over.</summary>
+    public void WriteSwitchoverSoon() => Send(FrameType.SwitchoverSoon, 0);
+
     /// <summary>Tells the source the guest now runs at the destination.</summary>
     public void WriteRunning() => Send(FrameType.Running, 0);
 

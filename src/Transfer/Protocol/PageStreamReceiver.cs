@@ -21,6 +21,7 @@ public sealed unsafe class PageStreamReceiver : IDisposable
     private readonly int _expectedStreams;
     private readonly Action<int>? _passCompleted;
     private readonly Func<int, bool>? _claimStream;
+    private readonly Action? _switchoverSoon;
     private bool _authenticated;
 
     /// <summary>Creates a receiver for one connection.</summary>
@@ -30,8 +31,9 @@ public sealed unsafe class PageStreamReceiver : IDisposable
     /// <param name="expectedStreams">How many streams the migration uses.</param>
     /// <param name="passCompleted">Called with the pass number at each end-of-pass marker.</param>
     /// <param name="claimStream">Called with the declared stream index after authentication; false refuses a duplicate.</param>
+    /// <param name="switchoverSoon">Called when the source announces that it is pausing the guest.</param>
     public PageStreamReceiver(GuestMemory memory, MigrationCredentials credentials, Stream stream,
-        int expectedStreams = 1, Action<int>? passCompleted = null, Func<int, bool>? claimStream = null)
+        int expectedStreams = 1, Action<int>? passCompleted = null, Func<int, bool>? claimStream = null, Action? switchoverSoon = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(credentials);
@@ -42,6 +44,7 @@ public sealed unsafe class PageStreamReceiver : IDisposable
         _expectedStreams = expectedStreams;
         _passCompleted = passCompleted;
         _claimStream = claimStream;
+        _switchoverSoon = switchoverSoon;
         _reader = new FrameReader(stream, memory.PageSize);
         _writer = new FrameWriter(stream, memory.PageSize);
     }
@@ -112,6 +115,9 @@ public sealed unsafe class PageStreamReceiver : IDisposable
                     return new ReceiveOutcome(ReceiveError.None, BinaryPrimitives.ReadInt32BigEndian(payload));
                 case FrameType.DeviceState:
                     DeviceState = payload.ToArray();
+                    break;
+                case FrameType.SwitchoverSoon:
+                    _switchoverSoon?.Invoke();
                     break;
                 case FrameType.Abort:
                     return new ReceiveOutcome(ReceiveError.PeerAborted, -1);

@@ -74,12 +74,18 @@ public sealed class LoopbackMigrationTests
         using var workload = WorkloadProcess.Start(run.Source.FilePath, "l2fwd");
         var guest = new WorkloadGuestControl(workload);
         bool sameBytes = false;
+        int announcements = 0, announcedBeforeStart = -1;
         using var target = WorkloadProcess.Start(run.Destination.FilePath, "l2fwd", "--incoming");
         var destination = run.StartDestination(2, (_, _) =>
         {
             sameBytes = LoopbackMigration.SameBytes(run.Destination, run.Source); // the source is paused here
+            announcedBeforeStart = Volatile.Read(ref announcements);
             target.StartIncoming();
             return Started;
+        }, switchoverSoon: () =>
+        {
+            Interlocked.Increment(ref announcements);
+            target.Control.AnnounceStart();
         }, cancellationToken: TestContext.Current.CancellationToken);
         var options = new MigrationOptions { Streams = 2, DowntimeBudget = TimeSpan.FromMilliseconds(50), FreeSourceRam = false };
         var migration = new SourceMigration(run.Source, DirtyTracking.OpenWrittenPageTracker(workload.Pid, run.Source), guest, run.Credentials, options);
@@ -90,6 +96,7 @@ public sealed class LoopbackMigrationTests
         Assert.True(result.Succeeded, result.FailureReason);
         Assert.True(received.Succeeded, received.FailureReason);
         Assert.True(sameBytes, "destination RAM equals the paused source byte for byte");
+        Assert.Equal(1, announcedBeforeStart); // the destination heard of the switch-over once, before the start
         Assert.True(result.FinalPassPages > 0, "a forwarding guest leaves dirty pages for the final pass");
         AssertKeepsRunning(target);
     }

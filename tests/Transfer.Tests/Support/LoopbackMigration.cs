@@ -29,9 +29,12 @@ internal sealed class LoopbackMigration : IDisposable
     public IPEndPoint EndPoint => (IPEndPoint)Listener.LocalEndpoint;
 
     public Task<DestinationResult> StartDestination(int streams, Func<ReadOnlyMemory<byte>, CancellationToken, Task> startGuest,
-        MigrationCredentials? credentials = null, TimeSpan? progressTimeout = null, CancellationToken cancellationToken = default)
+        MigrationCredentials? credentials = null, TimeSpan? progressTimeout = null, Action? switchoverSoon = null, CancellationToken cancellationToken = default)
     {
-        var destination = new DestinationMigration(Destination, credentials ?? Credentials, streams, progressTimeout ?? TimeSpan.FromSeconds(10));
+        var destination = new DestinationMigration(Destination, credentials ?? Credentials, streams, progressTimeout ?? TimeSpan.FromSeconds(10))
+        {
+            SwitchoverSoon = switchoverSoon,
+        };
         return Task.Run(() => destination.RunAsync(Listener, startGuest, cancellationToken), CancellationToken.None);
     }
 

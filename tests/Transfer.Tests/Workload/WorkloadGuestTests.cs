@@ -100,6 +100,18 @@ public sealed class WorkloadGuestTests
 
         Assert.Equal(GuestRunState.Incoming, incoming.Control.State);
         Assert.Empty(target.GetAllocatedRanges()); // waiting on its word, it has not touched its RAM
+
+        // A start announced but never made (a migration that failed after the announcement) keeps
+        // the guest watching for a bounded time only; then it forgets it and sleeps again.
+        incoming.Control.AnnounceStart();
+        var watching = System.Diagnostics.Stopwatch.StartNew();
+        while (incoming.Control.StartAnnounced && watching.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(10);
+        }
+
+        Assert.False(incoming.Control.StartAnnounced, "the incoming guest still watches 30 s after an announcement");
+        Assert.Equal(GuestRunState.Incoming, incoming.Control.State);
         unsafe
         {
             new ReadOnlySpan<byte>(source.Pointer, (int)source.Size).CopyTo(new Span<byte>(target.Pointer, (int)target.Size));
