@@ -66,7 +66,7 @@ internal sealed partial class ControlPlaneReporter : BackgroundService
         {
             try
             {
-                await _client.HeartbeatAsync(await HeartbeatAsync(stoppingToken), deadline: CallDeadline.After(_timeProvider, _options.CallTimeout), cancellationToken: stoppingToken);
+                await _client.HeartbeatAsync(await HeartbeatAsync(stoppingToken), deadline: CallDeadline.After(_options.CallTimeout), cancellationToken: stoppingToken);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
             {
@@ -93,7 +93,7 @@ internal sealed partial class ControlPlaneReporter : BackgroundService
         _inventory = request.Inventory;
         _inventoryTakenAt = _timeProvider.GetTimestamp();
         var reply = await _retry.ExecuteAsync(
-            async ct => await _client.RegisterAsync(request, deadline: CallDeadline.After(_timeProvider, _options.CallTimeout), cancellationToken: ct),
+            async ct => await _client.RegisterAsync(request, deadline: CallDeadline.After(_options.CallTimeout), cancellationToken: ct),
             stoppingToken);
         Log.Registered(_logger, _options.HostName, reply.HostId, request.AgentEndpoint);
 

@@ -16,7 +16,6 @@ namespace Ferry.Agent.ControlPlane;
 internal sealed partial class ProgressForwarder(
     ControlPlaneClient client,
     IOptions<AgentOptions> options,
-    TimeProvider timeProvider,
     ILogger<ProgressForwarder> logger) : BackgroundService, IProgressForwarder
 {
     private readonly Channel<MigrationProgress> _queue = Channel.CreateBounded<MigrationProgress>(
@@ -30,7 +29,7 @@ internal sealed partial class ProgressForwarder(
         {
             try
             {
-                await client.ReportProgressAsync(progress, deadline: CallDeadline.After(timeProvider, options.Value.CallTimeout), cancellationToken: stoppingToken);
+                await client.ReportProgressAsync(progress, deadline: CallDeadline.After(options.Value.CallTimeout), cancellationToken: stoppingToken);
             }
             catch (RpcException ex)
             {

@@ -97,7 +97,7 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         try
         {
             var ack = await _retry.ExecuteAsync(
-                async ct => await _client.ReportResultAsync(result, deadline: CallDeadline.After(_timeProvider, _options.CallTimeout), cancellationToken: ct),
+                async ct => await _client.ReportResultAsync(result, deadline: CallDeadline.After(_options.CallTimeout), cancellationToken: ct),
                 stoppingToken);
             File.Delete(path);
             Log.Delivered(_logger, result.MigrationId, result.Phase, ack.Known);

@@ -10,8 +10,7 @@ internal sealed class RemoteMigrationTarget(
     AgentService.AgentServiceClient client,
     string migrationId,
     string guest,
-    TimeSpan callTimeout,
-    TimeProvider timeProvider) : IMigrationTarget
+    TimeSpan callTimeout) : IMigrationTarget
 {
     public async Task<RunState> QueryStatusAsync(CancellationToken cancellationToken)
     {
@@ -19,7 +18,7 @@ internal sealed class RemoteMigrationTarget(
         {
             var reply = await client.GetGuestStatusAsync(
                 new GuestStatusRequest { Name = guest },
-                deadline: CallDeadline.After(timeProvider, callTimeout),
+                deadline: CallDeadline.After(callTimeout),
                 cancellationToken: cancellationToken);
             return reply.Exists
                 ? new RunState { Running = reply.RunState == "running", Status = reply.RunState }
@@ -37,7 +36,7 @@ internal sealed class RemoteMigrationTarget(
         {
             await client.CleanupAsync(
                 new CleanupRequest { MigrationId = migrationId, GuestName = guest, Role = CleanupRequest.Types.Role.Target },
-                deadline: CallDeadline.After(timeProvider, callTimeout),
+                deadline: CallDeadline.After(callTimeout),
                 cancellationToken: cancellationToken);
         }
         catch (RpcException ex)

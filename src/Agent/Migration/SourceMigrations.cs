@@ -222,7 +222,7 @@ internal sealed partial class SourceMigrations(
                 end = await nativeMigration.MigrateAsync(
                     migration,
                     source,
-                    new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout, timeProvider),
+                    new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout),
                     ct => guests.RemoveAsync(request.Guest, source, graceful: true, ct));
             }
             else
@@ -231,7 +231,7 @@ internal sealed partial class SourceMigrations(
                 using (var events = source.Qmp.SubscribeEvents())
                 {
                     var watcher = WatchSwitchoverAsync(events, migration);
-                    var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout, timeProvider);
+                    var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout);
                     var samples = new SampleSink(migration, () => sawCompleted = true);
                     result = await qemuMigration.MigrateAsync(
                         new QemuMigrationRequest(
@@ -437,7 +437,7 @@ internal sealed partial class SourceMigrations(
         try
         {
             using var budget = new CancellationTokenSource(QuestionBudget, timeProvider);
-            var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migrationId, request.Guest, options.Value.CallTimeout, timeProvider);
+            var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migrationId, request.Guest, options.Value.CallTimeout);
             return (await target.QueryStatusAsync(budget.Token)).Running;
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)

@@ -36,8 +36,12 @@ public sealed class AgentClients(IOptions<AgentClientOptions> options, TimeProvi
     /// <summary>Whether <paramref name="e"/> says the agent could not be reached or refused the call, rather than a bug.</summary>
     public static bool IsAgentFailure(Exception e) => e is RpcException or BrokenCircuitException;
 
-    /// <summary>The deadline for a short call started now.</summary>
-    public DateTime Deadline(TimeSpan? span = null) => time.GetUtcNow().UtcDateTime + (span ?? _options.CallDeadline);
+    /// <summary>
+    /// The deadline for a call started now, on the system clock: gRPC measures deadlines against
+    /// it, not against the scheduler's <see cref="TimeProvider"/> (the API tests' fake clock stands
+    /// at a fixed date; deadlines taken from it were all past once real time moved beyond it).
+    /// </summary>
+    public DateTime Deadline(TimeSpan? span = null) => DateTime.UtcNow + (span ?? _options.CallDeadline);
 
     public void Dispose()
     {
