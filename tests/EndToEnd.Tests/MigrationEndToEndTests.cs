@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Ferry.EndToEnd.Tests;
@@ -101,26 +102,44 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         // The origin document's guest: frames in at its first vhost-user NIC, forwarded out of its second.
         await cluster.WaitUntilBothHostsReady();
         const int Rate = 200;
-        var guest = $"e2e-fwd-{transport[0]}";
-        await cluster.Post("/api/v1/guests", new { name = guest, memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "forwarder", vhostUserPorts = Ports(guest) });
-        var started = await cluster.Post($"/api/v1/guests/{guest}/start", new { });
-        Assert.Equal("running", started["state"]!.GetValue<string>());
-
-        // Far below what the guest forwards under TCG, so that only the migration interrupts the stream; and low
-        // because at 2000 frames/s the guest's virtio TX ring came out corrupt after some migrations here (README, Lab).
-        var accepted = await cluster.Post("/api/v1/migrations", new
+        string guest;
+        JsonNode result;
+        for (int attempt = 1; ; attempt++)
         {
-            guest, targetHost = "host-b",
-            policy = new { transport, maxDowntimeMs = 500, completionTimeoutSecondsPerGiB = 3000, progressTimeoutSeconds = 60, probeRatePps = Rate },
-        });
-        var m = await WaitFor(accepted["id"]!.GetValue<string>(), Terminal);
+            guest = $"e2e-fwd-{transport[0]}{(attempt > 1 ? attempt.ToString(CultureInfo.InvariantCulture) : "")}";
+            await cluster.Post("/api/v1/guests", new { name = guest, memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "forwarder", vhostUserPorts = Ports(guest) });
+            var started = await cluster.Post($"/api/v1/guests/{guest}/start", new { });
+            Assert.Equal("running", started["state"]!.GetValue<string>());
 
-        Assert.True(m["state"]!.GetValue<string>() == "completed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
-        var result = m["result"]!;
-        TestContext.Current.SendDiagnosticMessage(
-            $"forwarding guest, {transport} ({result["transportReason"]}), with a {Rate} frames/s probe: total {result["totalTimeMs"]} ms, QEMU downtime {result["downtimeMs"]} ms, " +
-            $"network downtime {result["networkDowntimeMs"]} ms, frames sent {result["framesSent"]}, lost {result["framesLost"]}, " +
-            $"{result["packetRatePps"]} frames/s arrived, first announcement {result["announceMs"]} ms after the pause; {result["probeNote"]}");
+            // Far below what the guest forwards under TCG, so that only the migration interrupts the stream; and low
+            // because at 2000 frames/s the guest's virtio TX ring came out corrupt after some migrations here (README, Lab).
+            var accepted = await cluster.Post("/api/v1/migrations", new
+            {
+                guest, targetHost = "host-b",
+                policy = new { transport, maxDowntimeMs = 500, completionTimeoutSecondsPerGiB = 3000, progressTimeoutSeconds = 60, probeRatePps = Rate },
+            });
+            var m = await WaitFor(accepted["id"]!.GetValue<string>(), Terminal);
+
+            Assert.True(m["state"]!.GetValue<string>() == "completed", $"{m.ToJsonString()}\n{cluster.Diagnostics}");
+            result = m["result"]!;
+            TestContext.Current.SendDiagnosticMessage(
+                $"forwarding guest {guest}, {transport} ({result["transportReason"]}), with a {Rate} frames/s probe: total {result["totalTimeMs"]} ms, QEMU downtime {result["downtimeMs"]} ms, " +
+                $"network downtime {result["networkDowntimeMs"]} ms, frames sent {result["framesSent"]}, lost {result["framesLost"]}, " +
+                $"{result["packetRatePps"]} frames/s arrived, first announcement {result["announceMs"]} ms after the pause; {result["probeNote"]}");
+
+            // Under TCG the forwarder itself sometimes stops passing frames (README, known faults: a fresh one
+            // for its first seconds, a migrated one with a corrupt virtio TX ring); the probe then says the
+            // stream did not come back through the guest, and measures nothing. That is the guest, not the
+            // measurement under test: a fresh guest, at most twice more, and one attempt must measure.
+            if (attempt < 3 && result["probeNote"]?.GetValue<string>() is { } note && note.Contains("came back through the guest", StringComparison.Ordinal))
+            {
+                TestContext.Current.SendDiagnosticMessage($"attempt {attempt}: {guest} did not forward ({note}); again with a fresh guest");
+                await cluster.Post($"/api/v1/guests/{guest}/stop", new { });
+                continue;
+            }
+
+            break;
+        }
 
         Assert.Equal(transport, result["transport"]!.GetValue<string>());
 
