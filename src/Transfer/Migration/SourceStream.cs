@@ -81,9 +81,6 @@ internal sealed unsafe class SourceStream : IDisposable
 
     public long SkippedPages { get; private set; }
 
-    /// <summary>Pages sent as their non-zero chunks only (also counted in <see cref="PagesSent"/>).</summary>
-    public long SparsePages { get; private set; }
-
     public void Handshake(MigrationCredentials credentials)
     {
         _writer.WriteHello(credentials, _memory.PageCount, Index, Count);
@@ -143,7 +140,6 @@ internal sealed unsafe class SourceStream : IDisposable
         FlushZeros();
         if (final)
         {
-
             if (!deviceState.IsEmpty)
             {
                 _writer.WriteDeviceState(deviceState.Span);
@@ -341,7 +337,6 @@ internal sealed unsafe class SourceStream : IDisposable
 
             _limiter.Acquire(WireFormat.SparseEntryHeaderSize + SparsePage.DataBytes(mask, pageSize));
             _writer.AddSparsePage(pages.First + i, new ReadOnlySpan<byte>(page, pageSize), mask);
-            SparsePages++;
         }
 
         if (denseStart >= 0)
