@@ -29,6 +29,9 @@ if grep -q '^failed ' "$log"; then
 fi
 rm -f "$log"
 echo
+# Which machine this was: CI keeps only the tail, and guests run under KVM or TCG depending on it.
+kvm=absent; [[ -c /dev/kvm ]] && kvm=present
+echo "machine: kernel $(uname -r), $(nproc) cores, /dev/kvm $kvm, $(qemu-system-x86_64 --version 2>/dev/null | head -n1)"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [[ $status -eq 0 && $total -eq 0 ]]; then
   echo "test.sh: no test ran" >&2

@@ -39,12 +39,47 @@ public static class GuestMemoryProbe
         try
         {
             var invariant = await MemoryInvariant.CheckRamFileAsync(ram, PageCounterRange.ForGuest(memoryMiB));
+
+            // Booted once in its life: on the host that launched it, never on a migration target (the tests
+            // migrate only a counting guest). One that restarted and finished clearing would pass the memory check.
+            var boots = Boots(instanceDirectory);
+            var expected = instance.Contains("-in-", StringComparison.Ordinal) ? 0 : 1;
+            if (boots != expected)
+            {
+                var restarted = $"the guest booted {boots} time(s) on {host}'s {instance}, expected {expected}: it restarted, and its memory is not what it was";
+                invariant = invariant with { Holds = false, Failure = invariant.Failure is null ? restarted : $"{invariant.Failure}; {restarted}" };
+            }
+
             return (invariant, status);
         }
         finally
         {
             await Execute(stream, reader, "cont");
         }
+    }
+
+    /// <summary>Waits until the page counter on <paramref name="host"/> has booted and counts (its boot marker is on the serial log).</summary>
+    public static async Task WaitUntilCountingAsync(string runRoot, string host, string guest)
+    {
+        var directory = Path.Combine(runRoot, host, "qemu", guest);
+        for (var attempt = 0; attempt < 1200; attempt++)
+        {
+            if (Boots(directory) > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        throw new TimeoutException($"{guest} on {host} never started counting: no boot marker in {Path.Combine(directory, "serial.log")}");
+    }
+
+    /// <summary>How often the page counter booted in this QEMU instance: it writes its marker to the serial port once per boot.</summary>
+    private static int Boots(string instanceDirectory)
+    {
+        var log = Path.Combine(instanceDirectory, "serial.log");
+        return File.Exists(log) ? File.ReadAllBytes(log).Count(b => b == PageCounterBootSector.BootMarker) : 0;
     }
 
     private static async Task<JsonNode> Execute(NetworkStream stream, StreamReader reader, string command)

@@ -26,6 +26,7 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         await cluster.Post("/api/v1/guests", new { name, memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "pageCounter", vhostUserPorts = Ports(name) });
         var started = await cluster.Post($"/api/v1/guests/{name}/start", new { });
         Assert.Equal("running", started["state"]!.GetValue<string>());
+        await GuestMemoryProbe.WaitUntilCountingAsync(cluster.RunRoot, "host-a", name);
         return name;
     }
 
@@ -164,6 +165,7 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         await cluster.WaitUntilBothHostsReady();
         await cluster.Post("/api/v1/guests", new { name = "e2e-native", memoryMiB = MemoryMiB, vcpus = 1, host = "host-a", profile = "pageCounter" });
         await cluster.Post("/api/v1/guests/e2e-native/start", new { });
+        await GuestMemoryProbe.WaitUntilCountingAsync(cluster.RunRoot, "host-a", "e2e-native");
 
         var accepted = await cluster.Post("/api/v1/migrations", new
         {
@@ -184,7 +186,7 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
         Assert.Single(instances);
         var (invariant, runState) = await GuestMemoryProbe.CheckAsync("host-b", instances[0], MemoryMiB);
         Assert.Equal("running", runState);
-        Assert.True(invariant.Holds, invariant.ToString());
+        Assert.True(invariant.Holds, $"{invariant}\n{cluster.Diagnostics}");
         Assert.Empty(GuestMemoryProbe.Instances(cluster.RunRoot, "host-a", "e2e-native"));
     }
 

@@ -38,13 +38,42 @@ public static class MemoryInvariant
             {
                 var address = firstPageAddress + ((long)page * PageCounterRange.PageSize);
                 return new MemoryInvariantResult(false, pageCounters.Length, edge, hasRun, page, address,
-                    string.Create(CultureInfo.InvariantCulture, $"{failure} (guest-physical 0x{address:x})"));
+                    string.Create(CultureInfo.InvariantCulture, $"{failure} (guest-physical 0x{address:x}); pages by value: {Runs(pageCounters)}"));
             }
 
             edge = page;
         }
 
         return new MemoryInvariantResult(true, pageCounters.Length, edge, hasRun, null, null, null);
+    }
+
+    /// <summary>
+    /// The counters as runs of equal values, "[first..last]=value", the first few only: what a
+    /// failure looks like at a glance (one lost page, a stale block, a guest that rebooted and is
+    /// clearing its counters again: zeros up to where it stands).
+    /// </summary>
+    private static string Runs(ReadOnlySpan<byte> pageCounters)
+    {
+        const int Shown = 8;
+        var runs = new List<string>();
+        var start = 0;
+        var total = 0;
+        for (var page = 1; page <= pageCounters.Length; page++)
+        {
+            if (page < pageCounters.Length && pageCounters[page] == pageCounters[start])
+            {
+                continue;
+            }
+
+            if (total++ < Shown)
+            {
+                runs.Add(string.Create(CultureInfo.InvariantCulture, $"[{start}..{page - 1}]={pageCounters[start]}"));
+            }
+
+            start = page;
+        }
+
+        return string.Join(", ", runs) + (total > Shown ? string.Create(CultureInfo.InvariantCulture, $" and {total - Shown} more runs") : string.Empty);
     }
 
     /// <summary>

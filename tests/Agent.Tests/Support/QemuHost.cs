@@ -83,11 +83,25 @@ internal sealed class QemuHost : IAsyncDisposable
         throw new TimeoutException($"The page counter guest never finished a sweep; serial log: '{await qemu.ReadSerialLogAsync()}'");
     }
 
-    /// <summary>Stops the guest and checks the page-counter invariant on its RAM file.</summary>
+    /// <summary>
+    /// Stops the guest and checks the page-counter invariant on its RAM file, and that the guest
+    /// booted exactly once in its life: once on the QEMU that launched it, never on a migration
+    /// target (every test lets the counter run before it migrates). A guest that restarted after a
+    /// migration and finished clearing its counters would otherwise pass the memory check.
+    /// </summary>
     public static async Task<MemoryInvariantResult> StopAndCheckInvariantAsync(QemuProcess qemu)
     {
         await qemu.Qmp.StopAsync(TestContext.Current.CancellationToken);
-        return await MemoryInvariant.CheckRamFileAsync(qemu.Layout.RamFile, PageCounterRange.ForGuest(qemu.Spec.MemoryMiB), TestContext.Current.CancellationToken);
+        var invariant = await MemoryInvariant.CheckRamFileAsync(qemu.Layout.RamFile, PageCounterRange.ForGuest(qemu.Spec.MemoryMiB), TestContext.Current.CancellationToken);
+        var boots = (await qemu.ReadSerialLogAsync(TestContext.Current.CancellationToken)).Count(c => c == (char)PageCounterBootSector.BootMarker);
+        var expected = qemu.Spec.Incoming ? 0 : 1;
+        if (boots == expected)
+        {
+            return invariant;
+        }
+
+        var restarted = $"the guest booted {boots} time(s) on {qemu.Spec.Instance}, expected {expected}: it restarted, and its memory is not what it was";
+        return invariant with { Holds = false, Failure = invariant.Failure is null ? restarted : $"{invariant.Failure}; {restarted}" };
     }
 
     public async ValueTask DisposeAsync()

@@ -50,6 +50,22 @@ public sealed class MemoryInvariantTests
         Assert.Equal(3, result.FailingPage);
         Assert.Equal(0x100000 + (3 * 4096), result.FailingAddress);
         Assert.Contains("0x103000", result.Failure, StringComparison.Ordinal);
+        Assert.Contains("pages by value: [0..1]=5, [2..2]=4, [3..4]=5", result.Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_failure_maps_only_the_first_runs()
+    {
+        var counters = new byte[40];
+        for (var i = 0; i < counters.Length; i++)
+        {
+            counters[i] = (byte)(i % 2 == 0 ? 9 : 3);
+        }
+
+        var result = MemoryInvariant.Check(counters);
+
+        Assert.False(result.Holds);
+        Assert.EndsWith("[7..7]=3 and 32 more runs", result.Failure, StringComparison.Ordinal);
     }
 
     [Fact]
