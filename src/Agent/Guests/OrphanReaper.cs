@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ferry.Agent.Qemu;
+using Ferry.Agent.Qmp;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,18 +9,25 @@ namespace Ferry.Agent.Guests;
 
 /// <summary>
 /// Runs once when the agent starts, before it serves: sorts out what a previous life of this agent
-/// left in its QEMU run directory when it was killed and could not clean up. A live migration target
-/// is garbage — its migration failed with the agent, and nobody will ask it to resume — so it is
-/// killed; a live running guest is a VM someone depends on, left alone and reported, never killed
-/// on a guess. Every instance without a live QEMU (a target whose incoming migration failed exits on
-/// its own) has its directory, RAM file and vhost-user ports freed, as its cleanup would have.
+/// left in its QEMU run directory when it was killed and could not clean up. A migration target
+/// still waiting for its migration (QEMU says <c>inmigrate</c>) is garbage — its migration failed
+/// with the agent, and nobody will ask it to resume — so it is killed. Anything else that lives is a
+/// VM someone may depend on, left alone and reported, never killed on a guess: a guest launched
+/// here, and equally a target whose migration completed (its command line still says
+/// <c>-incoming</c>, but it runs the guest now), or one QEMU does not answer for. Every instance
+/// without a live QEMU (a target whose incoming migration failed exits on its own) has its
+/// directory, RAM file and vhost-user ports freed, as its cleanup would have.
 /// </summary>
 internal sealed partial class OrphanReaper(
     IOptions<QemuLauncherOptions> options,
     GuestPorts ports,
+    IQmpConnector qmp,
     ILogger<OrphanReaper> logger) : IHostedService
 {
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a QEMU of the previous agent gets to say its run state, per monitor.</summary>
+    private static readonly TimeSpan StatusWait = TimeSpan.FromSeconds(5);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -35,9 +43,10 @@ internal sealed partial class OrphanReaper(
             var instance = Path.GetFileName(directory);
             if (live.TryGetValue(instance, out var orphan))
             {
-                if (!orphan.Incoming)
+                var status = orphan.Incoming ? await RunStateAsync(directory, cancellationToken) : null;
+                if (status != "inmigrate")
                 {
-                    Log.RunningGuestLeft(logger, instance, orphan.Pid);
+                    Log.RunningGuestLeft(logger, instance, orphan.Pid, status ?? (orphan.Incoming ? "unknown: QEMU did not answer" : "launched here"));
                     continue;
                 }
 
@@ -107,6 +116,31 @@ internal sealed partial class OrphanReaper(
         return new OrphanedQemu(pid, instance, argv.Contains("-incoming"), memPath, nics);
     }
 
+    /// <summary>
+    /// QEMU's run state through its operator monitor (free unless a person uses it) or else its main
+    /// one (its agent is gone); null when neither answers in time.
+    /// </summary>
+    private async Task<string?> RunStateAsync(string directory, CancellationToken cancellationToken)
+    {
+        foreach (var socket in new[] { Path.Combine(directory, "qmp-operator.sock"), Path.Combine(directory, "qmp.sock") })
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(StatusWait);
+            try
+            {
+                await using var client = await qmp.ConnectAsync(socket, budget.Token);
+                return (await client.QueryStatusAsync(budget.Token)).Status;
+            }
+            catch (Exception ex) when (ex is QmpException or IOException or System.Net.Sockets.SocketException
+                || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                Log.StatusUnknown(logger, socket, ex.Message);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>SIGKILL and wait; false when it would not die.</summary>
     private async Task<bool> KillAsync(OrphanedQemu orphan, CancellationToken cancellationToken)
     {
@@ -158,8 +192,11 @@ internal sealed partial class OrphanReaper(
         [LoggerMessage(EventId = 3483, Level = LogLevel.Warning, Message = "Instance {Instance} of the previous agent freed: directory, RAM file {RamFile}, ports {Ports}")]
         public static partial void Freed(ILogger logger, string instance, string ramFile, string ports);
 
-        [LoggerMessage(EventId = 3481, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) outlived the previous agent and still runs; this agent does not manage it (stop it by hand or through its QMP socket)")]
-        public static partial void RunningGuestLeft(ILogger logger, string instance, int pid);
+        [LoggerMessage(EventId = 3481, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}, {State}) outlived the previous agent and still runs; this agent does not manage it (stop it by hand or through its QMP socket)")]
+        public static partial void RunningGuestLeft(ILogger logger, string instance, int pid, string state);
+
+        [LoggerMessage(EventId = 3484, Level = LogLevel.Warning, Message = "No run state from {Socket}: {Reason}")]
+        public static partial void StatusUnknown(ILogger logger, string socket, string reason);
 
         [LoggerMessage(EventId = 3482, Level = LogLevel.Error, Message = "Orphaned migration target {Instance} (pid {Pid}) did not exit after SIGKILL")]
         public static partial void WouldNotDie(ILogger logger, string instance, int pid);

@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using Ferry.Agent.Guests;
+using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +16,7 @@ namespace Ferry.Agent.Tests.Guests;
 public sealed class OrphanReaperTests
 {
     [Fact]
-    public async Task A_new_agent_kills_a_migration_target_left_by_its_killed_predecessor_frees_dead_ones_and_leaves_a_running_guest_alone()
+    public async Task A_new_agent_kills_a_migration_target_left_by_its_killed_predecessor_frees_dead_ones_and_leaves_running_guests_alone()
     {
         await using var previousLife = QemuHost.Create();
         await using var target = await previousLife.LaunchIdleAsync("orphan", "orphan-in-0badf00d", incoming: true);
@@ -30,13 +33,22 @@ public sealed class OrphanReaperTests
         await using var elsewhere = QemuHost.Create();
         await using var bystander = await elsewhere.LaunchIdleAsync("orphan", "orphan-in-0badf00d", incoming: true);
 
+        // A target whose migration completed: started with -incoming like the orphan, but it runs the guest now.
+        await using var arrived = await previousLife.LaunchIdleAsync("arrived", "arrived-in-0badf00d", incoming: true);
+        await using (var departed = await elsewhere.LaunchIdleAsync("arrived", "arrived"))
+        {
+            await MoveAsync(departed, arrived);
+        }
+
         var found = OrphanReaper.Find(previousLife.Options.RunDirectory);
 
-        Assert.Equal(["keeper", "orphan-in-0badf00d"], found.Select(o => o.Instance).Order(StringComparer.Ordinal));
-        Assert.Equal(target.Layout.RamFile, found.Single(o => o.Incoming).RamFile);
-        Assert.Equal(target.Pid, found.Single(o => o.Incoming).Pid);
+        Assert.Equal(["arrived-in-0badf00d", "keeper", "orphan-in-0badf00d"], found.Select(o => o.Instance).Order(StringComparer.Ordinal));
+        Assert.Equal(target.Layout.RamFile, found.Single(o => o.Instance == target.Spec.Instance).RamFile);
+        Assert.Equal(target.Pid, found.Single(o => o.Instance == target.Spec.Instance).Pid);
+        Assert.All(found, o => Assert.Equal(o.Instance.Contains("-in-", StringComparison.Ordinal), o.Incoming));
 
-        var reaper = new OrphanReaper(Options.Create(previousLife.Options), new GuestPorts(null, NullLogger<GuestPorts>.Instance), NullLogger<OrphanReaper>.Instance);
+        var connector = new QmpConnector(new QmpClientOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        var reaper = new OrphanReaper(Options.Create(previousLife.Options), new GuestPorts(null, NullLogger<GuestPorts>.Instance), connector, NullLogger<OrphanReaper>.Instance);
         await reaper.StartAsync(TestContext.Current.CancellationToken);
 
         await target.Exited.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -47,7 +59,32 @@ public sealed class OrphanReaperTests
         Assert.False(guest.HasExited);
         Assert.True(File.Exists(guest.Layout.RamFile));
         Assert.True((await guest.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
+        Assert.False(arrived.HasExited, "a guest that arrived by migration was killed as if its migration had failed");
+        Assert.True(File.Exists(arrived.Layout.RamFile));
+        Assert.True((await arrived.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
         Assert.False(bystander.HasExited);
         Assert.Equal("inmigrate", (await bystander.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Status);
+    }
+
+    /// <summary>QEMU's own migration from <paramref name="source"/> into the waiting <paramref name="target"/>, until the target runs.</summary>
+    private static async Task MoveAsync(QemuProcess source, QemuProcess target)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var uri = MigrationUri.Tcp(IPAddress.Loopback, port);
+        await target.Qmp.MigrateIncomingAsync(uri, ct);
+        await source.Qmp.MigrateAsync(uri, ct);
+        for (var attempt = 0; attempt < 400 && !(await target.Qmp.QueryStatusAsync(ct)).Running; attempt++)
+        {
+            await Task.Delay(50, ct);
+        }
+
+        Assert.True((await target.Qmp.QueryStatusAsync(ct)).Running, "the migration into the target did not complete");
     }
 }
