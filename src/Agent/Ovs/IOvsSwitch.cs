@@ -84,6 +84,13 @@ public interface IOvsSwitch : IAsyncDisposable
     /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
     Task<IReadOnlyDictionary<string, string>> GetInterfaceStatusAsync(string port, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The interface's <c>statistics</c> column: OVS's packet, byte, drop and error counters, e.g.
+    /// <c>tx_packets</c> into a vhost-user guest and <c>tx_dropped</c> when its receive ring had no room.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    Task<IReadOnlyDictionary<string, string>> GetInterfaceStatisticsAsync(string port, CancellationToken cancellationToken = default);
+
     /// <summary>Removes the port if it exists.</summary>
     /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
     Task RemovePortAsync(string port, CancellationToken cancellationToken = default);

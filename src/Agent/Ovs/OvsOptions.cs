@@ -65,11 +65,24 @@ public sealed record OvsOptions
 
     /// <summary>
     /// The most hugepage memory DPDK may hold per NUMA socket, MiB (<c>dpdk-socket-limit</c>); empty for
-    /// <see cref="DpdkSocketMem"/>. Unlimited, OVS's first mempool grows DPDK to about 1 GiB (it asks for
-    /// 262144 mbufs and halves only on failure), which starves every other switch and hugepage guest on the
-    /// host; bounded, the mempool halves until it fits.
+    /// <see cref="DpdkSocketMem"/> plus <see cref="DpdkHeadroomMiB"/> on every node that has memory.
+    /// Unlimited, OVS's first mempool grows DPDK to about 1 GiB (it asks for 262144 mbufs and halves only
+    /// on failure), which starves every other switch and hugepage guest on the host; bounded, the mempool
+    /// halves until it fits. Bounded at exactly the socket memory, the mempool's fit left so little that
+    /// DPDK's vhost library could not allocate a connecting guest NIC's memory table: QEMU then fell back
+    /// to userspace virtio and the NIC passed nothing (seen on every second or third forwarding guest here).
     /// </summary>
     public string DpdkSocketLimit { get; init; } = "";
+
+    /// <summary>Room above the mempool for what vhost-user devices allocate when guests connect, MiB per node.</summary>
+    public const int DpdkHeadroomMiB = 128;
+
+    /// <summary>What <c>dpdk-socket-limit</c> is set to: <see cref="DpdkSocketLimit"/>, or the socket memory plus headroom (0, no memory on that node, stays 0).</summary>
+    public string EffectiveDpdkSocketLimit => DpdkSocketLimit.Length > 0
+        ? DpdkSocketLimit
+        : string.Join(',', DpdkSocketMem.Split(',').Select(node => int.Parse(node, System.Globalization.CultureInfo.InvariantCulture) is var mib && mib > 0
+            ? (mib + DpdkHeadroomMiB).ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : "0"));
 
     /// <summary>
     /// Passes <c>--in-memory</c>: DPDK keeps no hugepage files and no <c>/var/run/dpdk/&lt;prefix&gt;</c>

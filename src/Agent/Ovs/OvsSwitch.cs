@@ -267,14 +267,20 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
     }
 
-    public async Task<IReadOnlyDictionary<string, string>> GetInterfaceStatusAsync(string port, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyDictionary<string, string>> GetInterfaceStatusAsync(string port, CancellationToken cancellationToken = default) =>
+        GetInterfaceMapAsync(port, "status", cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>> GetInterfaceStatisticsAsync(string port, CancellationToken cancellationToken = default) =>
+        GetInterfaceMapAsync(port, "statistics", cancellationToken);
+
+    private async Task<IReadOnlyDictionary<string, string>> GetInterfaceMapAsync(string port, string column, CancellationToken cancellationToken)
     {
         var name = OvsName.Validate(port, "port");
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ThrowIfNotRunning();
-            var output = (await VsctlAsync(["--no-wait", "get", "Interface", name, "status"], cancellationToken)).Trim();
+            var output = (await VsctlAsync(["--no-wait", "get", "Interface", name, column], cancellationToken)).Trim();
             return ParseMap(output);
         }
         finally
@@ -523,7 +529,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 $"other_config:pmd-cpu-mask={Quote(_options.PmdCpuMask)}",
                 $"other_config:pmd-maxsleep={_options.PmdMaxSleepMicroseconds.ToString(CultureInfo.InvariantCulture)}",
                 $"other_config:dpdk-socket-mem={Quote(_options.DpdkSocketMem)}",
-                $"other_config:dpdk-socket-limit={Quote(_options.DpdkSocketLimit.Length == 0 ? _options.DpdkSocketMem : _options.DpdkSocketLimit)}",
+                $"other_config:dpdk-socket-limit={Quote(_options.EffectiveDpdkSocketLimit)}",
                 $"other_config:dpdk-extra={Quote(DpdkExtra())}",
             ],
             cancellationToken);

@@ -254,8 +254,17 @@ public sealed class ForwarderTrafficTests
                 return;
             }
 
-            Assert.True(attempt < Attempts, $"no warm-up frame came back through any of {Attempts} fresh forwarding guests");
-            TestContext.Current.SendDiagnosticMessage($"attempt {attempt}: the fresh forwarder passed no warm-up frame; again with a fresh guest");
+            // Where the frames stopped: OVS's rx from the generator, tx into the guest's first NIC, rx from its second.
+            var ovs = agent.Services.GetRequiredService<IOvsSwitch>();
+            var counters = new List<string>();
+            foreach (var port in new[] { Generator, GuestIn, GuestOut })
+            {
+                var statistics = await ovs.GetInterfaceStatisticsAsync(port, cancellationToken);
+                counters.Add($"{port}: {string.Join(", ", statistics.Where(c => c.Value != "0").Select(c => $"{c.Key}={c.Value}"))}");
+            }
+
+            Assert.True(attempt < Attempts, $"no warm-up frame came back through any of {Attempts} fresh forwarding guests; {string.Join("; ", counters)}");
+            TestContext.Current.SendDiagnosticMessage($"attempt {attempt}: the fresh forwarder passed no warm-up frame ({string.Join("; ", counters)}); again with a fresh guest");
             await agent.Client.StopGuestAsync(new StopGuestRequest { Name = guest.Name }, Call(120));
         }
     }

@@ -48,4 +48,16 @@ public sealed class OvsServiceCollectionExtensionsTests
 
         Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<OvsOptions>>().Value);
     }
+
+    [Theory]
+    [InlineData("256", "", "384")]
+    [InlineData("256,0", "", "384,0")]
+    [InlineData("1024,512", "", "1152,640")]
+    [InlineData("256", "300", "300")]
+    public void The_dpdk_socket_limit_leaves_headroom_above_the_socket_memory_unless_set(string socketMem, string socketLimit, string effective)
+    {
+        var options = new OvsOptions { DpdkSocketMem = socketMem, DpdkSocketLimit = socketLimit };
+
+        Assert.Equal(effective, options.EffectiveDpdkSocketLimit);
+    }
 }

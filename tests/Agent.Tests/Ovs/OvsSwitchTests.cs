@@ -71,6 +71,21 @@ public sealed class OvsSwitchTests(OvsSwitchFixture fixture) : IClassFixture<Ovs
     }
 
     [Fact]
+    public async Task A_ports_statistics_are_its_ovs_counters()
+    {
+        await Switch.AddInternalPortAsync("st-count", Cancel);
+
+        var statistics = await Switch.GetInterfaceStatisticsAsync("st-count", Cancel);
+
+        foreach (var counter in new[] { "rx_packets", "tx_packets", "rx_bytes", "tx_bytes" })
+        {
+            Assert.True(statistics.TryGetValue(counter, out var value) && long.TryParse(value, out _), $"{counter} missing or not a number in {string.Join(", ", statistics)}");
+        }
+
+        await Switch.RemovePortAsync("st-count", Cancel);
+    }
+
+    [Fact]
     public async Task Adding_the_same_port_twice_keeps_one_port_with_the_same_socket()
     {
         var first = await Switch.AddVhostUserPortAsync("vhu-twice", cancellationToken: Cancel);
@@ -137,6 +152,7 @@ public sealed class OvsSwitchTests(OvsSwitchFixture fixture) : IClassFixture<Ovs
         await Assert.ThrowsAsync<ArgumentException>(() => Switch.AddVhostUserPortAsync(name, cancellationToken: Cancel));
         await Assert.ThrowsAsync<ArgumentException>(() => Switch.AddVhostUserPortAsync(name, VhostUserMode.OvsClient, Cancel));
         await Assert.ThrowsAsync<ArgumentException>(() => Switch.RemovePortAsync(name, Cancel));
+        await Assert.ThrowsAsync<ArgumentException>(() => Switch.GetInterfaceStatisticsAsync(name, Cancel));
 
         Assert.Equal(runs, Switch.VsctlRuns);
     }
