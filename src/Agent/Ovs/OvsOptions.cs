@@ -68,9 +68,13 @@ public sealed record OvsOptions
     /// <see cref="DpdkSocketMem"/> plus <see cref="DpdkHeadroomMiB"/> on every node that has memory.
     /// Unlimited, OVS's first mempool grows DPDK to about 1 GiB (it asks for 262144 mbufs and halves only
     /// on failure), which starves every other switch and hugepage guest on the host; bounded, the mempool
-    /// halves until it fits. Bounded at exactly the socket memory, the mempool's fit left so little that
-    /// DPDK's vhost library could not allocate a connecting guest NIC's memory table: QEMU then fell back
-    /// to userspace virtio and the NIC passed nothing (seen on every second or third forwarding guest here).
+    /// halves until it fits. Bounded at exactly the socket memory, a guest's second NIC often could not
+    /// get its memory table from DPDK's vhost library (<c>failed to allocate memory for dev-&gt;mem</c> or
+    /// <c>dev-&gt;guest_pages</c>) while OVS was busy with its mempool as the first NIC came up, although the
+    /// heap had room a moment later: QEMU then fell back to userspace virtio and the NIC passed nothing
+    /// (one forwarding guest in three here). More socket memory did not help — the mempool grows into it
+    /// (384 MiB: 131072 mbufs, 4.7 MiB left; 320: same failures) — headroom above it that the heap can grow
+    /// into when needed did (none in 24 guests).
     /// </summary>
     public string DpdkSocketLimit { get; init; } = "";
 
