@@ -42,14 +42,7 @@ public static class GuestMemoryProbe
 
             // Booted once in its life: on the host that launched it, never on a migration target (the tests
             // migrate only a counting guest). One that restarted and finished clearing would pass the memory check.
-            var boots = Boots(instanceDirectory);
-            var expected = instance.Contains("-in-", StringComparison.Ordinal) ? 0 : 1;
-            if (boots != expected)
-            {
-                var restarted = $"the guest booted {boots} time(s) on {host}'s {instance}, expected {expected}: it restarted, and its memory is not what it was";
-                invariant = invariant with { Holds = false, Failure = invariant.Failure is null ? restarted : $"{invariant.Failure}; {restarted}" };
-            }
-
+            invariant = invariant.WithBoots(Boots(instanceDirectory), expected: instance.Contains("-in-", StringComparison.Ordinal) ? 0 : 1, $"{host}'s {instance}");
             return (invariant, status);
         }
         finally
@@ -79,7 +72,7 @@ public static class GuestMemoryProbe
     private static int Boots(string instanceDirectory)
     {
         var log = Path.Combine(instanceDirectory, "serial.log");
-        return File.Exists(log) ? File.ReadAllBytes(log).Count(b => b == PageCounterBootSector.BootMarker) : 0;
+        return File.Exists(log) ? PageCounterBootSector.Boots(File.ReadAllText(log)) : 0;
     }
 
     private static async Task<JsonNode> Execute(NetworkStream stream, StreamReader reader, string command)

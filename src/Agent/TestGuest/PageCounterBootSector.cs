@@ -15,6 +15,9 @@ public static class PageCounterBootSector
     /// <summary>The byte written to the serial port once the counters are cleared and counting starts.</summary>
     public const byte BootMarker = (byte)'F';
 
+    /// <summary>How often the guest booted, from what it wrote to its serial port: one marker per boot.</summary>
+    public static int Boots(string serialLog) => serialLog?.Count(c => c == (char)BootMarker) ?? 0;
+
     private const ushort LoadAddress = 0x7C00;
     private const ushort Com1 = 0x3F8;
 

@@ -93,15 +93,8 @@ internal sealed class QemuHost : IAsyncDisposable
     {
         await qemu.Qmp.StopAsync(TestContext.Current.CancellationToken);
         var invariant = await MemoryInvariant.CheckRamFileAsync(qemu.Layout.RamFile, PageCounterRange.ForGuest(qemu.Spec.MemoryMiB), TestContext.Current.CancellationToken);
-        var boots = (await qemu.ReadSerialLogAsync(TestContext.Current.CancellationToken)).Count(c => c == (char)PageCounterBootSector.BootMarker);
-        var expected = qemu.Spec.Incoming ? 0 : 1;
-        if (boots == expected)
-        {
-            return invariant;
-        }
-
-        var restarted = $"the guest booted {boots} time(s) on {qemu.Spec.Instance}, expected {expected}: it restarted, and its memory is not what it was";
-        return invariant with { Holds = false, Failure = invariant.Failure is null ? restarted : $"{invariant.Failure}; {restarted}" };
+        var boots = PageCounterBootSector.Boots(await qemu.ReadSerialLogAsync(TestContext.Current.CancellationToken));
+        return invariant.WithBoots(boots, expected: qemu.Spec.Incoming ? 0 : 1, qemu.Spec.Instance);
     }
 
     public async ValueTask DisposeAsync()

@@ -54,6 +54,22 @@ public sealed class MemoryInvariantTests
     }
 
     [Fact]
+    public void A_guest_that_booted_other_than_expected_fails_even_with_its_memory_intact()
+    {
+        var intact = MemoryInvariant.Check([7, 7, 6]);
+        var broken = MemoryInvariant.Check([7, 0, 7]);
+
+        Assert.Same(intact, intact.WithBoots(0, expected: 0, "counter-in-1"));
+        Assert.Equal(2, PageCounterBootSector.Boots("SeaBIOS\nF...F"));
+        var restarted = intact.WithBoots(1, expected: 0, "counter-in-1");
+        Assert.False(restarted.Holds);
+        Assert.Contains("booted 1 time(s) on counter-in-1, expected 0", restarted.Failure, StringComparison.Ordinal);
+        var both = broken.WithBoots(2, expected: 1, "counter");
+        Assert.StartsWith(broken.Failure!, both.Failure, StringComparison.Ordinal);
+        Assert.Contains("booted 2 time(s)", both.Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_failure_maps_only_the_first_runs()
     {
         var counters = new byte[40];

@@ -104,7 +104,7 @@ public sealed class NativeQemuMigrationTests
             // A pass is reported only after the copy that a paused guest waits through: the source's log is final.
             if (sourceBoots is null && progress.Pass >= 1)
             {
-                sourceBoots = (await source.ReadSerialLogAsync(TestContext.Current.CancellationToken)).Count(c => c == (char)PageCounterBootSector.BootMarker);
+                sourceBoots = PageCounterBootSector.Boots(await source.ReadSerialLogAsync(TestContext.Current.CancellationToken));
             }
         });
         Report("page counter moved natively right after launch", messages[^1]);
@@ -118,11 +118,11 @@ public sealed class NativeQemuMigrationTests
         {
             // Paused in its BIOS: the boot sector runs at the target.
             await Task.Delay(50, TestContext.Current.CancellationToken);
-            targetBoots = (await moved.ReadSerialLogAsync(TestContext.Current.CancellationToken)).Count(c => c == (char)PageCounterBootSector.BootMarker);
+            targetBoots = PageCounterBootSector.Boots(await moved.ReadSerialLogAsync(TestContext.Current.CancellationToken));
         }
 
         await moved.Qmp.StopAsync(TestContext.Current.CancellationToken);
-        targetBoots = (await moved.ReadSerialLogAsync(TestContext.Current.CancellationToken)).Count(c => c == (char)PageCounterBootSector.BootMarker);
+        targetBoots = PageCounterBootSector.Boots(await moved.ReadSerialLogAsync(TestContext.Current.CancellationToken));
         var invariant = await MemoryInvariant.CheckRamFileAsync(moved.Layout.RamFile, PageCounterRange.ForGuest(128), TestContext.Current.CancellationToken);
         TestContext.Current.SendDiagnosticMessage($"boots: {sourceBoots} before the pause at the source, {targetBoots} at the target; {invariant}");
         Assert.Equal(1, sourceBoots + targetBoots);
