@@ -202,12 +202,8 @@ internal sealed class AgentGrpcService(
         Name = view.Name,
         Exists = view.Exists,
         RunState = view.RunState,
-        Accelerator = view.Accelerator switch
-        {
-            Accelerator.Kvm => "kvm",
-            Accelerator.Tcg => "tcg",
-            _ => string.Empty,
-        },
+        Accelerator = view.Accelerator?.Name ?? string.Empty,
+        AcceleratorReason = view.Accelerator?.Reason ?? string.Empty,
     };
 
     private static string Printable(string? value) =>

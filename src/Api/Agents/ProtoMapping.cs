@@ -18,6 +18,7 @@ internal static class ProtoMapping
         QemuVersion = NullIfEmpty(i.QemuVersion),
         OvsVersion = NullIfEmpty(i.OvsVersion),
         DirtyTracking = [.. i.DirtyTracking],
+        Accelerators = [.. i.Accelerators.Select(a => new GuestAccelerator(a.GuestKind, a.Accelerator, a.Reason))],
     };
 
     public static Proto.GuestSpec ToSpec(this Guest g)

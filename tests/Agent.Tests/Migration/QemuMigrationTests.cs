@@ -21,7 +21,7 @@ public sealed class QemuMigrationTests
     }
 
     private static void Report(QemuHost host, string what, QemuMigrationResult result) =>
-        TestContext.Current.SendDiagnosticMessage($"{what} [{host.Launcher.Accelerator.Accelerator}]: {result.Outcome} {result.Reason} {result.Stats} cleanup {result.CleanupTime?.TotalMilliseconds} ms");
+        TestContext.Current.SendDiagnosticMessage($"{what} [{host.Launcher.AcceleratorFor(GuestKind.Firmware).Accelerator}]: {result.Outcome} {result.Reason} {result.Stats} cleanup {result.CleanupTime?.TotalMilliseconds} ms");
 
     private static async Task<(QemuProcess Target, MigrationUri Uri)> PrepareTargetAsync(QemuHost host, QemuProcess source, QemuMigrationSettings settings)
     {
