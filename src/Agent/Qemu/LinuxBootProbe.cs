@@ -53,7 +53,7 @@ internal static class LinuxBootProbe
         foreach (var argument in new[]
         {
             "-accel", "kvm", "-machine", options.MachineType, "-nodefaults", "-no-user-config", "-display", "none",
-            "-m", "128M", "-kernel", kernel, "-append", "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 quiet",
+            "-m", "128M", "-kernel", kernel, "-append", "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1",
             "-chardev", $"file,id=probe0,path={QemuCommandLine.Escape(console)}", "-serial", "chardev:probe0", "-no-reboot",
         })
         {
