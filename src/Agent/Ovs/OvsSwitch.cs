@@ -53,6 +53,12 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
     public Task<OvsDaemonExit> UnexpectedExit => Volatile.Read(ref _unexpectedExit).Task;
 
+    public int? VswitchdProcessId => _vswitchd is { HasExited: false } daemon ? daemon.Pid : null;
+
+    public string VswitchdLogFile => _systemInstance == true
+        ? "/var/log/openvswitch/ovs-vswitchd.log"
+        : Path.Combine(_options.LogDirectory, VswitchdName + ".log");
+
     /// <summary>How many times ovs-vsctl ran: lets tests prove a hostile name never reached it.</summary>
     internal long VsctlRuns => Interlocked.Read(ref _vsctlRuns);
 
@@ -558,6 +564,11 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         // when the new one has initialised DPDK and applied the whole configuration (bridge, ports);
         // ovs-vsctl's own wait does not help here because re-adding an existing bridge changes nothing.
         await VsctlAsync(["--no-wait", "set", "Open_vSwitch", ".", "dpdk_initialized=false", "cur_cfg=0"], cancellationToken);
+        if (DpdkDrivers.MissingMempoolDriver() is { } missing)
+        {
+            throw new OvsCommandException($"ovs-vswitchd not started: {missing}.");
+        }
+
         // `ip netns exec` enters the namespace and execs ovs-vswitchd in place: the pid stays the daemon's.
         var daemon = _options.NetworkNamespace.Length == 0
             ? StartDaemon(VswitchdName, _options.VswitchdBinary, [_dbTarget!])
