@@ -5,6 +5,7 @@ using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Migration.Benchmark;
 

@@ -1,13 +1,14 @@
 using System.Net;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Migration;
-using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
 using Ferry.Contracts;
+using TransportKind = Ferry.Domain.Migrations.TransportKind;
 using Grpc.Core;
 
 namespace Ferry.Agent.Grpc;
@@ -47,9 +48,9 @@ internal sealed class AgentGrpcService(
         var id = MigrationId.Validate(request.MigrationId);
         var guest = ToDefinition(request.Guest);
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
-        var transport = TransportChoice.ForTarget(request.Policy?.Transport ?? Transport.Unspecified, trackers.ForHost());
+        var transport = TransportChoice.ForTarget(ToKind(request.Policy?.Transport), trackers.ForHost());
         var probeRate = ProbeRate(request.Policy);
-        var incoming = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToQemuSettings(request.Policy), transport, token, context.CancellationToken);
+        var incoming = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, context.CancellationToken);
         if (probeRate > 0)
         {
             await SteerProbeToIncomingAsync(id, guest, context.CancellationToken);
@@ -59,7 +60,7 @@ internal sealed class AgentGrpcService(
         {
             Address = incoming.Address.ToString(),
             Port = incoming.Port,
-            Transport = incoming.Transport.Transport,
+            Transport = ToProto(incoming.Transport.Kind),
             PageStreamPort = incoming.PageStreamPort,
             PageStreamToken = incoming.PageStreamToken is { } prepared ? Google.Protobuf.ByteString.CopyFrom(prepared) : Google.Protobuf.ByteString.Empty,
         };
@@ -105,14 +106,28 @@ internal sealed class AgentGrpcService(
         catch (ProbeUnavailableException ex)
         {
             await targets.CleanupAsync(migrationId, CancellationToken.None);
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, ex.Message, ex);
         }
         catch (OvsCommandException ex)
         {
             await targets.CleanupAsync(migrationId, CancellationToken.None);
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The probe's stream could not be steered to guest '{guest.Name}' here: {ex.Message}"));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, $"The probe's stream could not be steered to guest '{guest.Name}' here: {ex.Message}", ex);
         }
     }
+
+    private static TransportKind ToKind(Transport? transport) => transport switch
+    {
+        Transport.Qemu => TransportKind.Qemu,
+        Transport.Native => TransportKind.Native,
+        _ => TransportKind.Auto,
+    };
+
+    private static Transport ToProto(TransportKind kind) => kind switch
+    {
+        TransportKind.Qemu => Transport.Qemu,
+        TransportKind.Native => Transport.Native,
+        _ => Transport.Auto,
+    };
 
     private static int ProbeRate(MigrationPolicy? policy) =>
         policy?.ProbeRatePps is { } rate and not 0
@@ -147,15 +162,15 @@ internal sealed class AgentGrpcService(
 
         // For an explicit native target, target_port is the engine's port, so an API that forwards only
         // address and port still reaches it; the token must come along either way.
-        var transport = TransportChoice.Resolve(request.Policy?.Transport ?? Transport.Unspecified);
+        var transport = TransportChoice.Resolve(ToKind(request.Policy?.Transport));
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
-        var enginePort = request.PageStreamPort > 0 ? request.PageStreamPort : transport.Transport == Transport.Native ? request.TargetPort : 0;
+        var enginePort = request.PageStreamPort > 0 ? request.PageStreamPort : transport.Kind == TransportKind.Native ? request.TargetPort : 0;
         return new OutgoingMigrationRequest(
             id,
             guest,
             MigrationUri.Tcp(address, request.TargetPort),
             agent,
-            MigrationPolicySettings.ToQemuSettings(request.Policy),
+            MigrationPolicySettings.ToSettings(request.Policy),
             transport,
             enginePort > 0 ? new IPEndPoint(address, enginePort) : null,
             token,

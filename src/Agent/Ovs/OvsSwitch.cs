@@ -571,8 +571,8 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
         // `ip netns exec` enters the namespace and execs ovs-vswitchd in place: the pid stays the daemon's.
         var daemon = _options.NetworkNamespace.Length == 0
-            ? StartDaemon(VswitchdName, _options.VswitchdBinary, [_dbTarget!])
-            : StartDaemon(VswitchdName, "ip", ["netns", "exec", _options.NetworkNamespace, _options.VswitchdBinary, _dbTarget!]);
+            ? StartDaemon(VswitchdName, _options.VswitchdBinary, [_dbTarget!], VswitchdEnvironment())
+            : StartDaemon(VswitchdName, "ip", ["netns", "exec", _options.NetworkNamespace, _options.VswitchdBinary, _dbTarget!], VswitchdEnvironment());
         _vswitchd = daemon;
         var started = _timeProvider.GetTimestamp();
         while (true)
@@ -598,7 +598,18 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         Log.DpdkInitialized(_logger, DpdkInitTime.Value.TotalMilliseconds, DpdkExtra());
     }
 
-    private OvsDaemon StartDaemon(string name, string binary, IEnumerable<string> arguments)
+    /// <summary>
+    /// ovs-vswitchd writes into the RAM of every guest with vhost-user ports (received frames, used rings):
+    /// it starts with the preload library that gives it a userfaultfd the native transport can track it by.
+    /// </summary>
+    private Dictionary<string, string> VswitchdEnvironment()
+    {
+        var environment = _environment.ToDictionary(e => e.Key, string? (e) => e.Value, StringComparer.Ordinal);
+        Qemu.DirtyTrackerPreload.Apply(environment, _options.PreloadDirtyTracker);
+        return environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!, StringComparer.Ordinal);
+    }
+
+    private OvsDaemon StartDaemon(string name, string binary, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var logFile = Path.Combine(_options.LogDirectory, name + ".log");
         var daemon = OvsDaemon.Start(
@@ -613,7 +624,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 // The log file has everything; the console (captured to .out) only what may come before it opens.
                 "-vconsole:err",
             ]),
-            _environment,
+            environment ?? _environment,
             _options.RunDirectory,
             logFile,
             Path.Combine(_options.LogDirectory, name + ".out"));

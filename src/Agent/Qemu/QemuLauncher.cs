@@ -103,6 +103,8 @@ internal sealed partial class QemuLauncher : IQemuLauncher
             startInfo.ArgumentList.Add(argument);
         }
 
+        DirtyTrackerPreload.Apply(startInfo.Environment, _options.PreloadDirtyTracker);
+
         Process process;
         try
         {

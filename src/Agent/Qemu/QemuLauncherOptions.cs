@@ -50,6 +50,13 @@ public sealed record QemuLauncherOptions
     /// </summary>
     public TimeSpan LinuxKvmProbeTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Preloads <c>libferry-uffd.so</c> (built beside the agent) into every QEMU, so the native transport
+    /// can track the guest's writes live through a userfaultfd created inside QEMU. Off, or without the
+    /// library, native runs as a paused copy and says why.
+    /// </summary>
+    public bool PreloadDirtyTracker { get; init; } = true;
+
     /// <summary>Where probe verdicts are kept for agents started later on the same boot.</summary>
     public string ProbeCacheDirectory { get; init; } = "/var/cache/ferry-agent";
 }

@@ -1,4 +1,4 @@
-using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
 using Ferry.Agent.Tests.Support;
@@ -17,7 +17,8 @@ public sealed class SoftDirtyTrackerTests
         await using var qemu = await host.LaunchPageCounterAsync("tracked", "sd-a", 64);
         await QemuHost.WaitUntilCountingAsync(qemu);
         using var memory = GuestMemory.Open(qemu.Layout.RamFile);
-        var verdict = new NativeTrackerProbe().ForGuest(qemu);
+        using var userfaultfds = new UserfaultfdRegistry();
+        var verdict = new NativeTrackerProbe(userfaultfds, ovs: null).ForGuest(qemu);
 
         using var tracker = SoftDirtyTracker.Open([qemu.Pid], memory);
         tracker.Reset();

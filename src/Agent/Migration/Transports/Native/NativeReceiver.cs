@@ -5,8 +5,9 @@ using Ferry.Agent.Qmp;
 using Ferry.Transfer.Memory;
 using Ferry.Transfer.Migration;
 using Microsoft.Extensions.Logging;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>
 /// The engine's destination for one migration into a waiting QEMU: it listens on the migration
@@ -49,7 +50,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     public DestinationResult? Result { get; private set; }
 
     /// <summary>Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.</summary>
-    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, QemuMigrationSettings settings, ILogger logger)
+    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings, ILogger logger)
     {
         var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize(qemu.Spec.Backing));
         var listener = new TcpListener(address, 0);

@@ -1,4 +1,5 @@
-namespace Ferry.Agent.Migration;
+using Ferry.Agent.Migration;
+namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>QEMU's own measurements of a migration (from <c>query-migrate</c>), plus the pass count seen in events.</summary>
 public sealed record QemuMigrationStats(

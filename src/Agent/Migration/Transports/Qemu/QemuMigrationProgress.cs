@@ -1,6 +1,7 @@
 using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration;
+namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>One progress sample, reported while the migration runs.</summary>
 public sealed record QemuMigrationProgress(

@@ -1,7 +1,8 @@
+using Ferry.Agent.Migration.Transports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 public static class NativeServiceCollectionExtensions
 {
@@ -9,8 +10,9 @@ public static class NativeServiceCollectionExtensions
     public static IServiceCollection AddFerryNativeTransport(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<INativeTrackerProbe, NativeTrackerProbe>();
-        services.TryAddSingleton<INativeQemuMigration, NativeQemuMigration>();
+        services.TryAddSingleton<UserfaultfdRegistry>();
+        services.TryAddSingleton<INativeTrackerProbe>(sp => new NativeTrackerProbe(sp.GetRequiredService<UserfaultfdRegistry>(), sp.GetService<Ovs.IOvsSwitch>()));
+        services.AddSingleton<IMigrationTransport, NativeTransport>();
         services.TryAddSingleton<INativeTargets, NativeTargets>();
         return services;
     }

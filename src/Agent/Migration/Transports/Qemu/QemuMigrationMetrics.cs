@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration;
+namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>
 /// The qemu transport's meter. Bucket boundaries follow the SLA's scale: downtime around the 10 ms

@@ -1,7 +1,7 @@
 namespace Ferry.Agent.Migration;
 
 /// <summary>How one qemu-transport migration is tuned and bounded (from the migration policy).</summary>
-public sealed record QemuMigrationSettings
+public sealed record MigrationSettings
 {
     /// <summary>QEMU 7.2 throttles to 128 MiB/s unless told otherwise; this is "as fast as the link goes".</summary>
     public const long Unlimited = 100L * 1000 * 1000 * 1000;

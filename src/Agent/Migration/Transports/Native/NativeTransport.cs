@@ -1,40 +1,41 @@
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
-using Ferry.Contracts;
+using TransportKind = Ferry.Domain.Migrations.TransportKind;
 using Ferry.Transfer.Dirty;
 using Ferry.Transfer.Memory;
 using Ferry.Transfer.Migration;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>
 /// The native transport for QEMU guests. Live: the engine copies the RAM file while QEMU runs and
-/// soft-dirty reports what QEMU and the vhost-user backend wrote; at switch-over the guest is
-/// paused, QEMU's device state is captured once (x-ignore-shared: no RAM in it), the final dirty
-/// pages and the device state cross together, the target loads the state and resumes, and only then
-/// is the source removed. Paused copy (no tracker): the guest is paused before the first page is
-/// read, so no write can be missed, and the downtime reported starts at that pause.
+/// the tracker reports what every writer of that file wrote (QEMU, and ovs-vswitchd for vhost-user
+/// ports); at switch-over the guest is paused, QEMU's device state is captured once (x-ignore-shared:
+/// no RAM in it), the final dirty pages and the device state cross together, the target loads the
+/// state and resumes, and only then is the source removed. Paused copy (no tracker): the guest is
+/// paused before the first page is read, so no write can be missed, and the downtime reported starts
+/// at that pause.
 /// </summary>
-internal sealed partial class NativeQemuMigration(
+internal sealed partial class NativeTransport(
     INativeTrackerProbe trackers,
     TimeProvider timeProvider,
-    ILogger<NativeQemuMigration> logger) : INativeQemuMigration
+    ILogger<NativeTransport> logger) : IMigrationTransport
 {
     private static readonly TimeSpan RecoveryBudget = TimeSpan.FromSeconds(10);
 
-    public async Task<MigrationProgress> MigrateAsync(OutgoingMigration migration, QemuProcess source, IMigrationTarget target, Func<CancellationToken, Task> deferredSourceCleanup)
+    public TransportKind Kind => TransportKind.Native;
+
+    public async Task<TransportResult> MigrateAsync(TransportRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(migration);
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(deferredSourceCleanup);
-        var request = migration.Request;
-        var choice = request.Transport;
+        ArgumentNullException.ThrowIfNull(request);
+        var migration = request.Migration;
+        var source = request.Source;
+        var choice = migration.Transport;
         var started = timeProvider.GetTimestamp();
-        if (request.PageStream is not { } destination || request.PageStreamToken is not { } token)
+        if (migration.PageStream is not { } destination || migration.PageStreamToken is not { } token)
         {
-            return await FailBeforeStartAsync(target, source, "the native transport needs the target's page_stream_port and page_stream_token in the Migrate request (from PrepareIncomingReply); none were given");
+            return await FailBeforeStartAsync(request, "the native transport needs the target's page_stream_port and page_stream_token in the Migrate request (from PrepareIncomingReply); none were given");
         }
 
         GuestMemory memory;
@@ -44,58 +45,48 @@ internal sealed partial class NativeQemuMigration(
         }
         catch (IOException ex)
         {
-            return await FailBeforeStartAsync(target, source, $"the guest's RAM file cannot be mapped: {ex.Message}");
+            return await FailBeforeStartAsync(request, $"the guest's RAM file cannot be mapped: {ex.Message}");
         }
 
         using (memory)
         {
             IDirtyTracker tracker;
-            if (choice.PausedCopy)
+            try
             {
-                tracker = new PausedGuestTracker();
+                tracker = choice.PausedCopy ? new PausedGuestTracker() : OpenTracker(source, memory);
             }
-            else
+            catch (Exception ex) when (ex is IOException or ArgumentException or NotSupportedException)
             {
-                var verdict = trackers.ForGuest(source);
-                try
-                {
-                    tracker = verdict.Available
-                        ? SoftDirtyTracker.Open(verdict.Processes, memory)
-                        : throw new IOException(verdict.Reason);
-                }
-                catch (Exception ex) when (ex is IOException or ArgumentException or NotSupportedException)
-                {
-                    return await FailBeforeStartAsync(target, source, $"no dirty tracker for the live passes: {ex.Message}");
-                }
+                return await FailBeforeStartAsync(request, $"no dirty tracker for the live passes: {ex.Message}");
             }
 
-            var settings = request.Settings;
+            var settings = migration.Settings;
             var options = new MigrationOptions
             {
                 Streams = settings.ParallelStreams,
                 DowntimeBudget = settings.DowntimeLimit,
                 CompletionTimeout = settings.CompletionTimeout,
                 ProgressTimeout = settings.ProgressTimeout,
-                Bandwidth = new BandwidthLimiter(settings.MaxBandwidthBytesPerSecond >= QemuMigrationSettings.Unlimited ? 0 : settings.MaxBandwidthBytesPerSecond),
+                Bandwidth = new BandwidthLimiter(settings.MaxBandwidthBytesPerSecond >= MigrationSettings.Unlimited ? 0 : settings.MaxBandwidthBytesPerSecond),
                 FreeSourceRam = true,
             };
             var control = new QemuGuestControl(
                 source.Qmp,
                 alreadyPaused: choice.PausedCopy,
-                paused: migration.MarkSwitchingOver,
+                paused: request.Observer.SwitchingOver,
                 stopSource: async ct =>
                 {
-                    migration.MarkCleaningUp();
-                    await deferredSourceCleanup(ct);
+                    request.Observer.CleaningUp();
+                    await request.DeferredSourceCleanup(ct);
                 },
                 timeProvider);
-            var engine = new SourceMigration(memory, tracker, control, PageStreamCredentials.For(migration.Id, token), options, timeProvider);
+            var engine = new SourceMigration(memory, tracker, control, PageStreamCredentials.For(migration.MigrationId, token), options, timeProvider);
             var sent = 0L;
             engine.PassCompleted += pass =>
             {
                 sent += pass.Bytes;
-                migration.PublishSample(new QemuMigrationProgress(
-                    MigrationState.Active, pass.Pass + 1, sent, 0, memory.Size, 0, pass.Duration > TimeSpan.Zero ? pass.Bytes * 8 / pass.Duration.TotalSeconds / 1e6 : 0));
+                request.Observer.Report(new TransportProgress(
+                    pass.Pass + 1, sent, 0, memory.Size, 0, pass.Duration > TimeSpan.Zero ? pass.Bytes * 8 / pass.Duration.TotalSeconds / 1e6 : 0));
             };
 
             // QEMU is set up for the device-state-only stream now, outside the downtime. A paused copy then
@@ -103,70 +94,69 @@ internal sealed partial class NativeQemuMigration(
             var pausedAt = 0L;
             try
             {
-                await QemuDeviceState.ConfigureAsync(source.Qmp, migration.CancellationToken);
+                await QemuDeviceState.ConfigureAsync(source.Qmp, cancellationToken);
                 if (choice.PausedCopy)
                 {
                     pausedAt = timeProvider.GetTimestamp();
-                    await source.Qmp.StopAsync(migration.CancellationToken);
+                    await source.Qmp.StopAsync(cancellationToken);
                 }
             }
             catch (Exception ex) when (ex is IOException or QmpException or OperationCanceledException)
             {
                 tracker.Dispose();
-                var stopped = ex is OperationCanceledException;
-                return await FailBeforeStartAsync(target, source, stopped ? "cancelled" : $"preparing the source QEMU failed: {ex.Message}", stopped);
+                return ex is OperationCanceledException
+                    ? await CancelBeforeStartAsync(request)
+                    : await FailBeforeStartAsync(request, $"preparing the source QEMU failed: {ex.Message}");
             }
 
             var engineStarted = timeProvider.GetTimestamp();
-            Log.Starting(logger, migration.Id, request.Guest, destination.ToString(), choice.Reason);
+            Log.Starting(logger, migration.MigrationId, migration.Guest, destination.ToString(), choice.Reason);
             MigrationResult result;
             try
             {
-                result = await engine.RunAsync(destination, migration.CancellationToken);
+                result = await engine.RunAsync(destination, cancellationToken);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // The engine let an exception through and skipped its own recovery.
                 tracker.Dispose();
-                return await RecoverAsync(migration, control, target, source, ex);
+                return await RecoverAsync(request, control, ex, cancellationToken);
             }
 
             var total = timeProvider.GetElapsedTime(started, engineStarted) + result.TotalTime;
 
             // A paused copy's downtime is everything from its pause: the whole engine run until the target ran.
             var downtime = choice.PausedCopy ? timeProvider.GetElapsedTime(pausedAt, engineStarted) + result.TotalTime : result.Downtime;
-            var stats = ToStats(result, choice, memory.PageSize, total, downtime);
-            var end = new MigrationProgress
-            {
-                Pass = result.Passes,
-                TransferredBytes = result.BytesSent,
-                TotalBytes = memory.Size,
-                DirtyPagesPerSecond = stats.DirtyPagesPerSecond,
-                ThroughputMbps = stats.ThroughputMbps,
-            };
-
+            var measurements = Measure(result, choice, memory.PageSize, total, downtime);
+            var last = new TransportProgress(result.Passes, result.BytesSent, 0, memory.Size, measurements.DirtyPagesPerSecond, measurements.ThroughputMbps);
             if (result.Succeeded)
             {
-                end.Phase = MigrationPhase.Completed;
-                end.Stats = stats;
-                end.GuestOnTarget = true;
-                Log.Completed(logger, migration.Id, stats.TotalTimeMs, stats.DowntimeMs, stats.CleanupTimeMs, result.Switchover?.ToString());
-                return end;
+                Log.Completed(logger, migration.MigrationId, measurements.TotalTimeMs, measurements.DowntimeMs, measurements.CleanupTimeMs, result.Switchover?.ToString());
+                return new TransportResult(MigrationOutcome.Completed, null, true, last, measurements);
             }
 
             if (!result.SourceRunning)
             {
                 // Every page and the device state reached the target: the guest is there, whatever failed after.
-                end.Phase = MigrationPhase.Failed;
-                end.FailureReason = $"native: {result.FailureReason}";
-                end.GuestOnTarget = true;
-                end.Stats = stats;
-                return end;
+                return TransportResult.Failed($"native: {result.FailureReason}", guestOnTarget: true, last, measurements);
             }
 
-            var cancelled = migration.CancellationToken.IsCancellationRequested;
-            return await FailBeforeStartAsync(target, source, cancelled ? "cancelled" : result.FailureReason ?? "the engine failed", cancelled, end);
+            return cancellationToken.IsCancellationRequested
+                ? await CancelBeforeStartAsync(request, last)
+                : await FailBeforeStartAsync(request, result.FailureReason ?? "the engine failed", last);
         }
+    }
+
+    /// <summary>The tracker the verdict chose, over every writer of the guest's RAM; it takes the current writers, not the ones seen when the transport was chosen.</summary>
+    private IDirtyTracker OpenTracker(QemuProcess source, GuestMemory memory)
+    {
+        var verdict = trackers.ForGuest(source);
+        return verdict switch
+        {
+            { Available: false } => throw new IOException(verdict.Reason),
+            { Kind: DirtyTrackerKind.UserfaultfdWriteProtect } => ProcessWriteTracker.Open(verdict.Writers, memory),
+            _ => SoftDirtyTracker.Open(verdict.Processes, memory),
+        };
     }
 
     /// <summary>
@@ -174,42 +164,50 @@ internal sealed partial class NativeQemuMigration(
     /// is resumed. After that pause the target may hold the guest; the source is never resumed then, and
     /// only the target can say whether it runs the guest.
     /// </summary>
-    private async Task<MigrationProgress> RecoverAsync(OutgoingMigration migration, QemuGuestControl control, IMigrationTarget target, QemuProcess source, Exception ex)
+    private async Task<TransportResult> RecoverAsync(TransportRequest request, QemuGuestControl control, Exception ex, CancellationToken cancellationToken)
     {
         var what = $"the engine failed: {ex.GetType().Name}: {ex.Message}";
-        Log.EngineFailed(logger, ex, migration.Id);
+        Log.EngineFailed(logger, ex, request.Migration.MigrationId);
         if (!control.SwitchingOver)
         {
-            var cancelled = migration.CancellationToken.IsCancellationRequested;
-            return await FailBeforeStartAsync(target, source, cancelled ? "cancelled" : what, cancelled);
+            return cancellationToken.IsCancellationRequested ? await CancelBeforeStartAsync(request) : await FailBeforeStartAsync(request, what);
         }
 
         var onTarget = false;
         try
         {
             using var budget = new CancellationTokenSource(RecoveryBudget, timeProvider);
-            onTarget = (await target.QueryStatusAsync(budget.Token)).Running;
+            onTarget = (await request.Target.QueryStatusAsync(budget.Token)).Running;
         }
         catch (Exception query) when (query is QmpException or OperationCanceledException or IOException)
         {
             Log.TargetUnknown(logger, query.Message);
         }
 
-        return new MigrationProgress
-        {
-            Phase = MigrationPhase.Failed,
-            FailureReason = $"native: {what}, after the guest was paused for switch-over; " + (onTarget ? "it runs at the target" : "the source stays paused for an operator"),
-            GuestOnTarget = onTarget,
-        };
+        return TransportResult.Failed(
+            $"native: {what}, after the guest was paused for switch-over; " + (onTarget ? "it runs at the target" : "the source stays paused for an operator"),
+            onTarget);
+    }
+
+    private async Task<TransportResult> CancelBeforeStartAsync(TransportRequest request, TransportProgress? last = null)
+    {
+        await RestoreSourceAsync(request);
+        Log.Failed(logger, "cancelled");
+        return TransportResult.Cancelled(last);
     }
 
     /// <summary>Before switch-over the source is the truth: make sure it runs, remove the target, say why.</summary>
-    private async Task<MigrationProgress> FailBeforeStartAsync(IMigrationTarget target, QemuProcess source, string reason, bool cancelled = false, MigrationProgress? end = null)
+    private async Task<TransportResult> FailBeforeStartAsync(TransportRequest request, string reason, TransportProgress? last = null)
     {
-        end ??= new MigrationProgress();
-        end.Phase = cancelled ? MigrationPhase.Cancelled : MigrationPhase.Failed;
-        end.FailureReason = cancelled ? "Cancelled on request." : $"native: {reason}";
-        end.GuestOnTarget = false;
+        await RestoreSourceAsync(request);
+        var failure = $"native: {reason}";
+        Log.Failed(logger, failure);
+        return TransportResult.Failed(failure, guestOnTarget: false, last);
+    }
+
+    private async Task RestoreSourceAsync(TransportRequest request)
+    {
+        var source = request.Source;
         using var budget = new CancellationTokenSource(RecoveryBudget, timeProvider);
         try
         {
@@ -230,20 +228,17 @@ internal sealed partial class NativeQemuMigration(
 
         try
         {
-            await target.TearDownAsync(budget.Token);
+            await request.Target.TearDownAsync(budget.Token);
         }
         catch (Exception ex) when (ex is QmpException or OperationCanceledException or IOException)
         {
             Log.TargetTeardownFailed(logger, ex.Message);
         }
-
-        Log.Failed(logger, end.FailureReason);
-        return end;
     }
 
-    private static MigrationStats ToStats(MigrationResult result, TransportChoice choice, int pageSize, TimeSpan total, TimeSpan downtime) => new()
+    private static MigrationMeasurements Measure(MigrationResult result, TransportChoice choice, int pageSize, TimeSpan total, TimeSpan downtime) => new()
     {
-        Transport = Transport.Native,
+        Transport = TransportKind.Native,
         TransportReason = choice.Reason,
         TotalTimeMs = total.TotalMilliseconds,
         DowntimeMs = downtime.TotalMilliseconds,

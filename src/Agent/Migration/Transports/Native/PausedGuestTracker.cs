@@ -1,6 +1,7 @@
 using Ferry.Transfer.Dirty;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>
 /// The tracker of a paused copy: the guest is stopped before the first page is read and stays

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Ferry.Transfer.Protocol;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>
 /// What binds the engine's page streams to one migration: the migration id as the engine's GUID

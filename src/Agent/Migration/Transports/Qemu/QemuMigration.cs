@@ -1,8 +1,9 @@
 using System.Globalization;
 using Ferry.Agent.Qmp;
 using Microsoft.Extensions.Logging;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration;
+namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>
 /// Drives one migration with QEMU's own loop. The invariant it protects: before switch-over the
@@ -17,7 +18,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
     /// <summary>How much longer than the downtime limit QMP may stay silent during stop-and-copy.</summary>
     private static readonly TimeSpan StopAndCopyGrace = TimeSpan.FromSeconds(30);
 
-    public async Task PrepareIncomingAsync(IQmpClient target, MigrationUri listen, QemuMigrationSettings settings, CancellationToken cancellationToken = default)
+    public async Task PrepareIncomingAsync(IQmpClient target, MigrationUri listen, MigrationSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(listen);
@@ -395,12 +396,16 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
     private CancellationTokenSource Budget(TimeSpan limit) => new(limit, timeProvider);
 
-    private static List<MigrationCapability> Capabilities(QemuMigrationSettings settings, bool source)
+    private static List<MigrationCapability> Capabilities(MigrationSettings settings, bool source)
     {
+        // Every capability either transport ever sets is set here, on or off: a guest that arrived by the
+        // native transport keeps x-ignore-shared from then on, and a source that still had it would send
+        // no RAM to a target that expects it ("Capability x-ignore-shared is off, but received capability is on").
         var capabilities = new List<MigrationCapability>
         {
             new(MigrationCapability.Events, true),
             new(MigrationCapability.Multifd, settings.ParallelStreams > 1),
+            new(MigrationCapability.IgnoreShared, false),
         };
         if (source)
         {

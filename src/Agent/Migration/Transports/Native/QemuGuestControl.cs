@@ -1,7 +1,8 @@
 using Ferry.Agent.Qmp;
 using Ferry.Transfer.Migration;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>
 /// The source QEMU as the engine drives it. Pausing stops the vCPUs (and with them the vhost-user

@@ -3,14 +3,15 @@ using System.Net;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Microsoft.Extensions.Logging;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 internal sealed class NativeTargets(ILogger<NativeTargets> logger) : INativeTargets, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, NativeReceiver> _receivers = new(StringComparer.Ordinal);
 
-    public int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, QemuMigrationSettings settings)
+    public int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings)
     {
         var receiver = NativeReceiver.Start(migrationId, qemu, qemuListen, qemuConfigured, address, token, settings, logger);
         if (!_receivers.TryAdd(migrationId, receiver))

@@ -1,6 +1,7 @@
 using Ferry.Agent.Qemu;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>Answers whether the native transport can run live passes for QEMU guests: on this host, and for one guest.</summary>
 public interface INativeTrackerProbe

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration.Native;
+namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>
 /// QEMU's device state without its RAM: with <c>x-ignore-shared</c> QEMU skips RAM blocks that are
@@ -14,11 +15,17 @@ internal static class QemuDeviceState
 {
     private static readonly TimeSpan SettleBudget = TimeSpan.FromSeconds(10);
 
-    /// <summary>Capabilities for a device-state-only stream; the same at both ends or QEMU misreads it.</summary>
+    /// <summary>
+    /// Capabilities for a device-state-only stream; the same at both ends or QEMU misreads it. The ones
+    /// the qemu transport sets are turned off explicitly: a guest that arrived by it keeps them, and
+    /// <c>pause-before-switchover</c> would hold the capture in <c>pre-switchover</c>.
+    /// </summary>
     public static IReadOnlyList<MigrationCapability> Capabilities(bool ignoreShared) =>
     [
         new(MigrationCapability.Events, true),
         new(MigrationCapability.Multifd, false),
+        new(MigrationCapability.AutoConverge, false),
+        new(MigrationCapability.PauseBeforeSwitchover, false),
         new(MigrationCapability.IgnoreShared, ignoreShared),
     ];
 
@@ -33,7 +40,7 @@ internal static class QemuDeviceState
             await qemu.SetMigrationCapabilitiesAsync(Capabilities(ignoreShared: true), cancellationToken);
 
             // QEMU 7.2 throttles to 128 MiB/s by default; the stream is small, but not worth a wait.
-            await qemu.SetMigrationParametersAsync(new MigrationParameters { MaxBandwidthBytesPerSecond = QemuMigrationSettings.Unlimited }, cancellationToken);
+            await qemu.SetMigrationParametersAsync(new MigrationParameters { MaxBandwidthBytesPerSecond = MigrationSettings.Unlimited }, cancellationToken);
         }
         catch (QmpException ex)
         {

@@ -1,6 +1,7 @@
 using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration;
 
-namespace Ferry.Agent.Migration;
+namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>One outgoing migration: where from, where to, how, and what to do with the source afterwards.</summary>
 /// <param name="Source">QMP of the running source QEMU.</param>
@@ -13,6 +14,6 @@ public sealed record QemuMigrationRequest(
     IQmpClient Source,
     MigrationUri Destination,
     IMigrationTarget Target,
-    QemuMigrationSettings Settings,
+    MigrationSettings Settings,
     Func<CancellationToken, Task>? DeferredSourceCleanup = null,
     IProgress<QemuMigrationProgress>? Progress = null);

@@ -1,4 +1,5 @@
-namespace Ferry.Agent.Migration;
+using Ferry.Agent.Migration;
+namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>
 /// How a migration ended. Expected failures are values here, never exceptions.
