@@ -343,6 +343,7 @@ internal sealed partial class SourceMigrations(
                 DirtyPagesPerSecond = m.DirtyPagesPerSecond,
                 ThroughputMbps = m.ThroughputMbps,
                 CleanupTimeMs = m.CleanupTimeMs,
+                RamCheck = m.RamCheck ?? string.Empty,
             };
         }
 

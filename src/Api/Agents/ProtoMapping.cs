@@ -85,6 +85,7 @@ internal static class ProtoMapping
         PacketRatePps = s.HasPacketRatePps ? s.PacketRatePps : null,
         AnnounceMs = s.HasAnnounceMs ? s.AnnounceMs : null,
         ProbeNote = NullIfEmpty(s.ProbeNote),
+        RamCheck = NullIfEmpty(s.RamCheck),
     };
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

@@ -57,6 +57,9 @@ public sealed record MigrationResult
     /// <summary>Source teardown after switch-over, ms: outside downtime, reported to show it.</summary>
     public double? CleanupTimeMs { get; init; }
 
+    /// <summary>The native transport's check that the target got the last version of every page, when the agent ran one.</summary>
+    public string? RamCheck { get; init; }
+
     /// <summary>Why this transport was picked, e.g. "auto: no dirty tracker for this guest".</summary>
     public string? TransportReason { get; init; }
 

@@ -71,6 +71,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
             ["Qemu:RunDirectory"] = Path.Combine(runDirectory, "q"),
             ["Qemu:TmpfsDirectory"] = shm,
 
+            // Every native migration in these tests proves the target got the last version of every page.
+            ["Native:VerifyRam"] = "true",
+
             // These agents run guests without NICs; the OVS-DPDK wiring has its own tests.
             ["Ovs:Enabled"] = "false",
         });

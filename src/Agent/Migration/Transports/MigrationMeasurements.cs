@@ -29,6 +29,9 @@ public sealed record MigrationMeasurements
 
     public double ThroughputMbps { get; init; }
 
+    /// <summary>What the native transport's RAM check found, when it ran one (Native:VerifyRam).</summary>
+    public string? RamCheck { get; init; }
+
     /// <summary>The deferred source cleanup, after the guest ran at the target: outside the downtime.</summary>
     public double CleanupTimeMs { get; init; }
 }

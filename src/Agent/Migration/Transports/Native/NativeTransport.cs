@@ -5,6 +5,7 @@ using Ferry.Transfer.Dirty;
 using Ferry.Transfer.Memory;
 using Ferry.Transfer.Migration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Ferry.Agent.Migration.Transports.Native;
 
@@ -19,6 +20,7 @@ namespace Ferry.Agent.Migration.Transports.Native;
 /// </summary>
 internal sealed partial class NativeTransport(
     INativeTrackerProbe trackers,
+    IOptions<NativeTransportOptions> nativeOptions,
     TimeProvider timeProvider,
     ILogger<NativeTransport> logger) : IMigrationTransport
 {
@@ -69,6 +71,7 @@ internal sealed partial class NativeTransport(
                 ProgressTimeout = settings.ProgressTimeout,
                 Bandwidth = new BandwidthLimiter(settings.MaxBandwidthBytesPerSecond >= MigrationSettings.Unlimited ? 0 : settings.MaxBandwidthBytesPerSecond),
                 FreeSourceRam = true,
+                VerifyRam = nativeOptions.Value.VerifyRam,
             };
             var control = new QemuGuestControl(
                 source.Qmp,
@@ -250,6 +253,7 @@ internal sealed partial class NativeTransport(
         DirtyPagesPerSecond = result.DirtyRate / pageSize,
         ThroughputMbps = result.Bandwidth * 8 / 1e6,
         CleanupTimeMs = result.CleanupTime.TotalMilliseconds,
+        RamCheck = result.RamCheck?.ToString(),
     };
 
     private static partial class Log
