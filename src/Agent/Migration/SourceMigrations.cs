@@ -287,6 +287,7 @@ internal sealed partial class SourceMigrations(
 
         stats.FramesSent = outcome.FramesSent;
         stats.FramesLost = outcome.FramesLost;
+        stats.FramesCorrupt = outcome.FramesCorrupt;
         stats.PacketRatePps = outcome.PacketRatePps;
         if (outcome.NetworkDowntime is { } downtime)
         {

@@ -82,6 +82,7 @@ internal static class ProtoMapping
         TransportReason = NullIfEmpty(s.TransportReason),
         FramesSent = s.HasFramesSent ? s.FramesSent : null,
         FramesLost = s.HasFramesLost ? s.FramesLost : null,
+        FramesCorrupt = s.HasFramesCorrupt ? s.FramesCorrupt : null,
         PacketRatePps = s.HasPacketRatePps ? s.PacketRatePps : null,
         AnnounceMs = s.HasAnnounceMs ? s.AnnounceMs : null,
         ProbeNote = NullIfEmpty(s.ProbeNote),

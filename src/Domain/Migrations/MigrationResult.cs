@@ -21,6 +21,9 @@ public sealed record MigrationResult
     /// <summary>Frames the probe sent that never came back through the guest.</summary>
     public long? FramesLost { get; init; }
 
+    /// <summary>Frames the probe got back with a payload other than the one they were sent with.</summary>
+    public long? FramesCorrupt { get; init; }
+
     /// <summary>The rate frames came back through the guest at, frames per second: what the probe really carried.</summary>
     public double? PacketRatePps { get; init; }
 

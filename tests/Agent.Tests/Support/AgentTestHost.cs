@@ -43,7 +43,8 @@ internal sealed class AgentTestHost : IAsyncDisposable
 
     public IGuestRegistry Guests => Services.GetRequiredService<IGuestRegistry>();
 
-    public static async Task<AgentTestHost> StartAsync(string hostName, string apiUrl, string? runDirectory = null, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<AgentTestHost> StartAsync(string hostName, string apiUrl, string? runDirectory = null, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var qemu = QemuHost.FindQemu();
         if (qemu is null)
@@ -83,6 +84,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
         }
 
         builder.AddFerryAgent();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapFerryAgent();
         try
