@@ -115,6 +115,13 @@ public sealed record OvsOptions
     /// </summary>
     public bool PreloadDirtyTracker { get; init; } = true;
 
+    /// <summary>
+    /// Adds <see cref="OvsSwitch.MempoolKeeperPort"/> to the bridge of a switch the agent runs, so OVS's packet
+    /// mempool is made when the switch starts and outlives every guest, instead of being made inside a
+    /// migration's network gap.
+    /// </summary>
+    public bool MempoolKeeper { get; init; } = true;
+
     /// <summary>How long ovsdb-server may take until its socket answers.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
