@@ -28,6 +28,9 @@ internal sealed class AgentGrpcService(
 {
     private const int MaxMemoryMiB = 1024 * 1024;
 
+    /// <summary>What a source may wait for a target's ports: beyond it the ports are not coming.</summary>
+    private const int MaxArrivalWaitMs = 60_000;
+
     /// <summary>As the API's policy allows: beyond it the generator, not the guest, would be measured.</summary>
     private const int MaxProbeRatePps = 1_000_000;
 
@@ -92,6 +95,25 @@ internal sealed class AgentGrpcService(
         };
         return new CleanupReply { CleanupTimeMs = elapsed.TotalMilliseconds };
     }
+
+    public override async Task<ArrivalReport> DescribeArrival(DescribeArrivalRequest request, ServerCallContext context)
+    {
+        var id = MigrationId.Validate(request.MigrationId);
+        if (request.WaitMs is < 0 or > MaxArrivalWaitMs)
+        {
+            throw new ArgumentException($"wait_ms must be 0-{MaxArrivalWaitMs}.", nameof(request));
+        }
+
+        var arrival = await targets.DescribeArrivalAsync(id, TimeSpan.FromMilliseconds(request.WaitMs), context.CancellationToken);
+        return new ArrivalReport
+        {
+            RunningAtUs = ToMicroseconds(arrival.RunningAt),
+            PortsUpAtUs = ToMicroseconds(arrival.PortsUpAt),
+            Note = arrival.Note ?? string.Empty,
+        };
+    }
+
+    private static long ToMicroseconds(DateTimeOffset? at) => at is { } moment ? (moment - DateTimeOffset.UnixEpoch).Ticks / 10 : 0;
 
     /// <summary>
     /// The probe's stream must reach the guest here once it runs here; a host that cannot do that refuses the

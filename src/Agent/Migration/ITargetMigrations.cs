@@ -14,4 +14,8 @@ public interface ITargetMigrations
 
     /// <summary>Kills the receiving QEMU and frees its RAM; refuses when the guest already runs here.</summary>
     Task<TimeSpan> CleanupAsync(string migrationId, CancellationToken cancellationToken);
+
+    /// <summary>How the guest's arrival went here, waiting up to <paramref name="wait"/> for OVS to poll its ports.</summary>
+    /// <exception cref="RequestRefusedException">No target of <paramref name="migrationId"/> was prepared here.</exception>
+    Task<GuestArrival> DescribeArrivalAsync(string migrationId, TimeSpan wait, CancellationToken cancellationToken);
 }

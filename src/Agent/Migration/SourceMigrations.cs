@@ -7,7 +7,8 @@ using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Contracts;
-using Ferry.Domain.Migrations;
+using TransportKind = Ferry.Domain.Migrations.TransportKind;
+using MigrationOutcome = Ferry.Agent.Migration.MigrationOutcome;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -35,6 +36,9 @@ internal sealed partial class SourceMigrations(
 {
     /// <summary>Bounds the QMP questions asked to settle where the guest is after a failure.</summary>
     private static readonly TimeSpan QuestionBudget = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the target may take to have OVS poll the arrived guest's ports before the parts go without it.</summary>
+    private static readonly TimeSpan ArrivalWait = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _starting = new(1, 1);
     private readonly Dictionary<TransportKind, IMigrationTransport> _transports = transports.ToDictionary(t => t.Kind);
@@ -244,6 +248,11 @@ internal sealed partial class SourceMigrations(
             await probe.DisposeAsync();
         }
 
+        if (end.GuestOnTarget && end.Stats is { } moved)
+        {
+            await AddArrivalAsync(target, moved, migration.Id);
+        }
+
         end = migration.Seal(end);
         try
         {
@@ -305,6 +314,48 @@ internal sealed partial class SourceMigrations(
         }
     }
 
+    /// <summary>
+    /// The target's side of the switch-over: when the guest ran there and when OVS there polled its ports.
+    /// With the pause and the probe's gap, that takes the network downtime apart. Never costs the result.
+    /// </summary>
+    private async Task AddArrivalAsync(IMigrationTarget target, MigrationStats stats, string migrationId)
+    {
+        GuestArrival? arrival;
+        try
+        {
+            arrival = await target.DescribeArrivalAsync(ArrivalWait, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            Log.ArrivalUnknown(logger, migrationId, ex.Message);
+            return;
+        }
+
+        if (arrival is null)
+        {
+            return;
+        }
+
+        var parts = stats.Switchover ??= new SwitchoverParts();
+        parts.RunningAtUs = ToMicroseconds(arrival.RunningAt);
+        parts.PortsUpAtUs = ToMicroseconds(arrival.PortsUpAt);
+        if (arrival.RunningAt is { } running && arrival.PortsUpAt is { } up)
+        {
+            parts.PortsUpMs = Math.Max(0, (up - running).TotalMilliseconds);
+            if (stats.HasNetworkDowntimeMs)
+            {
+                parts.TrafficMs = Math.Max(0, stats.NetworkDowntimeMs - stats.DowntimeMs - parts.PortsUpMs);
+            }
+        }
+
+        if (arrival.Note is { } note)
+        {
+            Log.ArrivalUnknown(logger, migrationId, note);
+        }
+    }
+
+    private static long ToMicroseconds(DateTimeOffset? at) => at is { } moment ? (moment - DateTimeOffset.UnixEpoch).Ticks / 10 : 0;
+
     /// <summary>The transport's end in the contract's terms: this is the gRPC edge of a migration.</summary>
     private static MigrationProgress ToEnd(TransportResult result)
     {
@@ -346,6 +397,19 @@ internal sealed partial class SourceMigrations(
                 CleanupTimeMs = m.CleanupTimeMs,
                 RamCheck = m.RamCheck ?? string.Empty,
             };
+            if (m.PausedAt is not null || m.DowntimeParts is not null)
+            {
+                var parts = new SwitchoverParts { PausedAtUs = ToMicroseconds(m.PausedAt) };
+                if (m.DowntimeParts is { } downtime)
+                {
+                    parts.PauseMs = downtime.PauseMs;
+                    parts.FinalScanMs = downtime.FinalScanMs;
+                    parts.FinalTransferMs = downtime.FinalTransferMs;
+                    parts.TargetStartMs = downtime.TargetStartMs;
+                }
+
+                end.Stats.Switchover = parts;
+            }
         }
 
         return end;
@@ -403,6 +467,9 @@ internal sealed partial class SourceMigrations(
 
         [LoggerMessage(EventId = 3426, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the network probe failed; the result has no network measurement")]
         public static partial void ProbeFailed(ILogger logger, Exception exception, string migrationId);
+
+        [LoggerMessage(EventId = 3427, Level = LogLevel.Information, Message = "Migration {MigrationId}: the arrival's parts are incomplete: {Reason}")]
+        public static partial void ArrivalUnknown(ILogger logger, string migrationId, string reason);
 
         [LoggerMessage(EventId = 3425, Level = LogLevel.Critical, Message = "Migration {MigrationId}: the result could not be written to the outbox; only the Migrate stream carries it")]
         public static partial void OutboxFailed(ILogger logger, Exception exception, string migrationId);

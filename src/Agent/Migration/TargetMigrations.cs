@@ -14,6 +14,7 @@ namespace Ferry.Agent.Migration;
 internal sealed partial class TargetMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
+    GuestPorts ports,
     IQemuMigration qemuMigration,
     INativeTargets nativeTargets,
     IOptions<AgentOptions> options,
@@ -64,6 +65,15 @@ internal sealed partial class TargetMigrations(
         return timeProvider.GetElapsedTime(started);
     }
 
+    public async Task<GuestArrival> DescribeArrivalAsync(string migrationId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var incoming = await ledger.FindIncomingAsync(migrationId)
+            ?? throw new RequestRefusedException(Refusal.NotFound, $"No target of migration {migrationId} was prepared on this host.");
+        return incoming.Arrival is { } arrival
+            ? await arrival.DescribeAsync(wait, timeProvider, cancellationToken)
+            : new GuestArrival(null, null, "the arrival was not watched");
+    }
+
     private async Task TearDownAsync(string migrationId)
     {
         if (await ledger.FindIncomingAsync(migrationId) is not { } incoming)
@@ -98,6 +108,7 @@ internal sealed partial class TargetMigrations(
         }
 
         ledger.MarkIncomingTornDown(migrationId);
+        incoming.Arrival?.Dispose();
         await nativeTargets.CloseAsync(migrationId);
         await guests.RemoveAsync(incoming.Guest, incoming.Qemu, graceful: false, CancellationToken.None);
         Log.TornDown(logger, migrationId, incoming.Guest);
@@ -106,8 +117,12 @@ internal sealed partial class TargetMigrations(
     private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken)
     {
         var instance = MigrationId.TargetInstance(guest.Name, migrationId);
+
+        // From before the ports are added: OVS's log then holds every line of this guest's arrival.
+        var backends = ports.WatchBackends();
         var qemu = await guests.LaunchIncomingAsync(guest, instance, CancellationToken.None)
             ?? throw new RequestRefusedException(Refusal.FailedPrecondition, $"Guest '{guest.Name}' already exists on this host.");
+        var arrival = ArrivalWatch.Start(qemu, backends);
         try
         {
             var address = options.Value.ResolveMigrationAddress();
@@ -116,7 +131,7 @@ internal sealed partial class TargetMigrations(
                 var listen = MigrationUri.Tcp(address, FreePort(address));
                 await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, CancellationToken.None);
                 Log.Prepared(logger, migrationId, guest.Name, listen.Value, transport.Reason);
-                return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport);
+                return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport) { Arrival = arrival };
             }
 
             // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
@@ -133,10 +148,11 @@ internal sealed partial class TargetMigrations(
             var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, token, settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
             var port = transport.Kind == TransportKind.Native ? enginePort : qemuListen.Endpoint.Port;
-            return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token };
+            return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token, Arrival = arrival };
         }
         catch
         {
+            arrival.Dispose();
             await nativeTargets.CloseAsync(migrationId);
             await guests.RemoveAsync(guest.Name, qemu, graceful: false, CancellationToken.None);
             throw;

@@ -71,6 +71,55 @@ internal sealed class VhostBackendWatch
         }
     }
 
+    /// <summary>
+    /// When OVS polled the last of <paramref name="ports"/> after <paramref name="after"/>: for each port,
+    /// the first rx-queue assignment ("assigned port 'p'") that follows its device being added. Null when a
+    /// port has not come that far yet. OVS logs in UTC with milliseconds.
+    /// </summary>
+    public DateTimeOffset? FindPortsUp(IReadOnlyList<string> ports, DateTimeOffset after)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        var lines = ReadNewLines();
+        DateTimeOffset? last = null;
+        foreach (var port in ports)
+        {
+            DateTimeOffset? added = null, polled = null;
+            foreach (var line in lines)
+            {
+                if (Timestamp(line) is not { } at || at < after)
+                {
+                    continue;
+                }
+
+                if (added is null)
+                {
+                    added = line.Contains("has been added", StringComparison.Ordinal) && line.Contains($"/{port}'", StringComparison.Ordinal) ? at : null;
+                }
+                else if (line.Contains($"assigned port '{port}'", StringComparison.Ordinal))
+                {
+                    polled = at;
+                    break;
+                }
+            }
+
+            if (polled is null)
+            {
+                return null;
+            }
+
+            last = last is null || polled > last ? polled : last;
+        }
+
+        return last;
+    }
+
+    private static DateTimeOffset? Timestamp(string line)
+    {
+        var bar = line.IndexOf('|', StringComparison.Ordinal);
+        return bar > 0 && DateTimeOffset.TryParse(line.AsSpan(0, bar), System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
+    }
+
     private List<string> ReadNewLines()
     {
         try

@@ -21,6 +21,22 @@ internal static class ProtoMapping
         Accelerators = [.. i.Accelerators.Select(a => new GuestAccelerator(a.GuestKind, a.Accelerator, a.Reason))],
     };
 
+    private static SwitchoverParts ToParts(Proto.SwitchoverParts p) => new()
+    {
+        PauseMs = p.HasPauseMs ? p.PauseMs : null,
+        FinalScanMs = p.HasFinalScanMs ? p.FinalScanMs : null,
+        FinalTransferMs = p.HasFinalTransferMs ? p.FinalTransferMs : null,
+        TargetStartMs = p.HasTargetStartMs ? p.TargetStartMs : null,
+        PortsUpMs = p.HasPortsUpMs ? p.PortsUpMs : null,
+        TrafficMs = p.HasTrafficMs ? p.TrafficMs : null,
+        PausedAt = FromMicroseconds(p.PausedAtUs),
+        RunningAt = FromMicroseconds(p.RunningAtUs),
+        PortsUpAt = FromMicroseconds(p.PortsUpAtUs),
+    };
+
+    private static DateTimeOffset? FromMicroseconds(long microseconds) =>
+        microseconds > 0 ? DateTimeOffset.UnixEpoch.AddTicks(microseconds * 10) : null;
+
     public static Proto.GuestSpec ToSpec(this Guest g)
     {
         var profile = g.Profile switch
@@ -87,6 +103,7 @@ internal static class ProtoMapping
         AnnounceMs = s.HasAnnounceMs ? s.AnnounceMs : null,
         ProbeNote = NullIfEmpty(s.ProbeNote),
         RamCheck = NullIfEmpty(s.RamCheck),
+        Switchover = s.Switchover is { } parts ? ToParts(parts) : null,
     };
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

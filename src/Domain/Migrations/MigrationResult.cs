@@ -60,6 +60,9 @@ public sealed record MigrationResult
     /// <summary>Source teardown after switch-over, ms: outside downtime, reported to show it.</summary>
     public double? CleanupTimeMs { get; init; }
 
+    /// <summary>The switch-over taken apart, where the agents measured it.</summary>
+    public SwitchoverParts? Switchover { get; init; }
+
     /// <summary>The native transport's check that the target got the last version of every page, when the agent ran one.</summary>
     public string? RamCheck { get; init; }
 

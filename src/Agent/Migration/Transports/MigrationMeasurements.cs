@@ -29,6 +29,12 @@ public sealed record MigrationMeasurements
 
     public double ThroughputMbps { get; init; }
 
+    /// <summary>When the source paused the guest for the switch-over, on the source's clock.</summary>
+    public DateTimeOffset? PausedAt { get; init; }
+
+    /// <summary>The native transport's downtime in its steps; null for QEMU's loop, which does not say.</summary>
+    public DowntimeParts? DowntimeParts { get; init; }
+
     /// <summary>What the native transport's RAM check found, when it ran one (Native:VerifyRam).</summary>
     public string? RamCheck { get; init; }
 

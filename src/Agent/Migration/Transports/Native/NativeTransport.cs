@@ -130,7 +130,12 @@ internal sealed partial class NativeTransport(
 
             // A paused copy's downtime is everything from its pause: the whole engine run until the target ran.
             var downtime = choice.PausedCopy ? timeProvider.GetElapsedTime(pausedAt, engineStarted) + result.TotalTime : result.Downtime;
-            var measurements = Measure(result, choice, memory.PageSize, total, downtime);
+            var measurements = Measure(result, choice, memory.PageSize, total, downtime) with
+            {
+                PausedAt = choice.PausedCopy ? null : control.PausedAt,
+                DowntimeParts = choice.PausedCopy || result.Switchover is not { } parts ? null : new DowntimeParts(
+                    parts.Pause.TotalMilliseconds, parts.FinalScan.TotalMilliseconds, parts.FinalTransfer.TotalMilliseconds, parts.TargetStart.TotalMilliseconds),
+            };
             var last = new TransportProgress(result.Passes, result.BytesSent, 0, memory.Size, measurements.DirtyPagesPerSecond, measurements.ThroughputMbps);
             if (result.Succeeded)
             {

@@ -19,9 +19,13 @@ internal sealed class QemuGuestControl(
     /// <summary>True once the engine paused the guest for switch-over.</summary>
     public bool SwitchingOver { get; private set; }
 
+    /// <summary>When the pause was asked for, on this host's clock.</summary>
+    public DateTimeOffset? PausedAt { get; private set; }
+
     public async Task<ReadOnlyMemory<byte>> PauseAsync(CancellationToken cancellationToken)
     {
         SwitchingOver = true;
+        PausedAt = timeProvider.GetUtcNow();
         try
         {
             if (!alreadyPaused)

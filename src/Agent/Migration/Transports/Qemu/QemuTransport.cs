@@ -22,11 +22,12 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, TimeProvider t
         var migration = request.Migration;
         var observer = request.Observer;
         var sawCompleted = false;
+        DateTimeOffset? pausedAt = null;
         TransportProgress? last = null;
         QemuMigrationResult result;
         using (var events = request.Source.Qmp.SubscribeEvents())
         {
-            var watcher = WatchSwitchoverAsync(events, migration.Settings.ConfirmTargetBeforeSwitchover, observer);
+            var watcher = WatchSwitchoverAsync(events, migration.Settings.ConfirmTargetBeforeSwitchover, observer, at => pausedAt ??= at);
             var samples = new SampleSink(observer, () => sawCompleted = true, sample => last = sample);
             result = await qemuMigration.MigrateAsync(
                 new QemuMigrationRequest(
@@ -50,11 +51,11 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, TimeProvider t
             last = new TransportProgress(stats.Passes, stats.TransferredBytes, 0, stats.TotalBytes, stats.DirtyPagesRate, stats.ThroughputMbps);
         }
 
-        var measurements = result.Stats is null ? null : Measure(result.Stats, result.CleanupTime, migration.Transport);
+        var measurements = result.Stats is null ? null : Measure(result.Stats, result.CleanupTime, migration.Transport) with { PausedAt = pausedAt };
         switch (result.Outcome)
         {
             case MigrationOutcome.Completed:
-                return new TransportResult(MigrationOutcome.Completed, null, true, last, measurements ?? Measure(null, result.CleanupTime, migration.Transport));
+                return new TransportResult(MigrationOutcome.Completed, null, true, last, measurements ?? Measure(null, result.CleanupTime, migration.Transport) with { PausedAt = pausedAt });
             case MigrationOutcome.Cancelled:
                 return new TransportResult(MigrationOutcome.Cancelled, result.Reason ?? "Cancelled.", false, last, null);
             default:
@@ -87,12 +88,18 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, TimeProvider t
     /// <c>device</c>, after Ferry let it continue. The watcher ends when the subscription is disposed
     /// or the connection closes.
     /// </summary>
-    private static async Task WatchSwitchoverAsync(QmpEventSubscription events, bool confirmFirst, IMigrationObserver observer)
+    private static async Task WatchSwitchoverAsync(QmpEventSubscription events, bool confirmFirst, IMigrationObserver observer, Action<DateTimeOffset> stopped)
     {
         try
         {
             await foreach (var e in events.Reader.ReadAllAsync())
             {
+                if (e.Name == QmpEvent.Stop)
+                {
+                    // QEMU's own moment of the pause (pre-switchover or the final stop-and-copy): a completed source is never resumed, so the first is the one.
+                    stopped(e.Timestamp);
+                }
+
                 var state = e.Name == QmpEvent.Migration && e.Data.TryGetProperty("status"u8, out var status) ? MigrationStates.Parse(status.GetString()) : (MigrationState?)null;
                 var pausing = state is MigrationState.Device or MigrationState.Completed
                     || (!confirmFirst && (e.Name == QmpEvent.Stop || state == MigrationState.PreSwitchover));
