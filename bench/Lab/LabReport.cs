@@ -28,6 +28,17 @@ internal static class LabReport
                 $"{r.Case,-6} {r.Label,-21} {$"{r.Completed}/{r.Runs}",7}  {Short(r.Total?.Median),8} {Range(r.Total),-13} {Short(r.Total?.P90),7}  {Short(r.Downtime?.Median),7} {Range(r.Downtime),-12} {Short(r.Downtime?.P90),7}  {Short(r.NetworkDowntime?.Median),7} {Range(r.NetworkDowntime),-12} {Short(r.NetworkDowntime?.P90),7}  {Count(r.FramesLost?.Median),6} {Rate(r.PacketRate?.Median),9}");
         }
 
+        text.AppendLine();
+        text.AppendLine("the switch-over taken apart (medians, ms): hypervisor downtime = pause + final scan + final transfer + target start (native's");
+        text.AppendLine("steps; QEMU's loop does not say), then ports up (guest running at the target -> OVS there polls its ports) and traffic");
+        text.AppendLine("(the rest of the network gap: the stream finding the guest at its new place)");
+        text.AppendLine(Invariant, $"{"case",-6} {"transport",-21} {"passes",6} {"pause",7} {"scan",7} {"transfer",8} {"start",7} {"downtime",8} {"ports up",8} {"traffic",8} {"network",8}");
+        foreach (var r in rows)
+        {
+            text.AppendLine(Invariant,
+                $"{r.Case,-6} {r.Label,-21} {Count(r.Passes?.Median),6} {Ms(r.PauseMs?.Median),7} {Ms(r.FinalScanMs?.Median),7} {Ms(r.FinalTransferMs?.Median),8} {Ms(r.TargetStartMs?.Median),7} {Ms(r.Downtime?.Median),8} {Ms(r.PortsUpMs?.Median),8} {Ms(r.TrafficMs?.Median),8} {Ms(r.NetworkDowntime?.Median),8}");
+        }
+
         foreach (var r in rows.Where(r => r.ProbeNotes.Count > 0))
         {
             text.AppendLine(Invariant, $"{r.Case} {r.Label}: the probe noted: {string.Join("; ", r.ProbeNotes)}");
@@ -75,9 +86,14 @@ internal static class LabReport
               - the idle guest has {options.IdleMemoryMiB} MiB (the document's text says 8 GiB, its QEMU line 1 GiB); source and target
                 RAM live on this one machine{(options.Hugepages ? ", on 2 MiB hugepages as the document's -mem-path /dev/hugepages" : "")}.
               - the two "hosts" are network namespaces joined by veth pairs, not two servers on a 10 Gbit link.
-              - native without a soft-dirty or userfaultfd tracker on this kernel runs as a paused copy: its downtime is its whole copy.
+            {PausedCopyNote(rows)}
             """);
     }
+
+    private static string PausedCopyNote(IReadOnlyList<CaseSummary> rows) =>
+        rows.Any(r => r.Mode == "paused-copy") ? "  - native ran as a paused copy (no dirty tracker covered every writer of the guest's RAM): its downtime is its whole copy."
+        : rows.Any(r => r.Mode == "live") ? "  - native moved the guests live: the engine copied their RAM while they ran, every writer of it (QEMU, ovs-vswitchd) tracked."
+        : string.Empty;
 
     /// <summary>One JSON object of medians per case and transport; <c>runs</c> counts the migrations asked for, the medians are of those that completed.</summary>
     public static string JsonLine(CaseSummary row)
@@ -88,7 +104,17 @@ internal static class LabReport
         text.Append(Invariant, $",\"downtimeMs\":{Number(row.Downtime?.Median, "0.0##")}");
         text.Append(Invariant, $",\"networkDowntimeMs\":{Number(row.NetworkDowntime?.Median, "0.0##")}");
         text.Append(Invariant, $",\"framesLost\":{Number(row.FramesLost?.Median, "0.#")}");
-        text.Append(Invariant, $",\"packetRatePps\":{Number(row.PacketRate?.Median, "0.0##")}}}");
+        text.Append(Invariant, $",\"packetRatePps\":{Number(row.PacketRate?.Median, "0.0##")}");
+
+        // Extensions after the contract's fields: how the guest moved, and the switch-over's parts.
+        text.Append(Invariant, $",\"mode\":{(row.Mode is { } mode ? JsonSerializer.Serialize(mode) : "null")}");
+        text.Append(Invariant, $",\"passes\":{Number(row.Passes?.Median, "0.#")}");
+        text.Append(Invariant, $",\"pauseMs\":{Number(row.PauseMs?.Median, "0.0##")}");
+        text.Append(Invariant, $",\"finalScanMs\":{Number(row.FinalScanMs?.Median, "0.0##")}");
+        text.Append(Invariant, $",\"finalTransferMs\":{Number(row.FinalTransferMs?.Median, "0.0##")}");
+        text.Append(Invariant, $",\"targetStartMs\":{Number(row.TargetStartMs?.Median, "0.0##")}");
+        text.Append(Invariant, $",\"portsUpMs\":{Number(row.PortsUpMs?.Median, "0.0##")}");
+        text.Append(Invariant, $",\"trafficMs\":{Number(row.TrafficMs?.Median, "0.0##")}}}");
         return text.ToString();
     }
 

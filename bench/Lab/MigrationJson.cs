@@ -27,8 +27,21 @@ internal static class MigrationJson
             result is { } g ? Integer(g, "framesLost") : null,
             result is { } h ? Number(h, "packetRatePps") : null,
             result is { } i && i.TryGetProperty("slaMet", out var sla) && sla.ValueKind is JsonValueKind.True or JsonValueKind.False ? sla.GetBoolean() : null,
-            result is { } j ? String(j, "probeNote") : null);
+            result is { } j ? String(j, "probeNote") : null)
+        {
+            Passes = result is { } k ? (int?)Integer(k, "passes") : null,
+            PauseMs = Part(result, "pauseMs"),
+            FinalScanMs = Part(result, "finalScanMs"),
+            FinalTransferMs = Part(result, "finalTransferMs"),
+            TargetStartMs = Part(result, "targetStartMs"),
+            PortsUpMs = Part(result, "portsUpMs"),
+            TrafficMs = Part(result, "trafficMs"),
+            RamCheck = result is { } l ? String(l, "ramCheck") : null,
+        };
     }
+
+    private static double? Part(JsonElement? result, string name) =>
+        result is { } r && r.TryGetProperty("switchover", out var parts) && parts.ValueKind == JsonValueKind.Object ? Number(parts, name) : null;
 
     private static string? String(JsonElement o, string name) =>
         o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

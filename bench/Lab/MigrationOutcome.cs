@@ -28,6 +28,38 @@ internal sealed record MigrationOutcome(string Case, string Transport, int Run, 
     /// <summary>Native without a dirty tracker copies with the guest paused; the agent says so in the transport reason.</summary>
     public bool PausedCopy => TransportReason?.Contains("paused", StringComparison.OrdinalIgnoreCase) == true;
 
+    /// <summary>How the guest moved: <c>qemu</c> (QEMU's loop), <c>live</c> (the engine, the guest running) or <c>paused-copy</c>; null when it did not.</summary>
+    public string? Mode => ReportedTransport switch
+    {
+        "qemu" => "qemu",
+        "native" => PausedCopy ? "paused-copy" : "live",
+        _ => null,
+    };
+
+    /// <summary><c>result.passes</c>: memory passes, the first included.</summary>
+    public int? Passes { get; init; }
+
+    /// <summary><c>result.switchover.pauseMs</c>: native, pausing the source and capturing its device state.</summary>
+    public double? PauseMs { get; init; }
+
+    /// <summary><c>result.switchover.finalScanMs</c>.</summary>
+    public double? FinalScanMs { get; init; }
+
+    /// <summary><c>result.switchover.finalTransferMs</c>.</summary>
+    public double? FinalTransferMs { get; init; }
+
+    /// <summary><c>result.switchover.targetStartMs</c>.</summary>
+    public double? TargetStartMs { get; init; }
+
+    /// <summary><c>result.switchover.portsUpMs</c>: the guest running at the target → OVS there polling its ports.</summary>
+    public double? PortsUpMs { get; init; }
+
+    /// <summary><c>result.switchover.trafficMs</c>: the rest of the network gap.</summary>
+    public double? TrafficMs { get; init; }
+
+    /// <summary><c>result.ramCheck</c>: the native transport's proof that the target got every page.</summary>
+    public string? RamCheck { get; init; }
+
     public static MigrationOutcome Refused(string @case, string transport, int run, string from, string to, string reason) =>
         new(@case, transport, run, null, from, to, "refused", reason, null, null, null, null, null, null, null, null, null);
 }

@@ -24,10 +24,12 @@ public sealed class LabReportTests
 
         string line = LabReport.JsonLine(CaseSummary.Of("l2fwd", "qemu", outcomes));
 
-        Assert.Equal("""{"case":"l2fwd","transport":"qemu","runs":3,"totalMs":1071.0,"downtimeMs":406.0,"networkDowntimeMs":896.0,"framesLost":217,"packetRatePps":499.8}""", line);
+        Assert.StartsWith("""{"case":"l2fwd","transport":"qemu","runs":3,"totalMs":1071.0,"downtimeMs":406.0,"networkDowntimeMs":896.0,"framesLost":217,"packetRatePps":499.8,""", line, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(line);
-        Assert.Equal(["case", "transport", "runs", "totalMs", "downtimeMs", "networkDowntimeMs", "framesLost", "packetRatePps"],
+        Assert.Equal(["case", "transport", "runs", "totalMs", "downtimeMs", "networkDowntimeMs", "framesLost", "packetRatePps",
+            "mode", "passes", "pauseMs", "finalScanMs", "finalTransferMs", "targetStartMs", "portsUpMs", "trafficMs"],
             json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("qemu", json.RootElement.GetProperty("mode").GetString());
     }
 
     [Fact]
@@ -37,7 +39,7 @@ public sealed class LabReportTests
 
         string line = LabReport.JsonLine(CaseSummary.Of("idle", "qemu", outcomes));
 
-        Assert.Equal("""{"case":"idle","transport":"qemu","runs":2,"totalMs":305.0,"downtimeMs":10.0,"networkDowntimeMs":null,"framesLost":null,"packetRatePps":null}""", line);
+        Assert.StartsWith("""{"case":"idle","transport":"qemu","runs":2,"totalMs":305.0,"downtimeMs":10.0,"networkDowntimeMs":null,"framesLost":null,"packetRatePps":null,"mode":"qemu","passes":null,""", line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -69,6 +71,28 @@ public sealed class LabReportTests
         Assert.Equal("native (paused copy)", row.Label);
         Assert.Contains("native (paused copy)", LabReport.Table([row]), StringComparison.Ordinal);
         Assert.Contains("\"transport\":\"native\"", LabReport.JsonLine(row), StringComparison.Ordinal);
+        Assert.Contains("\"mode\":\"paused-copy\"", LabReport.JsonLine(row), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Native_that_moved_the_guest_live_says_so_with_its_passes_and_the_switch_overs_parts()
+    {
+        var outcomes = new[]
+        {
+            Completed("l2fwd", "native", 1, 900, 4, 9, reason: "native requested by the policy; live passes (uffd-wp: ...)") with { Passes = 5, PauseMs = 1.5, PortsUpMs = 2.5, TrafficMs = 2 },
+            Completed("l2fwd", "native", 2, 950, 6, 11, reason: "native requested by the policy; live passes (uffd-wp: ...)") with { Passes = 7, PauseMs = 2.5, PortsUpMs = 3.5, TrafficMs = 2 },
+        };
+
+        var row = CaseSummary.Of("l2fwd", "native", outcomes);
+        using var json = JsonDocument.Parse(LabReport.JsonLine(row));
+
+        Assert.Equal("native (live)", row.Label);
+        Assert.Equal("live", json.RootElement.GetProperty("mode").GetString());
+        Assert.Equal(6, json.RootElement.GetProperty("passes").GetDouble());
+        Assert.Equal(2, json.RootElement.GetProperty("pauseMs").GetDouble());
+        Assert.Equal(3, json.RootElement.GetProperty("portsUpMs").GetDouble());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("finalScanMs").ValueKind);
+        Assert.Contains("ports up", LabReport.Table([row]), StringComparison.Ordinal);
     }
 
     [Fact]
