@@ -74,8 +74,10 @@ public static class QemuCommandLine
             // After a migration the fabric must learn where the guest is now. With guest_announce off QEMU has
             // the vhost-user backend (OVS-DPDK) send a RARP from each NIC's MAC as soon as the guest runs, whatever
             // the guest does; left on, only a guest with IP addresses announces itself (gratuitous ARP), and an
-            // L2 VNF has none.
-            args.Add($"virtio-net-pci,id=nic-{port},netdev=net-{port},mac={MacAddress(guest, i)},guest_announce=off{vectors}");
+            // L2 VNF has none. No option ROM: nothing here boots from the network, and the firmware running
+            // iPXE is what failed under kvm_pvm's KVM ("KVM internal error ... emulation failure" at an iret in
+            // iPXE's real-mode trampoline, the idle lab guest in internal-error before any migration).
+            args.Add($"virtio-net-pci,id=nic-{port},netdev=net-{port},mac={MacAddress(guest, i)},guest_announce=off,romfile={vectors}");
         }
 
         if (spec.Incoming)

@@ -144,7 +144,7 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
-    public void Vhost_user_ports_become_a_chardev_a_netdev_and_a_virtio_nic_each_with_msix_off_under_tcg()
+    public void Vhost_user_ports_become_a_chardev_a_netdev_and_a_virtio_nic_each_without_an_option_rom_and_with_msix_off_under_tcg()
     {
         var spec = new QemuGuestSpec("guest", "inst", 64, VhostUserPorts: ["vhu-a", "vhu-b"]);
 
@@ -156,6 +156,7 @@ public sealed class QemuCommandLineTests
         var nic = ValueOf(tcg, "-device", "virtio-net-pci,id=nic-vhu-a");
         Assert.EndsWith(",vectors=0", nic, StringComparison.Ordinal);
         Assert.Contains(",guest_announce=off", nic, StringComparison.Ordinal);
+        Assert.Contains(",romfile=,", nic, StringComparison.Ordinal);
         Assert.Contains($"mac={QemuCommandLine.MacAddress("guest", 0)}", nic, StringComparison.Ordinal);
         Assert.DoesNotContain("vectors", ValueOf(kvm, "-device", "virtio-net-pci,id=nic-vhu-a"), StringComparison.Ordinal);
     }

@@ -170,7 +170,9 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
             throw new IOException("The source sent no device state; QEMU cannot resume without it.");
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemuListen, deviceState, _qemuConfigured, cancellationToken);
+        var loaded = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await _qemu.Qmp.ContAsync(cancellationToken);
@@ -179,6 +181,8 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         {
             throw new IOException($"Resuming the guest on the target failed: {ex.Message}", ex);
         }
+
+        Log.Started(_logger, _migrationId, System.Diagnostics.Stopwatch.GetElapsedTime(started, loaded).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(loaded).TotalMilliseconds);
     }
 
     private static partial class Log
@@ -188,6 +192,9 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
 
         [LoggerMessage(EventId = 3461, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the engine's destination failed: {Reason}")]
         public static partial void Failed(ILogger logger, string migrationId, string? reason);
+
+        [LoggerMessage(EventId = 3463, Level = LogLevel.Information, Message = "Migration {MigrationId}: target start = device state loaded {LoadMs} ms + cont {ContMs} ms")]
+        public static partial void Started(ILogger logger, string migrationId, double loadMs, double contMs);
 
         [LoggerMessage(EventId = 3462, Level = LogLevel.Information, Message = "Migration {MigrationId}: the guest runs here without the engine (the source used qemu); its receiver closes")]
         public static partial void NotUsed(ILogger logger, string migrationId);

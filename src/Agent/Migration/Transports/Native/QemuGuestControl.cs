@@ -22,10 +22,14 @@ internal sealed class QemuGuestControl(
     /// <summary>When the pause was asked for, on this host's clock.</summary>
     public DateTimeOffset? PausedAt { get; private set; }
 
+    /// <summary>The pause in its two steps: QEMU's <c>stop</c> (vCPUs and vhost-user rings), then the device state's capture.</summary>
+    public (TimeSpan Stop, TimeSpan Capture)? PauseSteps { get; private set; }
+
     public async Task<ReadOnlyMemory<byte>> PauseAsync(CancellationToken cancellationToken)
     {
         SwitchingOver = true;
         PausedAt = timeProvider.GetUtcNow();
+        var started = timeProvider.GetTimestamp();
         try
         {
             if (!alreadyPaused)
@@ -38,8 +42,11 @@ internal sealed class QemuGuestControl(
             throw new IOException($"Pausing the source QEMU failed: {ex.Message}", ex);
         }
 
+        var stopped = timeProvider.GetTimestamp();
         paused();
-        return await QemuDeviceState.CaptureAsync(qmp, timeProvider, cancellationToken);
+        var state = await QemuDeviceState.CaptureAsync(qmp, timeProvider, cancellationToken);
+        PauseSteps = (timeProvider.GetElapsedTime(started, stopped), timeProvider.GetElapsedTime(stopped));
+        return state;
     }
 
     /// <summary>Never throws: the engine calls it on its failure path; the caller checks the source's state after.</summary>
