@@ -30,6 +30,13 @@ public sealed class MigrationOptions
     /// </summary>
     public bool VerifyRam { get; init; }
 
+    /// <summary>
+    /// Leaves out of dirty passes the pages whose content is what was last sent of them (a 128-bit hash
+    /// per page, kept while sending). For trackers coarser than the engine's pages: on hugetlbfs one
+    /// write marks a whole 2 MiB page, 512 of the engine's 4 KiB pages, dirty.
+    /// </summary>
+    public bool SkipUnchangedPages { get; init; }
+
     /// <summary>Checks the values; throws on nonsense.</summary>
     public void Validate()
     {

@@ -7,4 +7,5 @@ namespace Ferry.Transfer.Migration;
 /// <param name="SkippedPages">Never-written pages sent as zero ranges without being read.</param>
 /// <param name="Bytes">Bytes on the wire.</param>
 /// <param name="Duration">From the first byte to the last acknowledgement.</param>
-public sealed record PassReport(int Pass, long PagesSent, long ZeroPages, long SkippedPages, long Bytes, TimeSpan Duration);
+/// <param name="UnchangedPages">Pages reported dirty but left out because their content was what was last sent.</param>
+public sealed record PassReport(int Pass, long PagesSent, long ZeroPages, long SkippedPages, long Bytes, TimeSpan Duration, long UnchangedPages = 0);

@@ -64,7 +64,7 @@ public sealed class SourceMigration
         var controller = new ConvergenceController(_options.DowntimeBudget, _options.CompletionTimeout, _time);
         bool paused = false;
         var commit = new SwitchoverCommit(streams);
-        var sent = _options.VerifyRam ? new SentPageHashes(_memory.PageCount, _memory.PageSize) : null;
+        var sent = _options.VerifyRam || _options.SkipUnchangedPages ? new SentPageHashes(_memory.PageCount, _memory.PageSize) : null;
         TimeSpan setup = TimeSpan.Zero;
         long pauseAt = 0, finalPages = 0;
         int pass = 0;
@@ -136,7 +136,7 @@ public sealed class SourceMigration
 
             // The source is paused for good and its RAM frozen until the guest is stopped: the moment to
             // prove that the target got the last version of every page.
-            var ramCheck = sent?.Check(_memory);
+            var ramCheck = _options.VerifyRam ? sent?.Check(_memory) : null;
             await _guest.StopAsync(CancellationToken.None);
             if (_options.FreeSourceRam)
             {
@@ -227,11 +227,12 @@ public sealed class SourceMigration
     private async Task<PassReport> SendPass(List<SourceStream> streams, int pass, List<PassPiece> pieces, bool final, ReadOnlyMemory<byte> deviceState)
     {
         long bytes = streams.Sum(s => s.BytesWritten), pages = streams.Sum(s => s.PagesSent);
-        long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages);
+        long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages), unchanged = streams.Sum(s => s.UnchangedPages);
         long started = _time.GetTimestamp();
         await ForEachStream(streams, s => s.SendPass(pass, pieces, final, s.Index == 0 ? deviceState : default));
         return new PassReport(pass, streams.Sum(s => s.PagesSent) - pages, streams.Sum(s => s.ZeroPages) - zeros,
-            streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started));
+            streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started),
+            streams.Sum(s => s.UnchangedPages) - unchanged);
     }
 
     /// <summary>
@@ -246,7 +247,7 @@ public sealed class SourceMigration
         ReadOnlyMemory<byte> deviceState, SwitchoverCommit commit)
     {
         long bytes = streams.Sum(s => s.BytesWritten), pages = streams.Sum(s => s.PagesSent);
-        long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages);
+        long zeros = streams.Sum(s => s.ZeroPages), skipped = streams.Sum(s => s.SkippedPages), unchanged = streams.Sum(s => s.UnchangedPages);
         long started = _time.GetTimestamp();
         bool inline = pieces.Sum(p => p.Range.Count) * _memory.PageSize <= InlineFinalPassBytes;
         var others = inline ? [] : streams.Skip(1).Select(stream => stream.RunAsync(s =>
@@ -281,7 +282,8 @@ public sealed class SourceMigration
 
         await ForEachStreamTask(streams, others);
         return (new PassReport(pass, streams.Sum(s => s.PagesSent) - pages, streams.Sum(s => s.ZeroPages) - zeros,
-            streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started, commit.At)), runningAt);
+            streams.Sum(s => s.SkippedPages) - skipped, streams.Sum(s => s.BytesWritten) - bytes, _time.GetElapsedTime(started, commit.At),
+            streams.Sum(s => s.UnchangedPages) - unchanged), runningAt);
     }
 
     private static Task ForEachStream(List<SourceStream> streams, Action<SourceStream> work) =>
@@ -328,7 +330,7 @@ public sealed class SourceMigration
             throw new MigrationFailedException($"stream {index}: cannot connect to {destination}: {e.Message}");
         }
 
-        return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams, sent);
+        return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams, sent, _options.SkipUnchangedPages);
     }
 
     internal static void DisposeAll(List<SourceStream> streams)

@@ -34,10 +34,13 @@ internal sealed unsafe class SourceStream : IDisposable
     private int _zeroCount;
 
     private readonly SentPageHashes? _sent;
+    private readonly bool _skipUnchanged;
+    private readonly bool[] _changed;
 
-    public SourceStream(TcpClient client, GuestMemory memory, BandwidthLimiter limiter, int index, int count, SentPageHashes? sent = null)
+    public SourceStream(TcpClient client, GuestMemory memory, BandwidthLimiter limiter, int index, int count, SentPageHashes? sent = null, bool skipUnchanged = false)
     {
         _sent = sent;
+        _skipUnchanged = skipUnchanged && sent is not null;
         _client = client;
         _network = client.GetStream();
         _buffered = new BufferedStream(_network, 256 * 1024);
@@ -46,6 +49,7 @@ internal sealed unsafe class SourceStream : IDisposable
         _writer = new FrameWriter(_buffered, memory.PageSize);
         _reader = new FrameReader(_network, memory.PageSize);
         _windowPages = _writer.MaxPagesPerBatch;
+        _changed = new bool[_windowPages];
         _window = GC.AllocateArray<byte>(_windowPages * memory.PageSize, pinned: true);
         _windowPointer = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_window));
         Index = index;
@@ -83,6 +87,9 @@ internal sealed unsafe class SourceStream : IDisposable
     public long ZeroPages { get; private set; }
 
     public long SkippedPages { get; private set; }
+
+    /// <summary>Pages a dirty pass left out because their content was what was last sent of them.</summary>
+    public long UnchangedPages { get; private set; }
 
     public void Handshake(MigrationCredentials credentials)
     {
@@ -295,28 +302,62 @@ internal sealed unsafe class SourceStream : IDisposable
             int pages = (int)Math.Min(_windowPages, range.End - first);
             var window = _window.AsSpan(0, pages * pageSize);
             _memory.ReadPages(first, window);
-            _sent?.Sent(first, window);
-            foreach (var run in ZeroPageDetector.Runs(_windowPointer, pageSize, new PageRange(0, pages), ZeroPageDetector.Width))
+            if (_skipUnchanged && sparse)
             {
-                var pagesOfRun = new PageRange(first + run.Range.First, run.Range.Count);
-                if (run.IsZero)
+                // A dirty pass: only the pages whose content changed since they were last sent go out.
+                _sent!.Compare(first, window, _changed.AsSpan(0, pages));
+                for (int start = 0; start < pages;)
                 {
-                    AddZeroRange(pagesOfRun);
-                    ZeroPages += run.Range.Count;
-                    continue;
+                    int end = start;
+                    bool changed = _changed[start];
+                    while (end < pages && _changed[end] == changed)
+                    {
+                        end++;
+                    }
+
+                    if (changed)
+                    {
+                        SendWindowPages(first, new PageRange(start, end - start), sparse);
+                    }
+                    else
+                    {
+                        UnchangedPages += end - start;
+                    }
+
+                    start = end;
                 }
 
-                if (sparse)
-                {
-                    SendSparseOrDense(pagesOfRun, (int)run.Range.First);
-                }
-                else
-                {
-                    SendDense(pagesOfRun.First, (int)run.Range.First, (int)run.Range.Count);
-                }
-
-                PagesSent += run.Range.Count;
+                continue;
             }
+
+            _sent?.Sent(first, window);
+            SendWindowPages(first, new PageRange(0, pages), sparse);
+        }
+    }
+
+    /// <summary>Sends pages of the window read at <paramref name="first"/>: zero runs as ranges, the rest as page runs (sparse ones in dirty passes).</summary>
+    private void SendWindowPages(long first, PageRange inWindow, bool sparse)
+    {
+        foreach (var run in ZeroPageDetector.Runs(_windowPointer, _memory.PageSize, inWindow, ZeroPageDetector.Width))
+        {
+            var pagesOfRun = new PageRange(first + run.Range.First, run.Range.Count);
+            if (run.IsZero)
+            {
+                AddZeroRange(pagesOfRun);
+                ZeroPages += run.Range.Count;
+                continue;
+            }
+
+            if (sparse)
+            {
+                SendSparseOrDense(pagesOfRun, (int)run.Range.First);
+            }
+            else
+            {
+                SendDense(pagesOfRun.First, (int)run.Range.First, (int)run.Range.Count);
+            }
+
+            PagesSent += run.Range.Count;
         }
     }
 

@@ -52,7 +52,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     /// <summary>Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.</summary>
     public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings, ILogger logger)
     {
-        var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize(qemu.Spec.Backing));
+        var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize);
         var listener = new TcpListener(address, 0);
         try
         {

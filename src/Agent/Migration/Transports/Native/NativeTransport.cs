@@ -43,7 +43,7 @@ internal sealed partial class NativeTransport(
         GuestMemory memory;
         try
         {
-            memory = GuestMemory.Open(source.Layout.RamFile, NativePaging.PageSize(source.Spec.Backing));
+            memory = GuestMemory.Open(source.Layout.RamFile, NativePaging.PageSize);
         }
         catch (IOException ex)
         {
@@ -72,6 +72,9 @@ internal sealed partial class NativeTransport(
                 Bandwidth = new BandwidthLimiter(settings.MaxBandwidthBytesPerSecond >= MigrationSettings.Unlimited ? 0 : settings.MaxBandwidthBytesPerSecond),
                 FreeSourceRam = true,
                 VerifyRam = nativeOptions.Value.VerifyRam,
+
+                // Every tracker reports a hugetlbfs guest's writes per 2 MiB page.
+                SkipUnchangedPages = source.Spec.Backing == MemoryBacking.Hugetlbfs,
             };
             var control = new QemuGuestControl(
                 source.Qmp,
@@ -138,7 +141,7 @@ internal sealed partial class NativeTransport(
             };
             var last = new TransportProgress(result.Passes, result.BytesSent, 0, memory.Size, measurements.DirtyPagesPerSecond, measurements.ThroughputMbps);
             Log.Passes(logger, migration.MigrationId, string.Join(", ", result.PassReports.Select(p =>
-                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Pass}: {p.PagesSent} pages/{p.Bytes / 1024} KiB in {p.Duration.TotalMilliseconds:0.###} ms"))),
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Pass}: {p.PagesSent} pages ({p.UnchangedPages} unchanged)/{p.Bytes / 1024} KiB in {p.Duration.TotalMilliseconds:0.###} ms"))),
                 result.FinalPassPages, control.PauseSteps?.Stop.TotalMilliseconds ?? 0, control.PauseSteps?.Capture.TotalMilliseconds ?? 0);
             if (result.Succeeded)
             {
