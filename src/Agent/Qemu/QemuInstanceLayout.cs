@@ -7,7 +7,8 @@ public sealed record QemuInstanceLayout(
     string SerialLog,
     string ProcessLog,
     string BootDisk,
-    string RamFile)
+    string RamFile,
+    string DeviceStateFile)
 {
     /// <summary>
     /// A second QMP monitor for operators and tests. QEMU serves one client per monitor and the
@@ -32,6 +33,9 @@ public sealed record QemuInstanceLayout(
             Path.Combine(directory, "serial.log"),
             Path.Combine(directory, "qemu.log"),
             Path.Combine(directory, "boot.img"),
-            Path.Combine(memoryRoot, $"ferry-{instance}.ram"));
+            Path.Combine(memoryRoot, $"ferry-{instance}.ram"),
+
+            // On tmpfs whatever backs the RAM: the native transport's device state passes through it inside the downtime.
+            Path.Combine(options.TmpfsDirectory, $"ferry-{instance}.state"));
     }
 }
