@@ -28,7 +28,11 @@ public static class QemuCommandLine
             "-no-user-config",
             "-display", "none",
             "-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg",
-            "-machine", $"{Escape(options.MachineType)},memory-backend=ram0",
+            // The native transport's device state is QEMU's device-state file played into the target as a
+            // migration stream: neither end writes or expects the configuration and description sections,
+            // which that file has not (both ends are built here, so the machine check the first does is moot).
+            "-machine", $"{Escape(options.MachineType)},memory-backend=ram0,suppress-vmdesc=on",
+            "-global", "migration.send-configuration=off",
             "-smp", "1",
             "-m", $"{memory}M",
 
