@@ -167,7 +167,15 @@ internal sealed partial class OrphanReaper(
     {
         if (orphan?.RamFile is { } ram)
         {
-            File.Delete(ram);
+            try
+            {
+                File.Delete(ram);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Its directory went with a reboot or a cleanup (tmpfs): the RAM is free already, and an
+                // agent must come up whatever an earlier one left behind.
+            }
         }
 
         await ports.DetachAsync(instance, orphan?.Ports ?? []);
