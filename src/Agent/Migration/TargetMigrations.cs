@@ -134,16 +134,21 @@ internal sealed partial class TargetMigrations(
                 return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport) { Arrival = arrival };
             }
 
-            // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
-            // alone. Auto with both prepared: QEMU listens where the source's QEMU can reach it.
+            // Native only: QEMU takes nothing but the device state, which the engine's receiver loads into it
+            // with a QMP command; it listens for no migration. Auto with both prepared: QEMU also listens where
+            // the source's QEMU can reach it, in case the source picks its own loop.
             var nativeOnly = transport.Kind == TransportKind.Native;
-            var qemuListen = nativeOnly ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
-            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
+            MigrationUri? qemuListen = null;
+            if (!nativeOnly)
+            {
+                qemuListen = MigrationUri.Tcp(address, FreePort(address));
+                await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, settings, CancellationToken.None);
+            }
 
             var token = pageStreamToken ?? PageStreamCredentials.NewToken();
-            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, address, token, settings);
+            var enginePort = nativeTargets.Open(migrationId, qemu, address, token, settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
-            var port = nativeOnly ? enginePort : qemuListen.Endpoint.Port;
+            var port = qemuListen?.Endpoint.Port ?? enginePort;
             return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token, Arrival = arrival };
         }
         catch

@@ -28,11 +28,7 @@ public static class QemuCommandLine
             "-no-user-config",
             "-display", "none",
             "-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg",
-            // The native transport's device state is QEMU's device-state file played into the target as a
-            // migration stream: neither end writes or expects the configuration and description sections,
-            // which that file has not (both ends are built here, so the machine check the first does is moot).
-            "-machine", $"{Escape(options.MachineType)},memory-backend=ram0,suppress-vmdesc=on",
-            "-global", "migration.send-configuration=off",
+            "-machine", $"{Escape(options.MachineType)},memory-backend=ram0",
             "-smp", "1",
             "-m", $"{memory}M",
 

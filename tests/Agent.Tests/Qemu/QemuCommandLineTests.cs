@@ -86,17 +86,8 @@ public sealed class QemuCommandLineTests
         var argv = Build(new QemuGuestSpec("guest", "inst", 256));
 
         Assert.Equal("memory-backend-file,id=ram0,mem-path=/dev/shm/ferry-inst.ram,size=256M,share=on,prealloc=on", ValueOf(argv, "-object"));
-        Assert.Equal("pc-i440fx-7.2,memory-backend=ram0,suppress-vmdesc=on", ValueOf(argv, "-machine"));
+        Assert.Equal("pc-i440fx-7.2,memory-backend=ram0", ValueOf(argv, "-machine"));
         Assert.Equal("256M", ValueOf(argv, "-m"));
-    }
-
-    [Fact]
-    public void Neither_end_writes_or_expects_the_migration_streams_configuration_section_so_a_device_state_file_plays_as_one()
-    {
-        var argv = Build(new QemuGuestSpec("guest", "inst", 64));
-
-        Assert.Equal("migration.send-configuration=off", ValueOf(argv, "-global"));
-        Assert.EndsWith(",suppress-vmdesc=on", ValueOf(argv, "-machine"), StringComparison.Ordinal);
     }
 
     [Fact]

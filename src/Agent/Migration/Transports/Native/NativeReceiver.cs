@@ -22,7 +22,6 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
 
     private readonly string _migrationId;
     private readonly QemuProcess _qemu;
-    private readonly MigrationUri _qemuListen;
     private readonly TcpListener _listener;
     private readonly GuestMemory _memory;
     private readonly DestinationMigration _destination;
@@ -30,11 +29,10 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     private readonly ILogger _logger;
     private Task _run = Task.CompletedTask;
 
-    private NativeReceiver(string migrationId, QemuProcess qemu, MigrationUri qemuListen, TcpListener listener, GuestMemory memory, DestinationMigration destination, ILogger logger)
+    private NativeReceiver(string migrationId, QemuProcess qemu, TcpListener listener, GuestMemory memory, DestinationMigration destination, ILogger logger)
     {
         _migrationId = migrationId;
         _qemu = qemu;
-        _qemuListen = qemuListen;
         _listener = listener;
         _memory = memory;
         _destination = destination;
@@ -48,7 +46,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     public DestinationResult? Result { get; private set; }
 
     /// <summary>Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.</summary>
-    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, IPAddress address, byte[] token, MigrationSettings settings, ILogger logger)
+    public static NativeReceiver Start(string migrationId, QemuProcess qemu, IPAddress address, byte[] token, MigrationSettings settings, ILogger logger)
     {
         var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize);
         var listener = new TcpListener(address, 0);
@@ -56,7 +54,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         {
             listener.Start(Transfer.Protocol.WireFormat.MaxStreams);
             var destination = new DestinationMigration(memory, PageStreamCredentials.For(migrationId, token), settings.ParallelStreams, settings.ProgressTimeout);
-            var receiver = new NativeReceiver(migrationId, qemu, qemuListen, listener, memory, destination, logger);
+            var receiver = new NativeReceiver(migrationId, qemu, listener, memory, destination, logger);
             receiver._run = Task.Run(receiver.RunAsync, CancellationToken.None);
             return receiver;
         }
@@ -169,12 +167,40 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemuListen, deviceState, cancellationToken);
-        Log.Started(_logger, _migrationId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemu.Layout.DeviceStateFile, deviceState, cancellationToken);
+        var loaded = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await _qemu.Qmp.ContAsync(cancellationToken);
+        }
+        catch (QmpException ex)
+        {
+            throw new IOException($"Resuming the guest on the target failed: {ex.Message}", ex);
+        }
+
+        // A QEMU that took its device state from a file does not announce the guest as one that came by
+        // its own migration does: ask for the announcement (a RARP from each NIC), after the resume.
+        _ = AnnounceAsync();
+        Log.Started(_logger, _migrationId, System.Diagnostics.Stopwatch.GetElapsedTime(started, loaded).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(loaded).TotalMilliseconds);
+    }
+
+    private async Task AnnounceAsync()
+    {
+        try
+        {
+            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _qemu.Qmp.AnnounceSelfAsync(cancellationToken: budget.Token);
+        }
+        catch (Exception ex) when (ex is QmpException or OperationCanceledException)
+        {
+            Log.AnnounceFailed(_logger, _migrationId, ex.Message);
+        }
     }
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 3464, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the guest runs here but QEMU did not announce it: {Reason}")]
+        public static partial void AnnounceFailed(ILogger logger, string migrationId, string reason);
 
         [LoggerMessage(EventId = 3460, Level = LogLevel.Information, Message = "Migration {MigrationId}: the engine received {Pages} pages and {ZeroPages} zero pages ({Bytes} bytes); the guest runs here")]
         public static partial void Received(ILogger logger, string migrationId, long pages, long zeroPages, long bytes);
@@ -182,8 +208,8 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         [LoggerMessage(EventId = 3461, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the engine's destination failed: {Reason}")]
         public static partial void Failed(ILogger logger, string migrationId, string? reason);
 
-        [LoggerMessage(EventId = 3463, Level = LogLevel.Information, Message = "Migration {MigrationId}: the target loaded the device state and resumed in {StartMs} ms")]
-        public static partial void Started(ILogger logger, string migrationId, double startMs);
+        [LoggerMessage(EventId = 3463, Level = LogLevel.Information, Message = "Migration {MigrationId}: target start = device state loaded {LoadMs} ms + cont {ContMs} ms")]
+        public static partial void Started(ILogger logger, string migrationId, double loadMs, double contMs);
 
         [LoggerMessage(EventId = 3462, Level = LogLevel.Information, Message = "Migration {MigrationId}: the guest runs here without the engine (the source used qemu); its receiver closes")]
         public static partial void NotUsed(ILogger logger, string migrationId);
