@@ -36,7 +36,7 @@ internal sealed class QemuInstance : IAsyncDisposable
         string directory = Path.Combine(host.RunDirectory, instance);
         Directory.CreateDirectory(directory);
         var layout = new QemuInstanceLayout(directory, Path.Combine(directory, "qmp.sock"), Path.Combine(directory, "serial.log"),
-            Path.Combine(directory, "qemu.log"), Path.Combine(directory, "boot.img"), ramFile, Path.Combine(directory, "device.state"));
+            Path.Combine(directory, "qemu.log"), Path.Combine(directory, "boot.img"), ramFile);
         if (bootDisk is not null)
         {
             // One 1 MiB raw disk whose first sector is the boot sector.

@@ -134,21 +134,20 @@ internal sealed partial class TargetMigrations(
                 return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport) { Arrival = arrival };
             }
 
-            // Native only: QEMU takes nothing but the device state, which the engine's receiver loads into it
-            // with a QMP command; it listens for no migration. Auto with both prepared: QEMU also listens where
-            // the source's QEMU can reach it, in case the source picks its own loop.
+            // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
+            // alone. Auto with both prepared: QEMU listens where the source's QEMU can reach it.
+            var qemuListen = transport.Kind == TransportKind.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
             var nativeOnly = transport.Kind == TransportKind.Native;
-            MigrationUri? qemuListen = null;
-            if (!nativeOnly)
+            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
+            if (nativeOnly)
             {
-                qemuListen = MigrationUri.Tcp(address, FreePort(address));
-                await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, settings, CancellationToken.None);
+                await QemuDeviceState.ConfigureAsync(qemu.Qmp, CancellationToken.None);
             }
 
             var token = pageStreamToken ?? PageStreamCredentials.NewToken();
-            var enginePort = nativeTargets.Open(migrationId, qemu, address, token, settings);
+            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, token, settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
-            var port = qemuListen?.Endpoint.Port ?? enginePort;
+            var port = transport.Kind == TransportKind.Native ? enginePort : qemuListen.Endpoint.Port;
             return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token, Arrival = arrival };
         }
         catch

@@ -7,8 +7,7 @@ public sealed record QemuInstanceLayout(
     string SerialLog,
     string ProcessLog,
     string BootDisk,
-    string RamFile,
-    string DeviceStateFile)
+    string RamFile)
 {
     /// <summary>
     /// A second QMP monitor for operators and tests. QEMU serves one client per monitor and the
@@ -33,9 +32,6 @@ public sealed record QemuInstanceLayout(
             Path.Combine(directory, "serial.log"),
             Path.Combine(directory, "qemu.log"),
             Path.Combine(directory, "boot.img"),
-            Path.Combine(memoryRoot, $"ferry-{instance}.ram"),
-
-            // On tmpfs whatever backs the RAM: the native transport's device state passes through it inside the downtime.
-            Path.Combine(options.TmpfsDirectory, $"ferry-{instance}.state"));
+            Path.Combine(memoryRoot, $"ferry-{instance}.ram"));
     }
 }

@@ -44,18 +44,6 @@ public static class QmpCommands
     public static Task MigrateCancelAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync("migrate_cancel", cancellationToken: cancellationToken);
 
-    /// <summary>Writes every device's state (no RAM) of a paused QEMU to <paramref name="file"/>; the guest stays paused.</summary>
-    public static Task SaveDevicesStateAsync(this IQmpClient qmp, string file, CancellationToken cancellationToken = default) =>
-        qmp.ExecuteAsync("xen-save-devices-state", new DevicesStateArguments(file, Live: false), QmpJsonContext.Default.DevicesStateArguments, cancellationToken: cancellationToken);
-
-    /// <summary>Loads every device's state from <paramref name="file"/> into a QEMU waiting with <c>-incoming</c>, whose RAM is in place.</summary>
-    public static Task LoadDevicesStateAsync(this IQmpClient qmp, string file, CancellationToken cancellationToken = default) =>
-        qmp.ExecuteAsync("xen-load-devices-state", new DevicesStateArguments(file), QmpJsonContext.Default.DevicesStateArguments, cancellationToken: cancellationToken);
-
-    /// <summary>Has QEMU announce the guest's NICs (a RARP from each MAC) now, then <paramref name="rounds"/> - 1 times more.</summary>
-    public static Task AnnounceSelfAsync(this IQmpClient qmp, long rounds = 5, CancellationToken cancellationToken = default) =>
-        qmp.ExecuteAsync("announce-self", new AnnounceArguments(1, 550, rounds, 100), QmpJsonContext.Default.AnnounceArguments, cancellationToken: cancellationToken);
-
     public static Task ContAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync("cont", cancellationToken: cancellationToken);
 

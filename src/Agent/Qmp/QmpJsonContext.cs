@@ -10,6 +10,4 @@ namespace Ferry.Agent.Qmp;
 [JsonSerializable(typeof(MigrationCapabilitiesArguments))]
 [JsonSerializable(typeof(MigrationUriArguments))]
 [JsonSerializable(typeof(MigrateContinueArguments))]
-[JsonSerializable(typeof(DevicesStateArguments))]
-[JsonSerializable(typeof(AnnounceArguments))]
 internal sealed partial class QmpJsonContext : JsonSerializerContext;

@@ -1,5 +1,7 @@
 using System.Net;
 using Ferry.Agent.Qemu;
+using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration;
 
 namespace Ferry.Agent.Migration.Transports.Native;
 
@@ -8,10 +10,10 @@ public interface INativeTargets
 {
     /// <summary>
     /// Starts receiving into <paramref name="qemu"/>'s RAM file on <paramref name="address"/> (a port the
-    /// kernel picks) and returns that port; once every page is in, the receiver loads the device state
-    /// into the waiting QEMU and resumes the guest.
+    /// kernel picks) and returns that port; <paramref name="qemuListen"/> is where the waiting QEMU takes its device state,
+    /// <paramref name="qemuConfigured"/> whether it was already configured for a device-state-only stream.
     /// </summary>
-    int Open(string migrationId, QemuProcess qemu, IPAddress address, byte[] token, MigrationSettings settings);
+    int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings);
 
     /// <summary>Stops the receiver of <paramref name="migrationId"/>, if any; it never resumes a guest afterwards.</summary>
     Task CloseAsync(string migrationId);

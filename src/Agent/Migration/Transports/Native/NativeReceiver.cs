@@ -22,6 +22,8 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
 
     private readonly string _migrationId;
     private readonly QemuProcess _qemu;
+    private readonly MigrationUri _qemuListen;
+    private readonly bool _qemuConfigured;
     private readonly TcpListener _listener;
     private readonly GuestMemory _memory;
     private readonly DestinationMigration _destination;
@@ -29,10 +31,12 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     private readonly ILogger _logger;
     private Task _run = Task.CompletedTask;
 
-    private NativeReceiver(string migrationId, QemuProcess qemu, TcpListener listener, GuestMemory memory, DestinationMigration destination, ILogger logger)
+    private NativeReceiver(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, TcpListener listener, GuestMemory memory, DestinationMigration destination, ILogger logger)
     {
         _migrationId = migrationId;
         _qemu = qemu;
+        _qemuListen = qemuListen;
+        _qemuConfigured = qemuConfigured;
         _listener = listener;
         _memory = memory;
         _destination = destination;
@@ -46,7 +50,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     public DestinationResult? Result { get; private set; }
 
     /// <summary>Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.</summary>
-    public static NativeReceiver Start(string migrationId, QemuProcess qemu, IPAddress address, byte[] token, MigrationSettings settings, ILogger logger)
+    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings, ILogger logger)
     {
         var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize);
         var listener = new TcpListener(address, 0);
@@ -54,7 +58,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         {
             listener.Start(Transfer.Protocol.WireFormat.MaxStreams);
             var destination = new DestinationMigration(memory, PageStreamCredentials.For(migrationId, token), settings.ParallelStreams, settings.ProgressTimeout);
-            var receiver = new NativeReceiver(migrationId, qemu, listener, memory, destination, logger);
+            var receiver = new NativeReceiver(migrationId, qemu, qemuListen, qemuConfigured, listener, memory, destination, logger);
             receiver._run = Task.Run(receiver.RunAsync, CancellationToken.None);
             return receiver;
         }
@@ -167,7 +171,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemu.Layout.DeviceStateFile, deviceState, cancellationToken);
+        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemuListen, deviceState, _qemuConfigured, cancellationToken);
         var loaded = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -178,30 +182,11 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
             throw new IOException($"Resuming the guest on the target failed: {ex.Message}", ex);
         }
 
-        // A QEMU that took its device state from a file does not announce the guest as one that came by
-        // its own migration does: ask for the announcement (a RARP from each NIC), after the resume.
-        _ = AnnounceAsync();
         Log.Started(_logger, _migrationId, System.Diagnostics.Stopwatch.GetElapsedTime(started, loaded).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(loaded).TotalMilliseconds);
-    }
-
-    private async Task AnnounceAsync()
-    {
-        try
-        {
-            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _qemu.Qmp.AnnounceSelfAsync(cancellationToken: budget.Token);
-        }
-        catch (Exception ex) when (ex is QmpException or OperationCanceledException)
-        {
-            Log.AnnounceFailed(_logger, _migrationId, ex.Message);
-        }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3464, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the guest runs here but QEMU did not announce it: {Reason}")]
-        public static partial void AnnounceFailed(ILogger logger, string migrationId, string reason);
-
         [LoggerMessage(EventId = 3460, Level = LogLevel.Information, Message = "Migration {MigrationId}: the engine received {Pages} pages and {ZeroPages} zero pages ({Bytes} bytes); the guest runs here")]
         public static partial void Received(ILogger logger, string migrationId, long pages, long zeroPages, long bytes);
 

@@ -78,7 +78,6 @@ internal sealed partial class NativeTransport(
             };
             var control = new QemuGuestControl(
                 source.Qmp,
-                source.Layout.DeviceStateFile,
                 alreadyPaused: choice.PausedCopy,
                 paused: request.Observer.SwitchingOver,
                 stopSource: async ct =>
@@ -96,10 +95,12 @@ internal sealed partial class NativeTransport(
                     pass.Pass + 1, sent, 0, memory.Size, 0, pass.Duration > TimeSpan.Zero ? pass.Bytes * 8 / pass.Duration.TotalSeconds / 1e6 : 0));
             };
 
-            // A paused copy pauses before the first page is read; the engine's own pause then only captures the device state.
+            // QEMU is set up for the device-state-only stream now, outside the downtime. A paused copy then
+            // pauses before the first page is read; the engine's own pause only captures the device state.
             var pausedAt = 0L;
             try
             {
+                await QemuDeviceState.ConfigureAsync(source.Qmp, cancellationToken);
                 if (choice.PausedCopy)
                 {
                     pausedAt = timeProvider.GetTimestamp();
@@ -227,6 +228,11 @@ internal sealed partial class NativeTransport(
             if (!source.HasExited && !(await source.Qmp.QueryStatusAsync(budget.Token)).Running)
             {
                 await source.Qmp.ContAsync(budget.Token);
+            }
+
+            if (!source.HasExited)
+            {
+                await QemuDeviceState.ResetAsync(source.Qmp);
             }
         }
         catch (Exception ex) when (ex is QmpException or OperationCanceledException)

@@ -11,7 +11,6 @@ namespace Ferry.Agent.Migration.Transports.Native;
 /// </summary>
 internal sealed class QemuGuestControl(
     IQmpClient qmp,
-    string deviceStateFile,
     bool alreadyPaused,
     Action paused,
     Func<CancellationToken, Task> stopSource,
@@ -45,7 +44,7 @@ internal sealed class QemuGuestControl(
 
         var stopped = timeProvider.GetTimestamp();
         paused();
-        var state = await QemuDeviceState.CaptureAsync(qmp, deviceStateFile, cancellationToken);
+        var state = await QemuDeviceState.CaptureAsync(qmp, timeProvider, cancellationToken);
         PauseSteps = (timeProvider.GetElapsedTime(started, stopped), timeProvider.GetElapsedTime(stopped));
         return state;
     }
