@@ -10,6 +10,13 @@ public interface IGuestControl
     /// <param name="cancellationToken">Cancels the pause.</param>
     Task<ReadOnlyMemory<byte>> PauseAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How long after <see cref="PauseAsync"/> was called the guest actually stopped, when the guest's own
+    /// machinery pauses it partway through (QEMU stopping the guest at the end of its device-state save);
+    /// the downtime starts there. Zero when the pause is the first thing <see cref="PauseAsync"/> does.
+    /// </summary>
+    TimeSpan PauseLead => TimeSpan.Zero;
+
     /// <summary>Lets a paused guest run again; used only when a migration fails before switch-over.</summary>
     /// <param name="cancellationToken">Cancels the resume.</param>
     Task ResumeAsync(CancellationToken cancellationToken);

@@ -119,6 +119,7 @@ public sealed class SourceMigration
             streams[0].AnnounceSwitchover();
             pauseAt = _time.GetTimestamp();
             var deviceState = await _guest.PauseAsync(cancellationToken);
+            pauseAt += (long)(_guest.PauseLead.TotalSeconds * _time.TimestampFrequency);
             paused = true;
             long pausedAt = _time.GetTimestamp();
             _tracker.CollectAndClear(dirty, PassPlan.ScanRanges(_memory));

@@ -175,7 +175,12 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         var loaded = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await _qemu.Qmp.ContAsync(cancellationToken);
+            // A live source's state says it ran, and QEMU resumed the guest itself as it finished loading;
+            // a paused copy's says paused. A cont on a running guest would only add a STOP and a RESUME.
+            if (!(await _qemu.Qmp.QueryStatusAsync(cancellationToken)).Running)
+            {
+                await _qemu.Qmp.ContAsync(cancellationToken);
+            }
         }
         catch (QmpException ex)
         {

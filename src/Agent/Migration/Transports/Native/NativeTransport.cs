@@ -142,7 +142,7 @@ internal sealed partial class NativeTransport(
             var last = new TransportProgress(result.Passes, result.BytesSent, 0, memory.Size, measurements.DirtyPagesPerSecond, measurements.ThroughputMbps);
             Log.Passes(logger, migration.MigrationId, string.Join(", ", result.PassReports.Select(p =>
                     string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Pass}: {p.PagesSent} pages ({p.UnchangedPages} unchanged)/{p.Bytes / 1024} KiB in {p.Duration.TotalMilliseconds:0.###} ms"))),
-                result.FinalPassPages, control.PauseSteps?.Stop.TotalMilliseconds ?? 0, control.PauseSteps?.Capture.TotalMilliseconds ?? 0);
+                result.FinalPassPages, control.PauseSteps?.Lead.TotalMilliseconds ?? 0, control.PauseSteps?.Capture.TotalMilliseconds ?? 0);
             if (result.Succeeded)
             {
                 Log.Completed(logger, migration.MigrationId, measurements.TotalTimeMs, measurements.DowntimeMs, measurements.CleanupTimeMs, result.Switchover?.ToString());
@@ -287,8 +287,8 @@ internal sealed partial class NativeTransport(
         [LoggerMessage(EventId = 3476, Level = LogLevel.Error, Message = "Cannot tell whether the target runs the guest: {Reason}")]
         public static partial void TargetUnknown(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3478, Level = LogLevel.Information, Message = "Migration {MigrationId}: passes {Passes}; final {FinalPages} pages; pause = stop {StopMs} ms + device state {CaptureMs} ms")]
-        public static partial void Passes(ILogger logger, string migrationId, string passes, long finalPages, double stopMs, double captureMs);
+        [LoggerMessage(EventId = 3478, Level = LogLevel.Information, Message = "Migration {MigrationId}: passes {Passes}; final {FinalPages} pages; device state: {LeadMs} ms of QEMU's setup with the guest running, then {CaptureMs} ms from its stop to the state's end")]
+        public static partial void Passes(ILogger logger, string migrationId, string passes, long finalPages, double leadMs, double captureMs);
 
         [LoggerMessage(EventId = 3474, Level = LogLevel.Error, Message = "Tearing down the native target failed: {Reason}")]
         public static partial void TargetTeardownFailed(ILogger logger, string reason);

@@ -22,30 +22,40 @@ internal sealed class QemuGuestControl(
     /// <summary>When the pause was asked for, on this host's clock.</summary>
     public DateTimeOffset? PausedAt { get; private set; }
 
-    /// <summary>The pause in its two steps: QEMU's <c>stop</c> (vCPUs and vhost-user rings), then the device state's capture.</summary>
-    public (TimeSpan Stop, TimeSpan Capture)? PauseSteps { get; private set; }
+    /// <summary>From asking for the device state to QEMU stopping the guest (the guest still ran), and from there to the state's end.</summary>
+    public (TimeSpan Lead, TimeSpan Capture)? PauseSteps { get; private set; }
 
+    public TimeSpan PauseLead => PauseSteps?.Lead ?? TimeSpan.Zero;
+
+    /// <summary>
+    /// QEMU pauses the guest itself: its migration (x-ignore-shared, so no RAM) runs its setup while the
+    /// guest still runs (dirty-log setup in QEMU and the vhost-user backends included), then stops the
+    /// guest, saves the devices and completes. Stopping first and migrating after would put that setup
+    /// inside the downtime (7–34 ms of it measured here). The STOP event says when the guest stopped.
+    /// </summary>
     public async Task<ReadOnlyMemory<byte>> PauseAsync(CancellationToken cancellationToken)
     {
         SwitchingOver = true;
-        PausedAt = timeProvider.GetUtcNow();
+        var asked = timeProvider.GetUtcNow();
         var started = timeProvider.GetTimestamp();
-        try
+        using var events = qmp.SubscribeEvents();
+        if (alreadyPaused)
         {
-            if (!alreadyPaused)
-            {
-                await qmp.StopAsync(cancellationToken);
-            }
-        }
-        catch (QmpException ex)
-        {
-            throw new IOException($"Pausing the source QEMU failed: {ex.Message}", ex);
+            PausedAt = asked;
         }
 
-        var stopped = timeProvider.GetTimestamp();
-        paused();
         var state = await QemuDeviceState.CaptureAsync(qmp, timeProvider, cancellationToken);
-        PauseSteps = (timeProvider.GetElapsedTime(started, stopped), timeProvider.GetElapsedTime(stopped));
+        var done = timeProvider.GetElapsedTime(started);
+        while (PausedAt is null && events.Reader.TryRead(out var e))
+        {
+            PausedAt = e.Name == QmpEvent.Stop ? e.Timestamp : null;
+        }
+
+        // The device state is saved with the guest stopped: when QEMU's event went missing, the end is a safe bound.
+        PausedAt ??= timeProvider.GetUtcNow();
+        var lead = alreadyPaused ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Clamp((PausedAt.Value - asked).Ticks, 0, done.Ticks));
+        PauseSteps = (lead, done - lead);
+        paused();
         return state;
     }
 
