@@ -43,7 +43,7 @@ internal static class History
         return (a, b, c, g);
     }
 
-    private static Migration Started(Guest guest, Host source, Host target, DateTimeOffset at)
+    public static Migration Started(Guest guest, Host source, Host target, DateTimeOffset at)
     {
         var m = Migration.Request(guest.Id, guest.Name, source.Id, source.Name, (target.Id, target.Name), MigrationPolicy.Default, at);
         m.Schedule(target.Id, target.Name, at);

@@ -84,4 +84,49 @@ public sealed class MigrationListTests(PostgresServer postgres) : ApiTest(postgr
             ["queued", "scheduled", "preparingTarget", "targetReady", "running", "switchingOver", "cleaningUp", "completed"],
             m["timeline"]!.AsArray().Select(e => e!["state"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task A_native_migration_reads_with_its_switch_over_taken_apart_its_ram_check_and_the_moments_on_its_timeline()
+    {
+        Guid id;
+        var paused = Day.AddHours(1);
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
+            var hosts = db.Hosts.OrderBy(h => h.Name).ToList();
+            var guest = db.Guests.First();
+            var m = History.Started(guest, hosts[0], hosts[1], paused.AddSeconds(-1));
+            m.Advance(Ferry.Domain.Migrations.MigrationState.SwitchingOver, paused.AddMilliseconds(2));
+            m.Advance(Ferry.Domain.Migrations.MigrationState.CleaningUp, paused.AddMilliseconds(20));
+            m.Complete(
+                new Ferry.Domain.Migrations.MigrationResult
+                {
+                    Transport = Ferry.Domain.Migrations.TransportKind.Native, TotalTimeMs = 500, DowntimeMs = 6, NetworkDowntimeMs = 9, FramesCorrupt = 0,
+                    RamCheck = "RAM check: all 32768 pages match what was sent",
+                    Switchover = new Ferry.Domain.Migrations.SwitchoverParts
+                    {
+                        PauseMs = 2, FinalScanMs = 0.5, FinalTransferMs = 1.5, TargetStartMs = 2, PortsUpMs = 2, TrafficMs = 1,
+                        PausedAt = paused, RunningAt = paused.AddMilliseconds(6), PortsUpAt = paused.AddMilliseconds(8),
+                    },
+                },
+                paused.AddMilliseconds(30));
+            db.Add(m);
+            await db.SaveChangesAsync(Ct);
+            id = m.Id;
+        }
+
+        var read = await GetMigration(id.ToString());
+
+        var result = read["result"]!;
+        Assert.Equal("RAM check: all 32768 pages match what was sent", result["ramCheck"]!.GetValue<string>());
+        Assert.Equal(0, result["framesCorrupt"]!.GetValue<long>());
+        var parts = result["switchover"]!;
+        Assert.Equal(2, parts["pauseMs"]!.GetValue<double>());
+        Assert.Equal(2, parts["portsUpMs"]!.GetValue<double>());
+        Assert.Equal(1, parts["trafficMs"]!.GetValue<double>());
+        Assert.NotNull(parts["runningAt"]);
+        var timeline = read["timeline"]!.AsArray();
+        Assert.Equal(["guestPaused", "targetRunning", "portsUp"], timeline.Where(e => e!["event"] is not null).Select(e => e!["event"]!.GetValue<string>()));
+        Assert.Equal("completed", timeline[^1]!["state"]!.GetValue<string>());
+    }
 }
