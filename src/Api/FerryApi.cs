@@ -61,7 +61,7 @@ internal static class FerryApi
         });
 
         builder.AddFerrySecurity();
-        builder.AddAgentTls();
+        builder.AddControlPlaneTls();
         builder.AddFerryPersistence();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FerryMetrics>();

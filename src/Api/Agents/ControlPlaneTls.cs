@@ -8,11 +8,11 @@ namespace Ferry.Api.Agents;
 /// to agents, from <c>Ferry:Tls</c>. Fails closed: without certificates the API does not start
 /// unless <c>Ferry:Tls:AllowInsecure</c> says so.
 /// </summary>
-internal static class AgentTls
+internal static class ControlPlaneTls
 {
     public const string GrpcEndpoint = "Grpc";
 
-    public static WebApplicationBuilder AddAgentTls(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddControlPlaneTls(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ClusterTlsOptions>().BindConfiguration(ClusterTlsOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ClusterTlsOptions>>(sp => new Validator(sp.GetRequiredService<IConfiguration>()));
