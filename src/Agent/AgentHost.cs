@@ -42,6 +42,9 @@ public static class AgentHost
             {
                 ["Qemu:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "qemu"),
                 ["Qemu:TmpfsDirectory"] = Path.Combine("/dev/shm", "ferry-" + agent.HostName),
+
+                // Hugepage RAM files get a private directory of their own too, never the shared mount point itself.
+                ["Qemu:HugetlbfsDirectory"] = Path.Combine("/dev/hugepages", "ferry-" + agent.HostName),
                 ["Ovs:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs"),
                 ["Ovs:LogDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs-log"),
             },

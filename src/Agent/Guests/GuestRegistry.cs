@@ -195,12 +195,8 @@ internal sealed partial class GuestRegistry(
             await ForgetExitedAsync(spec.Guest, exited);
         }
 
-        if (spec.Backing == MemoryBacking.Tmpfs)
-        {
-            // The per-host RAM directory keeps two agents on one machine from sharing RAM file names.
-            Directory.CreateDirectory(qemuOptions.Value.TmpfsDirectory);
-        }
-
+        // The per-host RAM directory (private to the agent's user: the launcher checks it) keeps two agents on one
+        // machine from sharing RAM file names.
         var wanted = spec.VhostUserPorts ?? [];
         if (_guests.FirstOrDefault(g => g.Key != spec.Guest && (g.Value.Spec.VhostUserPorts ?? []).Intersect(wanted, StringComparer.Ordinal).Any()) is { Value: { } owner })
         {
