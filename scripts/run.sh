@@ -31,8 +31,7 @@ api_key=$(<"$state/api-key")
 api_key_hash=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
 # Every curl below authenticates; the key comes from a file, never from the command line (ps shows those).
 curl() { command curl -H @"$state/api-key.header" "$@"; }
-printf 'X-Api-Key: %s\n' "$api_key" >"$state/api-key.header"
-chmod 600 "$state/api-key.header"
+(umask 077 && printf 'X-Api-Key: %s\n' "$api_key" >"$state/api-key.header")
 
 pids=()
 stop() {
