@@ -2,7 +2,12 @@
 # Installs the Debian packages Ferry runs and tests with. Idempotent; a no-op when all are present.
 set -euo pipefail
 
-packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk socat iproute2 make procps cpio kmod)
+# librte-mempool-ring23 is only a Recommends of dpdk, and this script installs without
+# recommends: without it DPDK has no ring mempool driver, every mempool creation in OVS fails
+# with EINVAL ("Failed to create mempool ... Invalid argument") and a vhost-user port gets no
+# backend. librte-net-null23 is the null driver of the port that keeps OVS's packet mempool alive
+# (OvsSwitch.MempoolKeeperPort). gcc and libc6-dev build the agent's dirty-tracking preload library.
+packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk librte-mempool-ring23 librte-net-null23 socat iproute2 make procps cpio kmod gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@ using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Migration.Benchmark;
 
@@ -42,7 +43,11 @@ internal sealed class BenchmarkHost : IAsyncDisposable
     /// <summary>QMP sockets and logs; short, because UNIX socket paths are limited to 108 bytes.</summary>
     public string RunDirectory { get; }
 
-    public AcceleratorChoice Accelerator { get; }
+    /// <summary>What QEMU guests run with: the agent's probe for firmware-level guests, until a paced guest shows KVM cannot keep its pace.</summary>
+    public AcceleratorChoice Accelerator { get; private set; }
+
+    /// <summary>Runs every later QEMU guest under TCG, saying why.</summary>
+    public void FallBackToTcg(string reason) => Accelerator = new AcceleratorChoice(Agent.Qemu.Accelerator.Tcg, reason);
 
     public QemuLauncherOptions LauncherOptions { get; }
 

@@ -127,8 +127,11 @@ internal sealed class GuestProfile
         double measured = writes / seconds;
         if (Math.Abs(measured - paced.Rate) > Tolerance * paced.Rate)
         {
-            throw new ProfileMismatchException(string.Create(CultureInfo.InvariantCulture,
-                $"the QEMU guest dirtied {measured:0} pages/s, not the {paced.Rate:0} it was programmed for (TCG could not keep up?)"));
+            bool kvm = host.Accelerator.Accelerator == Agent.Qemu.Accelerator.Kvm;
+            throw new ProfileMismatchException(
+                string.Create(CultureInfo.InvariantCulture,
+                    $"the QEMU guest dirtied {measured:0} pages/s, not the {paced.Rate:0} it was programmed for ({(kvm ? "KVM did not keep its PIT pace" : "TCG could not keep up?")})"),
+                qemuGuestUnderKvm: kvm);
         }
 
         await WaitUntilAgedAsync(host, startedAt, cancellationToken);

@@ -70,6 +70,14 @@ try
             {
                 result = qemu ? await QemuRun.RunAsync(host, image, run, bound.Token) : await NativeRun.RunAsync(host, image, run, bound.Token);
             }
+            catch (ProfileMismatchException e) when (e.QemuGuestUnderKvm)
+            {
+                // The probe's KVM runs boot-sector code, but this one is paced by the PIT, which some KVMs
+                // (kvm_pvm's) do not keep: the QEMU guest runs under TCG from here on, and this run again.
+                host.FallBackToTcg($"KVM ran the boot sector but not at its PIT pace ({e.Message}); QEMU guests run under TCG");
+                say.WriteLine($"accelerator: TCG from run {run} on: {host.Accelerator.Reason}");
+                result = await QemuRun.RunAsync(host, image, run, bound.Token);
+            }
             catch (OperationCanceledException) when (!stop.IsCancellationRequested)
             {
                 result = new RunResult(run, qemu ? "qemu" : "native", false, "run exceeded its time bound", 0, 0, null, 0, 0, 0, 0, "");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Ferry.Agent.Migration;
 using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Migration.Benchmark;
 
@@ -19,7 +20,7 @@ internal static class QemuRun
         string sourceRam = host.ShmFile(tag + "src"), targetRam = host.ShmFile(tag + "dst");
         await image.CopyToAsync(sourceRam, cancellationToken);
         int port = 20000 + Random.Shared.Next(20000);
-        var settings = new QemuMigrationSettings
+        var settings = new MigrationSettings
         {
             DowntimeLimit = options.DowntimeBudget,
             CompletionTimeout = options.RunTimeout,

@@ -3,7 +3,7 @@ using Ferry.Agent.Grpc;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Inventory;
 using Ferry.Agent.Migration;
-using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
@@ -16,6 +16,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ControlPlaneClient = Ferry.Contracts.ControlPlane.ControlPlaneClient;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent;
 

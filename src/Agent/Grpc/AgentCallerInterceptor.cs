@@ -11,7 +11,7 @@ namespace Ferry.Agent.Grpc;
 /// <summary>
 /// Who may call this agent, decided before a request reaches the service: the API may call
 /// everything; another host's agent only what the source of a migration to this host needs of its
-/// target — the incoming guest's status and the target's cleanup — and only for a migration whose
+/// target — the incoming guest's status, how it arrived, and the target's cleanup — and only for a migration whose
 /// source the API named it. Without cluster TLS (<c>Ferry:Tls:AllowInsecure</c>, tests only) no
 /// caller is checked.
 /// </summary>
@@ -56,6 +56,7 @@ internal sealed partial class AgentCallerInterceptor(IServiceProvider services, 
         {
             GuestStatusRequest status => incoming.IsSourceOfGuest(caller.HostName, status.Name),
             CleanupRequest { Role: CleanupRequest.Types.Role.Target } cleanup => incoming.IsSourceOf(caller.HostName, cleanup.MigrationId),
+            DescribeArrivalRequest arrival => incoming.IsSourceOf(caller.HostName, arrival.MigrationId),
             _ => false,
         };
         if (!allowed)

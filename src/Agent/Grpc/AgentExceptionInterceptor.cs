@@ -9,8 +9,8 @@ namespace Ferry.Agent.Grpc;
 
 /// <summary>
 /// Maps the agent's expected failures to gRPC status codes so callers can branch on them: a bad
-/// request is InvalidArgument, a QEMU that would not start is FailedPrecondition, a QEMU that stopped
-/// answering is Unavailable. Anything else stays Unknown, and is logged as the bug it is.
+/// request is InvalidArgument, a refusal says its own code (<see cref="RequestRefusedException"/>), a
+/// QEMU that would not start is FailedPrecondition, a QEMU that stopped answering is Unavailable. Anything else stays Unknown, and is logged as the bug it is.
 /// </summary>
 internal sealed partial class AgentExceptionInterceptor(ILogger<AgentExceptionInterceptor> logger) : Interceptor
 {
@@ -45,6 +45,9 @@ internal sealed partial class AgentExceptionInterceptor(ILogger<AgentExceptionIn
         var status = ex switch
         {
             ArgumentException => new Status(StatusCode.InvalidArgument, ex.Message),
+            RequestRefusedException { Refusal: Refusal.NotFound } => new Status(StatusCode.NotFound, ex.Message),
+            RequestRefusedException { Refusal: Refusal.Unavailable } => new Status(StatusCode.Unavailable, ex.Message),
+            RequestRefusedException => new Status(StatusCode.FailedPrecondition, ex.Message),
             QemuLaunchException => new Status(StatusCode.FailedPrecondition, ex.Message),
             OvsCommandException => new Status(StatusCode.FailedPrecondition, $"OVS-DPDK: {ex.Message}"),
             QmpException => new Status(StatusCode.Unavailable, $"QEMU did not answer: {ex.Message}"),

@@ -1,13 +1,14 @@
 using System.Net;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Migration;
-using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
 using Ferry.Contracts;
+using TransportKind = Ferry.Domain.Migrations.TransportKind;
 using Grpc.Core;
 
 namespace Ferry.Agent.Grpc;
@@ -29,6 +30,9 @@ internal sealed class AgentGrpcService(
 {
     private const int MaxMemoryMiB = 1024 * 1024;
 
+    /// <summary>What a source may wait for a target's ports: beyond it the ports are not coming.</summary>
+    private const int MaxArrivalWaitMs = 60_000;
+
     /// <summary>As the API's policy allows: beyond it the generator, not the guest, would be measured.</summary>
     private const int MaxProbeRatePps = 1_000_000;
 
@@ -49,7 +53,7 @@ internal sealed class AgentGrpcService(
         var id = MigrationId.Validate(request.MigrationId);
         var guest = ToDefinition(request.Guest);
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
-        var transport = TransportChoice.ForTarget(request.Policy?.Transport ?? Transport.Unspecified, trackers.ForHost());
+        var transport = TransportChoice.ForTarget(ToKind(request.Policy?.Transport), trackers.ForHost());
         var probeRate = ProbeRate(request.Policy);
 
         // Before anything is prepared: the source may ask about the guest as soon as the target exists.
@@ -58,7 +62,7 @@ internal sealed class AgentGrpcService(
             incoming.Remember(id, ResourceName.Validate(request.SourceHost, "source_host"), guest.Name);
         }
 
-        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToQemuSettings(request.Policy), transport, token, context.CancellationToken);
+        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, context.CancellationToken);
         if (probeRate > 0)
         {
             await SteerProbeToIncomingAsync(id, guest, context.CancellationToken);
@@ -68,7 +72,7 @@ internal sealed class AgentGrpcService(
         {
             Address = prepared.Address.ToString(),
             Port = prepared.Port,
-            Transport = prepared.Transport.Transport,
+            Transport = ToProto(prepared.Transport.Kind),
             PageStreamPort = prepared.PageStreamPort,
             PageStreamToken = prepared.PageStreamToken is { } accepted ? Google.Protobuf.ByteString.CopyFrom(accepted) : Google.Protobuf.ByteString.Empty,
         };
@@ -115,6 +119,25 @@ internal sealed class AgentGrpcService(
         return elapsed;
     }
 
+    public override async Task<ArrivalReport> DescribeArrival(DescribeArrivalRequest request, ServerCallContext context)
+    {
+        var id = MigrationId.Validate(request.MigrationId);
+        if (request.WaitMs is < 0 or > MaxArrivalWaitMs)
+        {
+            throw new ArgumentException($"wait_ms must be 0-{MaxArrivalWaitMs}.", nameof(request));
+        }
+
+        var arrival = await targets.DescribeArrivalAsync(id, TimeSpan.FromMilliseconds(request.WaitMs), context.CancellationToken);
+        return new ArrivalReport
+        {
+            RunningAtUs = ToMicroseconds(arrival.RunningAt),
+            PortsUpAtUs = ToMicroseconds(arrival.PortsUpAt),
+            Note = arrival.Note ?? string.Empty,
+        };
+    }
+
+    private static long ToMicroseconds(DateTimeOffset? at) => at is { } moment ? (moment - DateTimeOffset.UnixEpoch).Ticks / 10 : 0;
+
     /// <summary>
     /// The probe's stream must reach the guest here once it runs here; a host that cannot do that refuses the
     /// migration (and tears down what it prepared), so the guest stays where it is measured.
@@ -128,14 +151,28 @@ internal sealed class AgentGrpcService(
         catch (ProbeUnavailableException ex)
         {
             await targets.CleanupAsync(migrationId, CancellationToken.None);
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, ex.Message, ex);
         }
         catch (OvsCommandException ex)
         {
             await targets.CleanupAsync(migrationId, CancellationToken.None);
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The probe's stream could not be steered to guest '{guest.Name}' here: {ex.Message}"));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, $"The probe's stream could not be steered to guest '{guest.Name}' here: {ex.Message}", ex);
         }
     }
+
+    private static TransportKind ToKind(Transport? transport) => transport switch
+    {
+        Transport.Qemu => TransportKind.Qemu,
+        Transport.Native => TransportKind.Native,
+        _ => TransportKind.Auto,
+    };
+
+    private static Transport ToProto(TransportKind kind) => kind switch
+    {
+        TransportKind.Qemu => Transport.Qemu,
+        TransportKind.Native => Transport.Native,
+        _ => Transport.Auto,
+    };
 
     private static int ProbeRate(MigrationPolicy? policy) =>
         policy?.ProbeRatePps is { } rate and not 0
@@ -170,15 +207,15 @@ internal sealed class AgentGrpcService(
 
         // For an explicit native target, target_port is the engine's port, so an API that forwards only
         // address and port still reaches it; the token must come along either way.
-        var transport = TransportChoice.Resolve(request.Policy?.Transport ?? Transport.Unspecified);
+        var transport = TransportChoice.Resolve(ToKind(request.Policy?.Transport));
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
-        var enginePort = request.PageStreamPort > 0 ? request.PageStreamPort : transport.Transport == Transport.Native ? request.TargetPort : 0;
+        var enginePort = request.PageStreamPort > 0 ? request.PageStreamPort : transport.Kind == TransportKind.Native ? request.TargetPort : 0;
         return new OutgoingMigrationRequest(
             id,
             guest,
             MigrationUri.Tcp(address, request.TargetPort),
             agent,
-            MigrationPolicySettings.ToQemuSettings(request.Policy),
+            MigrationPolicySettings.ToSettings(request.Policy),
             transport,
             enginePort > 0 ? new IPEndPoint(address, enginePort) : null,
             token,
@@ -225,12 +262,8 @@ internal sealed class AgentGrpcService(
         Name = view.Name,
         Exists = view.Exists,
         RunState = view.RunState,
-        Accelerator = view.Accelerator switch
-        {
-            Accelerator.Kvm => "kvm",
-            Accelerator.Tcg => "tcg",
-            _ => string.Empty,
-        },
+        Accelerator = view.Accelerator?.Name ?? string.Empty,
+        AcceleratorReason = view.Accelerator?.Reason ?? string.Empty,
     };
 
     private static string Printable(string? value) =>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ferry.Agent.Ovs;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
@@ -31,6 +32,7 @@ internal sealed partial class GuestRegistry(
         ArgumentNullException.ThrowIfNull(guest);
         ResourceName.Validate(guest.Name, "guest");
         QemuProcess qemu;
+        var backends = guest.Profile == TestGuestProfile.Forwarder ? ports.WatchBackends() : null;
         await _mutation.WaitAsync(cancellationToken);
         try
         {
@@ -51,7 +53,7 @@ internal sealed partial class GuestRegistry(
         {
             // Outside the lock: a TCG boot takes seconds to tens of seconds, and other guests' launches,
             // stops and migrations must not wait for it.
-            await WaitUntilForwardingAsync(guest.Name, qemu, cancellationToken);
+            await WaitUntilForwardingAsync(guest.Name, qemu, backends, cancellationToken);
         }
 
         return await DescribeAsync(guest.Name, qemu, cancellationToken);
@@ -172,14 +174,18 @@ internal sealed partial class GuestRegistry(
         return spec with { Kernel = await ForwardingGuestImage.LoadAsync(qemuOptions.Value.ForwardingGuestImage, cancellationToken) };
     }
 
-    private async Task WaitUntilForwardingAsync(string name, QemuProcess qemu, CancellationToken cancellationToken)
+    private async Task WaitUntilForwardingAsync(string name, QemuProcess qemu, VhostBackendWatch? backends, CancellationToken cancellationToken)
     {
         try
         {
             var ready = await ForwarderConsole.WaitUntilReadyAsync(qemu, qemuOptions.Value.ForwarderReadyTimeout, timeProvider, cancellationToken);
             Log.Forwarding(logger, name, ready);
+
+            // The guest says its NICs are up once its driver started them; whether OVS gave them a
+            // backend only OVS's log tells, and a guest without one forwards nothing.
+            await ports.WaitForBackendsAsync(name, qemu.Spec.VhostUserPorts ?? [], backends, timeProvider, cancellationToken);
         }
-        catch (Exception ex) when (ex is QemuLaunchException or OperationCanceledException)
+        catch (Exception ex) when (ex is QemuLaunchException or OvsCommandException or OperationCanceledException)
         {
             // A guest that does not forward is no guest: nothing of it stays, as after a failed start.
             await RemoveAsync(name, qemu, graceful: false, CancellationToken.None);

@@ -14,4 +14,7 @@ public interface IMigrationTarget
 
     /// <summary>Removes the target after a failure or cancel (kill QEMU, free its RAM and ports).</summary>
     Task TearDownAsync(CancellationToken cancellationToken);
+
+    /// <summary>How the guest's arrival went at the target, waiting up to <paramref name="wait"/> for its ports; null when the target cannot say.</summary>
+    Task<GuestArrival?> DescribeArrivalAsync(TimeSpan wait, CancellationToken cancellationToken) => Task.FromResult<GuestArrival?>(null);
 }

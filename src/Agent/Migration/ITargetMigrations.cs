@@ -10,8 +10,12 @@ public interface ITargetMigrations
     /// native transport the engine's receiver with <paramref name="pageStreamToken"/> (generated when
     /// null); once per id.
     /// </summary>
-    Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken);
+    Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken);
 
     /// <summary>Kills the receiving QEMU and frees its RAM; refuses when the guest already runs here.</summary>
     Task<TimeSpan> CleanupAsync(string migrationId, CancellationToken cancellationToken);
+
+    /// <summary>How the guest's arrival went here, waiting up to <paramref name="wait"/> for OVS to poll its ports.</summary>
+    /// <exception cref="RequestRefusedException">No target of <paramref name="migrationId"/> was prepared here.</exception>
+    Task<GuestArrival> DescribeArrivalAsync(string migrationId, TimeSpan wait, CancellationToken cancellationToken);
 }

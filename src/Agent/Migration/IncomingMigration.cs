@@ -11,4 +11,7 @@ public sealed record IncomingMigration(string MigrationId, string Guest, QemuPro
 
     /// <summary>The token the engine's receiver accepts; null when there is no receiver.</summary>
     public byte[]? PageStreamToken { get; init; }
+
+    /// <summary>Watches for the guest's arrival here, for the switch-over's parts.</summary>
+    internal ArrivalWatch? Arrival { get; init; }
 }

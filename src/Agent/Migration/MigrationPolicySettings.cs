@@ -7,9 +7,9 @@ public static class MigrationPolicySettings
 {
     private const int MaxParallelStreams = 16;
 
-    public static QemuMigrationSettings ToQemuSettings(MigrationPolicy? policy)
+    public static MigrationSettings ToSettings(MigrationPolicy? policy)
     {
-        var defaults = new QemuMigrationSettings();
+        var defaults = new MigrationSettings();
         if (policy is null)
         {
             return defaults;
@@ -20,7 +20,7 @@ public static class MigrationPolicySettings
             DowntimeLimit = policy.MaxDowntimeMs > 0 ? TimeSpan.FromMilliseconds(Math.Max(1, policy.MaxDowntimeMs)) : defaults.DowntimeLimit,
 
             // The policy speaks megabits per second, QEMU bytes per second.
-            MaxBandwidthBytesPerSecond = policy.BandwidthMbps > 0 ? policy.BandwidthMbps * 125_000L : QemuMigrationSettings.Unlimited,
+            MaxBandwidthBytesPerSecond = policy.BandwidthMbps > 0 ? policy.BandwidthMbps * 125_000L : MigrationSettings.Unlimited,
             ParallelStreams = Math.Clamp(policy.ParallelStreams, 1, MaxParallelStreams),
             AllowAutoConverge = policy.AllowAutoConverge,
             CompletionTimeout = policy.CompletionTimeoutSeconds > 0 ? TimeSpan.FromSeconds(policy.CompletionTimeoutSeconds) : defaults.CompletionTimeout,

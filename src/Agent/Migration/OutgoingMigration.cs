@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Ferry.Agent.Migration.Transports;
 using Ferry.Agent.Probe;
 using Ferry.Contracts;
 
@@ -9,7 +10,7 @@ namespace Ferry.Agent.Migration;
 /// progress messages with sequence numbers that only grow, replayed to each reader and then
 /// followed live. It outlives the RPC that started it; only <see cref="TryCancel"/> stops it.
 /// </summary>
-public sealed class OutgoingMigration : IDisposable
+public sealed class OutgoingMigration : IMigrationObserver, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<MigrationProgress> _history = [];
@@ -70,7 +71,7 @@ public sealed class OutgoingMigration : IDisposable
     }
 
     /// <summary>A sample while pages move; labelled with the phase reached so far.</summary>
-    public void PublishSample(QemuMigrationProgress sample)
+    public void Report(TransportProgress sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
         PublishPhase(null, phase => new MigrationProgress
@@ -80,18 +81,18 @@ public sealed class OutgoingMigration : IDisposable
             TransferredBytes = sample.TransferredBytes,
             RemainingBytes = sample.RemainingBytes,
             TotalBytes = sample.TotalBytes,
-            DirtyPagesPerSecond = sample.DirtyPagesRate,
+            DirtyPagesPerSecond = sample.DirtyPagesPerSecond,
             ThroughputMbps = sample.ThroughputMbps,
         });
     }
 
     /// <summary>The source paused the guest (QEMU's STOP event or its completed state); published once.</summary>
-    public void MarkSwitchingOver() => PublishPhase(MigrationPhase.SwitchingOver, phase => new MigrationProgress { Phase = phase });
+    public void SwitchingOver() => PublishPhase(MigrationPhase.SwitchingOver, phase => new MigrationProgress { Phase = phase });
 
     /// <summary>The target confirmed it runs; the deferred source cleanup starts. Published once.</summary>
-    public void MarkCleaningUp()
+    public void CleaningUp()
     {
-        MarkSwitchingOver();
+        SwitchingOver();
         PublishPhase(MigrationPhase.CleaningUp, phase => new MigrationProgress { Phase = phase });
     }
 

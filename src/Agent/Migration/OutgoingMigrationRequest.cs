@@ -13,7 +13,7 @@ public sealed record OutgoingMigrationRequest(
     string Guest,
     MigrationUri Destination,
     Uri TargetAgent,
-    QemuMigrationSettings Settings,
+    MigrationSettings Settings,
     TransportChoice Transport,
     IPEndPoint? PageStream = null,
     byte[]? PageStreamToken = null,

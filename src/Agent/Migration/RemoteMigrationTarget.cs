@@ -30,6 +30,26 @@ internal sealed class RemoteMigrationTarget(
         }
     }
 
+    public async Task<GuestArrival?> DescribeArrivalAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await client.DescribeArrivalAsync(
+                new DescribeArrivalRequest { MigrationId = migrationId, WaitMs = (int)wait.TotalMilliseconds },
+                deadline: CallDeadline.After(callTimeout + wait),
+                cancellationToken: cancellationToken);
+            return new GuestArrival(FromMicroseconds(reply.RunningAtUs), FromMicroseconds(reply.PortsUpAtUs), reply.Note.Length > 0 ? reply.Note : null);
+        }
+        catch (RpcException ex)
+        {
+            // A target agent of an earlier version, or one that is gone: the parts stay unmeasured.
+            return new GuestArrival(null, null, $"the target agent did not describe the arrival: {ex.Status.StatusCode} {ex.Status.Detail}");
+        }
+    }
+
+    private static DateTimeOffset? FromMicroseconds(long microseconds) =>
+        microseconds > 0 ? DateTimeOffset.UnixEpoch.AddTicks(microseconds * 10) : null;
+
     public async Task TearDownAsync(CancellationToken cancellationToken)
     {
         try

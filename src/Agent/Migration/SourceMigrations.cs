@@ -1,28 +1,30 @@
 using Ferry.Agent.ControlPlane;
 using Ferry.Agent.Grpc;
 using Ferry.Agent.Guests;
-using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Migration.Transports;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Contracts;
-using Grpc.Core;
+using TransportKind = Ferry.Domain.Migrations.TransportKind;
+using MigrationOutcome = Ferry.Agent.Migration.MigrationOutcome;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Ferry.Agent.Migration;
 
 /// <summary>
-/// Runs outgoing migrations with QEMU's own loop towards a target agent, and turns what QEMU does
-/// into the progress stream of the contract: RUNNING samples, SWITCHING_OVER when the source
-/// pauses, CLEANING_UP once the target runs, then exactly one terminal message, which is in the
-/// result outbox before any reader sees it.
+/// Runs outgoing migrations towards a target agent with whichever transport was chosen for the guest,
+/// all called the same way (<see cref="IMigrationTransport"/>), and turns what they report into the
+/// progress stream of the contract: RUNNING samples, SWITCHING_OVER when the source pauses, CLEANING_UP
+/// once the target runs, then exactly one terminal message, which is in the result outbox before any
+/// reader sees it.
 /// </summary>
 internal sealed partial class SourceMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
-    IQemuMigration qemuMigration,
-    INativeQemuMigration nativeMigration,
+    IEnumerable<IMigrationTransport> transports,
     INativeTrackerProbe trackers,
     INetworkProbes probes,
     IAgentChannels agents,
@@ -35,7 +37,11 @@ internal sealed partial class SourceMigrations(
     /// <summary>Bounds the QMP questions asked to settle where the guest is after a failure.</summary>
     private static readonly TimeSpan QuestionBudget = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the target may take to have OVS poll the arrived guest's ports before the parts go without it.</summary>
+    private static readonly TimeSpan ArrivalWait = TimeSpan.FromSeconds(5);
+
     private readonly SemaphoreSlim _starting = new(1, 1);
+    private readonly Dictionary<TransportKind, IMigrationTransport> _transports = transports.ToDictionary(t => t.Kind);
 
     public async Task<OutgoingMigration> StartOrAttachAsync(OutgoingMigrationRequest request, CancellationToken cancellationToken)
     {
@@ -47,29 +53,29 @@ internal sealed partial class SourceMigrations(
             {
                 return string.Equals(known.Guest, request.Guest, StringComparison.Ordinal)
                     ? known
-                    : throw new RpcException(new Status(StatusCode.InvalidArgument, $"Migration {request.MigrationId} moves guest '{known.Guest}', not '{request.Guest}'."));
+                    : throw new ArgumentException($"Migration {request.MigrationId} moves guest '{known.Guest}', not '{request.Guest}'.", nameof(request));
             }
 
             if (ledger.FindActiveOutgoing(request.Guest) is { } other)
             {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{request.Guest}' is already being migrated by {other.Id}."));
+                throw new RequestRefusedException(Refusal.FailedPrecondition, $"Guest '{request.Guest}' is already being migrated by {other.Id}.");
             }
 
             var source = guests.Find(request.Guest)
-                ?? throw new RpcException(new Status(StatusCode.NotFound, $"Guest '{request.Guest}' does not run on this host."));
+                ?? throw new RequestRefusedException(Refusal.NotFound, $"Guest '{request.Guest}' does not run on this host.");
             var state = await AskAsync(source.Qmp.QueryStatusAsync, cancellationToken);
             if (state is not { Running: true })
             {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{request.Guest}' is '{state?.Status ?? "unknown"}', not running; only a running guest is migrated."));
+                throw new RequestRefusedException(Refusal.FailedPrecondition, $"Guest '{request.Guest}' is '{state?.Status ?? "unknown"}', not running; only a running guest is migrated.");
             }
 
-            if (request.Transport.Transport != Transport.Qemu)
+            if (request.Transport.Kind != TransportKind.Qemu)
             {
                 // Whether a tracker covers this guest is known only here, where its processes run.
                 var engineMissing = request.PageStream is null || request.PageStreamToken is null
                     ? "the target prepared no page-transfer engine for this migration (no page_stream_port and page_stream_token in the Migrate request)"
                     : null;
-                request = request with { Transport = TransportChoice.ForGuest(request.Transport.Transport, trackers.ForGuest(source), engineMissing) };
+                request = request with { Transport = TransportChoice.ForGuest(request.Transport.Kind, trackers.ForGuest(source), engineMissing) };
             }
 
             var migration = new OutgoingMigration(request, progress.Forward) { Probe = await StartProbeAsync(request, source, cancellationToken) };
@@ -113,7 +119,7 @@ internal sealed partial class SourceMigrations(
         var migration = ledger.FindOutgoing(migrationId);
         if (migration is { IsOver: false })
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Migration {migrationId} is still running; cancel it first."));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, $"Migration {migrationId} is still running; cancel it first.");
         }
 
         var name = migration?.Guest ?? guest;
@@ -128,7 +134,7 @@ internal sealed partial class SourceMigrations(
         if (!handedOver)
         {
             // The source is the guest until a migration handed it over; removing it would lose the VM.
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{name}' is '{state?.Status ?? "unknown"}' here and was not handed over; not removing it."));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, $"Guest '{name}' is '{state?.Status ?? "unknown"}' here and was not handed over; not removing it.");
         }
 
         await guests.RemoveAsync(name, source, graceful: true, cancellationToken);
@@ -173,7 +179,7 @@ internal sealed partial class SourceMigrations(
         }
         catch (ProbeUnavailableException ex)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, ex.Message, ex);
         }
     }
 
@@ -212,46 +218,16 @@ internal sealed partial class SourceMigrations(
     private async Task MigrateAsync(OutgoingMigration migration, QemuProcess source)
     {
         var request = migration.Request;
-        var sawCompleted = false;
         MigrationProgress end;
         Log.Starting(logger, migration.Id, request.Guest, request.Destination.Value, request.TargetAgent.ToString());
+        var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout);
         try
         {
-            if (request.Transport.Transport == Transport.Native)
-            {
-                end = await nativeMigration.MigrateAsync(
-                    migration,
-                    source,
-                    new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout),
-                    ct => guests.RemoveAsync(request.Guest, source, graceful: true, ct));
-            }
-            else
-            {
-                QemuMigrationResult result;
-                using (var events = source.Qmp.SubscribeEvents())
-                {
-                    var watcher = WatchSwitchoverAsync(events, migration);
-                    var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout);
-                    var samples = new SampleSink(migration, () => sawCompleted = true);
-                    result = await qemuMigration.MigrateAsync(
-                        new QemuMigrationRequest(
-                            source.Qmp,
-                            request.Destination,
-                            target,
-                            request.Settings,
-                            DeferredSourceCleanup: async ct =>
-                            {
-                                migration.MarkCleaningUp();
-                                await guests.RemoveAsync(request.Guest, source, graceful: true, ct);
-                            },
-                            Progress: samples),
-                        migration.CancellationToken);
-                    events.Dispose();
-                    await watcher;
-                }
-
-                end = await ToEndAsync(migration, source, result, sawCompleted);
-            }
+            var transport = _transports[request.Transport.Kind];
+            var result = await transport.MigrateAsync(
+                new TransportRequest(request, source, target, ct => guests.RemoveAsync(request.Guest, source, graceful: true, ct), migration),
+                migration.CancellationToken);
+            end = ToEnd(result);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -261,9 +237,7 @@ internal sealed partial class SourceMigrations(
             {
                 Phase = MigrationPhase.Failed,
                 FailureReason = $"The agent failed while migrating: {ex.GetType().Name}: {ex.Message}",
-                GuestOnTarget = sawCompleted || (request.Transport.Transport == Transport.Native
-                    ? await TargetRunsAsync(request, migration.Id)
-                    : await SourceHandedOverAsync(source)),
+                GuestOnTarget = await TargetRunsAsync(target),
             };
         }
 
@@ -272,6 +246,11 @@ internal sealed partial class SourceMigrations(
             // Measured and gone before anyone learns the end: the result carries the figure, the switch no probe.
             await AddProbeOutcomeAsync(probe, end, migration.Id);
             await probe.DisposeAsync();
+        }
+
+        if (end.GuestOnTarget && end.Stats is { } moved)
+        {
+            await AddArrivalAsync(target, moved, migration.Id);
         }
 
         end = migration.Seal(end);
@@ -317,6 +296,7 @@ internal sealed partial class SourceMigrations(
 
         stats.FramesSent = outcome.FramesSent;
         stats.FramesLost = outcome.FramesLost;
+        stats.FramesCorrupt = outcome.FramesCorrupt;
         stats.PacketRatePps = outcome.PacketRatePps;
         if (outcome.NetworkDowntime is { } downtime)
         {
@@ -334,128 +314,119 @@ internal sealed partial class SourceMigrations(
         }
     }
 
-    private async Task<MigrationProgress> ToEndAsync(OutgoingMigration migration, QemuProcess source, QemuMigrationResult result, bool sawCompleted)
+    /// <summary>
+    /// The target's side of the switch-over: when the guest ran there and when OVS there polled its ports.
+    /// With the pause and the probe's gap, that takes the network downtime apart. Never costs the result.
+    /// </summary>
+    private async Task AddArrivalAsync(IMigrationTarget target, MigrationStats stats, string migrationId)
     {
-        var request = migration.Request;
-        var end = new MigrationProgress();
-        if (result.Stats is { } stats)
+        GuestArrival? arrival;
+        try
         {
-            end.Pass = stats.Passes;
-            end.TransferredBytes = stats.TransferredBytes;
-            end.TotalBytes = stats.TotalBytes;
-            end.DirtyPagesPerSecond = stats.DirtyPagesRate;
-            end.ThroughputMbps = stats.ThroughputMbps;
+            arrival = await target.DescribeArrivalAsync(ArrivalWait, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            Log.ArrivalUnknown(logger, migrationId, ex.Message);
+            return;
         }
 
-        switch (result.Outcome)
+        if (arrival is null)
         {
-            case MigrationOutcome.Completed:
-                end.Phase = MigrationPhase.Completed;
-                end.Stats = ToStats(result.Stats, result.CleanupTime, request.Transport);
-                end.GuestOnTarget = true;
-                break;
-            case MigrationOutcome.Cancelled:
-                end.Phase = MigrationPhase.Cancelled;
-                end.FailureReason = result.Reason ?? "Cancelled.";
-                break;
-            default:
-                end.Phase = MigrationPhase.Failed;
-                end.FailureReason = result.Reason ?? "Failed.";
+            return;
+        }
 
-                // After switch-over the guest lives at the target whatever went wrong later; QEMU knows.
-                end.GuestOnTarget = sawCompleted || await SourceHandedOverAsync(source);
-                if (end.GuestOnTarget && result.Stats is not null)
+        var parts = stats.Switchover ??= new SwitchoverParts();
+        parts.RunningAtUs = ToMicroseconds(arrival.RunningAt);
+        parts.PortsUpAtUs = ToMicroseconds(arrival.PortsUpAt);
+        if (arrival.RunningAt is { } running && arrival.PortsUpAt is { } up)
+        {
+            parts.PortsUpMs = Math.Max(0, (up - running).TotalMilliseconds);
+            if (stats.HasNetworkDowntimeMs)
+            {
+                parts.TrafficMs = Math.Max(0, stats.NetworkDowntimeMs - stats.DowntimeMs - parts.PortsUpMs);
+            }
+        }
+
+        if (arrival.Note is { } note)
+        {
+            Log.ArrivalUnknown(logger, migrationId, note);
+        }
+    }
+
+    private static long ToMicroseconds(DateTimeOffset? at) => at is { } moment ? (moment - DateTimeOffset.UnixEpoch).Ticks / 10 : 0;
+
+    /// <summary>The transport's end in the contract's terms: this is the gRPC edge of a migration.</summary>
+    private static MigrationProgress ToEnd(TransportResult result)
+    {
+        var end = new MigrationProgress
+        {
+            Phase = result.Outcome switch
+            {
+                MigrationOutcome.Completed => MigrationPhase.Completed,
+                MigrationOutcome.Cancelled => MigrationPhase.Cancelled,
+                _ => MigrationPhase.Failed,
+            },
+            FailureReason = result.FailureReason ?? string.Empty,
+            GuestOnTarget = result.GuestOnTarget,
+        };
+        if (result.Last is { } last)
+        {
+            end.Pass = last.Pass;
+            end.TransferredBytes = last.TransferredBytes;
+            end.TotalBytes = last.TotalBytes;
+            end.DirtyPagesPerSecond = last.DirtyPagesPerSecond;
+            end.ThroughputMbps = last.ThroughputMbps;
+        }
+
+        if (result.Measurements is { } m)
+        {
+            end.Stats = new MigrationStats
+            {
+                Transport = m.Transport == TransportKind.Native ? Transport.Native : Transport.Qemu,
+                TransportReason = m.TransportReason,
+                TotalTimeMs = m.TotalTimeMs,
+                DowntimeMs = m.DowntimeMs,
+                SetupTimeMs = m.SetupTimeMs,
+                BytesTransferred = m.BytesTransferred,
+                ZeroPages = m.ZeroPages,
+                NormalPages = m.NormalPages,
+                Passes = m.Passes,
+                DirtyPagesPerSecond = m.DirtyPagesPerSecond,
+                ThroughputMbps = m.ThroughputMbps,
+                CleanupTimeMs = m.CleanupTimeMs,
+                RamCheck = m.RamCheck ?? string.Empty,
+            };
+            if (m.PausedAt is not null || m.DowntimeParts is not null)
+            {
+                var parts = new SwitchoverParts { PausedAtUs = ToMicroseconds(m.PausedAt) };
+                if (m.DowntimeParts is { } downtime)
                 {
-                    end.Stats = ToStats(result.Stats, result.CleanupTime, request.Transport);
+                    parts.PauseMs = downtime.PauseMs;
+                    parts.FinalScanMs = downtime.FinalScanMs;
+                    parts.FinalTransferMs = downtime.FinalTransferMs;
+                    parts.TargetStartMs = downtime.TargetStartMs;
                 }
 
-                break;
+                end.Stats.Switchover = parts;
+            }
         }
 
         return end;
     }
 
-    private static MigrationStats ToStats(QemuMigrationStats? stats, TimeSpan? cleanup, TransportChoice transport)
-    {
-        var result = new MigrationStats
-        {
-            Transport = transport.Transport,
-            TransportReason = transport.Reason,
-            CleanupTimeMs = cleanup?.TotalMilliseconds ?? 0,
-        };
-        if (stats is not null)
-        {
-            result.TotalTimeMs = stats.TotalTimeMs;
-            result.DowntimeMs = stats.DowntimeMs;
-            result.SetupTimeMs = stats.SetupTimeMs;
-            result.BytesTransferred = stats.TransferredBytes;
-            result.ZeroPages = stats.ZeroPages;
-            result.NormalPages = stats.NormalPages;
-            result.Passes = (int)Math.Min(int.MaxValue, stats.Passes);
-            result.DirtyPagesPerSecond = stats.DirtyPagesRate;
-            result.ThroughputMbps = stats.ThroughputMbps;
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// QEMU pauses the source for the final stop-and-copy and says so with a STOP event; a
-    /// <c>device</c> MIGRATION status means the same. When the target is confirmed first, QEMU pauses
-    /// in <c>pre-switchover</c> and may still resume the source: switch-over starts only with
-    /// <c>device</c>, after Ferry let it continue. The watcher ends when the subscription is disposed
-    /// or the connection closes.
-    /// </summary>
-    private static async Task WatchSwitchoverAsync(QmpEventSubscription events, OutgoingMigration migration)
-    {
-        var confirmFirst = migration.Request.Settings.ConfirmTargetBeforeSwitchover;
-        try
-        {
-            await foreach (var e in events.Reader.ReadAllAsync())
-            {
-                var state = e.Name == QmpEvent.Migration && e.Data.TryGetProperty("status"u8, out var status) ? MigrationStates.Parse(status.GetString()) : (MigrationState?)null;
-                var pausing = state is MigrationState.Device or MigrationState.Completed
-                    || (!confirmFirst && (e.Name == QmpEvent.Stop || state == MigrationState.PreSwitchover));
-                if (pausing)
-                {
-                    migration.MarkSwitchingOver();
-                }
-            }
-        }
-        catch (QmpException)
-        {
-            // The connection ended; the migration loop reports what that means.
-        }
-    }
-
-    /// <summary>
-    /// For the native transport the source QEMU's own migration completes at every pause (its device
-    /// state went out), so only the target can say whether it took the guest over.
-    /// </summary>
-    private async Task<bool> TargetRunsAsync(OutgoingMigrationRequest request, string migrationId)
+    /// <summary>After a crash of the agent's own code, only the target can say whether it took the guest over.</summary>
+    private async Task<bool> TargetRunsAsync(IMigrationTarget target)
     {
         try
         {
             using var budget = new CancellationTokenSource(QuestionBudget, timeProvider);
-            var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migrationId, request.Guest, options.Value.CallTimeout);
             return (await target.QueryStatusAsync(budget.Token)).Running;
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or QmpException)
         {
             return false;
         }
-    }
-
-    /// <summary>True when QEMU says its migration completed (the guest was handed over), false when not or unknown.</summary>
-    private async Task<bool> SourceHandedOverAsync(QemuProcess source)
-    {
-        if (source.HasExited)
-        {
-            return false;
-        }
-
-        var info = await AskAsync(ct => source.Qmp.QueryMigrateAsync(ct), CancellationToken.None);
-        return info?.State == MigrationState.Completed;
     }
 
     private async Task<T?> AskAsync<T>(Func<CancellationToken, Task<T>> question, CancellationToken cancellationToken)
@@ -474,22 +445,6 @@ internal sealed partial class SourceMigrations(
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return null;
-        }
-    }
-
-    /// <summary>Publishes QEMU's samples inline, in the order the migration loop produces them.</summary>
-    private sealed class SampleSink(OutgoingMigration migration, Action completed) : IProgress<QemuMigrationProgress>
-    {
-        public void Report(QemuMigrationProgress value)
-        {
-            if (value.State == MigrationState.Completed)
-            {
-                // QEMU finished the stop-and-copy: the guest was paused, whether or not STOP was seen yet.
-                completed();
-                migration.MarkSwitchingOver();
-            }
-
-            migration.PublishSample(value);
         }
     }
 
@@ -512,6 +467,9 @@ internal sealed partial class SourceMigrations(
 
         [LoggerMessage(EventId = 3426, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the network probe failed; the result has no network measurement")]
         public static partial void ProbeFailed(ILogger logger, Exception exception, string migrationId);
+
+        [LoggerMessage(EventId = 3427, Level = LogLevel.Information, Message = "Migration {MigrationId}: the arrival's parts are incomplete: {Reason}")]
+        public static partial void ArrivalUnknown(ILogger logger, string migrationId, string reason);
 
         [LoggerMessage(EventId = 3425, Level = LogLevel.Critical, Message = "Migration {MigrationId}: the result could not be written to the outbox; only the Migrate stream carries it")]
         public static partial void OutboxFailed(ILogger logger, Exception exception, string migrationId);

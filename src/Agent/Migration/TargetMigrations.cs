@@ -2,18 +2,19 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Ferry.Agent.Guests;
-using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Qmp;
-using Ferry.Contracts;
-using Grpc.Core;
+using Ferry.Domain.Migrations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Migration;
 
 internal sealed partial class TargetMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
+    GuestPorts ports,
     IQemuMigration qemuMigration,
     INativeTargets nativeTargets,
     IOptions<AgentOptions> options,
@@ -23,20 +24,20 @@ internal sealed partial class TargetMigrations(
     private static readonly TimeSpan StatusBudget = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, Lazy<Task>> _teardowns = new(StringComparer.Ordinal);
 
-    public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken)
+    public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ArgumentNullException.ThrowIfNull(transport);
         if (ledger.IsIncomingTornDown(migrationId))
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Migration {migrationId} was torn down on this host; a new attempt needs a new id."));
+            throw new RequestRefusedException(Refusal.FailedPrecondition, $"Migration {migrationId} was torn down on this host; a new attempt needs a new id.");
         }
 
         // Not the caller's token: a preparation outlives a caller that gave up, and its retry attaches to it.
         var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken));
         return string.Equals(incoming.Guest, guest.Name, StringComparison.Ordinal)
             ? incoming
-            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'."));
+            : throw new ArgumentException($"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'.", nameof(guest));
     }
 
     /// <summary>
@@ -64,6 +65,15 @@ internal sealed partial class TargetMigrations(
         return timeProvider.GetElapsedTime(started);
     }
 
+    public async Task<GuestArrival> DescribeArrivalAsync(string migrationId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var incoming = await ledger.FindIncomingAsync(migrationId)
+            ?? throw new RequestRefusedException(Refusal.NotFound, $"No target of migration {migrationId} was prepared on this host.");
+        return incoming.Arrival is { } arrival
+            ? await arrival.DescribeAsync(wait, timeProvider, cancellationToken)
+            : new GuestArrival(null, null, "the arrival was not watched");
+    }
+
     private async Task TearDownAsync(string migrationId)
     {
         if (await ledger.FindIncomingAsync(migrationId) is not { } incoming)
@@ -87,42 +97,47 @@ internal sealed partial class TargetMigrations(
             catch (OperationCanceledException ex)
             {
                 // Silent, not gone: it may be the only copy of a guest that just resumed here.
-                throw new RpcException(new Status(StatusCode.Unavailable, $"Guest '{incoming.Guest}' did not answer a status query within {StatusBudget.TotalSeconds:0} s; not tearing it down blind.", ex));
+                throw new RequestRefusedException(Refusal.Unavailable, $"Guest '{incoming.Guest}' did not answer a status query within {StatusBudget.TotalSeconds:0} s; not tearing it down blind.", ex);
             }
 
             if (state is { Running: true })
             {
                 // The guest resumed here: the migration completed and this is the only copy now.
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{incoming.Guest}' runs here: migration {migrationId} completed; not tearing it down."));
+                throw new RequestRefusedException(Refusal.FailedPrecondition, $"Guest '{incoming.Guest}' runs here: migration {migrationId} completed; not tearing it down.");
             }
         }
 
         ledger.MarkIncomingTornDown(migrationId);
+        incoming.Arrival?.Dispose();
         await nativeTargets.CloseAsync(migrationId);
         await guests.RemoveAsync(incoming.Guest, incoming.Qemu, graceful: false, CancellationToken.None);
         Log.TornDown(logger, migrationId, incoming.Guest);
     }
 
-    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, QemuMigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken)
+    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken)
     {
         var instance = MigrationId.TargetInstance(guest.Name, migrationId);
+
+        // From before the ports are added: OVS's log then holds every line of this guest's arrival.
+        var backends = ports.WatchBackends();
         var qemu = await guests.LaunchIncomingAsync(guest, instance, CancellationToken.None)
-            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Guest '{guest.Name}' already exists on this host."));
+            ?? throw new RequestRefusedException(Refusal.FailedPrecondition, $"Guest '{guest.Name}' already exists on this host.");
+        var arrival = ArrivalWatch.Start(qemu, backends);
         try
         {
             var address = options.Value.ResolveMigrationAddress();
-            if (transport.Transport == Transport.Qemu)
+            if (transport.Kind == TransportKind.Qemu)
             {
                 var listen = MigrationUri.Tcp(address, FreePort(address));
                 await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, CancellationToken.None);
                 Log.Prepared(logger, migrationId, guest.Name, listen.Value, transport.Reason);
-                return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport);
+                return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport) { Arrival = arrival };
             }
 
             // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
             // alone. Auto with both prepared: QEMU listens where the source's QEMU can reach it.
-            var qemuListen = transport.Transport == Transport.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
-            var nativeOnly = transport.Transport == Transport.Native;
+            var qemuListen = transport.Kind == TransportKind.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
+            var nativeOnly = transport.Kind == TransportKind.Native;
             await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
             if (nativeOnly)
             {
@@ -132,11 +147,12 @@ internal sealed partial class TargetMigrations(
             var token = pageStreamToken ?? PageStreamCredentials.NewToken();
             var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, token, settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
-            var port = transport.Transport == Transport.Native ? enginePort : qemuListen.Endpoint.Port;
-            return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token };
+            var port = transport.Kind == TransportKind.Native ? enginePort : qemuListen.Endpoint.Port;
+            return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token, Arrival = arrival };
         }
         catch
         {
+            arrival.Dispose();
             await nativeTargets.CloseAsync(migrationId);
             await guests.RemoveAsync(guest.Name, qemu, graceful: false, CancellationToken.None);
             throw;

@@ -1,5 +1,5 @@
-using Ferry.Agent.Migration.Native;
-using Ferry.Contracts;
+using Ferry.Agent.Migration.Transports.Native;
+using Ferry.Domain.Migrations;
 
 namespace Ferry.Agent.Migration;
 
@@ -8,14 +8,14 @@ namespace Ferry.Agent.Migration;
 /// <paramref name="PausedCopy"/> marks a native migration without a dirty tracker: the guest is
 /// paused for the whole RAM copy, and its downtime says so.
 /// </summary>
-public sealed record TransportChoice(Transport Transport, string Reason, bool PausedCopy = false)
+public sealed record TransportChoice(TransportKind Kind, string Reason, bool PausedCopy = false)
 {
     /// <summary>What the policy asks for, before the guest and the hosts are known; auto stays auto.</summary>
-    public static TransportChoice Resolve(Transport requested) => requested switch
+    public static TransportChoice Resolve(TransportKind requested) => requested switch
     {
-        Transport.Qemu => new TransportChoice(Transport.Qemu, "qemu requested by the policy"),
-        Transport.Native => new TransportChoice(Transport.Native, "native requested by the policy"),
-        _ => new TransportChoice(Transport.Auto, "auto"),
+        TransportKind.Qemu => new TransportChoice(TransportKind.Qemu, "qemu requested by the policy"),
+        TransportKind.Native => new TransportChoice(TransportKind.Native, "native requested by the policy"),
+        _ => new TransportChoice(TransportKind.Auto, "auto"),
     };
 
     /// <summary>
@@ -23,14 +23,14 @@ public sealed record TransportChoice(Transport Transport, string Reason, bool Pa
     /// auto prepares the engine beside QEMU only where this host's kernel has a tracker for QEMU guests,
     /// because the source can use it only where the kernel is alike.
     /// </summary>
-    public static TransportChoice ForTarget(Transport requested, TrackerVerdict hostTracker)
+    public static TransportChoice ForTarget(TransportKind requested, TrackerVerdict hostTracker)
     {
         ArgumentNullException.ThrowIfNull(hostTracker);
         return Resolve(requested) switch
         {
-            { Transport: Transport.Auto } when hostTracker.Available =>
-                new TransportChoice(Transport.Auto, $"auto: QEMU and the page-transfer engine both prepared, the source picks ({hostTracker.Reason})"),
-            { Transport: Transport.Auto } => new TransportChoice(Transport.Qemu, $"auto: qemu, because {hostTracker.Reason}"),
+            { Kind: TransportKind.Auto } when hostTracker.Available =>
+                new TransportChoice(TransportKind.Auto, $"auto: QEMU and the page-transfer engine both prepared, the source picks ({hostTracker.Reason})"),
+            { Kind: TransportKind.Auto } => new TransportChoice(TransportKind.Qemu, $"auto: qemu, because {hostTracker.Reason}"),
             var choice => choice,
         };
     }
@@ -40,18 +40,18 @@ public sealed record TransportChoice(Transport Transport, string Reason, bool Pa
     /// that maps the guest's RAM; requested explicitly without one, it runs as a paused copy; auto
     /// uses it only live and only when the target prepared the engine.
     /// </summary>
-    public static TransportChoice ForGuest(Transport requested, TrackerVerdict guestTracker, string? engineMissing)
+    public static TransportChoice ForGuest(TransportKind requested, TrackerVerdict guestTracker, string? engineMissing)
     {
         ArgumentNullException.ThrowIfNull(guestTracker);
         return Resolve(requested) switch
         {
-            { Transport: Transport.Native } when guestTracker.Available =>
-                new TransportChoice(Transport.Native, $"native requested by the policy; live passes ({guestTracker.Reason})"),
-            { Transport: Transport.Native } =>
-                new TransportChoice(Transport.Native, $"native requested by the policy; paused copy, the guest is paused for the whole RAM copy, because {guestTracker.Reason}", PausedCopy: true),
-            { Transport: Transport.Auto } when !guestTracker.Available => new TransportChoice(Transport.Qemu, $"auto: qemu, because {guestTracker.Reason}"),
-            { Transport: Transport.Auto } when engineMissing is not null => new TransportChoice(Transport.Qemu, $"auto: qemu, because {engineMissing}"),
-            { Transport: Transport.Auto } => new TransportChoice(Transport.Native, $"auto: native, because {guestTracker.Reason}"),
+            { Kind: TransportKind.Native } when guestTracker.Available =>
+                new TransportChoice(TransportKind.Native, $"native requested by the policy; live passes ({guestTracker.Reason})"),
+            { Kind: TransportKind.Native } =>
+                new TransportChoice(TransportKind.Native, $"native requested by the policy; paused copy, the guest is paused for the whole RAM copy, because {guestTracker.Reason}", PausedCopy: true),
+            { Kind: TransportKind.Auto } when !guestTracker.Available => new TransportChoice(TransportKind.Qemu, $"auto: qemu, because {guestTracker.Reason}"),
+            { Kind: TransportKind.Auto } when engineMissing is not null => new TransportChoice(TransportKind.Qemu, $"auto: qemu, because {engineMissing}"),
+            { Kind: TransportKind.Auto } => new TransportChoice(TransportKind.Native, $"auto: native, because {guestTracker.Reason}"),
             var choice => choice,
         };
     }

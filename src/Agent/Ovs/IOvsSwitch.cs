@@ -14,6 +14,15 @@ public interface IOvsSwitch : IAsyncDisposable
     string VhostUserSocketDirectory { get; }
 
     /// <summary>
+    /// The ovs-vswitchd process, which maps the RAM of every guest with vhost-user ports; null for a
+    /// system instance (the agent did not start it) or while none runs.
+    /// </summary>
+    int? VswitchdProcessId { get; }
+
+    /// <summary>Where ovs-vswitchd logs: the agent's log directory, or the system's for a system instance.</summary>
+    string VswitchdLogFile { get; }
+
+    /// <summary>
     /// Completes when a daemon the agent started exits without being asked (crash, OOM kill, kill -9).
     /// Never completes for a system instance or after an orderly stop. After it completed,
     /// <see cref="EnsureStartedAsync"/> restarts what died and a fresh task is returned.

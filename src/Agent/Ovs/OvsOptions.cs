@@ -108,6 +108,20 @@ public sealed record OvsOptions
     /// </summary>
     public string NetworkNamespace { get; init; } = "";
 
+    /// <summary>
+    /// Preloads <c>libferry-uffd.so</c> into the ovs-vswitchd the agent starts, so the native transport can
+    /// track what DPDK writes into guests' RAM. Without it, a guest with vhost-user ports moves natively
+    /// only as a paused copy, and says why.
+    /// </summary>
+    public bool PreloadDirtyTracker { get; init; } = true;
+
+    /// <summary>
+    /// Adds <see cref="OvsSwitch.MempoolKeeperPort"/> to the bridge of a switch the agent runs, so OVS's packet
+    /// mempool is made when the switch starts and outlives every guest, instead of being made inside a
+    /// migration's network gap.
+    /// </summary>
+    public bool MempoolKeeper { get; init; } = true;
+
     /// <summary>How long ovsdb-server may take until its socket answers.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(20);
 

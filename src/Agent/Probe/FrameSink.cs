@@ -18,6 +18,7 @@ public sealed class FrameSink : IAsyncDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _otherFrames;
+    private long _corruptFrames;
     private long _lastArrival;
     private volatile Exception? _failure;
 
@@ -32,6 +33,9 @@ public sealed class FrameSink : IAsyncDisposable
 
     /// <summary>Frames that were not of this sink's stream.</summary>
     public long OtherFrames => Interlocked.Read(ref _otherFrames);
+
+    /// <summary>Frames of this stream whose payload is not the one their sequence number calls for.</summary>
+    public long CorruptFrames => Interlocked.Read(ref _corruptFrames);
 
     /// <summary>Distinct sequence numbers received so far.</summary>
     public long Received
@@ -78,7 +82,7 @@ public sealed class FrameSink : IAsyncDisposable
         ThrowIfFailed();
         lock (_gate)
         {
-            return _recorder.Report(sent);
+            return _recorder.Report(sent) with { Corrupt = CorruptFrames };
         }
     }
 
@@ -139,9 +143,16 @@ public sealed class FrameSink : IAsyncDisposable
                     continue;
                 }
 
-                if (!ProbeFrame.TryRead(buffer.AsSpan(0, length), out var streamId, out var sequence) || streamId != _streamId)
+                if (!ProbeFrame.TryRead(buffer.AsSpan(0, length), out var streamId, out var sequence, out var intact) || streamId != _streamId)
                 {
                     Interlocked.Increment(ref _otherFrames);
+                    continue;
+                }
+
+                if (!intact)
+                {
+                    // Its header survived and its payload did not: counted, never taken for an arrival.
+                    Interlocked.Increment(ref _corruptFrames);
                     continue;
                 }
 

@@ -8,4 +8,7 @@ public sealed record ProbeOutcome(TimeSpan? NetworkDowntime, long FramesSent, lo
 {
     /// <summary>From the guest's pause to the first announcement (RARP) of its new location reaching the sink; null when none came.</summary>
     public TimeSpan? AnnouncedAfterPause { get; init; }
+
+    /// <summary>Frames that came back with a garbled payload.</summary>
+    public long FramesCorrupt { get; init; }
 }

@@ -34,6 +34,9 @@ public sealed record ProbeReport(
     /// <summary>Arrivals after the window closed: whether, and how much, the stream resumed.</summary>
     public long ArrivalsAfterWindow { get; init; }
 
+    /// <summary>Frames of the stream that arrived with a payload other than their sequence number calls for (not counted as received).</summary>
+    public long Corrupt { get; init; }
+
     /// <summary>Frames that never arrived.</summary>
     public long Lost => Math.Max(0, Expected - Received);
 

@@ -142,7 +142,7 @@ public sealed partial class ProbeRun : IAsyncDisposable
         }
 
         Log.Finished(_logger, _migrationId, sent, report.Received, report.Lost, downtime?.TotalMilliseconds, report.WindowGapLost, report.ArrivalRate, report.LongestGap.TotalMilliseconds, announced?.TotalMilliseconds, note);
-        return new ProbeOutcome(downtime, sent, report.Lost, report.ArrivalRate, note) { AnnouncedAfterPause = announced };
+        return new ProbeOutcome(downtime, sent, report.Lost, report.ArrivalRate, note) { AnnouncedAfterPause = announced, FramesCorrupt = report.Corrupt };
     }
 
     public async ValueTask DisposeAsync()

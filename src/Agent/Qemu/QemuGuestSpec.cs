@@ -23,4 +23,8 @@ public sealed record QemuGuestSpec(
     IReadOnlyList<string>? VhostUserPorts = null,
     bool Incoming = false,
     string? VhostUserSocketDirectory = null,
-    KernelBoot? Kernel = null);
+    KernelBoot? Kernel = null)
+{
+    /// <summary>What the guest runs, which decides its accelerator: a kernel boot is Linux, the rest firmware-level code.</summary>
+    public GuestKind Kind => Kernel is null ? GuestKind.Firmware : GuestKind.Linux;
+}

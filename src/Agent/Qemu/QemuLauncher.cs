@@ -17,6 +17,8 @@ internal sealed partial class QemuLauncher : IQemuLauncher
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, QemuProcess> _running = new(StringComparer.Ordinal);
     private readonly QemuUser? _runAs;
+    private readonly AcceleratorChoice _firmware;
+    private readonly Lazy<AcceleratorChoice> _linux;
 
     public QemuLauncher(QemuLauncherOptions options, IQmpConnector qmp, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
@@ -26,19 +28,46 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<QemuLauncher>();
         _runAs = options.RunAs.Length > 0 ? QemuUser.Find(options.RunAs) : null;
-        Accelerator = options.ForceAccelerator is { } forced
+        _firmware = options.ForceAccelerator is { } forced
             ? new AcceleratorChoice(forced, "forced by configuration")
             : AcceleratorProbe.Probe(options.KvmDevice);
-        Log.AcceleratorChosen(_logger, Accelerator.Accelerator, Accelerator.Reason);
+        Log.AcceleratorChosen(_logger, GuestKind.Firmware, _firmware.Accelerator, _firmware.Reason);
+        _linux = new Lazy<AcceleratorChoice>(ChooseForLinux);
     }
 
-    public AcceleratorChoice Accelerator { get; }
+    public AcceleratorChoice AcceleratorFor(GuestKind kind) => kind == GuestKind.Linux ? _linux.Value : _firmware;
+
+    /// <summary>
+    /// A Linux kernel needs more of KVM than firmware-level code does, so a usable KVM device is probed
+    /// once more with the kernel the guests boot; without a Linux image configured there is nothing to
+    /// boot and no Linux guest to run.
+    /// </summary>
+    private AcceleratorChoice ChooseForLinux()
+    {
+        AcceleratorChoice choice;
+        if (_options.ForceAccelerator is not null || _firmware.Accelerator == Qemu.Accelerator.Tcg)
+        {
+            choice = _firmware;
+        }
+        else if (Path.Combine(_options.ForwardingGuestImage, "vmlinuz") is var kernel && (_options.ForwardingGuestImage.Length == 0 || !File.Exists(kernel)))
+        {
+            choice = _firmware with { Reason = $"{_firmware.Reason}; not probed with a Linux kernel: no Linux guest image is configured (Qemu:ForwardingGuestImage)" };
+        }
+        else
+        {
+            choice = LinuxBootProbe.Probe(_options, kernel);
+        }
+
+        Log.AcceleratorChosen(_logger, GuestKind.Linux, choice.Accelerator, choice.Reason);
+        return choice;
+    }
 
     public async Task<QemuProcess> LaunchAsync(QemuGuestSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var layout = QemuInstanceLayout.For(_options, spec);
-        var arguments = QemuCommandLine.Build(spec, layout, Accelerator.Accelerator, _options);
+        var accelerator = AcceleratorFor(spec.Kind);
+        var arguments = QemuCommandLine.Build(spec, layout, accelerator.Accelerator, _options);
         if (_running.ContainsKey(spec.Instance))
         {
             throw new InvalidOperationException($"QEMU instance '{spec.Instance}' is already running.");
@@ -90,6 +119,8 @@ internal sealed partial class QemuLauncher : IQemuLauncher
             startInfo.ArgumentList.Add(argument);
         }
 
+        DirtyTrackerPreload.Apply(startInfo.Environment, _options.PreloadDirtyTracker);
+
         Process process;
         try
         {
@@ -102,9 +133,9 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
         process.StandardInput.Close();
         var logPump = ProcessLogPump.RunAsync(process, layout.ProcessLog);
-        var qemu = new QemuProcess(spec, layout, Accelerator.Accelerator, arguments, process, logPump, _logger, p => _running.TryRemove(p.Spec.Instance, out _));
+        var qemu = new QemuProcess(spec, layout, accelerator, arguments, process, logPump, _logger, p => _running.TryRemove(p.Spec.Instance, out _));
         _running[spec.Instance] = qemu;
-        Log.Started(_logger, spec.Instance, qemu.Pid, Accelerator.Accelerator, spec.Incoming);
+        Log.Started(_logger, spec.Instance, qemu.Pid, accelerator.Accelerator, spec.Incoming);
         try
         {
             qemu.AttachQmp(await ConnectQmpAsync(qemu, cancellationToken));
@@ -163,8 +194,8 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Guests run with {Accelerator}: {Reason}")]
-        public static partial void AcceleratorChosen(ILogger logger, Accelerator accelerator, string reason);
+        [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "{Kind} guests run with {Accelerator}: {Reason}")]
+        public static partial void AcceleratorChosen(ILogger logger, GuestKind kind, Accelerator accelerator, string reason);
 
         [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "QEMU {Instance} started (pid {Pid}, {Accelerator}, incoming {Incoming})")]
         public static partial void Started(ILogger logger, string instance, int pid, Accelerator accelerator, bool incoming);

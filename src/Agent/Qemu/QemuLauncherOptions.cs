@@ -55,6 +55,22 @@ public sealed record QemuLauncherOptions
     /// </summary>
     public string RunAs { get; init; } = "";
 
-    /// <summary>Forces an accelerator instead of probing (tests, inventory overrides).</summary>
+    /// <summary>Forces an accelerator for every kind of guest instead of probing (tests, inventory overrides).</summary>
     public Accelerator? ForceAccelerator { get; init; }
+
+    /// <summary>
+    /// How long the Linux boot probe waits for a kernel's init under KVM before it runs Linux guests
+    /// under TCG. Hardware KVM needs about a second; kvm_pvm's never gets there.
+    /// </summary>
+    public TimeSpan LinuxKvmProbeTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Preloads <c>libferry-uffd.so</c> (built beside the agent) into every QEMU, so the native transport
+    /// can track the guest's writes live through a userfaultfd created inside QEMU. Off, or without the
+    /// library, native runs as a paused copy and says why.
+    /// </summary>
+    public bool PreloadDirtyTracker { get; init; } = true;
+
+    /// <summary>Where probe verdicts are kept for agents started later on the same boot.</summary>
+    public string ProbeCacheDirectory { get; init; } = "/var/cache/ferry-agent";
 }

@@ -20,7 +20,7 @@ public sealed partial class QemuProcess : IAsyncDisposable
     internal QemuProcess(
         QemuGuestSpec spec,
         QemuInstanceLayout layout,
-        Accelerator accelerator,
+        AcceleratorChoice accelerator,
         IReadOnlyList<string> arguments,
         Process process,
         Task logPump,
@@ -44,7 +44,8 @@ public sealed partial class QemuProcess : IAsyncDisposable
 
     public QemuInstanceLayout Layout { get; }
 
-    public Accelerator Accelerator { get; }
+    /// <summary>What this QEMU runs its guest with, and why the agent chose it.</summary>
+    public AcceleratorChoice Accelerator { get; }
 
     public IReadOnlyList<string> Arguments { get; }
 

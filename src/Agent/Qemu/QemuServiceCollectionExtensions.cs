@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Ferry.Agent.Migration.Transports;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Qemu;
 
@@ -37,6 +39,7 @@ public static class QemuServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<QemuMigrationMetrics>();
         services.TryAddSingleton<IQemuMigration, QemuMigration>();
+        services.AddSingleton<IMigrationTransport, QemuTransport>();
         return services;
     }
 }

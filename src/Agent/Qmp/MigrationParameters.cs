@@ -15,4 +15,11 @@ public sealed record MigrationParameters
 
     [JsonPropertyName("multifd-channels")]
     public int? MultifdChannels { get; init; }
+
+    /// <summary>
+    /// On the target: how long after the guest runs QEMU sends its first announcement (a RARP from each
+    /// NIC's MAC, through the vhost-user backend), in milliseconds; QEMU's default is 50.
+    /// </summary>
+    [JsonPropertyName("announce-initial")]
+    public long? AnnounceInitialMs { get; init; }
 }

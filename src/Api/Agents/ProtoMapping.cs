@@ -18,7 +18,24 @@ internal static class ProtoMapping
         QemuVersion = NullIfEmpty(i.QemuVersion),
         OvsVersion = NullIfEmpty(i.OvsVersion),
         DirtyTracking = [.. i.DirtyTracking],
+        Accelerators = [.. i.Accelerators.Select(a => new GuestAccelerator(a.GuestKind, a.Accelerator, a.Reason))],
     };
+
+    private static SwitchoverParts ToParts(Proto.SwitchoverParts p) => new()
+    {
+        PauseMs = p.HasPauseMs ? p.PauseMs : null,
+        FinalScanMs = p.HasFinalScanMs ? p.FinalScanMs : null,
+        FinalTransferMs = p.HasFinalTransferMs ? p.FinalTransferMs : null,
+        TargetStartMs = p.HasTargetStartMs ? p.TargetStartMs : null,
+        PortsUpMs = p.HasPortsUpMs ? p.PortsUpMs : null,
+        TrafficMs = p.HasTrafficMs ? p.TrafficMs : null,
+        PausedAt = FromMicroseconds(p.PausedAtUs),
+        RunningAt = FromMicroseconds(p.RunningAtUs),
+        PortsUpAt = FromMicroseconds(p.PortsUpAtUs),
+    };
+
+    private static DateTimeOffset? FromMicroseconds(long microseconds) =>
+        microseconds > 0 ? DateTimeOffset.UnixEpoch.AddTicks(microseconds * 10) : null;
 
     public static Proto.GuestSpec ToSpec(this Guest g)
     {
@@ -81,9 +98,12 @@ internal static class ProtoMapping
         TransportReason = NullIfEmpty(s.TransportReason),
         FramesSent = s.HasFramesSent ? s.FramesSent : null,
         FramesLost = s.HasFramesLost ? s.FramesLost : null,
+        FramesCorrupt = s.HasFramesCorrupt ? s.FramesCorrupt : null,
         PacketRatePps = s.HasPacketRatePps ? s.PacketRatePps : null,
         AnnounceMs = s.HasAnnounceMs ? s.AnnounceMs : null,
         ProbeNote = NullIfEmpty(s.ProbeNote),
+        RamCheck = NullIfEmpty(s.RamCheck),
+        Switchover = s.Switchover is { } parts ? ToParts(parts) : null,
     };
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

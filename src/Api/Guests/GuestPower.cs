@@ -55,6 +55,6 @@ internal static class GuestPower
 
         g.Observe(reply.Exists && reply.RunState is "running" ? GuestState.Running : GuestState.Stopped);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(GuestView.From(g, host.Name));
+        return TypedResults.Ok(GuestView.From(g, host.Name, host.Capabilities));
     }
 }

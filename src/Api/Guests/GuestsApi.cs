@@ -47,7 +47,7 @@ internal static class GuestsApi
 
         var query = from g in db.Guests.AsNoTracking()
                     join h in db.Hosts on g.HostId equals h.Id
-                    select new { Guest = g, HostName = h.Name };
+                    select new { Guest = g, HostName = h.Name, h.Capabilities };
         if (host is not null)
         {
             var (id, error) = Identifier.Parse(host);
@@ -71,7 +71,7 @@ internal static class GuestsApi
 
         var rows = await query.OrderBy(x => x.Guest.Name).Take(size + 1).ToListAsync(ct);
         var next = rows.Count > size ? rows[size - 1].Guest.Name : null;
-        return TypedResults.Ok(new Page<GuestView>(rows.Take(size).Select(x => GuestView.From(x.Guest, x.HostName)).ToList(), next));
+        return TypedResults.Ok(new Page<GuestView>(rows.Take(size).Select(x => GuestView.From(x.Guest, x.HostName, x.Capabilities)).ToList(), next));
     }
 
     private static async Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Get(FerryDbContext db, string guest, CancellationToken ct)
@@ -87,8 +87,8 @@ internal static class GuestsApi
             return Problems.NotFound($"Guest '{guest}'");
         }
 
-        var hostName = await db.Hosts.Where(h => h.Id == g.HostId).Select(h => h.Name).SingleAsync(ct);
-        return TypedResults.Ok(GuestView.From(g, hostName));
+        var host = await db.Hosts.Where(h => h.Id == g.HostId).Select(h => new { h.Name, h.Capabilities }).SingleAsync(ct);
+        return TypedResults.Ok(GuestView.From(g, host.Name, host.Capabilities));
     }
 
     private static async Task<Results<Created<GuestView>, ValidationProblem, ProblemHttpResult>> Define(
@@ -163,7 +163,7 @@ internal static class GuestsApi
             return Problems.Conflict($"A guest named '{request.Name}' already exists, or host '{request.Host}' was deleted.");
         }
 
-        return TypedResults.Created($"/api/v1/guests/{guest.Id}", GuestView.From(guest, host.Name));
+        return TypedResults.Created($"/api/v1/guests/{guest.Id}", GuestView.From(guest, host.Name, host.Capabilities));
     }
 
     private static Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Start(FerryDbContext db, AgentClients agents, string guest, CancellationToken ct) =>

@@ -15,6 +15,9 @@ public sealed record HostCapabilities
     /// <summary>Whether <c>/dev/kvm</c> is usable; otherwise guests run under TCG.</summary>
     public bool Kvm { get; init; }
 
+    /// <summary>The accelerator each kind of guest runs with on this host, and why.</summary>
+    public IReadOnlyList<GuestAccelerator> Accelerators { get; init; } = [];
+
     /// <summary>Physical memory not in use, MiB.</summary>
     public long MemoryFreeMiB { get; init; }
 
@@ -29,6 +32,10 @@ public sealed record HostCapabilities
 
     /// <summary>Dirty-page trackers that work on this host, e.g. <c>uffd-wp</c>, <c>soft-dirty</c>.</summary>
     public IReadOnlyList<string> DirtyTracking { get; init; } = [];
+
+    /// <summary>What guests of <paramref name="guestKind"/> run with here; null when the agent did not say.</summary>
+    public GuestAccelerator? AcceleratorFor(string guestKind) =>
+        Accelerators.FirstOrDefault(a => string.Equals(a.GuestKind, guestKind, StringComparison.Ordinal));
 
     /// <summary>Free hugepage memory of the given page size, MiB; 0 when the host has no such pool.</summary>
     public long FreeHugepagesMiB(long pageSizeKiB) =>

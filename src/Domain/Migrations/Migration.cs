@@ -171,6 +171,7 @@ public sealed class Migration
     /// <summary>Records the measurements and completes.</summary>
     public void Complete(MigrationResult result, DateTimeOffset at)
     {
+        AddSwitchoverMoments(result);
         MoveTo(MigrationState.Completed, at);
         var operation = (at - CreatedAt).TotalMilliseconds;
         Result = result with { OperationTimeMs = operation };
@@ -264,11 +265,44 @@ public sealed class Migration
     public void Touch(DateTimeOffset at) => UpdatedAt = at;
 
     /// <summary>When the current phase was entered.</summary>
-    public DateTimeOffset EnteredCurrentStateAt => _timeline[^1].At;
+    public DateTimeOffset EnteredCurrentStateAt => _timeline.Last(e => e.Event is null).At;
 
     /// <summary>When the migration left the queue, if it has.</summary>
     public DateTimeOffset? StartedAt =>
         _timeline.FirstOrDefault(e => e.State == MigrationState.Scheduled)?.At;
+
+    /// <summary>The switch-over's moments as the agents measured them, in time order among the phases.</summary>
+    private void AddSwitchoverMoments(MigrationResult result)
+    {
+        if (result.Switchover is not { } parts)
+        {
+            return;
+        }
+
+        var moments = new List<TimelineEntry>();
+        if (parts.PausedAt is { } paused)
+        {
+            moments.Add(new TimelineEntry(MigrationState.SwitchingOver, paused, "the guest paused at the source", "guestPaused"));
+        }
+
+        if (parts.RunningAt is { } running)
+        {
+            moments.Add(new TimelineEntry(MigrationState.SwitchingOver, running,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the guest runs at the target, {result.DowntimeMs:0.###} ms after its pause"), "targetRunning"));
+        }
+
+        if (parts.PortsUpAt is { } up)
+        {
+            moments.Add(new TimelineEntry(MigrationState.SwitchingOver, up,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"OVS at the target polls the guest's ports, {parts.PortsUpMs:0.###} ms after it ran"), "portsUp"));
+        }
+
+        foreach (var moment in moments)
+        {
+            var index = _timeline.FindLastIndex(e => e.At <= moment.At) + 1;
+            _timeline.Insert(Math.Max(1, index), moment);
+        }
+    }
 
     private void MoveTo(MigrationState next, DateTimeOffset at, string? note = null)
     {

@@ -21,6 +21,9 @@ public sealed record MigrationResult
     /// <summary>Frames the probe sent that never came back through the guest.</summary>
     public long? FramesLost { get; init; }
 
+    /// <summary>Frames the probe got back with a payload other than the one they were sent with.</summary>
+    public long? FramesCorrupt { get; init; }
+
     /// <summary>The rate frames came back through the guest at, frames per second: what the probe really carried.</summary>
     public double? PacketRatePps { get; init; }
 
@@ -56,6 +59,12 @@ public sealed record MigrationResult
 
     /// <summary>Source teardown after switch-over, ms: outside downtime, reported to show it.</summary>
     public double? CleanupTimeMs { get; init; }
+
+    /// <summary>The switch-over taken apart, where the agents measured it.</summary>
+    public SwitchoverParts? Switchover { get; init; }
+
+    /// <summary>The native transport's check that the target got the last version of every page, when the agent ran one.</summary>
+    public string? RamCheck { get; init; }
 
     /// <summary>Why this transport was picked, e.g. "auto: no dirty tracker for this guest".</summary>
     public string? TransportReason { get; init; }

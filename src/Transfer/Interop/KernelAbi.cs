@@ -20,6 +20,9 @@ internal static class KernelAbi
     public const ulong UffdioRegisterIoctl = 0xC020AA00;   // nr 0x00, struct uffdio_register (32)
     public const ulong UffdioWriteProtectIoctl = 0xC018AA06; // nr 0x06, struct uffdio_writeprotect (24)
 
+    // _IOR(0xAA, 0x01, struct uffdio_range (16)) = 0x80000000 | 16 << 16 | 0xAA << 8 | 0x01
+    public const ulong UffdioUnregisterIoctl = 0x8010AA01;
+
     // _IOWR('f', 16, struct pm_scan_arg (96))
     public const ulong PagemapScanIoctl = 0xC0606610;
 

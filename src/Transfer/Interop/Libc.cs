@@ -48,7 +48,15 @@ internal static unsafe partial class Libc
     public const int Eexist = 17;
     public const int Etimedout = 110;
 
+    public const int Eperm = 1;
+    public const int Enoent = 2;
+    public const int Esrch = 3;
+    public const int Ebadf = 9;
+    public const int Ebusy = 16;
+
     public const long SysUserfaultfd = 323;
+    public const long SysPidfdOpen = 434;
+    public const long SysPidfdGetfd = 438;
 
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
@@ -90,6 +98,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
     public static partial long Syscall(long number, long argument);
+
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall(long number, long argument1, long argument2, long argument3);
+
+    [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint Readlink(string path, byte* buffer, nuint size);
 
     [LibraryImport(Library, EntryPoint = "getpid")]
     public static partial int GetPid();

@@ -21,6 +21,15 @@ public sealed class MigrationOptions
     /// <summary>Punch the source RAM file empty in the deferred cleanup (after the guest runs at the target).</summary>
     public bool FreeSourceRam { get; init; } = true;
 
+    /// <summary>
+    /// Checks, after the switch-over and before the source is stopped, that every page of the frozen
+    /// source RAM equals what was last sent of it (a hash per page kept while sending): a page that
+    /// differs was written after its last send without the tracker seeing it, and the migration fails
+    /// with the guest at the target. Costs a hash per page sent and a read of the RAM in the deferred
+    /// cleanup; for tests and for operators who want the proof.
+    /// </summary>
+    public bool VerifyRam { get; init; }
+
     /// <summary>Checks the values; throws on nonsense.</summary>
     public void Validate()
     {

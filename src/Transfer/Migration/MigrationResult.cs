@@ -48,6 +48,9 @@ public sealed record MigrationResult
     /// <summary>The downtime split into its steps; null when the migration never paused the guest.</summary>
     public SwitchoverTimings? Switchover { get; init; }
 
+    /// <summary>What the RAM check found, when <see cref="MigrationOptions.VerifyRam"/> asked for one.</summary>
+    public RamCheck? RamCheck { get; init; }
+
     /// <summary>Per-pass figures.</summary>
     public IReadOnlyList<PassReport> PassReports { get; init; } = [];
 }

@@ -64,6 +64,7 @@ public sealed class SourceMigration
         var controller = new ConvergenceController(_options.DowntimeBudget, _options.CompletionTimeout, _time);
         bool paused = false;
         var commit = new SwitchoverCommit(streams);
+        var sent = _options.VerifyRam ? new SentPageHashes(_memory.PageCount, _memory.PageSize) : null;
         TimeSpan setup = TimeSpan.Zero;
         long pauseAt = 0, finalPages = 0;
         int pass = 0;
@@ -73,7 +74,7 @@ public sealed class SourceMigration
         {
             for (int i = 0; i < _options.Streams; i++)
             {
-                streams.Add(await ConnectAsync(destination, i, cancellationToken));
+                streams.Add(await ConnectAsync(destination, i, sent, cancellationToken));
             }
 
             await ForEachStream(streams, s => s.Handshake(_credentials));
@@ -132,6 +133,10 @@ public sealed class SourceMigration
             long cleanupStart = _time.GetTimestamp();
             _tracker.Dispose();
             DisposeAll(streams);
+
+            // The source is paused for good and its RAM frozen until the guest is stopped: the moment to
+            // prove that the target got the last version of every page.
+            var ramCheck = sent?.Check(_memory);
             await _guest.StopAsync(CancellationToken.None);
             if (_options.FreeSourceRam)
             {
@@ -140,7 +145,9 @@ public sealed class SourceMigration
 
             var result = Measure(reports, controller, finalPages) with
             {
-                Succeeded = true,
+                Succeeded = ramCheck?.Passed ?? true,
+                FailureReason = ramCheck is { Passed: false } ? $"after switch-over: {ramCheck}" : null,
+                RamCheck = ramCheck,
                 SourceRunning = false,
                 TotalTime = _time.GetElapsedTime(start, runningAt),
                 Downtime = _time.GetElapsedTime(pauseAt, runningAt),
@@ -301,7 +308,7 @@ public sealed class SourceMigration
         }
     }
 
-    private async Task<SourceStream> ConnectAsync(IPEndPoint destination, int index, CancellationToken cancellationToken)
+    private async Task<SourceStream> ConnectAsync(IPEndPoint destination, int index, SentPageHashes? sent, CancellationToken cancellationToken)
     {
         var client = new TcpClient(destination.AddressFamily) { NoDelay = true };
         int timeout = (int)Math.Min(int.MaxValue, _options.ProgressTimeout.TotalMilliseconds);
@@ -321,7 +328,7 @@ public sealed class SourceMigration
             throw new MigrationFailedException($"stream {index}: cannot connect to {destination}: {e.Message}");
         }
 
-        return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams);
+        return new SourceStream(client, _memory, _options.Bandwidth, index, _options.Streams, sent);
     }
 
     internal static void DisposeAll(List<SourceStream> streams)

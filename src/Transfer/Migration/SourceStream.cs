@@ -33,8 +33,11 @@ internal sealed unsafe class SourceStream : IDisposable
     private readonly Thread _worker;
     private int _zeroCount;
 
-    public SourceStream(TcpClient client, GuestMemory memory, BandwidthLimiter limiter, int index, int count)
+    private readonly SentPageHashes? _sent;
+
+    public SourceStream(TcpClient client, GuestMemory memory, BandwidthLimiter limiter, int index, int count, SentPageHashes? sent = null)
     {
+        _sent = sent;
         _client = client;
         _network = client.GetStream();
         _buffered = new BufferedStream(_network, 256 * 1024);
@@ -115,6 +118,7 @@ internal sealed unsafe class SourceStream : IDisposable
 
             if (piece.Hole)
             {
+                _sent?.SentZero(piece.Range);
                 AddZeroRange(piece.Range);
                 SkippedPages += piece.Range.Count;
                 continue;
@@ -278,6 +282,7 @@ internal sealed unsafe class SourceStream : IDisposable
             int pages = (int)Math.Min(_windowPages, range.End - first);
             var window = _window.AsSpan(0, pages * pageSize);
             _memory.ReadPages(first, window);
+            _sent?.Sent(first, window);
             foreach (var run in ZeroPageDetector.Runs(_windowPointer, pageSize, new PageRange(0, pages), ZeroPageDetector.Width))
             {
                 var pagesOfRun = new PageRange(first + run.Range.First, run.Range.Count);

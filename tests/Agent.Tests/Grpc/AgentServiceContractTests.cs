@@ -138,8 +138,13 @@ public sealed class AgentServiceContractTests
         var inventory = await agent.Client.DescribeAsync(new DescribeRequest(), Call());
 
         Assert.Matches(@"^\d+\.\d+\.\d+$", inventory.QemuVersion);
-        Assert.Equal(agent.Services.GetRequiredService<IQemuLauncher>().Accelerator.Accelerator == Accelerator.Kvm, inventory.Kvm);
+        Assert.Equal(agent.Services.GetRequiredService<IQemuLauncher>().AcceleratorFor(GuestKind.Firmware).Accelerator == Accelerator.Kvm, inventory.Kvm);
         Assert.True(inventory.Kvm || inventory.KvmReason.Length > 0);
+        var launcher = agent.Services.GetRequiredService<IQemuLauncher>();
+        Assert.Equal(
+            [("firmware", launcher.AcceleratorFor(GuestKind.Firmware).Name), ("linux", launcher.AcceleratorFor(GuestKind.Linux).Name)],
+            inventory.Accelerators.Select(a => (a.GuestKind, a.Accelerator)));
+        Assert.All(inventory.Accelerators, a => Assert.NotEmpty(a.Reason));
         Assert.False(string.IsNullOrEmpty(inventory.CpuModel));
         Assert.NotEmpty(inventory.CpuFlags);
         Assert.Equal(["soft-dirty", "uffd-wp"], inventory.DirtyTracking.Concat(inventory.DirtyTrackingUnavailable.Keys).Order(StringComparer.Ordinal));

@@ -1,5 +1,6 @@
 using Ferry.Agent.Migration;
 using Ferry.Contracts;
+using TransportKind = Ferry.Domain.Migrations.TransportKind;
 
 namespace Ferry.Agent.Tests.Migration;
 
@@ -8,16 +9,16 @@ public sealed class MigrationPolicySettingsTests
     [Fact]
     public void A_policy_of_zeros_keeps_the_transport_defaults_and_an_unlimited_link()
     {
-        var settings = MigrationPolicySettings.ToQemuSettings(new MigrationPolicy());
+        var settings = MigrationPolicySettings.ToSettings(new MigrationPolicy());
 
-        Assert.Equal(new QemuMigrationSettings(), settings);
-        Assert.Equal(QemuMigrationSettings.Unlimited, settings.MaxBandwidthBytesPerSecond);
+        Assert.Equal(new MigrationSettings(), settings);
+        Assert.Equal(MigrationSettings.Unlimited, settings.MaxBandwidthBytesPerSecond);
     }
 
     [Fact]
     public void Policy_limits_become_qemu_parameters_in_qemu_units()
     {
-        var settings = MigrationPolicySettings.ToQemuSettings(new MigrationPolicy
+        var settings = MigrationPolicySettings.ToSettings(new MigrationPolicy
         {
             MaxDowntimeMs = 10,
             BandwidthMbps = 40,
@@ -36,15 +37,14 @@ public sealed class MigrationPolicySettingsTests
     }
 
     [Theory]
-    [InlineData(Transport.Auto, Transport.Auto)]
-    [InlineData(Transport.Unspecified, Transport.Auto)]
-    [InlineData(Transport.Qemu, Transport.Qemu)]
-    [InlineData(Transport.Native, Transport.Native)]
-    public void Policies_resolve_to_what_they_ask_for_with_a_reason_until_guest_and_host_are_known(Transport requested, Transport resolved)
+    [InlineData(TransportKind.Auto, TransportKind.Auto)]
+    [InlineData(TransportKind.Qemu, TransportKind.Qemu)]
+    [InlineData(TransportKind.Native, TransportKind.Native)]
+    public void Policies_resolve_to_what_they_ask_for_with_a_reason_until_guest_and_host_are_known(TransportKind requested, TransportKind resolved)
     {
         var choice = TransportChoice.Resolve(requested);
 
-        Assert.Equal(resolved, choice.Transport);
+        Assert.Equal(resolved, choice.Kind);
         Assert.False(string.IsNullOrEmpty(choice.Reason));
     }
 

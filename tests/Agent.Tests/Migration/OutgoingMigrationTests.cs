@@ -2,6 +2,7 @@ using System.Net;
 using Ferry.Agent.Migration;
 using Ferry.Agent.Qmp;
 using Ferry.Contracts;
+using Ferry.Agent.Migration.Transports;
 
 namespace Ferry.Agent.Tests.Migration;
 
@@ -14,20 +15,20 @@ public sealed class OutgoingMigrationTests
             "guest",
             MigrationUri.Tcp(IPAddress.Loopback, 4444),
             new Uri("http://127.0.0.1:5090"),
-            new QemuMigrationSettings(),
-            new TransportChoice(Transport.Qemu, "test")),
+            new MigrationSettings(),
+            new TransportChoice(Ferry.Domain.Migrations.TransportKind.Qemu, "test")),
         forwarded is null ? null : forwarded.Add);
 
-    private static QemuMigrationProgress Sample(long transferred) => new(MigrationState.Active, 1, transferred, 100 - transferred, 100, 0, 1);
+    private static TransportProgress Sample(long transferred) => new(1, transferred, 100 - transferred, 100, 0, 1);
 
     [Fact]
     public async Task A_reader_attaching_late_gets_every_message_in_order_then_the_end()
     {
         using var migration = NewMigration();
-        migration.PublishSample(Sample(10));
-        migration.MarkSwitchingOver();
-        migration.PublishSample(Sample(90));
-        migration.MarkCleaningUp();
+        migration.Report(Sample(10));
+        migration.SwitchingOver();
+        migration.Report(Sample(90));
+        migration.CleaningUp();
         var end = migration.Seal(new MigrationProgress { Phase = MigrationPhase.Completed });
         migration.Finish(end);
 
@@ -59,7 +60,7 @@ public sealed class OutgoingMigrationTests
             return read;
         });
 
-        migration.PublishSample(Sample(10));
+        migration.Report(Sample(10));
         migration.Finish(migration.Seal(new MigrationProgress { Phase = MigrationPhase.Failed, FailureReason = "test" }));
 
         var messages = await reading.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -74,7 +75,7 @@ public sealed class OutgoingMigrationTests
         Assert.True(running.CancellationToken.IsCancellationRequested);
 
         using var pausing = NewMigration();
-        pausing.MarkSwitchingOver();
+        pausing.SwitchingOver();
         Assert.False(pausing.TryCancel());
         Assert.False(pausing.CancellationToken.IsCancellationRequested);
     }
@@ -84,11 +85,11 @@ public sealed class OutgoingMigrationTests
     {
         var forwarded = new List<MigrationProgress>();
         using var migration = NewMigration(forwarded);
-        migration.MarkSwitchingOver();
-        migration.MarkSwitchingOver();
+        migration.SwitchingOver();
+        migration.SwitchingOver();
         var end = migration.Seal(new MigrationProgress { Phase = MigrationPhase.Cancelled });
-        migration.PublishSample(Sample(50));
-        migration.MarkCleaningUp();
+        migration.Report(Sample(50));
+        migration.CleaningUp();
 
         Assert.Equal([MigrationPhase.SwitchingOver], forwarded.Select(m => m.Phase));
         Assert.Equal(2, end.Sequence);

@@ -4,6 +4,7 @@ using Ferry.Agent.Qmp;
 using Ferry.Agent.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Tests.Migration;
 
@@ -67,7 +68,7 @@ public sealed class QemuMigrationFaultTests
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget();
 
-        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, target, new QemuMigrationSettings()), TestContext.Current.CancellationToken);
+        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, target, new MigrationSettings()), TestContext.Current.CancellationToken);
 
         Assert.Equal(MigrationOutcome.Failed, result.Outcome);
         Assert.Contains("garbage", result.Reason, StringComparison.Ordinal);
@@ -85,7 +86,7 @@ public sealed class QemuMigrationFaultTests
             server.SocketPath, new QmpClientOptions { CommandTimeout = TimeSpan.FromMilliseconds(300) }, TimeProvider.System, NullLogger.Instance, TestContext.Current.CancellationToken);
         var target = new RecordingTarget();
 
-        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, target, new QemuMigrationSettings()), TestContext.Current.CancellationToken);
+        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, target, new MigrationSettings()), TestContext.Current.CancellationToken);
 
         Assert.Equal(MigrationOutcome.Failed, result.Outcome);
         Assert.Contains("no answer", result.Reason, StringComparison.Ordinal);
@@ -104,7 +105,7 @@ public sealed class QemuMigrationFaultTests
             commands));
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget { Silent = true };
-        var settings = new QemuMigrationSettings { TargetCheckInterval = TimeSpan.FromSeconds(2), TargetLostTimeout = TimeSpan.FromSeconds(10), PollInterval = TimeSpan.FromSeconds(1) };
+        var settings = new MigrationSettings { TargetCheckInterval = TimeSpan.FromSeconds(2), TargetLostTimeout = TimeSpan.FromSeconds(10), PollInterval = TimeSpan.FromSeconds(1) };
 
         var result = await MigrateOnFakeClockAsync(new QemuMigrationRequest(source, Destination, target, settings));
 
@@ -126,7 +127,7 @@ public sealed class QemuMigrationFaultTests
             commands));
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget();
-        var settings = new QemuMigrationSettings { ProgressTimeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(1) };
+        var settings = new MigrationSettings { ProgressTimeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(1) };
 
         var result = await MigrateOnFakeClockAsync(new QemuMigrationRequest(source, Destination, target, settings));
 
@@ -149,7 +150,7 @@ public sealed class QemuMigrationFaultTests
             commands));
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget();
-        var settings = new QemuMigrationSettings { CompletionTimeout = TimeSpan.FromSeconds(60), PollInterval = TimeSpan.FromSeconds(1) };
+        var settings = new MigrationSettings { CompletionTimeout = TimeSpan.FromSeconds(60), PollInterval = TimeSpan.FromSeconds(1) };
 
         var result = await MigrateOnFakeClockAsync(new QemuMigrationRequest(source, Destination, target, settings));
 
@@ -192,7 +193,7 @@ public sealed class QemuMigrationFaultTests
             }
         });
         await using var source = await ConnectAsync(server);
-        var settings = new QemuMigrationSettings { ParallelStreams = 4, AllowAutoConverge = false, DowntimeLimit = TimeSpan.FromMilliseconds(10), MaxBandwidthBytesPerSecond = 1_000_000 };
+        var settings = new MigrationSettings { ParallelStreams = 4, AllowAutoConverge = false, DowntimeLimit = TimeSpan.FromMilliseconds(10), MaxBandwidthBytesPerSecond = 1_000_000 };
 
         var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, new RecordingTarget(), settings), TestContext.Current.CancellationToken);
 
@@ -237,7 +238,7 @@ public sealed class QemuMigrationFaultTests
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget();
 
-        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, target, new QemuMigrationSettings()), TestContext.Current.CancellationToken);
+        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, target, new MigrationSettings()), TestContext.Current.CancellationToken);
 
         Assert.Equal(MigrationOutcome.Failed, result.Outcome);
         Assert.Contains("in progress", result.Reason, StringComparison.Ordinal);
@@ -256,7 +257,7 @@ public sealed class QemuMigrationFaultTests
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget();
         var cleanedUp = false;
-        var request = new QemuMigrationRequest(source, Destination, target, new QemuMigrationSettings { PollInterval = TimeSpan.FromSeconds(1) }, DeferredSourceCleanup: _ =>
+        var request = new QemuMigrationRequest(source, Destination, target, new MigrationSettings { PollInterval = TimeSpan.FromSeconds(1) }, DeferredSourceCleanup: _ =>
         {
             cleanedUp = true;
             return Task.CompletedTask;

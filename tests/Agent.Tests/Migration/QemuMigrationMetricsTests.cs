@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Ferry.Agent.Migration;
 using Microsoft.Extensions.DependencyInjection;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Tests.Migration;
 

@@ -5,6 +5,7 @@ using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Tests.Migration;
 
@@ -21,9 +22,9 @@ public sealed class QemuMigrationTests
     }
 
     private static void Report(QemuHost host, string what, QemuMigrationResult result) =>
-        TestContext.Current.SendDiagnosticMessage($"{what} [{host.Launcher.Accelerator.Accelerator}]: {result.Outcome} {result.Reason} {result.Stats} cleanup {result.CleanupTime?.TotalMilliseconds} ms");
+        TestContext.Current.SendDiagnosticMessage($"{what} [{host.Launcher.AcceleratorFor(GuestKind.Firmware).Accelerator}]: {result.Outcome} {result.Reason} {result.Stats} cleanup {result.CleanupTime?.TotalMilliseconds} ms");
 
-    private static async Task<(QemuProcess Target, MigrationUri Uri)> PrepareTargetAsync(QemuHost host, QemuProcess source, QemuMigrationSettings settings)
+    private static async Task<(QemuProcess Target, MigrationUri Uri)> PrepareTargetAsync(QemuHost host, QemuProcess source, MigrationSettings settings)
     {
         var target = source.Spec.BootDisk is null
             ? await host.LaunchIdleAsync(source.Spec.Guest, source.Spec.Instance + "-in", source.Spec.MemoryMiB, incoming: true)
@@ -39,7 +40,7 @@ public sealed class QemuMigrationTests
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-a", 256);
         await QemuHost.WaitUntilCountingAsync(source);
-        var settings = new QemuMigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
+        var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
         var samples = new List<QemuMigrationProgress>();
@@ -69,7 +70,7 @@ public sealed class QemuMigrationTests
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-gone", 64);
         await QemuHost.WaitUntilCountingAsync(source);
-        var settings = new QemuMigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
+        var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
 
@@ -94,7 +95,7 @@ public sealed class QemuMigrationTests
     {
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchIdleAsync("idle", "mig-i", 256);
-        var settings = new QemuMigrationSettings();
+        var settings = new MigrationSettings();
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
         bool? targetRanAtCleanup = null;
@@ -126,7 +127,7 @@ public sealed class QemuMigrationTests
         var target = new RecordingTarget();
 
         var result = await NewMigration().MigrateAsync(
-            new QemuMigrationRequest(source.Qmp, FreeLoopbackPort(), target, new QemuMigrationSettings()),
+            new QemuMigrationRequest(source.Qmp, FreeLoopbackPort(), target, new MigrationSettings()),
             TestContext.Current.CancellationToken);
         Report(host, "closed port", result);
 
@@ -145,7 +146,7 @@ public sealed class QemuMigrationTests
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-x", 128);
         await QemuHost.WaitUntilCountingAsync(source);
-        var settings = new QemuMigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
+        var settings = new MigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -174,7 +175,7 @@ public sealed class QemuMigrationTests
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-k", 128);
         await QemuHost.WaitUntilCountingAsync(source);
-        var settings = new QemuMigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
+        var settings = new MigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
         var progress = new InlineProgress<QemuMigrationProgress>(p =>
@@ -202,7 +203,7 @@ public sealed class QemuMigrationTests
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-r", 128);
         await QemuHost.WaitUntilCountingAsync(source);
-        var slow = new QemuMigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
+        var slow = new MigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
         var (first, firstUri) = await PrepareTargetAsync(host, source, slow);
         await using (first)
         {
@@ -219,7 +220,7 @@ public sealed class QemuMigrationTests
             Assert.Equal(MigrationOutcome.Cancelled, cancelled.Outcome);
         }
 
-        var fast = new QemuMigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
+        var fast = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
         var (second, secondUri) = await PrepareTargetAsync(host, source, fast);
         await using var _ = second;
         var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source.Qmp, secondUri, new LocalQemuTarget(second), fast), TestContext.Current.CancellationToken);
@@ -237,7 +238,7 @@ public sealed class QemuMigrationTests
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-m", 128);
         await QemuHost.WaitUntilCountingAsync(source);
-        var settings = new QemuMigrationSettings { ParallelStreams = 2, DowntimeLimit = TimeSpan.FromMilliseconds(500) };
+        var settings = new MigrationSettings { ParallelStreams = 2, DowntimeLimit = TimeSpan.FromMilliseconds(500) };
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
 
@@ -258,7 +259,7 @@ public sealed class QemuMigrationTests
         await using var running = await host.LaunchIdleAsync("idle", "not-target");
 
         var failure = await Assert.ThrowsAsync<QmpException>(() =>
-            NewMigration().PrepareIncomingAsync(running.Qmp, FreeLoopbackPort(), new QemuMigrationSettings(), TestContext.Current.CancellationToken));
+            NewMigration().PrepareIncomingAsync(running.Qmp, FreeLoopbackPort(), new MigrationSettings(), TestContext.Current.CancellationToken));
 
         Assert.Equal(QmpFailure.CommandFailed, failure.Failure);
         Assert.Equal("migrate-incoming", failure.Command);
@@ -271,7 +272,7 @@ public sealed class QemuMigrationTests
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-s", 64);
         await QemuHost.WaitUntilCountingAsync(source);
-        var settings = new QemuMigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
+        var settings = new MigrationSettings { MaxBandwidthBytesPerSecond = 5_000_000 };
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

@@ -61,7 +61,7 @@ internal sealed class AgentSwitch : IAsyncDisposable
     }
 
     public async Task<string[]> PortsAsync() =>
-        (await VsctlAsync("list-ports", _bridge)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        (await VsctlAsync("list-ports", _bridge)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(p => p != Agent.Ovs.OvsSwitch.MempoolKeeperPort).ToArray();
 
     public async Task<string> VsctlAsync(params string[] arguments) =>
         (await OvsTestSwitch.VsctlAsync(RunDirectory, arguments)).Trim('"');

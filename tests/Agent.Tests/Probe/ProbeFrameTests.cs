@@ -21,20 +21,40 @@ public sealed class ProbeFrameTests
         Assert.True(ProbeFrame.TryRead(frame, out var streamId, out var sequence));
         Assert.Equal(7u, streamId);
         Assert.Equal(0x0102030405060708UL, sequence);
-        Assert.All(frame[ProbeFrame.HeaderLength..], b => Assert.Equal(0, b));
+        Assert.True(ProbeFrame.TryRead(frame, out _, out _, out var intact));
+        Assert.True(intact);
     }
 
     [Fact]
-    public void Setting_the_sequence_changes_only_the_sequence()
+    public void A_frame_whose_payload_was_garbled_or_belongs_to_another_sequence_is_not_intact()
+    {
+        var frame = new byte[Stream.FrameLength];
+        ProbeFrame.Write(frame, Stream, 1000);
+        var flipped = frame.ToArray();
+        flipped[^1] ^= 0x01;
+        var stale = frame.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(stale.AsSpan(22), 1001);
+
+        Assert.True(ProbeFrame.TryRead(flipped, out _, out var sequence, out var flippedIntact));
+        Assert.Equal(1000UL, sequence);
+        Assert.False(flippedIntact);
+        Assert.True(ProbeFrame.TryRead(stale, out _, out _, out var staleIntact));
+        Assert.False(staleIntact);
+        Assert.NotEqual(frame[ProbeFrame.HeaderLength..], new byte[frame.Length - ProbeFrame.HeaderLength]);
+    }
+
+    [Fact]
+    public void Setting_the_sequence_rewrites_the_sequence_and_its_payload_only()
     {
         var frame = new byte[Stream.FrameLength];
         ProbeFrame.Write(frame, Stream, 1);
 
         ProbeFrame.SetSequence(frame, 42);
 
-        Assert.True(ProbeFrame.TryRead(frame, out var streamId, out var sequence));
+        Assert.True(ProbeFrame.TryRead(frame, out var streamId, out var sequence, out var intact));
         Assert.Equal(7u, streamId);
         Assert.Equal(42UL, sequence);
+        Assert.True(intact);
     }
 
     [Fact]

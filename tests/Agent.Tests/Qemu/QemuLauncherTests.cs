@@ -12,7 +12,7 @@ public sealed class QemuLauncherTests
     {
         await using var host = QemuHost.Create();
         var qemu = await host.LaunchIdleAsync("idle", "idle-a");
-        TestContext.Current.SendDiagnosticMessage($"accelerator: {host.Launcher.Accelerator}");
+        TestContext.Current.SendDiagnosticMessage($"accelerator: {host.Launcher.AcceleratorFor(GuestKind.Firmware)}");
 
         var status = await qemu.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken);
         Assert.True(status.Running);

@@ -4,6 +4,7 @@ using Ferry.Agent.Qmp;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Tests.Qemu;
 
@@ -28,7 +29,8 @@ public sealed class QemuServiceCollectionExtensionsTests
 
         var launcher = services.GetRequiredService<IQemuLauncher>();
 
-        Assert.Equal(Accelerator.Tcg, launcher.Accelerator.Accelerator);
+        Assert.Equal(Accelerator.Tcg, launcher.AcceleratorFor(GuestKind.Firmware).Accelerator);
+        Assert.Equal(Accelerator.Tcg, launcher.AcceleratorFor(GuestKind.Linux).Accelerator);
         Assert.Equal("/run/ferry-test/qemu", services.GetRequiredService<IOptions<QemuLauncherOptions>>().Value.RunDirectory);
         Assert.Equal(TimeSpan.FromSeconds(3), services.GetRequiredService<IOptions<QmpClientOptions>>().Value.CommandTimeout);
         Assert.NotNull(services.GetRequiredService<IQemuMigration>());

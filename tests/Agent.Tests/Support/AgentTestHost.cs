@@ -43,7 +43,8 @@ internal sealed class AgentTestHost : IAsyncDisposable
 
     public IGuestRegistry Guests => Services.GetRequiredService<IGuestRegistry>();
 
-    public static async Task<AgentTestHost> StartAsync(string hostName, string apiUrl, string? runDirectory = null, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<AgentTestHost> StartAsync(string hostName, string apiUrl, string? runDirectory = null, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var qemu = QemuHost.FindQemu();
         if (qemu is null)
@@ -71,6 +72,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
             ["Qemu:RunDirectory"] = Path.Combine(runDirectory, "q"),
             ["Qemu:TmpfsDirectory"] = shm,
 
+            // Every native migration in these tests proves the target got the last version of every page.
+            ["Native:VerifyRam"] = "true",
+
             // These agents run guests without NICs; the OVS-DPDK wiring has its own tests.
             ["Ovs:Enabled"] = "false",
 
@@ -83,6 +87,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
         }
 
         builder.AddFerryAgent();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapFerryAgent();
         try

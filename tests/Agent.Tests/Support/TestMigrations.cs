@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Ferry.Agent.Migration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Tests.Support;
 

@@ -15,7 +15,7 @@ namespace Ferry.Api.Tests.Agents;
 /// connection's certificate is handed to the API as Kestrel would after the handshake; that the
 /// handshake itself refuses strangers is shown against real processes (the end-to-end tests).
 /// </summary>
-public sealed class AgentAuthenticationTests(PostgresServer postgres) : ApiTest(postgres), IDisposable
+public sealed class AgentAuthenticationTests(PostgresServer postgres) : ApiTest(postgres)
 {
     private readonly TestPki _pki = new();
     private readonly TestPki _stranger = new("Someone else's CA");
@@ -163,8 +163,10 @@ public sealed class AgentAuthenticationTests(PostgresServer postgres) : ApiTest(
         Assert.False(ack.Known);
     }
 
-    public void Dispose()
+    // xunit disposes an IAsyncLifetime test class through DisposeAsync only.
+    public override async ValueTask DisposeAsync()
     {
+        await base.DisposeAsync();
         _pki.Dispose();
         _stranger.Dispose();
     }

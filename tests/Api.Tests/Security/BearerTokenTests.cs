@@ -10,7 +10,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Ferry.Api.Tests.Security;
 
 /// <summary>OAuth2 client-credentials tokens, checked against the issuer's public key from a file (no issuer to reach in a test).</summary>
-public sealed class BearerTokenTests(PostgresServer postgres) : ApiTest(postgres), IDisposable
+public sealed class BearerTokenTests(PostgresServer postgres) : ApiTest(postgres)
 {
     private readonly RSA _issuer = RSA.Create(2048);
     private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"ferry-issuer-{Guid.NewGuid():N}.pem");
@@ -64,8 +64,10 @@ public sealed class BearerTokenTests(PostgresServer postgres) : ApiTest(postgres
         await Problem(await Client.GetAsync("/api/v1/hosts", Ct), HttpStatusCode.Unauthorized);
     }
 
-    public void Dispose()
+    // xunit disposes an IAsyncLifetime test class through DisposeAsync only.
+    public override async ValueTask DisposeAsync()
     {
+        await base.DisposeAsync();
         _issuer.Dispose();
         File.Delete(_keyFile);
     }

@@ -41,6 +41,22 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public void The_switch_overs_moments_join_the_timeline_in_time_order_without_being_phases()
+    {
+        var m = RunTo(MigrationState.CleaningUp);
+        var paused = T0.AddMilliseconds(4.2);
+        var parts = new SwitchoverParts { PausedAt = paused, RunningAt = paused.AddMilliseconds(3), PortsUpAt = paused.AddMilliseconds(5), PortsUpMs = 2 };
+
+        m.Complete(new MigrationResult { TotalTimeMs = 400, DowntimeMs = 3, Switchover = parts }, T0.AddSeconds(1));
+
+        Assert.Equal(["guestPaused", "targetRunning", "portsUp"], m.Timeline.Where(e => e.Event is not null).Select(e => e.Event));
+        Assert.True(m.Timeline.Zip(m.Timeline.Skip(1)).All(p => p.First.At <= p.Second.At));
+        Assert.Equal(MigrationState.Completed, m.Timeline[^1].State);
+        Assert.Equal(T0.AddSeconds(1), m.EnteredCurrentStateAt);
+        Assert.Contains("3 ms after its pause", m.Timeline.Single(e => e.Event == "targetRunning").Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_request_to_move_a_guest_onto_its_own_host_is_refused() =>
         Assert.Throws<DomainException>(() =>
             Migration.Request(Guid.NewGuid(), "vnf-1", Source, "host-a", (Source, "host-a"), MigrationPolicy.Default, T0));

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ferry.Agent.Migration.Native;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
@@ -19,23 +19,22 @@ namespace Ferry.Agent.Tests.Migration.Native;
 /// </summary>
 public sealed class NativeQemuMigrationTests
 {
+    /// <summary>An agent whose QEMUs start without the preload library: no tracker sees their writes, so native is a paused copy.</summary>
+    private static readonly Dictionary<string, string?> WithoutTracker = new() { ["Qemu:PreloadDirtyTracker"] = "false" };
+
     [Theory]
     [InlineData(256)]
     [InlineData(1024)]
     public async Task A_page_counter_guest_moves_natively_as_a_paused_copy_resumes_at_the_target_and_its_memory_invariant_holds(int memoryMiB)
     {
         await using var api = await FakeControlPlane.StartAsync();
-        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: WithoutTracker);
         await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
-        if (a.Services.GetRequiredService<INativeTrackerProbe>().ForHost().Available)
-        {
-            Assert.Skip("a dirty tracker works here, so native runs live passes, not a paused copy; the live test covers it");
-        }
-
         var guest = PageCounter("counter", memoryMiB);
         await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
         var source = a.Qemu("counter");
         await QemuHost.WaitUntilCountingAsync(source);
+        var verdict = a.Services.GetRequiredService<INativeTrackerProbe>().ForGuest(source);
         var id = Guid.NewGuid().ToString();
         var policy = new MigrationPolicy { Transport = Transport.Native, ParallelStreams = 2 };
 
@@ -56,7 +55,8 @@ public sealed class NativeQemuMigrationTests
         var stats = end.Stats;
         Assert.Equal(Transport.Native, stats.Transport);
         Assert.Contains("paused copy", stats.TransportReason, StringComparison.Ordinal);
-        Assert.Contains("no dirty tracker covers QEMU guests on this kernel", stats.TransportReason, StringComparison.Ordinal);
+        Assert.False(verdict.Available);
+        Assert.Contains(verdict.Reason, stats.TransportReason, StringComparison.Ordinal);
 
         // The guest was paused for the whole copy: connecting the streams already counts as downtime.
         Assert.True(stats.DowntimeMs > 0 && stats.DowntimeMs <= stats.TotalTimeMs, $"downtime {stats.DowntimeMs} ms of {stats.TotalTimeMs} ms");
@@ -84,13 +84,8 @@ public sealed class NativeQemuMigrationTests
     public async Task A_guest_moved_natively_right_after_launch_boots_once_across_both_hosts_and_its_memory_invariant_holds()
     {
         await using var api = await FakeControlPlane.StartAsync();
-        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: WithoutTracker);
         await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
-        if (a.Services.GetRequiredService<INativeTrackerProbe>().ForHost().Available)
-        {
-            Assert.Skip("a dirty tracker works here, so native runs live passes, not a paused copy; the live test covers it");
-        }
-
         // The target first, so that the source is paused within moments of its launch, in its BIOS or its first sweeps.
         var guest = PageCounter("early", 128);
         var id = Guid.NewGuid().ToString();
@@ -133,38 +128,32 @@ public sealed class NativeQemuMigrationTests
     public async Task Auto_picks_qemu_for_a_qemu_guest_when_no_tracker_covers_it_and_the_record_says_why()
     {
         await using var api = await FakeControlPlane.StartAsync();
-        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
-        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
-        var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
-        if (host.Available)
-        {
-            Assert.Skip($"a dirty tracker works here ({host.Reason}); auto may pick native");
-        }
 
+        // A QEMU started without the preload library has no userfaultfd to track it by.
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: WithoutTracker);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
         var guest = PageCounter("auto", 64);
         await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
-        await QemuHost.WaitUntilCountingAsync(a.Qemu("auto"));
+        var source = a.Qemu("auto");
+        await QemuHost.WaitUntilCountingAsync(source);
+        var verdict = a.Services.GetRequiredService<INativeTrackerProbe>().ForGuest(source);
         var id = Guid.NewGuid().ToString();
         var policy = new MigrationPolicy { MaxDowntimeMs = 500, Transport = Transport.Auto };
 
         var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
-        var end = (await MigrateToEndAsync(a.Client, Migrate(id, "auto", target, b, policy)))[^1];
-        Report("auto on a host without soft-dirty", end);
+        var end = (await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "auto", target, b, policy), target)))[^1];
+        Report("auto for a QEMU without a tracker", end);
 
-        Assert.Equal(Transport.Qemu, target.Transport);
-        Assert.Equal(0, target.PageStreamPort);
-        Assert.True(target.PageStreamToken.IsEmpty);
+        Assert.False(verdict.Available);
         Assert.Equal(MigrationPhase.Completed, end.Phase);
         Assert.Equal(Transport.Qemu, end.Stats.Transport);
-        Assert.Equal($"auto: qemu, because {host.Reason}", end.Stats.TransportReason);
-        Assert.Contains("soft-dirty is unavailable", end.Stats.TransportReason, StringComparison.Ordinal);
-        Assert.Contains("QEMU does not", end.Stats.TransportReason, StringComparison.Ordinal);
+        Assert.Equal($"auto: qemu, because {verdict.Reason}", end.Stats.TransportReason);
         var invariant = await QemuHost.StopAndCheckInvariantAsync(b.Qemu("auto"));
         Assert.True(invariant.Holds, invariant.ToString());
     }
 
     [Fact]
-    public async Task A_live_native_migration_of_a_qemu_guest_runs_dirty_passes_and_its_memory_invariant_holds()
+    public async Task Auto_picks_live_native_when_a_tracker_covers_every_writer_and_the_record_names_the_tracker()
     {
         await using var api = await FakeControlPlane.StartAsync();
         await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
@@ -172,10 +161,65 @@ public sealed class NativeQemuMigrationTests
         var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
         if (!host.Available)
         {
+            Assert.Skip($"no dirty tracker for QEMU guests here: {host.Reason}");
+        }
+
+        var guest = PageCounter("autolive", 64);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        var source = a.Qemu("autolive");
+        await QemuHost.WaitUntilCountingAsync(source);
+        var id = Guid.NewGuid().ToString();
+        var policy = new MigrationPolicy { MaxDowntimeMs = 500, Transport = Transport.Auto };
+
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
+        var end = (await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "autolive", target, b, policy), target)))[^1];
+        Report("auto with a tracker", end);
+
+        Assert.Equal(Transport.Auto, target.Transport);
+        Assert.Equal(MigrationPhase.Completed, end.Phase);
+        Assert.Equal(Transport.Native, end.Stats.Transport);
+        Assert.StartsWith("auto: native, because ", end.Stats.TransportReason, StringComparison.Ordinal);
+        Assert.Contains(host.Kind == Ferry.Transfer.Dirty.DirtyTrackerKind.UserfaultfdWriteProtect ? "uffd-wp" : "soft-dirty", end.Stats.TransportReason, StringComparison.Ordinal);
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(b.Qemu("autolive"));
+        Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    /// <summary>
+    /// Live: the counter keeps running through at least two passes, on 4 KiB shmem and on 2 MiB hugetlbfs,
+    /// under TCG and under KVM where this machine's KVM runs firmware-level guests. The RAM check proves the
+    /// target got the last version of every page; the invariant and the boot count, that the guest went on
+    /// where it stopped.
+    /// </summary>
+    [Theory]
+    [InlineData(0, "tcg")]
+    [InlineData(2048, "tcg")]
+    [InlineData(0, "kvm")]
+    [InlineData(2048, "kvm")]
+    public async Task A_live_native_migration_of_a_qemu_guest_runs_dirty_passes_and_its_memory_invariant_holds(int hugepageKiB, string accelerator)
+    {
+        if (hugepageKiB > 0)
+        {
+            await Ovs.OvsTestSwitch.ReserveHugepagesAsync();
+        }
+
+        await using var api = await FakeControlPlane.StartAsync();
+        Dictionary<string, string?> settings = accelerator == "tcg" ? new() { ["Qemu:ForceAccelerator"] = "Tcg" } : [];
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: settings);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url, settings: settings);
+        var chosen = a.Services.GetRequiredService<IQemuLauncher>().AcceleratorFor(GuestKind.Firmware);
+        if (accelerator == "kvm" && chosen.Accelerator != Accelerator.Kvm)
+        {
+            Assert.Skip($"no usable KVM here: {chosen.Reason}");
+        }
+
+        var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
+        if (!host.Available)
+        {
             Assert.Skip($"live native passes for QEMU guests need a dirty tracker: {host.Reason}");
         }
 
         var guest = PageCounter("live", 256);
+        guest.HugepageSizeKib = hugepageKiB;
         await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
         var source = a.Qemu("live");
         await QemuHost.WaitUntilCountingAsync(source);
@@ -185,11 +229,12 @@ public sealed class NativeQemuMigrationTests
         var policy = new MigrationPolicy { Transport = Transport.Native, MaxDowntimeMs = 2000, ParallelStreams = 2 };
         var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call(120));
         var end = (await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "live", target, b, policy), target)))[^1];
-        Report("256 MiB page counter, native live", end);
+        Report($"256 MiB page counter ({(hugepageKiB > 0 ? "2 MiB hugetlbfs" : "4 KiB shmem")}, {chosen.Name}), native live", end);
 
         Assert.Equal(MigrationPhase.Completed, end.Phase);
         Assert.Contains("live passes", end.Stats.TransportReason, StringComparison.Ordinal);
         Assert.True(end.Stats.Passes >= 2, $"{end.Stats.Passes} passes");
+        Assert.StartsWith("RAM check: all ", end.Stats.RamCheck, StringComparison.Ordinal);
         await source.Exited.WaitAsync(TestContext.Current.CancellationToken);
         var moved = b.Qemu("live");
         await WaitUntilCounterMovesAsync(moved);
@@ -217,7 +262,7 @@ public sealed class NativeQemuMigrationTests
         Report("wrong token", end);
 
         Assert.Equal(MigrationPhase.Failed, end.Phase);
-        Assert.Contains("WrongToken", end.FailureReason, StringComparison.Ordinal);
+        Assert.Contains("DestinationNotAuthenticated", end.FailureReason, StringComparison.Ordinal); // the source checks the target's proof first
         Assert.False(end.GuestOnTarget);
         Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).RunState);
         Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).Exists);
@@ -239,13 +284,8 @@ public sealed class NativeQemuMigrationTests
     public async Task Cancelling_a_paused_copy_resumes_the_source_with_its_memory_intact_and_tears_the_target_down()
     {
         await using var api = await FakeControlPlane.StartAsync();
-        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: WithoutTracker);
         await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
-        if (a.Services.GetRequiredService<INativeTrackerProbe>().ForHost().Available)
-        {
-            Assert.Skip("a dirty tracker works here, so native runs live passes, not a paused copy");
-        }
-
         var guest = PageCounter("halted", 128);
         await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
         await QemuHost.WaitUntilCountingAsync(a.Qemu("halted"));

@@ -1,4 +1,3 @@
-using Ferry.Agent.Migration.Native;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.TestGuest;
 using Ferry.Agent.Tests.Support;
@@ -17,7 +16,7 @@ public sealed class SoftDirtyTrackerTests
         await using var qemu = await host.LaunchPageCounterAsync("tracked", "sd-a", 64);
         await QemuHost.WaitUntilCountingAsync(qemu);
         using var memory = GuestMemory.Open(qemu.Layout.RamFile);
-        var verdict = new NativeTrackerProbe().ForGuest(qemu);
+        var verdict = DirtyTracking.Probe().First(p => p.Kind == DirtyTrackerKind.SoftDirty);
 
         using var tracker = SoftDirtyTracker.Open([qemu.Pid], memory);
         tracker.Reset();

@@ -1,0 +1,20 @@
+using System.Net;
+using Ferry.Agent.Qemu;
+using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration;
+
+namespace Ferry.Agent.Migration.Transports.Native;
+
+/// <summary>The engine's receivers on this host, one per migration id.</summary>
+public interface INativeTargets
+{
+    /// <summary>
+    /// Starts receiving into <paramref name="qemu"/>'s RAM file on <paramref name="address"/> (a port the
+    /// kernel picks) and returns that port; <paramref name="qemuListen"/> is where the waiting QEMU takes its device state,
+    /// <paramref name="qemuConfigured"/> whether it was already configured for a device-state-only stream.
+    /// </summary>
+    int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings);
+
+    /// <summary>Stops the receiver of <paramref name="migrationId"/>, if any; it never resumes a guest afterwards.</summary>
+    Task CloseAsync(string migrationId);
+}

@@ -1,0 +1,14 @@
+using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration;
+
+namespace Ferry.Agent.Migration.Transports.Qemu;
+
+/// <summary>One progress sample, reported while the migration runs.</summary>
+public sealed record QemuMigrationProgress(
+    MigrationState State,
+    long Pass,
+    long TransferredBytes,
+    long RemainingBytes,
+    long TotalBytes,
+    long DirtyPagesRate,
+    double ThroughputMbps);

@@ -1,0 +1,19 @@
+using Ferry.Agent.Qmp;
+using Ferry.Agent.Migration;
+
+namespace Ferry.Agent.Migration.Transports.Qemu;
+
+/// <summary>One outgoing migration: where from, where to, how, and what to do with the source afterwards.</summary>
+/// <param name="Source">QMP of the running source QEMU.</param>
+/// <param name="Destination">The URI the target listens on (built by the agent, never taken from a request).</param>
+/// <param name="Target">The prepared target.</param>
+/// <param name="Settings">Tuning and bounds.</param>
+/// <param name="DeferredSourceCleanup">Runs only after the target runs; defaults to quitting the source QEMU.</param>
+/// <param name="Progress">Receives a sample per poll.</param>
+public sealed record QemuMigrationRequest(
+    IQmpClient Source,
+    MigrationUri Destination,
+    IMigrationTarget Target,
+    MigrationSettings Settings,
+    Func<CancellationToken, Task>? DeferredSourceCleanup = null,
+    IProgress<QemuMigrationProgress>? Progress = null);
