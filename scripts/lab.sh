@@ -5,6 +5,7 @@
 #   usage: scripts/lab.sh [extra Ferry.Lab options, e.g. --no-probe]
 #   env:   RUNS (5) migrations per guest and transport, RATE (2000) probe frames/s,
 #          TRANSPORTS (qemu,native), IDLE_MIB (1024) the idle guest's RAM, LAB_OUT (.ferry/lab)
+# The lab authenticates with the admin API key run.sh makes (.ferry/api-key).
 # Ferry's own output goes to .ferry/logs/lab-ferry.log (its components log under .ferry/logs as with make run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,7 +104,7 @@ say "Ferry is ready; running the lab: $runs migrations per guest and transport (
 
 # In the background and waited for, so that a signal to this script is handled at once (bash runs a trap only
 # after a foreground child ends) and passed on to the lab by stop_ferry.
-dotnet "$lab_dll" --api "$api" --runs "$runs" --rate "$rate" --transports "$transports" --idle-memory-mib "$idle_mib" --out "$out" "$@" &
+dotnet "$lab_dll" --api "$api" --api-key-file "$root/.ferry/api-key" --runs "$runs" --rate "$rate" --transports "$transports" --idle-memory-mib "$idle_mib" --out "$out" "$@" &
 lab_pid=$!
 status=0
 wait "$lab_pid" || status=$?

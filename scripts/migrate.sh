@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Migrates a guest through the REST API, waits for the end and prints the migration as JSON.
 #   migrate.sh GUEST [TARGET_HOST]   (no target: the guest goes to the other host, or the scheduler picks)
-# FERRY_API overrides the API address (default http://127.0.0.1:5080).
+# FERRY_API overrides the API address (default http://127.0.0.1:5080); FERRY_API_KEY_FILE the file holding
+# the API key (default .ferry/api-key, which make run creates).
 set -euo pipefail
 guest=${1:?usage: migrate.sh GUEST [TARGET_HOST]}
 target=${2:-}
 api=${FERRY_API:-http://127.0.0.1:5080}
+key_file=${FERRY_API_KEY_FILE:-$(cd "$(dirname "$0")/.." && pwd)/.ferry/api-key}
+[[ -r $key_file ]] || { echo "migrate.sh: no API key in $key_file (make run creates it; FERRY_API_KEY_FILE names another)" >&2; exit 1; }
+# The key reaches curl as a header read from a pipe, never on a command line (ps would show it).
+curl() { command curl -H @<(printf 'X-Api-Key: %s\n' "$(<"$key_file")") "$@"; }
 
 if [[ -z "$target" ]]; then
   current=$(curl -fsS "$api/api/v1/guests/$guest" | sed -n 's/.*"host":"\([^"]*\)".*/\1/p')

@@ -10,6 +10,9 @@
 # the probe traffic that measures a migration's network downtime (policy.probeRatePps).
 # Knobs: FERRY_FORWARDING_IMAGE=<dir of scripts/forwarding-guest/build.sh> lets the agents run
 # "forwarder" guests; FERRY_PMD_MAXSLEEP (µs, default 1000) is OVS's pmd-maxsleep (0 = busy poll).
+# Trust: scripts/credentials.sh makes (once; renews when near expiry) an admin API key in .ferry/api-key
+# and a cluster CA with the API's and each host's certificates in .ferry/pki (keys 0600): REST clients
+# send the key, the API and the agents speak gRPC over mutual TLS with those certificates.
 # Ctrl-C or SIGTERM stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,16 @@ pg_port=${FERRY_PG_PORT:-5433}
 subnet=10.77.0
 api=http://127.0.0.1:5080
 mkdir -p "$state/logs" "$state/run"
+
+echo "ferry: making the API key and the cluster's certificates (.ferry/api-key, .ferry/pki)"
+scripts/credentials.sh "$state" "$subnet.1" "host-a=$subnet.2" "host-b=$subnet.3"
+pki="$state/pki"
+api_key=$(<"$state/api-key")
+# The API gets the key's hash, never the key: its environment and logs hold no secret.
+api_key_hash=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
+# Every curl below authenticates; the key comes from a file, never from the command line (ps shows those).
+curl() { command curl -H @"$state/api-key.header" "$@"; }
+(umask 077 && printf 'X-Api-Key: %s\n' "$api_key" >"$state/api-key.header")
 
 pids=()
 stop() {
@@ -48,7 +61,9 @@ scripts/postgres.sh start "$state/pg" "$pg_port"
 
 echo "ferry: starting the API on $api (Swagger UI: $api/swagger); logs in .ferry/logs/api.log"
 ConnectionStrings__Ferry="Host=127.0.0.1;Port=$pg_port;Database=ferry;Username=ferry;Password=ferry" \
-Kestrel__Endpoints__Grpc__Url="http://$subnet.1:5081" \
+Kestrel__Endpoints__Grpc__Url="https://$subnet.1:5081" \
+Ferry__Security__ApiKeys__0__Name=admin Ferry__Security__ApiKeys__0__Key="sha256:$api_key_hash" Ferry__Security__ApiKeys__0__Scopes__0=admin \
+Ferry__Tls__CaFile="$pki/ca.crt" Ferry__Tls__CertificateFile="$pki/api.crt" Ferry__Tls__KeyFile="$pki/api.key" \
 ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production} \
   dotnet src/Api/bin/Release/net10.0/Ferry.Api.dll --contentRoot "$root/src/Api" >"$state/logs/api.log" 2>&1 &
 pids+=($!)
@@ -71,17 +86,21 @@ for host in a b; do
   ip="$subnet.$([[ $host == a ]] && echo 2 || echo 3)"
   echo "ferry: starting the agent of host-$host on $ip; logs in .ferry/logs/agent-$host.log"
   ip netns exec "ferry-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
-    --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="http://$ip:5090" \
-    --Agent:ApiUrl="http://$subnet.1:5081" --Agent:RunRoot="$state/run" \
+    --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="https://$ip:5090" \
+    --Agent:ApiUrl="https://$subnet.1:5081" --Agent:RunRoot="$state/run" \
+    --Ferry:Tls:CaFile="$pki/ca.crt" --Ferry:Tls:CertificateFile="$pki/host-$host.crt" --Ferry:Tls:KeyFile="$pki/host-$host.key" \
     --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds="${FERRY_PMD_MAXSLEEP:-1000}" \
     --Probe:FabricPort=fabric ${FERRY_FORWARDING_IMAGE:+--Qemu:ForwardingGuestImage="$FERRY_FORWARDING_IMAGE"} \
     >"$state/logs/agent-$host.log" 2>&1 &
   pids+=($!)
 done
 # The database may remember both hosts as ready from an earlier run: ask the agents themselves first.
-wait_for "the agent of host-a" curl -fsS --http2-prior-knowledge "http://$subnet.2:5090/healthz"
-wait_for "the agent of host-b" curl -fsS --http2-prior-knowledge "http://$subnet.3:5090/healthz"
-wait_for "both agents to register" bash -c "curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-a && curl -fsS '$api/api/v1/hosts?state=ready' | grep -q host-b"
+# Health over the agents' own TLS listeners, with the API's certificate (they take no caller without one).
+agent_health() { command curl -fsS --http2 --cacert "$pki/ca.crt" --cert "$pki/api.crt" --key "$pki/api.key" "https://$1:5090/healthz"; }
+wait_for "the agent of host-a" agent_health "$subnet.2"
+wait_for "the agent of host-b" agent_health "$subnet.3"
+ready_hosts() { local hosts; hosts=$(curl -fsS "$api/api/v1/hosts?state=ready") && grep -q host-a <<<"$hosts" && grep -q host-b <<<"$hosts"; }
+wait_for "both agents to register" ready_hosts
 
 if ! curl -fsS "$api/api/v1/guests/demo" >/dev/null 2>&1; then
   curl -fsS -XPOST "$api/api/v1/guests" -H 'content-type: application/json' \
@@ -92,7 +111,8 @@ curl -fsS -XPOST "$api/api/v1/guests/demo/start" >/dev/null
 
 cat <<BANNER
 ferry: ready
-  Swagger UI        $api/swagger
+  Swagger UI        $api/swagger   (Authorize with the admin API key in $state/api-key)
+  API key           $state/api-key  e.g. curl -H "X-Api-Key: \$(cat .ferry/api-key)" $api/api/v1/hosts
   migrate the demo  scripts/migrate.sh demo        (moves it to the other host and prints the result)
   Ctrl-C stops everything.
 BANNER

@@ -6,11 +6,24 @@ using System.Text.Json.Nodes;
 namespace Ferry.Lab;
 
 /// <summary>The few REST calls of Ferry's API v1 the lab makes; answers come back as values, an unreachable API as an exception.</summary>
-internal sealed class FerryApiClient(Uri api) : IDisposable
+internal sealed class FerryApiClient : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = api, Timeout = TimeSpan.FromMinutes(5) };
+    private readonly HttpClient _http;
+    private readonly Uri _api;
 
-    public Uri Api => api;
+    /// <param name="api">The API's base address.</param>
+    /// <param name="apiKey">The API key sent with every request (X-Api-Key); null for an API that runs open.</param>
+    public FerryApiClient(Uri api, string? apiKey)
+    {
+        _api = api;
+        _http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromMinutes(5) };
+        if (apiKey is not null)
+        {
+            _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+    }
+
+    public Uri Api => _api;
 
     public Task<ApiAnswer> GetGuestAsync(string guest, CancellationToken ct) => SendAsync(HttpMethod.Get, $"api/v1/guests/{guest}", null, null, ct);
 
@@ -81,7 +94,7 @@ internal sealed class FerryApiClient(Uri api) : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new LabAbortedException($"the API at {api} did not answer {method} /{path}: {e.Message} (is `make run` running?)", e);
+            throw new LabAbortedException($"the API at {_api} did not answer {method} /{path}: {e.Message} (is `make run` running?)", e);
         }
 
         using (response)

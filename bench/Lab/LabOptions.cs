@@ -6,10 +6,13 @@ namespace Ferry.Lab;
 internal sealed record LabOptions
 {
     public const string Usage =
-        "usage: Ferry.Lab [--api http://127.0.0.1:5080] [--runs 5] [--rate 2000] [--transports qemu,native] [--idle-memory-mib 1024] " +
+        "usage: Ferry.Lab [--api http://127.0.0.1:5080] [--api-key-file .ferry/api-key] [--runs 5] [--rate 2000] [--transports qemu,native] [--idle-memory-mib 1024] " +
         "[--cases idle,l2fwd] [--out .ferry/lab] [--no-probe] [--hugepages on|off] [--settle-s 2] [--migration-timeout-s 600] [--from-results migrations.json]";
 
     public Uri Api { get; init; } = new("http://127.0.0.1:5080");
+
+    /// <summary>The file holding the API key the lab sends (make run writes an admin key to .ferry/api-key); none: no key.</summary>
+    public string? ApiKeyFile { get; init; }
 
     /// <summary>Migrations per guest and transport, alternating host-a → host-b → host-a ….</summary>
     public int Runs { get; init; } = 5;
@@ -56,6 +59,7 @@ internal sealed record LabOptions
                 options = args[i] switch
                 {
                     "--api" => options with { Api = new Uri(Next()) },
+                    "--api-key-file" => options with { ApiKeyFile = Next() },
                     "--runs" => options with { Runs = Int(Next()) },
                     "--rate" => options with { RatePps = Int(Next()) },
                     "--transports" => options with { Transports = List(Next()) },

@@ -24,7 +24,21 @@ using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 });
 
 var say = Console.Out;
-using var api = new FerryApiClient(options.Api);
+string? apiKey = null;
+if (options.ApiKeyFile is { } keyFile)
+{
+    try
+    {
+        apiKey = (await File.ReadAllTextAsync(keyFile, stop.Token)).Trim();
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"lab: cannot read the API key in {keyFile}: {e.Message}");
+        return 2;
+    }
+}
+
+using var api = new FerryApiClient(options.Api, apiKey);
 try
 {
     if (options.FromResults is { } recorded)

@@ -8,8 +8,8 @@ using Ferry.Agent.Ovs;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.ServiceDefaults;
+using Ferry.ServiceDefaults.Trust;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,8 +26,8 @@ public static class AgentHost
     public const string ServiceName = "ferry-agent";
 
     /// <summary>
-    /// Registers the agent on <paramref name="builder"/>: Kestrel on <c>Agent:GrpcUrl</c> (HTTP/2
-    /// without TLS), the AgentService, guests, migrations, and the reporters to the API, with
+    /// Registers the agent on <paramref name="builder"/>: Kestrel on <c>Agent:GrpcUrl</c> (HTTP/2,
+    /// mutual TLS with the cluster's certificates), the AgentService, guests, migrations, and the reporters to the API, with
     /// <see cref="AgentOptions"/> validated on start.
     /// </summary>
     public static WebApplicationBuilder AddFerryAgent(this WebApplicationBuilder builder)
@@ -43,19 +43,15 @@ public static class AgentHost
             {
                 ["Qemu:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "qemu"),
                 ["Qemu:TmpfsDirectory"] = Path.Combine("/dev/shm", "ferry-" + agent.HostName),
+
+                // Hugepage RAM files get a private directory of their own too, never the shared mount point itself.
+                ["Qemu:HugetlbfsDirectory"] = Path.Combine("/dev/hugepages", "ferry-" + agent.HostName),
                 ["Ovs:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs"),
                 ["Ovs:LogDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs-log"),
             },
         });
 
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            // An invalid URL is reported by the options validation, which runs before Kestrel starts.
-            if (AgentOptions.TryParseListenUrl(agent.GrpcUrl, out var endpoint))
-            {
-                kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http2);
-            }
-        });
+        builder.AddAgentServiceTls(agent);
 
         builder.AddFerryDefaults(ServiceName, [], [QemuMigrationMetrics.MeterName]);
 
@@ -68,7 +64,12 @@ public static class AgentHost
         var services = builder.Services;
         services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
-        services.AddGrpc(grpc => grpc.Interceptors.Add<AgentExceptionInterceptor>());
+        services.AddGrpc(grpc =>
+        {
+            // Who may call comes first: a refused caller reaches nothing, not even validation.
+            grpc.Interceptors.Add<AgentCallerInterceptor>();
+            grpc.Interceptors.Add<AgentExceptionInterceptor>();
+        });
         services.AddFerryQemu();
 
         if (builder.Configuration.GetValue("Ovs:Enabled", defaultValue: true))
@@ -89,7 +90,9 @@ public static class AgentHost
         services.AddFerryInventory();
         services.AddSingleton<IHostDescriber, InventoryHostDescriber>();
 
-        services.AddGrpcClient<ControlPlaneClient>((sp, client) => client.Address = new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ApiUrl));
+        services.AddGrpcClient<ControlPlaneClient>((sp, client) => client.Address = new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ApiUrl))
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetService<ClusterTrust>()?.CreateClientHandler(peer => peer.Role == ClusterRole.Api)
+                ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
         services.AddSingleton<ResultOutbox>();
         services.AddSingleton<IResultOutbox>(sp => sp.GetRequiredService<ResultOutbox>());
         services.AddHostedService(sp => sp.GetRequiredService<ResultOutbox>());

@@ -17,7 +17,7 @@ public sealed class AgentOptions
     [Required]
     public string MigrationAddress { get; set; } = "127.0.0.1";
 
-    /// <summary>Where the AgentService listens (HTTP/2 without TLS); the host must be an IP address.</summary>
+    /// <summary>Where the AgentService listens: <c>https://&lt;ip&gt;:&lt;port&gt;</c> with cluster TLS, <c>http://</c> only without (tests).</summary>
     [Required]
     public string GrpcUrl { get; set; } = "http://127.0.0.1:5090";
 
@@ -74,7 +74,7 @@ public sealed class AgentOptions
 
         if (!TryParseListenUrl(GrpcUrl, out _))
         {
-            return $"Agent:GrpcUrl must be http://<ip>:<port>; got '{GrpcUrl}'.";
+            return $"Agent:GrpcUrl must be https://<ip>:<port> (or http:// without cluster TLS); got '{GrpcUrl}'.";
         }
 
         if (!Uri.TryCreate(ApiUrl, UriKind.Absolute, out var api) || (api.Scheme != Uri.UriSchemeHttp && api.Scheme != Uri.UriSchemeHttps))
@@ -96,16 +96,21 @@ public sealed class AgentOptions
     }
 
     /// <summary>Kestrel binds an address, not a name: the URL's host must be an IP literal.</summary>
-    public static bool TryParseListenUrl(string? url, out IPEndPoint endpoint)
+    public static bool TryParseListenUrl(string? url, out IPEndPoint endpoint) => TryParseListenUrl(url, out endpoint, out _);
+
+    /// <summary>As <see cref="TryParseListenUrl(string?, out IPEndPoint)"/>, and whether the URL asks for TLS.</summary>
+    public static bool TryParseListenUrl(string? url, out IPEndPoint endpoint, out bool tls)
     {
         endpoint = new IPEndPoint(IPAddress.Loopback, 0);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/"
+        tls = false;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.AbsolutePath != "/"
             || !IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
         {
             return false;
         }
 
         endpoint = new IPEndPoint(address, uri.Port);
+        tls = uri.Scheme == Uri.UriSchemeHttps;
         return true;
     }
 }

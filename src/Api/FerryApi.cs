@@ -16,6 +16,8 @@ internal static class FerryApi
 {
     public const string ServiceName = "ferry-api";
 
+    private const string BearerScheme = "Bearer";
+
     public static WebApplicationBuilder AddFerryApi(this WebApplicationBuilder builder)
     {
         builder.AddFerryDefaults(ServiceName, activitySources: [ServiceName, "Npgsql"], meters: [FerryMetrics.MeterName]);
@@ -28,12 +30,28 @@ internal static class FerryApi
         {
             o.SwaggerDoc("v1", new() { Title = "Ferry", Version = "v1", Description = "Live migration of NFV guests: hosts, guests, migrations and their SLA." });
             o.SupportNonNullableReferenceTypes();
+            // The Authorize button of Swagger UI: a key (or token) entered there goes with every "Try it out".
             o.AddSecurityDefinition(ApiKeyAuthenticationHandler.SchemeName, new Microsoft.OpenApi.OpenApiSecurityScheme
             {
                 Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,
                 In = Microsoft.OpenApi.ParameterLocation.Header,
                 Name = "X-Api-Key",
-                Description = "API key; scopes read < migrate < admin. Not needed while no key is configured.",
+                Description = "API key; scopes read < migrate < admin. `make run` writes an admin key to .ferry/api-key.",
+            });
+            o.AddSecurityDefinition(BearerScheme, new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "JWT",
+                Description = "OAuth2 client-credentials token with Ferry's scopes in its scope claim (where Ferry:Security:Jwt is configured).",
+            });
+            o.AddSecurityRequirement(doc => new Microsoft.OpenApi.OpenApiSecurityRequirement
+            {
+                [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, doc)] = [],
+            });
+            o.AddSecurityRequirement(doc => new Microsoft.OpenApi.OpenApiSecurityRequirement
+            {
+                [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(BearerScheme, doc)] = [],
             });
             var xml = Path.Combine(AppContext.BaseDirectory, "Ferry.Api.xml");
             if (File.Exists(xml))
@@ -43,10 +61,12 @@ internal static class FerryApi
         });
 
         builder.AddFerrySecurity();
+        builder.AddControlPlaneTls();
         builder.AddFerryPersistence();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FerryMetrics>();
         builder.Services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AgentClientOptions>().BindConfiguration(AgentClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AgentClients>();
         builder.Services.AddSingleton<MigrationReports>();
@@ -70,7 +90,11 @@ internal static class FerryApi
         app.UseMiddleware<RequestBodyLimit>();
         app.UseFerrySecurity();
         app.UseSwagger();
-        app.UseSwaggerUI(o => o.DocumentTitle = "Ferry API");
+        app.UseSwaggerUI(o =>
+        {
+            o.DocumentTitle = "Ferry API";
+            o.EnablePersistAuthorization();
+        });
         app.MapFerryDefaults();
         app.MapHostsApiV1();
         app.MapGuestsApiV1();

@@ -34,6 +34,18 @@ public sealed class HealthAndDocsTests(PostgresServer postgres) : ApiTest(postgr
     }
 
     [Fact]
+    public async Task Swagger_ui_offers_the_authorize_button_for_api_keys_and_tokens()
+    {
+        var doc = JsonNode.Parse(await Client.GetStringAsync("/swagger/v1/swagger.json", Ct))!;
+        var schemes = doc["components"]!["securitySchemes"]!.AsObject();
+
+        Assert.Equal("X-Api-Key", schemes["ApiKey"]!["name"]!.GetValue<string>());
+        Assert.Equal("bearer", schemes["Bearer"]!["scheme"]!.GetValue<string>());
+        var required = doc["security"]!.AsArray().SelectMany(r => r!.AsObject().Select(p => p.Key)).ToHashSet();
+        Assert.Equal(new HashSet<string> { "ApiKey", "Bearer" }, required);
+    }
+
+    [Fact]
     public async Task Prometheus_metrics_include_the_migration_meter()
     {
         var text = await Client.GetStringAsync("/metrics", Ct);

@@ -1,6 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using Ferry.Contracts;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Ferry.EndToEnd.Tests;
 
@@ -313,5 +318,68 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixtu
 
         Assert.Equal("failed", m["state"]!.GetValue<string>());
         Assert.Contains("MiB free memory, the guest needs 900000 MiB", m["failureReason"]!.GetValue<string>());
+    }
+
+    /// <summary>A gRPC channel to <paramref name="url"/> presenting <paramref name="certificate"/> (or none); it accepts any server certificate.</summary>
+    private static GrpcChannel Channel(Uri url, X509Certificate2? certificate) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = certificate is null ? null : [certificate],
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            },
+        },
+    });
+
+    [Fact]
+    public async Task Callers_without_a_certificate_or_with_another_hosts_are_refused_by_the_api_and_the_agents_and_change_nothing()
+    {
+        await cluster.WaitUntilBothHostsReady();
+        var before = await cluster.Get("/api/v1/hosts/host-b");
+        var (certificate, key) = cluster.CertificateFiles("host-a");
+        using var hostA = X509Certificate2.CreateFromPemFile(certificate, key);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var hijack = new RegisterRequest { HostName = "host-b", MigrationAddress = "10.66.6.6", AgentEndpoint = "https://10.66.6.6:5090" };
+
+        // The API: no certificate is refused in the TLS handshake; host-a's cannot speak for host-b.
+        using (var anonymous = Channel(cluster.ControlPlaneUrl, null))
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => new ControlPlane.ControlPlaneClient(anonymous).RegisterAsync(hijack, deadline: deadline, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        }
+
+        using (var asHostA = Channel(cluster.ControlPlaneUrl, hostA))
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => new ControlPlane.ControlPlaneClient(asHostA).RegisterAsync(hijack, deadline: deadline, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+            Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        }
+
+        // host-b's agent: no certificate is refused; host-a's may not launch a guest there.
+        var agentB = new Uri($"https://{TwoHostCluster.Subnet}.3:5090");
+        using (var anonymous = Channel(agentB, null))
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => new AgentService.AgentServiceClient(anonymous).DescribeAsync(new DescribeRequest(), deadline: deadline, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        }
+
+        using (var asHostA = Channel(agentB, hostA))
+        {
+            var launch = new LaunchGuestRequest { Guest = new GuestSpec { Name = "e2e-intruder", MemoryMib = 32, Vcpus = 1 } };
+            var refused = await Assert.ThrowsAsync<RpcException>(() => new AgentService.AgentServiceClient(asHostA).LaunchGuestAsync(launch, deadline: deadline, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+            Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        }
+
+        // REST without the key.
+        using (var noKey = new HttpClient { BaseAddress = cluster.Api.BaseAddress })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await noKey.GetAsync("/api/v1/hosts", TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        var after = await cluster.Get("/api/v1/hosts/host-b");
+        Assert.Equal(before["migrationAddress"]!.GetValue<string>(), after["migrationAddress"]!.GetValue<string>());
+        Assert.Equal("ready", after["state"]!.GetValue<string>());
+        await Assert.ThrowsAsync<HttpRequestException>(() => cluster.Get("/api/v1/guests/e2e-intruder"));
     }
 }

@@ -26,10 +26,21 @@ public sealed class TwoHostCluster : IAsyncLifetime
 
     public string RunRoot => _runRoot;
 
+    /// <summary>The API's agent-facing (mutual TLS) endpoint.</summary>
+    public Uri ControlPlaneUrl { get; } = new($"https://{Subnet}.1:5181");
+
+    /// <summary>What scripts/credentials.sh made, as make run does: the API key and the cluster's certificates (pki/).</summary>
+    public string Credentials => _runRoot + "-credentials";
+
+    /// <summary>The PEM files of a certificate the script issued: "api", "host-a", "host-b".</summary>
+    public (string Certificate, string Key) CertificateFiles(string name) =>
+        (Path.Combine(Credentials, "pki", name + ".crt"), Path.Combine(Credentials, "pki", name + ".key"));
+
     /// <summary>Why the agents cannot run forwarding guests, when scripts/forwarding-guest/build.sh could not build the image here.</summary>
     public string? ForwardingImageUnavailable { get; private set; }
 
     private string? _forwardingImage;
+    private string _apiKeyHash = "";
 
     public string Diagnostics => string.Join("\n", _services.Select(s => $"--- {s.Name} ---\n{Tail(s.Output, 60)}"));
 
@@ -45,6 +56,12 @@ public sealed class TwoHostCluster : IAsyncLifetime
         Directory.CreateDirectory(_runRoot);
         await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "down", Prefix);
         await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "up", Prefix);
+
+        // The API key and the cluster's certificates, made by the same script as make run's.
+        await Scripts.RunAsync("credentials.sh", ScriptEnvironment, Credentials, $"{Subnet}.1", $"host-a={Subnet}.2", $"host-b={Subnet}.3");
+        var key = (await File.ReadAllTextAsync(Path.Combine(Credentials, "api-key"))).Trim();
+        Api.DefaultRequestHeaders.Add("X-Api-Key", key);
+        _apiKeyHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
         _pgPort = 5400 + (Environment.ProcessId % 500);
         await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await StartApiAsync();
@@ -106,9 +123,11 @@ public sealed class TwoHostCluster : IAsyncLifetime
     private void StartAgent(string host)
     {
         var ip = host == "host-a" ? $"{Subnet}.2" : $"{Subnet}.3";
+        var (certificate, key) = CertificateFiles(host);
         _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", $"{Prefix}-{host[^1]}", "dotnet", Bin("Agent"),
-            $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=http://{ip}:5090",
-            $"--Agent:ApiUrl=http://{Subnet}.1:5181", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02",
+            $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=https://{ip}:5090",
+            $"--Agent:ApiUrl={ControlPlaneUrl}", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02",
+            $"--Ferry:Tls:CaFile={Path.Combine(Credentials, "pki", "ca.crt")}", $"--Ferry:Tls:CertificateFile={certificate}", $"--Ferry:Tls:KeyFile={key}",
 
             // The agents' own switches, never a system OVS; two idle PMD threads must not take both cores.
             "--Ovs:UseSystemInstance=false", "--Ovs:PmdMaxSleepMicroseconds=1000",
@@ -157,7 +176,13 @@ public sealed class TwoHostCluster : IAsyncLifetime
         {
             ["ConnectionStrings__Ferry"] = $"Host=127.0.0.1;Port={_pgPort};Database=ferry;Username=ferry;Password=ferry",
             ["Kestrel__Endpoints__Http__Url"] = $"http://{Subnet}.1:5180",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://{Subnet}.1:5181",
+            ["Kestrel__Endpoints__Grpc__Url"] = ControlPlaneUrl.ToString(),
+            ["Ferry__Security__ApiKeys__0__Name"] = "e2e",
+            ["Ferry__Security__ApiKeys__0__Key"] = "sha256:" + _apiKeyHash,
+            ["Ferry__Security__ApiKeys__0__Scopes__0"] = "admin",
+            ["Ferry__Tls__CaFile"] = Path.Combine(Credentials, "pki", "ca.crt"),
+            ["Ferry__Tls__CertificateFile"] = CertificateFiles("api").Certificate,
+            ["Ferry__Tls__KeyFile"] = CertificateFiles("api").Key,
             ["Ferry__Scheduler__PollInterval"] = "00:00:00.200",
             ["Ferry__Agents__HeartbeatInterval"] = "00:00:02",
             ["Logging__LogLevel__Default"] = "Information",
@@ -180,6 +205,7 @@ public sealed class TwoHostCluster : IAsyncLifetime
         Api.Dispose();
         TryDelete(_runRoot);
         TryDelete(_pgData);
+        TryDelete(Credentials);
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails with the services' output when it never does.</summary>

@@ -15,10 +15,11 @@ public sealed class LabOptionsTests
     [Fact]
     public void Command_line_sets_every_knob()
     {
-        var options = LabOptions.Parse(["--api", "http://127.0.0.1:6080", "--runs", "3", "--rate", "500", "--transports", "qemu", "--idle-memory-mib", "256", "--out", "/tmp/x", "--no-probe"], out _)!;
+        var options = LabOptions.Parse(["--api", "http://127.0.0.1:6080", "--api-key-file", "/tmp/key", "--runs", "3", "--rate", "500", "--transports", "qemu", "--idle-memory-mib", "256", "--out", "/tmp/x", "--no-probe"], out _)!;
 
         Assert.Equal((new Uri("http://127.0.0.1:6080"), 3, 500, 256, "/tmp/x", true), (options.Api, options.Runs, options.RatePps, options.IdleMemoryMiB, options.OutDirectory, options.NoProbe));
         Assert.Equal(["qemu"], options.Transports);
+        Assert.Equal("/tmp/key", options.ApiKeyFile);
     }
 
     [Theory]

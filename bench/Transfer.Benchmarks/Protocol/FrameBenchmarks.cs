@@ -32,10 +32,17 @@ public class FrameBenchmarks
         _pages = [.. Enumerable.Range(0, WireFormat.MaxPagesPerBatch(_source.PageSize)).Select(i => (long)i * 7 % _source.PageCount)];
         _nullWriter = new FrameWriter(Stream.Null, _source.PageSize);
         _credentials = MigrationCredentials.CreateRandom(Guid.NewGuid());
+        // The source's half of a handshake, answering the fixed nonce the benchmark's receivers challenge with.
         var hello = new MemoryStream();
+        var sourceNonce = new byte[WireFormat.NonceSize];
+        var geometry = new byte[WireFormat.GeometrySize];
+        MigrationCredentials.WriteGeometry(geometry, _source.PageSize, _source.PageCount, 0, 1);
+        var proof = new byte[WireFormat.ProofSize];
+        _credentials.Prove(bySource: true, sourceNonce, DestinationNonce, geometry, proof);
         using (var writer = new FrameWriter(hello, _source.PageSize))
         {
-            writer.WriteHello(_credentials, _source.PageCount, 0, 1);
+            writer.WriteHello(_credentials.MigrationId, sourceNonce, _source.PageCount, 0, 1);
+            writer.WriteProof(proof);
         }
 
         _hello = hello.ToArray();
@@ -95,10 +102,12 @@ public class FrameBenchmarks
     [Benchmark]
     public bool DecodeAndApply16PageRuns() => Receive(_encodedRuns);
 
+    private static readonly byte[] DestinationNonce = new byte[WireFormat.NonceSize];
+
     private bool Receive(MemoryStream frames)
     {
         frames.Position = 0;
-        using var receiver = new PageStreamReceiver(_destination, _credentials, new ReplySink(frames));
+        using var receiver = new PageStreamReceiver(_destination, _credentials, new ReplySink(frames), 1, null, null, null, DestinationNonce);
         return receiver.Run().Completed;
     }
 

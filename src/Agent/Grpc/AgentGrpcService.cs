@@ -24,7 +24,9 @@ internal sealed class AgentGrpcService(
     ITargetMigrations targets,
     INativeTrackerProbe trackers,
     INetworkProbes probes,
-    IHostDescriber host) : AgentService.AgentServiceBase
+    IHostDescriber host,
+    IncomingMigrationSources incoming,
+    IAgentChannels agents) : AgentService.AgentServiceBase
 {
     private const int MaxMemoryMiB = 1024 * 1024;
 
@@ -53,7 +55,14 @@ internal sealed class AgentGrpcService(
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
         var transport = TransportChoice.ForTarget(ToKind(request.Policy?.Transport), trackers.ForHost());
         var probeRate = ProbeRate(request.Policy);
-        var incoming = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, context.CancellationToken);
+
+        // Before anything is prepared: the source may ask about the guest as soon as the target exists.
+        if (!string.IsNullOrEmpty(request.SourceHost))
+        {
+            incoming.Remember(id, ResourceName.Validate(request.SourceHost, "source_host"), guest.Name);
+        }
+
+        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, context.CancellationToken);
         if (probeRate > 0)
         {
             await SteerProbeToIncomingAsync(id, guest, context.CancellationToken);
@@ -61,17 +70,24 @@ internal sealed class AgentGrpcService(
 
         return new PrepareIncomingReply
         {
-            Address = incoming.Address.ToString(),
-            Port = incoming.Port,
-            Transport = ToProto(incoming.Transport.Kind),
-            PageStreamPort = incoming.PageStreamPort,
-            PageStreamToken = incoming.PageStreamToken is { } prepared ? Google.Protobuf.ByteString.CopyFrom(prepared) : Google.Protobuf.ByteString.Empty,
+            Address = prepared.Address.ToString(),
+            Port = prepared.Port,
+            Transport = ToProto(prepared.Transport.Kind),
+            PageStreamPort = prepared.PageStreamPort,
+            PageStreamToken = prepared.PageStreamToken is { } accepted ? Google.Protobuf.ByteString.CopyFrom(accepted) : Google.Protobuf.ByteString.Empty,
         };
     }
 
     public override async Task Migrate(MigrateRequest request, IServerStreamWriter<MigrationProgress> responseStream, ServerCallContext context)
     {
-        var migration = await sources.StartOrAttachAsync(ToOutgoing(request), context.CancellationToken);
+        var outgoing = ToOutgoing(request);
+        if (!string.IsNullOrEmpty(request.TargetHost))
+        {
+            // The target agent must prove it is the host the API chose (with cluster TLS; a no-op without).
+            agents.ExpectHost(outgoing.TargetAgent, ResourceName.Validate(request.TargetHost, "target_host"));
+        }
+
+        var migration = await sources.StartOrAttachAsync(outgoing, context.CancellationToken);
 
         // A broken stream ends this loop only; the migration goes on and a new call re-attaches.
         await foreach (var progress in migration.ReadAllAsync(context.CancellationToken))
@@ -88,12 +104,19 @@ internal sealed class AgentGrpcService(
         var id = MigrationId.Validate(request.MigrationId);
         var elapsed = request.Role switch
         {
-            CleanupRequest.Types.Role.Target => await targets.CleanupAsync(id, context.CancellationToken),
+            CleanupRequest.Types.Role.Target => await CleanupTargetAsync(id, context.CancellationToken),
             CleanupRequest.Types.Role.Source => await sources.CleanupAsync(
                 id, string.IsNullOrEmpty(request.GuestName) ? null : ResourceName.Validate(request.GuestName, "guest_name"), context.CancellationToken),
             _ => throw new ArgumentException("role must be ROLE_SOURCE or ROLE_TARGET.", nameof(request)),
         };
         return new CleanupReply { CleanupTimeMs = elapsed.TotalMilliseconds };
+    }
+
+    private async Task<TimeSpan> CleanupTargetAsync(string id, CancellationToken cancellationToken)
+    {
+        var elapsed = await targets.CleanupAsync(id, cancellationToken);
+        incoming.Forget(id);
+        return elapsed;
     }
 
     public override async Task<ArrivalReport> DescribeArrival(DescribeArrivalRequest request, ServerCallContext context)

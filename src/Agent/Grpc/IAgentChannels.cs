@@ -6,4 +6,7 @@ namespace Ferry.Agent.Grpc;
 public interface IAgentChannels
 {
     AgentService.AgentServiceClient For(Uri endpoint);
+
+    /// <summary>With cluster TLS, the agent at <paramref name="endpoint"/> must present the certificate of <paramref name="host"/>.</summary>
+    void ExpectHost(Uri endpoint, string host);
 }

@@ -201,10 +201,6 @@ internal sealed partial class GuestRegistry(
             await ForgetExitedAsync(spec.Guest, exited);
         }
 
-        // The per-host tmpfs directory keeps two agents on one machine from sharing file names: it holds
-        // tmpfs-backed RAM files, and every guest's device state on its way through a native migration.
-        Directory.CreateDirectory(qemuOptions.Value.TmpfsDirectory);
-
         var wanted = spec.VhostUserPorts ?? [];
         if (_guests.FirstOrDefault(g => g.Key != spec.Guest && (g.Value.Spec.VhostUserPorts ?? []).Intersect(wanted, StringComparer.Ordinal).Any()) is { Value: { } owner })
         {

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
+using Ferry.Transfer.Interop;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +17,10 @@ namespace Ferry.Agent.Guests;
 /// <c>-incoming</c>, but it runs the guest now), or one QEMU does not answer for. Every instance
 /// without a live QEMU (a target whose incoming migration failed exits on its own) has its
 /// directory, RAM file and vhost-user ports freed, as its cleanup would have.
+/// A command line alone proves nothing (any process may name a Ferry socket in its arguments): a
+/// process counts as a guest only if it runs the QEMU binary and maps the RAM file its command line
+/// names; and it is killed only through a pidfd opened before that check, so a pid recycled
+/// meanwhile is never signalled.
 /// </summary>
 internal sealed partial class OrphanReaper(
     IOptions<QemuLauncherOptions> options,
@@ -37,7 +41,8 @@ internal sealed partial class OrphanReaper(
             return;
         }
 
-        var live = Find(runDirectory).ToDictionary(o => o.Instance, StringComparer.Ordinal);
+        var qemu = ResolveExecutable(options.Value.QemuBinary);
+        var live = Find(runDirectory, qemu).ToDictionary(o => o.Instance, StringComparer.Ordinal);
         foreach (var directory in Directory.GetDirectories(runDirectory))
         {
             var instance = Path.GetFileName(directory);
@@ -50,7 +55,7 @@ internal sealed partial class OrphanReaper(
                     continue;
                 }
 
-                if (!await KillAsync(orphan, cancellationToken))
+                if (!await KillAsync(orphan, qemu, cancellationToken))
                 {
                     continue;
                 }
@@ -67,9 +72,13 @@ internal sealed partial class OrphanReaper(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The live QEMU processes whose main QMP socket lies in an instance directory under <paramref name="runDirectory"/>.</summary>
-    internal static IReadOnlyList<OrphanedQemu> Find(string runDirectory)
+    /// <summary>
+    /// The live QEMU processes whose main QMP socket lies in an instance directory under
+    /// <paramref name="runDirectory"/>, and which are what their command line says (see <see cref="IsGuest"/>).
+    /// </summary>
+    internal static IReadOnlyList<OrphanedQemu> Find(string runDirectory, string? qemuExecutable = null)
     {
+        qemuExecutable ??= ResolveExecutable(new QemuLauncherOptions().QemuBinary);
         var prefix = QmpPrefix + Path.TrimEndingDirectorySeparator(runDirectory) + "/";
         var found = new List<OrphanedQemu>();
         foreach (var entry in Directory.EnumerateDirectories("/proc"))
@@ -89,7 +98,7 @@ internal sealed partial class OrphanReaper(
                 continue; // exited meanwhile, or not ours to read
             }
 
-            if (argv.Any(a => a.StartsWith(prefix, StringComparison.Ordinal)) && Parse(pid, argv) is { } orphan)
+            if (argv.Any(a => a.StartsWith(prefix, StringComparison.Ordinal)) && Parse(pid, argv) is { } orphan && IsGuest(orphan, qemuExecutable))
             {
                 found.Add(orphan);
             }
@@ -141,26 +150,74 @@ internal sealed partial class OrphanReaper(
         return null;
     }
 
-    /// <summary>SIGKILL and wait; false when it would not die.</summary>
-    private async Task<bool> KillAsync(OrphanedQemu orphan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the process is the guest its command line describes: it runs <paramref name="qemuExecutable"/>
+    /// and maps the RAM file named there (QEMU maps its guest's RAM for its whole life).
+    /// </summary>
+    internal static bool IsGuest(OrphanedQemu orphan, string qemuExecutable)
     {
+        if (orphan.RamFile is not { } ram)
+        {
+            return false;
+        }
+
         try
         {
-            using var process = Process.GetProcessById(orphan.Pid);
-            process.Kill();
-            await process.WaitForExitAsync(cancellationToken).WaitAsync(ExitWait, cancellationToken);
-            Log.Killed(logger, orphan.Instance, orphan.Pid);
-            return true;
+            var exe = new FileInfo($"/proc/{orphan.Pid}/exe").LinkTarget;
+            if (exe is null || !string.Equals(exe.Replace(" (deleted)", string.Empty, StringComparison.Ordinal), qemuExecutable, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            return File.ReadLines($"/proc/{orphan.Pid}/maps").Any(line => line.EndsWith(" " + ram, StringComparison.Ordinal));
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // exited meanwhile, or not ours to read
+        }
+    }
+
+    /// <summary>The absolute path of the QEMU binary, as <c>/proc/&lt;pid&gt;/exe</c> shows it (symlinks resolved).</summary>
+    internal static string ResolveExecutable(string binary)
+    {
+        var path = Path.IsPathRooted(binary)
+            ? binary
+            : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Select(d => Path.Combine(d, binary)).FirstOrDefault(File.Exists) ?? binary;
+        return File.Exists(path) ? new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path) : path;
+    }
+
+    /// <summary>
+    /// SIGKILL through a pidfd and wait; false when it would not die. The pidfd is opened first, the
+    /// process checked again through /proc, and only a process still alive then (so the one checked)
+    /// is signalled: a pid that was recycled since <see cref="Find"/> is never hit.
+    /// </summary>
+    private async Task<bool> KillAsync(OrphanedQemu orphan, string qemuExecutable, CancellationToken cancellationToken)
+    {
+        using var handle = ProcessHandle.Open(orphan.Pid);
+        if (handle is null)
         {
             return true; // gone already
         }
-        catch (TimeoutException)
+
+        if (!IsGuest(orphan, qemuExecutable) || !handle.IsAlive)
+        {
+            Log.NotTheSameProcess(logger, orphan.Instance, orphan.Pid);
+            return true; // the QEMU found is gone: its files may be freed
+        }
+
+        if (!handle.Kill())
+        {
+            return true; // exited between the check and the signal
+        }
+
+        if (!await Task.Run(() => handle.WaitForExit(ExitWait), cancellationToken))
         {
             Log.WouldNotDie(logger, orphan.Instance, orphan.Pid);
             return false;
         }
+
+        Log.Killed(logger, orphan.Instance, orphan.Pid);
+        return true;
     }
 
     private async Task FreeAsync(string directory, string instance, OrphanedQemu? orphan)
@@ -205,6 +262,9 @@ internal sealed partial class OrphanReaper(
 
         [LoggerMessage(EventId = 3484, Level = LogLevel.Warning, Message = "No run state from {Socket}: {Reason}")]
         public static partial void StatusUnknown(ILogger logger, string socket, string reason);
+
+        [LoggerMessage(EventId = 3485, Level = LogLevel.Warning, Message = "Pid {Pid} of instance {Instance} is no longer that QEMU; left alone")]
+        public static partial void NotTheSameProcess(ILogger logger, string instance, int pid);
 
         [LoggerMessage(EventId = 3482, Level = LogLevel.Error, Message = "Orphaned migration target {Instance} (pid {Pid}) did not exit after SIGKILL")]
         public static partial void WouldNotDie(ILogger logger, string instance, int pid);

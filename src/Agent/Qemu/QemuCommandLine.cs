@@ -42,6 +42,20 @@ public static class QemuCommandLine
             "-serial", "chardev:serial0",
         };
 
+        if (options.Sandbox)
+        {
+            // QEMU 7.2 installs its filter before it drops to the -runas user, so with -runas setuid must stay
+            // allowed (elevateprivileges=deny then dies of SIGSYS, checked here); once dropped, an unprivileged
+            // process cannot take root back anyway.
+            var privileges = options.RunAs.Length > 0 ? "allow" : "deny";
+            args.AddRange(["-sandbox", $"on,obsolete=deny,elevateprivileges={privileges},spawn=deny,resourcecontrol=deny"]);
+        }
+
+        if (options.RunAs.Length > 0)
+        {
+            args.AddRange(["-runas", ResourceName.Validate(options.RunAs, "Qemu:RunAs")]);
+        }
+
         if (spec.BootDisk is not null)
         {
             args.Add("-drive");

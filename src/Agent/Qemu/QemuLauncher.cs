@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Ferry.Agent.Qmp;
+using Ferry.Transfer.Memory;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Agent.Qemu;
@@ -15,6 +16,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, QemuProcess> _running = new(StringComparer.Ordinal);
+    private readonly QemuUser? _runAs;
     private readonly AcceleratorChoice _firmware;
     private readonly Lazy<AcceleratorChoice> _linux;
 
@@ -25,6 +27,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         _timeProvider = timeProvider;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<QemuLauncher>();
+        _runAs = options.RunAs.Length > 0 ? QemuUser.Find(options.RunAs) : null;
         _firmware = options.ForceAccelerator is { } forced
             ? new AcceleratorChoice(forced, "forced by configuration")
             : AcceleratorProbe.Probe(options.KvmDevice);
@@ -82,7 +85,20 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
         // Leftovers of a crashed earlier instance of the same name would confuse QMP and prealloc.
         File.Delete(layout.QmpSocket);
+
+        // Guest RAM: in a directory only the agent's user enters, in a file made here, exclusively, 0600 and
+        // for QEMU's user, never one found in place (a planted file or symlink fails the launch).
+        RamFiles.EnsurePrivateDirectory(Path.GetDirectoryName(layout.RamFile)!);
         File.Delete(layout.RamFile);
+        try
+        {
+            RamFiles.CreateExclusive(layout.RamFile, _runAs is { } user ? (user.Uid, user.Gid) : null);
+        }
+        catch (IOException ex)
+        {
+            throw new QemuLaunchException(ex.Message, ex);
+        }
+
         if (spec.BootDisk is { } disk)
         {
             await File.WriteAllBytesAsync(layout.BootDisk, disk, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Ferry.Contracts;
+using Ferry.ServiceDefaults.Trust;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ namespace Ferry.Api.Agents;
 /// kept per host: a circuit breaker always, retries only for calls the agent makes idempotent.
 /// <c>Migrate</c> is never retried by the pipeline: re-attaching to it is the dispatcher's decision.
 /// </summary>
-public sealed class AgentClients(IOptions<AgentClientOptions> options, TimeProvider time) : IDisposable
+public sealed class AgentClients(IOptions<AgentClientOptions> options, TimeProvider time, ClusterTrust? trust = null) : IDisposable
 {
     private readonly AgentClientOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
@@ -23,7 +24,14 @@ public sealed class AgentClients(IOptions<AgentClientOptions> options, TimeProvi
     public AgentClientOptions Options => _options;
 
     public AgentService.AgentServiceClient Client(string endpoint) =>
-        new(_channels.GetOrAdd(endpoint, e => GrpcChannel.ForAddress(e, new GrpcChannelOptions { MaxReceiveMessageSize = 4 * 1024 * 1024 })));
+        new(_channels.GetOrAdd(endpoint, e => GrpcChannel.ForAddress(e, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 4 * 1024 * 1024,
+
+            // With cluster TLS the API presents its certificate and talks only to agents the cluster CA vouches for.
+            HttpHandler = trust?.CreateClientHandler(peer => peer.Role == ClusterRole.Host),
+            DisposeHttpClient = true,
+        })));
 
     /// <summary>A call the agent makes idempotent: retried on transient failures.</summary>
     public ValueTask<T> Idempotent<T>(string endpoint, Func<AgentService.AgentServiceClient, CancellationToken, Task<T>> call, CancellationToken ct) =>

@@ -63,6 +63,7 @@ internal sealed partial class AgentDispatcher(
                 {
                     MigrationId = m.Id.ToString(), Guest = guest!.ToSpec(), Policy = m.Policy.ToProto(guest!.MemoryMiB),
                     PageStreamToken = Google.Protobuf.ByteString.CopyFrom(m.EnsurePageStreamToken()),
+                    SourceHost = source!.Name, SourceAddress = source.MigrationAddress,
                 };
 
                 // Kept before the call: a prepare retried after a restart must offer the same token.
@@ -142,7 +143,7 @@ internal sealed partial class AgentDispatcher(
         var request = new MigrateRequest
         {
             MigrationId = m.Id.ToString(), GuestName = guestName, TargetAddress = address, TargetPort = port,
-            TargetAgentEndpoint = targetEndpoint, Policy = m.Policy.ToProto(memoryMiB),
+            TargetAgentEndpoint = targetEndpoint, TargetHost = m.TargetHostName ?? string.Empty, Policy = m.Policy.ToProto(memoryMiB),
             PageStreamPort = m.PageStreamPort ?? 0,
             PageStreamToken = m.PageStreamToken is { } token ? Google.Protobuf.ByteString.CopyFrom(token) : Google.Protobuf.ByteString.Empty,
         };

@@ -12,11 +12,13 @@ namespace Ferry.Api.Agents;
 
 /// <summary>The API's side of the agent protocol: registration, heartbeats and migration reports.</summary>
 internal sealed partial class ControlPlaneService(
-    FerryDbContext db, MigrationReports reports, TimeProvider time, IOptions<AgentClientOptions> options, ILogger<ControlPlaneService> logger)
+    FerryDbContext db, MigrationReports reports, AgentCallers callers, TimeProvider time, IOptions<AgentClientOptions> options, ILogger<ControlPlaneService> logger)
     : ControlPlane.ControlPlaneBase
 {
     public override async Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
     {
+        // Checked before anything else: a refused caller learns nothing about what it sent.
+        callers.RequireHost(context, request.HostName, "register");
         if (Names.Explain(request.HostName) is { } problem)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"host_name {problem}"));
@@ -25,6 +27,12 @@ internal sealed partial class ControlPlaneService(
         if (!Uri.TryCreate(request.AgentEndpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "agent_endpoint must be an http(s) URL"));
+        }
+
+        if (callers.Authenticate(context) is not null && endpoint.Scheme != "https")
+        {
+            // With cluster TLS every call to an agent is authenticated: a plain endpoint could not be called.
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "agent_endpoint must be an https URL: this API speaks to agents over mutual TLS only"));
         }
 
         if (string.IsNullOrWhiteSpace(request.MigrationAddress) || !System.Net.IPAddress.TryParse(request.MigrationAddress, out _))
@@ -70,6 +78,7 @@ internal sealed partial class ControlPlaneService(
 
     public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
+        callers.RequireHost(context, request.HostName, "heartbeat");
         var host = await db.Hosts.FirstOrDefaultAsync(h => h.Name == request.HostName, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"host '{request.HostName}' is not registered; register first"));
         host.Heartbeat(time.Now(), request.Inventory?.ToCapabilities());
@@ -78,14 +87,48 @@ internal sealed partial class ControlPlaneService(
     }
 
     public override async Task<ReportAck> ReportProgress(MigrationProgress request, ServerCallContext context) =>
-        new() { Known = await reports.ApplyAsync(db, request, context.CancellationToken) };
+        new() { Known = await RequireSourceAsync(request, context) && await reports.ApplyAsync(db, request, context.CancellationToken) };
 
     public override async Task<ReportAck> ReportResult(MigrationProgress request, ServerCallContext context)
     {
-        var known = await reports.ApplyAsync(db, request, context.CancellationToken);
+        var known = await RequireSourceAsync(request, context) && await reports.ApplyAsync(db, request, context.CancellationToken);
         LogResultReported(logger, request.MigrationId, request.Phase.ToString(), known);
         return new ReportAck { Known = known };
     }
+
+    /// <summary>
+    /// Only the migration's source reports on it (the target reports nothing: the source confirms the
+    /// guest runs there). False for a migration the API does not know; a refusal for any other caller.
+    /// </summary>
+    private async Task<bool> RequireSourceAsync(MigrationProgress report, ServerCallContext context)
+    {
+        if (callers.Authenticate(context) is not { } caller)
+        {
+            return true;
+        }
+
+        if (!Guid.TryParse(report.MigrationId, out var id))
+        {
+            return false;
+        }
+
+        var source = await db.Migrations.AsNoTracking().Where(m => m.Id == id).Select(m => m.SourceHostName).FirstOrDefaultAsync(context.CancellationToken);
+        if (source is null)
+        {
+            return false;
+        }
+
+        if (!caller.IsHost(source))
+        {
+            LogReportRefused(logger, report.MigrationId, caller.ToString(), source);
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{caller} is not the source of migration {report.MigrationId}"));
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "Report on migration {MigrationId} refused: it came from {Caller}, its source is host {Source}")]
+    private static partial void LogReportRefused(ILogger logger, string migrationId, string caller, string source);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Agent of host {Host} registered at {Endpoint}, migration address {Address}")]
     private static partial void LogRegistered(ILogger logger, string host, string endpoint, string address);

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -14,6 +15,12 @@ internal static class IdempotencyKey
         key.Length is 0 or > MaxLength ? $"must be 1..{MaxLength} characters"
         : key.Any(c => c is < '!' or > '~') ? "must be printable ASCII without spaces"
         : null;
+
+    /// <summary>Whose keys a request's key is among: the authenticated client's, or everyone's while the API is open.</summary>
+    public static string ClientOf(ClaimsPrincipal user) => user.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : Anonymous;
+
+    /// <summary>The client of every request while the API runs without authentication.</summary>
+    public const string Anonymous = "anonymous";
 
     /// <summary>A fingerprint of the request's meaning: the same request written differently (field order, spacing) matches.</summary>
     public static string Fingerprint(string operation, object normalizedRequest, JsonSerializerOptions json)

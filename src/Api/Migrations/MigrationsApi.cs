@@ -35,7 +35,7 @@ internal static partial class MigrationsApi
     }
 
     private static async Task<IResult> Create(HttpContext http, FerryDbContext db, TimeProvider time, MigrationScheduler scheduler,
-        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, ILoggerFactory loggers, CreateMigrationRequest request,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, IOptions<IdempotencyOptions> idempotency, ILoggerFactory loggers, CreateMigrationRequest request,
         [FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, CancellationToken ct)
     {
         var errors = new Dictionary<string, string>();
@@ -74,9 +74,16 @@ internal static partial class MigrationsApi
         var json = jsonOptions.Value.SerializerOptions;
         var fingerprint = IdempotencyKey.Fingerprint("POST /api/v1/migrations",
             new { guest = request.Guest, targetHost = request.TargetHost, policy }, json);
-        if (idempotencyKey is not null && await Replay(db, idempotencyKey, fingerprint, ct) is { } replay)
+
+        // A key belongs to the client that sent it (two clients may pick the same key) and lives for a while, not forever.
+        var scope = new IdempotencyScope(IdempotencyKey.ClientOf(http.User), time.Now() - idempotency.Value.Lifetime);
+        if (idempotencyKey is not null)
         {
-            return replay;
+            await db.IdempotencyRecords.Where(r => r.CreatedAt < scope.NotBefore).ExecuteDeleteAsync(ct);
+            if (await Replay(db, scope, idempotencyKey, fingerprint, ct) is { } replay)
+            {
+                return replay;
+            }
         }
 
         if (await db.FindGuestAsync(guestId!.Value, ct) is not { } guest)
@@ -110,7 +117,7 @@ internal static partial class MigrationsApi
         if (await db.Migrations.AnyActiveForGuestAsync(guest.Id, ct))
         {
             // The active migration may be the one a concurrent request with this very key just created.
-            return idempotencyKey is not null && await Replay(db, idempotencyKey, fingerprint, ct) is { } earlier
+            return idempotencyKey is not null && await Replay(db, scope, idempotencyKey, fingerprint, ct) is { } earlier
                 ? earlier
                 : Problems.Conflict($"Guest '{guest.Name}' already has an active migration.");
         }
@@ -125,7 +132,7 @@ internal static partial class MigrationsApi
         {
             db.IdempotencyRecords.Add(new IdempotencyRecord
             {
-                Key = idempotencyKey, RequestHash = fingerprint, StatusCode = StatusCodes.Status202Accepted,
+                Client = scope.Client, Key = idempotencyKey, RequestHash = fingerprint, StatusCode = StatusCodes.Status202Accepted,
                 ResponseBody = JsonSerializer.Serialize(view, json), Location = location, CreatedAt = now,
             });
         }
@@ -139,7 +146,7 @@ internal static partial class MigrationsApi
             // Lost a race with a concurrent request: the database's constraints decide who won.
             db.ChangeTracker.Clear();
             // A concurrent request with the same key won (whichever of its rows collided first): answer as it did.
-            if (idempotencyKey is not null && await Replay(db, idempotencyKey, fingerprint, ct) is { } winner)
+            if (idempotencyKey is not null && await Replay(db, scope, idempotencyKey, fingerprint, ct) is { } winner)
             {
                 return winner;
             }
@@ -153,9 +160,10 @@ internal static partial class MigrationsApi
         return TypedResults.Accepted(location, view);
     }
 
-    private static async Task<IResult?> Replay(FerryDbContext db, string key, string fingerprint, CancellationToken ct)
+    private static async Task<IResult?> Replay(FerryDbContext db, IdempotencyScope scope, string key, string fingerprint, CancellationToken ct)
     {
-        var record = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.Key == key, ct);
+        var record = await db.IdempotencyRecords.AsNoTracking()
+            .FirstOrDefaultAsync(r => r.Client == scope.Client && r.Key == key && r.CreatedAt >= scope.NotBefore, ct);
         if (record is null)
         {
             return null;

@@ -17,7 +17,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
 
-    private readonly (ApiKey Client, byte[] Hash)[] _keys = security.Value.ApiKeys.Select(k => (k, HashOf(k.Key))).ToArray();
+    private readonly (ApiKey Client, byte[] Hash)[] _keys = security.Value.ApiKeys.Select(k => (k, ApiKeyHash.Of(k.Key))).ToArray();
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -42,16 +42,22 @@ internal sealed class ApiKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        Response.Headers.WWWAuthenticate = SchemeName;
-        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-            detail: "Send an API key as 'Authorization: ApiKey <key>' or 'X-Api-Key: <key>'.").ExecuteAsync(Context);
-    }
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) => Challenge(Context);
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
             detail: "This API key lacks the scope this operation needs.").ExecuteAsync(Context);
+
+    /// <summary>The 401 of every scheme: a problem that says which credentials the API takes.</summary>
+    public static Task Challenge(HttpContext context)
+    {
+        context.Response.Headers.WWWAuthenticate = context.RequestServices.GetRequiredService<IOptions<SecurityOptions>>().Value.Jwt.IsConfigured
+            ? $"{SchemeName}, Bearer"
+            : SchemeName;
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
+            detail: "Send an API key as 'Authorization: ApiKey <key>' or 'X-Api-Key: <key>', or an OAuth2 token as 'Authorization: Bearer <token>' where one is configured.")
+            .ExecuteAsync(context);
+    }
 
     private string? Presented()
     {
@@ -63,9 +69,4 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         return Request.Headers["X-Api-Key"].ToString() is { Length: > 0 } key ? key : null;
     }
-
-    private static byte[] HashOf(string configured) =>
-        configured.StartsWith("sha256:", StringComparison.Ordinal)
-            ? Convert.FromHexString(configured["sha256:".Length..])
-            : SHA256.HashData(Encoding.UTF8.GetBytes(configured));
 }

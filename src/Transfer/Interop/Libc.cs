@@ -14,6 +14,9 @@ internal static unsafe partial class Libc
     public const int OWrOnly = 0x1;
     public const int ORdWr = 0x2;
     public const int OCreat = 0x40;
+    public const int OExcl = 0x80;
+    public const int ODirectory = 0x10000;
+    public const int ONofollow = 0x20000;
     public const int OCloexec = 0x80000;
     public const int ONonblock = 0x800;
 
@@ -42,6 +45,7 @@ internal static unsafe partial class Libc
     public const int Eintr = 4;
     public const int Eagain = 11;
     public const int Einval = 22;
+    public const int Eexist = 17;
     public const int Etimedout = 110;
 
     public const int Eperm = 1;
@@ -103,6 +107,18 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "getpid")]
     public static partial int GetPid();
+
+    [LibraryImport(Library, EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
+    [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mkdir(string path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int Fchmod(int fd, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "fchown", SetLastError = true)]
+    public static partial int Fchown(int fd, uint owner, uint group);
 
     /// <summary>The errno of the last P/Invoke marked SetLastError.</summary>
     public static int LastError => Marshal.GetLastPInvokeError();

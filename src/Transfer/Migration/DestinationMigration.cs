@@ -17,6 +17,11 @@ public sealed class DestinationMigration
     private readonly int _streams;
     private readonly TimeSpan _progressTimeout;
 
+    /// <summary>Connections allowed to be in their handshake at once, beyond the migration's streams; more are closed at once.</summary>
+    private const int ExtraHandshakes = 8;
+
+    private int MaxPendingHandshakes => _streams + ExtraHandshakes;
+
     /// <summary>Prepares to receive a migration.</summary>
     /// <param name="memory">The destination RAM file (fresh: holes only, or any content to overwrite).</param>
     /// <param name="credentials">The migration id and token to accept.</param>
@@ -53,6 +58,7 @@ public sealed class DestinationMigration
         var receivers = new List<PageStreamReceiver>();
         var claimed = new bool[_streams];
         var runs = new List<Task<ReceiveOutcome>>();
+        var connections = new List<Task>();
         var switchover = new DestinationSwitchover(receivers, _streams, startGuest, cancellationToken);
         using var cancel = cancellationToken.Register(() =>
         {
@@ -61,23 +67,43 @@ public sealed class DestinationMigration
                 clients.ForEach(c => c.Dispose());
             }
         });
+
+        // Every stream must authenticate within the progress timeout of the one before it (of the start, for the
+        // first); a connection that does not authenticate takes no slot, and neither fails nor prolongs the wait.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_progressTimeout);
+        using var allIn = new CancellationTokenSource();
+        using var stopAccepting = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, allIn.Token);
+        int authenticated = 0, handshaking = 0;
+        string? lastRefusal = null;
         try
         {
-            for (int i = 0; i < _streams; i++)
+            while (Volatile.Read(ref authenticated) < _streams)
             {
                 TcpClient client;
-                using (var acceptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                try
                 {
-                    // A source that opened some streams and died must not leave the destination waiting forever.
-                    acceptTimeout.CancelAfter(_progressTimeout);
-                    try
-                    {
-                        client = await listener.AcceptTcpClientAsync(acceptTimeout.Token);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        return Result(receivers, $"stream {i} did not connect within {_progressTimeout.TotalSeconds:0.#} s");
-                    }
+                    client = await listener.AcceptTcpClientAsync(stopAccepting.Token);
+                }
+                catch (OperationCanceledException) when (allIn.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return Result(receivers, $"stream {Volatile.Read(ref authenticated)} did not connect within {_progressTimeout.TotalSeconds:0.#} s"
+                        + (Volatile.Read(ref lastRefusal) is { } refusal ? $" (last refused: {refusal})" : ""));
+                }
+
+                // Closed before a byte is read: a stranger's address never reaches the handshake, let alone a slot.
+                var remote = client.Client.RemoteEndPoint;
+                if (!_credentials.AcceptsPeer(remote) || Volatile.Read(ref handshaking) >= MaxPendingHandshakes)
+                {
+                    Volatile.Write(ref lastRefusal, _credentials.AcceptsPeer(remote)
+                        ? $"a connection from {remote}: too many handshakes in progress"
+                        : $"a connection from {remote}: not the migration's source");
+                    client.Dispose();
+                    continue;
                 }
 
                 int timeout = (int)Math.Min(int.MaxValue, _progressTimeout.TotalMilliseconds);
@@ -90,19 +116,69 @@ public sealed class DestinationMigration
                     clients.Add(client);
                 }
 
-                var receiver = new PageStreamReceiver(_memory, _credentials, client.GetStream(), _streams,
-                    claimStream: index => { lock (claimed) { return !claimed[index] && (claimed[index] = true); } },
-                    switchoverSoon: SwitchoverSoon);
-                lock (receivers)
+                Interlocked.Increment(ref handshaking);
+                connections.Add(Task.Factory.StartNew(() =>
                 {
-                    receivers.Add(receiver);
-                }
+                    var receiver = new PageStreamReceiver(_memory, _credentials, client.GetStream(), _streams,
+                        claimStream: index => { lock (claimed) { return !claimed[index] && (claimed[index] = true); } },
+                        switchoverSoon: SwitchoverSoon);
+                    ReceiveError handshake;
+                    try
+                    {
+                        handshake = receiver.Handshake();
+                    }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+                    {
+                        handshake = ReceiveError.Truncated;
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref handshaking);
+                    }
 
-                runs.Add(Task.Factory.StartNew(() => switchover.Receive(receiver), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                    if (handshake != ReceiveError.None)
+                    {
+                        // A stranger (or a peer of another version): refused, and the migration goes on without it.
+                        Volatile.Write(ref lastRefusal, $"a handshake from {remote}: {PageStreamHandshake.Describe(handshake, receiver.PeerVersion)}");
+                        client.Dispose();
+                        receiver.Dispose();
+                        return;
+                    }
+
+                    var run = new TaskCompletionSource<ReceiveOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    lock (receivers)
+                    {
+                        receivers.Add(receiver);
+                        runs.Add(run.Task);
+                    }
+
+                    if (Interlocked.Increment(ref authenticated) == _streams)
+                    {
+                        allIn.Cancel();
+                    }
+                    else
+                    {
+                        deadline.CancelAfter(_progressTimeout);
+                    }
+
+                    try
+                    {
+                        run.SetResult(switchover.Receive(receiver));
+                    }
+                    catch (Exception e)
+                    {
+                        run.SetException(e);
+                    }
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
             }
 
             // The first stream to fail fails them all: close the rest rather than wait out their timeouts.
-            var pending = new List<Task<ReceiveOutcome>>(runs);
+            List<Task<ReceiveOutcome>> pending;
+            lock (receivers)
+            {
+                pending = [.. runs];
+            }
+
             while (pending.Count > 0)
             {
                 var done = await Task.WhenAny(pending);
@@ -137,7 +213,7 @@ public sealed class DestinationMigration
                 clients.ForEach(c => c.Dispose());
             }
 
-            await Task.WhenAll(runs.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default)));
+            await Task.WhenAll(connections.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default)));
             foreach (var receiver in receivers)
             {
                 receiver.Dispose();
@@ -145,6 +221,11 @@ public sealed class DestinationMigration
         }
     }
 
-    private static DestinationResult Result(List<PageStreamReceiver> receivers, string? failure) => new(
-        failure is null, failure, receivers.Sum(r => r.PagesWritten), receivers.Sum(r => r.ZeroPages), receivers.Sum(r => r.BytesReceived));
+    private static DestinationResult Result(List<PageStreamReceiver> receivers, string? failure)
+    {
+        lock (receivers)
+        {
+            return new(failure is null, failure, receivers.Sum(r => r.PagesWritten), receivers.Sum(r => r.ZeroPages), receivers.Sum(r => r.BytesReceived));
+        }
+    }
 }

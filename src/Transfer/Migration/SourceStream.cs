@@ -93,22 +93,9 @@ internal sealed unsafe class SourceStream : IDisposable
 
     public void Handshake(MigrationCredentials credentials)
     {
-        _writer.WriteHello(credentials, _memory.PageCount, Index, Count);
-        _buffered.Flush();
-        var error = _reader.Read();
-        if (error != ReceiveError.None)
+        if (PageStreamHandshake.Offer(_writer, _reader, credentials, _memory.PageSize, _memory.PageCount, Index, Count) is { } failure)
         {
-            throw new MigrationFailedException($"stream {Index}: handshake failed: {error}");
-        }
-
-        if (_reader.Type == FrameType.Refused)
-        {
-            throw new MigrationFailedException($"stream {Index}: destination refused: {(ReceiveError)BinaryPrimitives.ReadUInt16BigEndian(_reader.Payload)}");
-        }
-
-        if (_reader.Type != FrameType.Welcome)
-        {
-            throw new MigrationFailedException($"stream {Index}: unexpected {_reader.Type} during handshake");
+            throw new MigrationFailedException($"stream {Index}: {failure}");
         }
     }
 

@@ -44,6 +44,9 @@ public sealed class FrameReader : IDisposable
     /// <summary>Bytes read so far, headers included.</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>The protocol version the last header declared (so a refusal of another version can name it).</summary>
+    public byte PeerVersion { get; private set; }
+
     /// <summary>Reads the next frame.</summary>
     /// <returns><see cref="ReceiveError.None"/> or why the stream cannot be trusted any more.</returns>
     public ReceiveError Read()
@@ -66,6 +69,7 @@ public sealed class FrameReader : IDisposable
             return ReceiveError.BadMagic;
         }
 
+        PeerVersion = header[2];
         if (header[2] != WireFormat.Version)
         {
             return ReceiveError.UnsupportedVersion;
@@ -127,6 +131,8 @@ public sealed class FrameReader : IDisposable
     private long LimitOf(FrameType type) => type switch
     {
         FrameType.Hello => WireFormat.HelloSize,
+        FrameType.Challenge => WireFormat.ChallengeSize,
+        FrameType.Proof => WireFormat.ProofSize,
         FrameType.Welcome or FrameType.Running or FrameType.SwitchoverSoon => 0,
         FrameType.Refused or FrameType.Abort => 2,
         FrameType.Pages or FrameType.SparsePages => WireFormat.MaxPagesPayload(_pageSize),

@@ -3,10 +3,10 @@ namespace Ferry.Transfer.Protocol;
 /// <summary>The kinds of frame on a page stream. Values are part of the wire format.</summary>
 public enum FrameType : byte
 {
-    /// <summary>Source → destination, first frame: migration id, token and RAM geometry.</summary>
+    /// <summary>Source → destination, first frame: migration id, the source's nonce and the RAM geometry (version 3: no token).</summary>
     Hello = 1,
 
-    /// <summary>Destination → source: the handshake was accepted.</summary>
+    /// <summary>Destination → source: the handshake was accepted (after a valid <see cref="Proof"/>).</summary>
     Welcome = 2,
 
     /// <summary>Destination → source: the handshake was refused; carries a <see cref="ReceiveError"/>.</summary>
@@ -47,4 +47,10 @@ public enum FrameType : byte
     /// pausing the guest. The destination may get the incoming guest ready to start at once.
     /// </summary>
     SwitchoverSoon = 13,
+
+    /// <summary>Destination → source, answering a hello (version 3): the destination's nonce and its proof of the token.</summary>
+    Challenge = 14,
+
+    /// <summary>Source → destination, answering a challenge (version 3): the source's proof of the token.</summary>
+    Proof = 15,
 }

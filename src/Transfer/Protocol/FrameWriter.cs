@@ -42,23 +42,53 @@ public sealed unsafe class FrameWriter : IDisposable
     /// <summary>Pages one <see cref="WritePages"/> call may carry.</summary>
     public int MaxPagesPerBatch => WireFormat.MaxPagesPerBatch(_pageSize);
 
-    /// <summary>Sends the handshake.</summary>
-    /// <param name="credentials">Migration id and token.</param>
+    /// <summary>Opens the handshake (source): the migration id, the source's nonce and the geometry; no secret.</summary>
+    /// <param name="migrationId">The migration id.</param>
+    /// <param name="sourceNonce">A fresh random nonce of <see cref="WireFormat.NonceSize"/> bytes.</param>
     /// <param name="pageCount">Pages in the RAM.</param>
     /// <param name="streamIndex">This stream's index.</param>
     /// <param name="streamCount">Streams in the migration.</param>
-    public void WriteHello(MigrationCredentials credentials, long pageCount, int streamIndex, int streamCount)
+    public void WriteHello(Guid migrationId, ReadOnlySpan<byte> sourceNonce, long pageCount, int streamIndex, int streamCount)
     {
-        ArgumentNullException.ThrowIfNull(credentials);
+        if (sourceNonce.Length != WireFormat.NonceSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sourceNonce), sourceNonce.Length, "A nonce is WireFormat.NonceSize bytes.");
+        }
+
         var payload = Payload(WireFormat.HelloSize);
-        credentials.MigrationId.TryWriteBytes(payload, bigEndian: true, out _);
-        credentials.Token.CopyTo(payload[16..]);
-        int at = 16 + WireFormat.TokenSize;
-        BinaryPrimitives.WriteUInt32BigEndian(payload[at..], (uint)_pageSize);
-        BinaryPrimitives.WriteInt64BigEndian(payload[(at + 4)..], pageCount);
-        BinaryPrimitives.WriteUInt16BigEndian(payload[(at + 12)..], (ushort)streamIndex);
-        BinaryPrimitives.WriteUInt16BigEndian(payload[(at + 14)..], (ushort)streamCount);
+        migrationId.TryWriteBytes(payload, bigEndian: true, out _);
+        sourceNonce.CopyTo(payload[16..]);
+        MigrationCredentials.WriteGeometry(payload[(16 + WireFormat.NonceSize)..], _pageSize, pageCount, streamIndex, streamCount);
         Send(FrameType.Hello, WireFormat.HelloSize);
+    }
+
+    /// <summary>Answers a hello (destination): its own nonce and its proof of the token.</summary>
+    /// <param name="destinationNonce">A fresh random nonce of <see cref="WireFormat.NonceSize"/> bytes.</param>
+    /// <param name="proof">The destination's proof, <see cref="WireFormat.ProofSize"/> bytes.</param>
+    public void WriteChallenge(ReadOnlySpan<byte> destinationNonce, ReadOnlySpan<byte> proof)
+    {
+        if (destinationNonce.Length != WireFormat.NonceSize || proof.Length != WireFormat.ProofSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(proof), "A challenge is a nonce and a proof of their sizes.");
+        }
+
+        var payload = Payload(WireFormat.ChallengeSize);
+        destinationNonce.CopyTo(payload);
+        proof.CopyTo(payload[WireFormat.NonceSize..]);
+        Send(FrameType.Challenge, WireFormat.ChallengeSize);
+    }
+
+    /// <summary>Answers a challenge (source): its proof of the token.</summary>
+    /// <param name="proof">The source's proof, <see cref="WireFormat.ProofSize"/> bytes.</param>
+    public void WriteProof(ReadOnlySpan<byte> proof)
+    {
+        if (proof.Length != WireFormat.ProofSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(proof), proof.Length, "A proof is WireFormat.ProofSize bytes.");
+        }
+
+        proof.CopyTo(Payload(WireFormat.ProofSize));
+        Send(FrameType.Proof, WireFormat.ProofSize);
     }
 
     /// <summary>Accepts the handshake.</summary>

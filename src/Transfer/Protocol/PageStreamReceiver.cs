@@ -1,15 +1,17 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using Ferry.Transfer.Memory;
 using Ferry.Transfer.Zero;
 
 namespace Ferry.Transfer.Protocol;
 
 /// <summary>
-/// The destination side of one page stream. It treats every byte as hostile: nothing but a
-/// hello is accepted until the migration id and token match, and a frame is validated in
-/// full (every index, range and length) before the first byte of it reaches the RAM file, so
-/// a rejected frame leaves the RAM untouched.
+/// The destination side of one page stream. It treats every byte as hostile: nothing but the
+/// handshake (hello, then proof; see <see cref="WireFormat"/>) is accepted until the peer has
+/// proved it holds the migration's token, and a frame is validated in full (every index, range
+/// and length) before the first byte of it reaches the RAM file, so a rejected frame leaves the
+/// RAM untouched.
 /// </summary>
 [SkipLocalsInit]
 public sealed unsafe class PageStreamReceiver : IDisposable
@@ -22,6 +24,10 @@ public sealed unsafe class PageStreamReceiver : IDisposable
     private readonly Action<int>? _passCompleted;
     private readonly Func<int, bool>? _claimStream;
     private readonly Action? _switchoverSoon;
+    private readonly byte[] _destinationNonce = new byte[WireFormat.NonceSize];
+    private readonly byte[] _sourceNonce = new byte[WireFormat.NonceSize];
+    private readonly byte[] _geometry = new byte[WireFormat.GeometrySize];
+    private int _declaredIndex = -1;
     private bool _authenticated;
 
     /// <summary>Creates a receiver for one connection.</summary>
@@ -34,6 +40,16 @@ public sealed unsafe class PageStreamReceiver : IDisposable
     /// <param name="switchoverSoon">Called when the source announces that it is pausing the guest.</param>
     public PageStreamReceiver(GuestMemory memory, MigrationCredentials credentials, Stream stream,
         int expectedStreams = 1, Action<int>? passCompleted = null, Func<int, bool>? claimStream = null, Action? switchoverSoon = null)
+        : this(memory, credentials, stream, expectedStreams, passCompleted, claimStream, switchoverSoon, destinationNonce: default)
+    {
+    }
+
+    /// <summary>
+    /// As the public constructor, with the destination's nonce given rather than drawn: only tests and
+    /// benchmarks that replay a recorded stream need one they know in advance.
+    /// </summary>
+    internal PageStreamReceiver(GuestMemory memory, MigrationCredentials credentials, Stream stream,
+        int expectedStreams, Action<int>? passCompleted, Func<int, bool>? claimStream, Action? switchoverSoon, ReadOnlySpan<byte> destinationNonce)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(credentials);
@@ -47,7 +63,21 @@ public sealed unsafe class PageStreamReceiver : IDisposable
         _switchoverSoon = switchoverSoon;
         _reader = new FrameReader(stream, memory.PageSize);
         _writer = new FrameWriter(stream, memory.PageSize);
+        if (destinationNonce.Length == WireFormat.NonceSize)
+        {
+            destinationNonce.CopyTo(_destinationNonce);
+        }
+        else
+        {
+            RandomNumberGenerator.Fill(_destinationNonce);
+        }
     }
+
+    /// <summary>Whether the peer has proved it holds the token and owns a stream slot.</summary>
+    public bool Authenticated => _authenticated;
+
+    /// <summary>The protocol version the peer's last frame declared (names the other side of a version refusal).</summary>
+    public byte PeerVersion => _reader.PeerVersion;
 
     /// <summary>Stream index the authenticated peer declared, or -1 before the handshake.</summary>
     public int StreamIndex { get; private set; } = -1;
@@ -73,27 +103,20 @@ public sealed unsafe class PageStreamReceiver : IDisposable
     /// </summary>
     public ReceiveOutcome Run()
     {
+        if (!_authenticated && Handshake() is var refused and not ReceiveError.None)
+        {
+            return new ReceiveOutcome(refused, -1);
+        }
+
         while (true)
         {
             var error = _reader.Read();
             if (error != ReceiveError.None)
             {
-                return new ReceiveOutcome(error == ReceiveError.EndOfStream && _authenticated ? ReceiveError.Truncated : error, -1);
+                return new ReceiveOutcome(error == ReceiveError.EndOfStream ? ReceiveError.Truncated : error, -1);
             }
 
             var payload = _reader.Payload;
-            if (!_authenticated)
-            {
-                error = _reader.Type == FrameType.Hello ? Authenticate(payload) : ReceiveError.NotAuthenticated;
-                if (error != ReceiveError.None)
-                {
-                    TryRefuse(error);
-                    return new ReceiveOutcome(error, -1);
-                }
-
-                continue;
-            }
-
             switch (_reader.Type)
             {
                 case FrameType.Pages:
@@ -144,39 +167,92 @@ public sealed unsafe class PageStreamReceiver : IDisposable
         _writer.Dispose();
     }
 
-    private ReceiveError Authenticate(ReadOnlySpan<byte> hello)
+    /// <summary>
+    /// Runs the destination's half of the handshake: reads the hello, answers with a challenge that
+    /// proves this side holds the token, checks the source's proof, claims the declared stream and
+    /// welcomes it. Never throws for bad input (I/O exceptions of the connection propagate); a refused
+    /// peer gets a refusal frame and nothing else, and has taken no stream slot.
+    /// </summary>
+    public ReceiveError Handshake()
+    {
+        while (!_authenticated)
+        {
+            var error = _reader.Read();
+            if (error != ReceiveError.None)
+            {
+                if (error == ReceiveError.UnsupportedVersion)
+                {
+                    // Older and newer peers alike read the refusal's header and name both versions.
+                    TryRefuse(error);
+                }
+
+                return error;
+            }
+
+            error = (_reader.Type, _declaredIndex) switch
+            {
+                (FrameType.Hello, -1) => OnHello(_reader.Payload),
+                (FrameType.Proof, >= 0) => OnProof(_reader.Payload),
+                _ => ReceiveError.NotAuthenticated,
+            };
+            if (error != ReceiveError.None)
+            {
+                TryRefuse(error);
+                return error;
+            }
+        }
+
+        return ReceiveError.None;
+    }
+
+    private ReceiveError OnHello(ReadOnlySpan<byte> hello)
     {
         if (hello.Length != WireFormat.HelloSize)
         {
             return ReceiveError.Malformed;
         }
 
-        var id = new Guid(hello[..16], bigEndian: true);
-        var verdict = _credentials.Verify(id, hello.Slice(16, WireFormat.TokenSize));
-        if (verdict != ReceiveError.None)
+        if (new Guid(hello[..16], bigEndian: true) != _credentials.MigrationId)
         {
-            return verdict;
+            return ReceiveError.WrongMigration;
         }
 
-        int at = 16 + WireFormat.TokenSize;
-        uint pageSize = BinaryPrimitives.ReadUInt32BigEndian(hello[at..]);
-        long pageCount = BinaryPrimitives.ReadInt64BigEndian(hello[(at + 4)..]);
-        int index = BinaryPrimitives.ReadUInt16BigEndian(hello[(at + 12)..]);
-        int count = BinaryPrimitives.ReadUInt16BigEndian(hello[(at + 14)..]);
+        var geometry = hello.Slice(16 + WireFormat.NonceSize, WireFormat.GeometrySize);
+        uint pageSize = BinaryPrimitives.ReadUInt32BigEndian(geometry);
+        long pageCount = BinaryPrimitives.ReadInt64BigEndian(geometry[4..]);
+        int index = BinaryPrimitives.ReadUInt16BigEndian(geometry[12..]);
+        int count = BinaryPrimitives.ReadUInt16BigEndian(geometry[14..]);
         if (pageSize != (uint)_memory.PageSize || pageCount != _memory.PageCount
             || count != _expectedStreams || index >= count)
         {
             return ReceiveError.GeometryMismatch;
         }
 
-        if (_claimStream is not null && !_claimStream(index))
+        hello.Slice(16, WireFormat.NonceSize).CopyTo(_sourceNonce);
+        geometry.CopyTo(_geometry);
+        _declaredIndex = index;
+        Span<byte> proof = stackalloc byte[WireFormat.ProofSize];
+        _credentials.Prove(bySource: false, _sourceNonce, _destinationNonce, _geometry, proof);
+        _writer.WriteChallenge(_destinationNonce, proof);
+        _writer.Flush();
+        return ReceiveError.None;
+    }
+
+    private ReceiveError OnProof(ReadOnlySpan<byte> proof)
+    {
+        if (!_credentials.Verify(bySource: true, _sourceNonce, _destinationNonce, _geometry, proof))
+        {
+            return ReceiveError.WrongToken;
+        }
+
+        if (_claimStream is not null && !_claimStream(_declaredIndex))
         {
             return ReceiveError.GeometryMismatch;
         }
 
         _authenticated = true;
         _reader.AllowDeviceState = true;
-        StreamIndex = index;
+        StreamIndex = _declaredIndex;
         _writer.WriteWelcome();
         _writer.Flush();
         return ReceiveError.None;

@@ -39,7 +39,7 @@ public enum ReceiveError : ushort
     /// <summary>The hello names another migration.</summary>
     WrongMigration = 11,
 
-    /// <summary>The hello carries the wrong token.</summary>
+    /// <summary>The peer's handshake proof does not match the token: it does not hold it.</summary>
     WrongToken = 12,
 
     /// <summary>Page size, page count or stream numbering differ from the destination's.</summary>
@@ -53,4 +53,10 @@ public enum ReceiveError : ushort
 
     /// <summary>A page arrived on a stream that does not own it.</summary>
     WrongStream = 16,
+
+    /// <summary>The destination could not prove it holds the token: the source sends it nothing.</summary>
+    DestinationNotAuthenticated = 17,
+
+    /// <summary>The connection comes from an address other than the migration's source.</summary>
+    WrongPeer = 18,
 }

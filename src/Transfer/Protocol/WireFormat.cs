@@ -16,7 +16,19 @@ namespace Ferry.Transfer.Protocol;
 /// <para>
 /// Version 2 added <see cref="FrameType.SparsePages"/>: <c>u32 count</c>, then per page
 /// <c>u64 index, u64 chunk mask</c> and the present chunks (page size / 64 bytes each); the
-/// chunks whose bit is clear are zero. A version 1 peer is refused at the handshake.
+/// chunks whose bit is clear are zero.
+/// </para>
+/// <para>
+/// Version 3 made the handshake a challenge–response, so the token never travels: the source's
+/// <see cref="FrameType.Hello"/> carries the migration id, a source nonce and the geometry; the
+/// destination answers <see cref="FrameType.Challenge"/> with its own nonce and its proof of the
+/// token; the source checks that proof (a destination without the token gets no page) and answers
+/// <see cref="FrameType.Proof"/>; only then does the destination say
+/// <see cref="FrameType.Welcome"/> and give the connection a stream slot. Proofs are
+/// HMAC-SHA256 under the token of a role label, the migration id, both nonces and the geometry
+/// (<see cref="MigrationCredentials"/>), so neither can be replayed on another connection, stream
+/// or migration, nor one role's proof used as the other's. A peer of another version is refused
+/// at its first frame, and the error names both versions.
 /// </para>
 /// </summary>
 public static class WireFormat
@@ -25,7 +37,7 @@ public static class WireFormat
     public const ushort Magic = 0xFE77;
 
     /// <summary>The protocol version this build speaks.</summary>
-    public const byte Version = 2;
+    public const byte Version = 3;
 
     /// <summary>Size of the frame header in bytes.</summary>
     public const int HeaderSize = 16;
@@ -33,8 +45,20 @@ public static class WireFormat
     /// <summary>Size of the per-migration token in bytes.</summary>
     public const int TokenSize = 32;
 
-    /// <summary>Size of the hello payload in bytes.</summary>
-    public const int HelloSize = 16 + TokenSize + 4 + 8 + 2 + 2;
+    /// <summary>Size of each side's handshake nonce in bytes.</summary>
+    public const int NonceSize = 32;
+
+    /// <summary>Size of a handshake proof (HMAC-SHA256) in bytes.</summary>
+    public const int ProofSize = 32;
+
+    /// <summary>Size of the geometry the handshake binds: page size, page count, stream index and stream count.</summary>
+    public const int GeometrySize = 4 + 8 + 2 + 2;
+
+    /// <summary>Size of the hello payload in bytes: migration id, source nonce, geometry.</summary>
+    public const int HelloSize = 16 + NonceSize + GeometrySize;
+
+    /// <summary>Size of the challenge payload in bytes: the destination's nonce and its proof.</summary>
+    public const int ChallengeSize = NonceSize + ProofSize;
 
     /// <summary>Upper bound of page data in one batch; keeps the receive buffer fixed and small.</summary>
     public const int MaxBatchDataBytes = 1 << 20;

@@ -66,6 +66,35 @@ public sealed class OrphanReaperTests
         Assert.Equal("inmigrate", (await bystander.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Status);
     }
 
+    [Fact]
+    public async Task A_process_that_merely_names_a_ferry_socket_is_not_a_guest_and_is_never_killed()
+    {
+        await using var previousLife = QemuHost.Create();
+        var instance = Path.Combine(previousLife.Options.RunDirectory, "fake-in-0badf00d");
+        Directory.CreateDirectory(instance);
+        var ram = Path.Combine(previousLife.Options.TmpfsDirectory, "ferry-fake-in-0badf00d.ram");
+
+        // Its command line reads like an incoming QEMU's: the QMP socket in an instance directory, a RAM file, -incoming.
+        using var impostor = System.Diagnostics.Process.Start("bash", ["-c", "sleep 300", "qemu",
+            $"socket,id=qmp0,path={Path.Combine(instance, "qmp.sock")},server=on,wait=off",
+            $"memory-backend-file,id=ram0,mem-path={ram},size=64M,share=on", "-incoming", "defer"]);
+        try
+        {
+            Assert.Empty(OrphanReaper.Find(previousLife.Options.RunDirectory));
+
+            var connector = new QmpConnector(new QmpClientOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+            var reaper = new OrphanReaper(Options.Create(previousLife.Options), new GuestPorts(null, NullLogger<GuestPorts>.Instance), connector, NullLogger<OrphanReaper>.Instance);
+            await reaper.StartAsync(TestContext.Current.CancellationToken);
+
+            Assert.False(impostor.HasExited);
+        }
+        finally
+        {
+            impostor.Kill();
+            await impostor.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
     /// <summary>QEMU's own migration from <paramref name="source"/> into the waiting <paramref name="target"/>, until the target runs.</summary>
     private static async Task MoveAsync(QemuProcess source, QemuProcess target)
     {

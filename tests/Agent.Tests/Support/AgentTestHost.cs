@@ -77,6 +77,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
 
             // These agents run guests without NICs; the OVS-DPDK wiring has its own tests.
             ["Ovs:Enabled"] = "false",
+
+            // Plain HTTP/2 between the tests and the agents; the tests of cluster TLS configure certificates.
+            ["Ferry:Tls:AllowInsecure"] = "true",
         });
         if (settings is not null)
         {

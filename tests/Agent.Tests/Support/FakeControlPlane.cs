@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -16,8 +17,12 @@ internal sealed class FakeControlPlane : IAsyncDisposable
 {
     private WebApplication? _app;
 
-    public FakeControlPlane()
+    private readonly X509Certificate2? _certificate;
+
+    /// <param name="certificate">The API's certificate: the fake then listens with TLS, as the API does with cluster TLS.</param>
+    public FakeControlPlane(X509Certificate2? certificate = null)
     {
+        _certificate = certificate;
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         Port = ((IPEndPoint)probe.LocalEndpoint).Port;
@@ -25,13 +30,13 @@ internal sealed class FakeControlPlane : IAsyncDisposable
 
     public int Port { get; }
 
-    public string Url => $"http://127.0.0.1:{Port}";
+    public string Url => $"{(_certificate is null ? "http" : "https")}://127.0.0.1:{Port}";
 
     public ControlPlaneCalls Calls { get; } = new();
 
-    public static async Task<FakeControlPlane> StartAsync()
+    public static async Task<FakeControlPlane> StartAsync(X509Certificate2? certificate = null)
     {
-        var fake = new FakeControlPlane();
+        var fake = new FakeControlPlane(certificate);
         await fake.StartAgainAsync();
         return fake;
     }
@@ -40,7 +45,14 @@ internal sealed class FakeControlPlane : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, o => o.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, o =>
+        {
+            o.Protocols = HttpProtocols.Http2;
+            if (_certificate is { } certificate)
+            {
+                o.UseHttps(certificate);
+            }
+        }));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(Calls);
         var app = builder.Build();

@@ -29,6 +29,12 @@ public sealed class FerryApiFactory(string connectionString, string? instanceId 
         builder.UseSetting("Ferry:Scheduler:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Ferry:Scheduler:InstanceId", instanceId ?? $"test-{Guid.NewGuid():N}");
+
+        // The API refuses to start open unless told to; tests of authentication configure keys (which then apply).
+        builder.UseSetting("Ferry:Security:AllowAnonymous", "true");
+
+        // Likewise for agents: tests of mutual TLS configure the cluster's certificates.
+        builder.UseSetting("Ferry:Tls:AllowInsecure", "true");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             builder.UseSetting(key, value);

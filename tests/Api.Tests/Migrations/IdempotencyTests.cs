@@ -64,4 +64,30 @@ public sealed class IdempotencyTests(PostgresServer postgres) : ApiTest(postgres
         Assert.NotNull(problem["errors"]!["Idempotency-Key"]);
         Assert.Equal(0, (await CountRows()).Migrations);
     }
+
+    [Fact]
+    public async Task A_key_is_forgotten_after_its_lifetime_and_its_record_deleted()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await PostMigration(new { guest = "vnf-1" }, "key-1")).StatusCode);
+
+        Factory.Clock.Advance(TimeSpan.FromHours(24) + TimeSpan.FromMinutes(1));
+        var later = await PostMigration(new { guest = "vnf-2" }, "key-1");
+
+        Assert.Equal(HttpStatusCode.Accepted, later.StatusCode);
+        var rows = await CountRows();
+        Assert.Equal(2, rows.Migrations);
+        Assert.Equal(1, rows.Keys);
+    }
+
+    [Fact]
+    public async Task Within_its_lifetime_a_key_still_replays()
+    {
+        var first = await PostMigration(new { guest = "vnf-1" }, "key-1");
+        Factory.Clock.Advance(TimeSpan.FromHours(23));
+
+        var replay = await PostMigration(new { guest = "vnf-1" }, "key-1");
+
+        Assert.Equal(first.Headers.Location, replay.Headers.Location);
+        Assert.Equal(1, (await CountRows()).Migrations);
+    }
 }

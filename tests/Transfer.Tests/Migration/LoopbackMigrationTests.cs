@@ -286,15 +286,17 @@ public sealed class LoopbackMigrationTests
         run.Source.GetPage(3)[0] = 1;
         using var workload = WorkloadProcess.Start(run.Source.FilePath, "idle");
         var guest = new WorkloadGuestControl(workload);
-        var destination = run.StartDestination(1, (_, _) => Started, credentials: MigrationCredentials.CreateRandom(run.Credentials.MigrationId), cancellationToken: TestContext.Current.CancellationToken);
+        var destination = run.StartDestination(1, (_, _) => Started, credentials: MigrationCredentials.CreateRandom(run.Credentials.MigrationId),
+            progressTimeout: TimeSpan.FromSeconds(2), cancellationToken: TestContext.Current.CancellationToken);
         var migration = new SourceMigration(run.Source, DirtyTracking.OpenWrittenPageTracker(workload.Pid, run.Source), guest,
             run.Credentials, new MigrationOptions { Streams = 1 });
 
         var result = await migration.RunAsync(run.EndPoint, TestContext.Current.CancellationToken);
         var received = await destination;
 
+        // The source checks the destination's proof first: a destination with another token gets no page, nor the source's proof.
         Assert.False(result.Succeeded);
-        Assert.Contains(nameof(ReceiveError.WrongToken), result.FailureReason, StringComparison.Ordinal);
+        Assert.Contains(nameof(ReceiveError.DestinationNotAuthenticated), result.FailureReason, StringComparison.Ordinal);
         Assert.True(result.SourceRunning);
         Assert.False(received.Succeeded);
         Assert.Empty(run.Destination.GetAllocatedRanges());
@@ -333,8 +335,9 @@ public sealed class LoopbackMigrationTests
         using var only = new TcpClient();
         await only.ConnectAsync(run.EndPoint, TestContext.Current.CancellationToken);
         using (var writer = new FrameWriter(only.GetStream(), run.Destination.PageSize))
+        using (var reader = new FrameReader(only.GetStream(), run.Destination.PageSize))
         {
-            writer.WriteHello(run.Credentials, run.Destination.PageCount, 0, 2);
+            Assert.Null(PageStreamHandshake.Offer(writer, reader, run.Credentials, run.Destination.PageSize, run.Destination.PageCount, 0, 2));
         }
 
         var received = await destination;

@@ -32,21 +32,42 @@ internal sealed class ProtocolHarness : IDisposable
     /// <summary>Same bytes, and the file neither grew nor shrank (pwrite past the end would grow it).</summary>
     public bool Unchanged => Memory.FileLength == Memory.Size && MemoryPattern.Equals(Memory, Snapshot);
 
+    /// <summary>The destination nonce of every receiver the harness makes, so a recorded handshake can answer it.</summary>
+    public static byte[] DestinationNonce { get; } = Enumerable.Range(1, WireFormat.NonceSize).Select(i => (byte)i).ToArray();
+
+    /// <summary>A receiver on this harness's RAM whose challenge is <see cref="DestinationNonce"/>.</summary>
+    public PageStreamReceiver Receiver(Stream stream, int streams = 1, GuestMemory? memory = null) =>
+        new(memory ?? Memory, Credentials, stream, streams, null, null, null, DestinationNonce);
+
     public ReceiveOutcome Receive(byte[] input, int streams = 1)
     {
         var inputStream = new MemoryStream(input);
-        using var receiver = new PageStreamReceiver(Memory, Credentials, new DuplexStream(inputStream, Replies), streams);
+        using var receiver = Receiver(new DuplexStream(inputStream, Replies), streams);
         var outcome = receiver.Run();
         ConsumedBytes = inputStream.Position;
         return outcome;
     }
 
-    /// <summary>Hello with this harness's credentials (or others), as stream <paramref name="index"/> of <paramref name="streams"/>.</summary>
-    public byte[] Hello(MigrationCredentials? credentials = null, int index = 0, int streams = 1, long pages = Pages)
+    /// <summary>
+    /// The source's side of a handshake with this harness's credentials (or others), as stream
+    /// <paramref name="index"/> of <paramref name="streams"/>: its hello, and its proof answering
+    /// the challenge of a receiver made by <see cref="Receiver"/>.
+    /// </summary>
+    public byte[] Hello(MigrationCredentials? credentials = null, int index = 0, int streams = 1, long pages = Pages) =>
+        SourceHandshake(credentials ?? Credentials, PageSize, pages, index, streams);
+
+    /// <summary>A source's hello and proof for a receiver whose nonce is <see cref="DestinationNonce"/>.</summary>
+    public static byte[] SourceHandshake(MigrationCredentials credentials, int pageSize, long pages, int index, int streams)
     {
+        var sourceNonce = new byte[WireFormat.NonceSize];
+        var geometry = new byte[WireFormat.GeometrySize];
+        MigrationCredentials.WriteGeometry(geometry, pageSize, pages, index, streams);
+        var proof = new byte[WireFormat.ProofSize];
+        credentials.Prove(bySource: true, sourceNonce, DestinationNonce, geometry, proof);
         var stream = new MemoryStream();
-        using var writer = new FrameWriter(stream, PageSize);
-        writer.WriteHello(credentials ?? Credentials, pages, index, streams);
+        using var writer = new FrameWriter(stream, pageSize);
+        writer.WriteHello(credentials.MigrationId, sourceNonce, pages, index, streams);
+        writer.WriteProof(proof);
         return stream.ToArray();
     }
 

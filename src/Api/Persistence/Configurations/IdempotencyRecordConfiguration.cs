@@ -8,7 +8,8 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
     public void Configure(EntityTypeBuilder<IdempotencyRecord> b)
     {
         b.ToTable("idempotency_keys");
-        b.HasKey(r => r.Key);
+        b.HasKey(r => new { r.Client, r.Key });
+        b.Property(r => r.Client).HasMaxLength(200);
         b.Property(r => r.Key).HasMaxLength(255);
         b.Property(r => r.RequestHash).HasMaxLength(64);
         // text, not jsonb: a replay must return the very bytes first sent.

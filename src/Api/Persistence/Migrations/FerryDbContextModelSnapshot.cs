@@ -25,6 +25,11 @@ namespace Ferry.Api.Persistence.Migrations
 
             modelBuilder.Entity("Ferry.Api.Persistence.IdempotencyRecord", b =>
                 {
+                    b.Property<string>("Client")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("client");
+
                     b.Property<string>("Key")
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
@@ -53,7 +58,7 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("status_code");
 
-                    b.HasKey("Key")
+                    b.HasKey("Client", "Key")
                         .HasName("pk_idempotency_keys");
 
                     b.HasIndex("CreatedAt")

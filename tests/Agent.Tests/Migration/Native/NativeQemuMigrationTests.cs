@@ -262,7 +262,7 @@ public sealed class NativeQemuMigrationTests
         Report("wrong token", end);
 
         Assert.Equal(MigrationPhase.Failed, end.Phase);
-        Assert.Contains("WrongToken", end.FailureReason, StringComparison.Ordinal);
+        Assert.Contains("DestinationNotAuthenticated", end.FailureReason, StringComparison.Ordinal); // the source checks the target's proof first
         Assert.False(end.GuestOnTarget);
         Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).RunState);
         Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).Exists);
