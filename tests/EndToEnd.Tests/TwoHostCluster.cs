@@ -132,6 +132,9 @@ public sealed class TwoHostCluster : IAsyncLifetime
             // The agents' own switches, never a system OVS; two idle PMD threads must not take both cores.
             "--Ovs:UseSystemInstance=false", "--Ovs:PmdMaxSleepMicroseconds=1000",
 
+            // Every native migration here proves the target got the last version of every page.
+            "--Native:VerifyRam=true",
+
             // The switches are joined by hosts.sh's fabric veth pair, which carries the probes' streams.
             "--Probe:FabricPort=fabric",
             .. _forwardingImage is null ? Array.Empty<string>() : [$"--Qemu:ForwardingGuestImage={_forwardingImage}"]]));
