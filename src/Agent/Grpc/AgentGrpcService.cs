@@ -62,7 +62,14 @@ internal sealed class AgentGrpcService(
             incoming.Remember(id, ResourceName.Validate(request.SourceHost, "source_host"), guest.Name);
         }
 
-        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, context.CancellationToken);
+        // The engine's receiver takes page streams from the source's migration address alone.
+        IPAddress? source = null;
+        if (!string.IsNullOrEmpty(request.SourceAddress) && !IPAddress.TryParse(request.SourceAddress, out source))
+        {
+            throw new ArgumentException($"source_address must be an IP address; got '{Printable(request.SourceAddress)}'.", nameof(request));
+        }
+
+        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, source, context.CancellationToken);
         if (probeRate > 0)
         {
             await SteerProbeToIncomingAsync(id, guest, context.CancellationToken);

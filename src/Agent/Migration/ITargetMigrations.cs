@@ -10,7 +10,9 @@ public interface ITargetMigrations
     /// native transport the engine's receiver with <paramref name="pageStreamToken"/> (generated when
     /// null); once per id.
     /// </summary>
-    Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken);
+    /// <remarks><paramref name="sourceAddress"/>, when known, is the only address the engine's receiver takes page streams from.</remarks>
+    Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken,
+        System.Net.IPAddress? sourceAddress, CancellationToken cancellationToken);
 
     /// <summary>Kills the receiving QEMU and frees its RAM; refuses when the guest already runs here.</summary>
     Task<TimeSpan> CleanupAsync(string migrationId, CancellationToken cancellationToken);

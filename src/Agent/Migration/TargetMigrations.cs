@@ -24,7 +24,8 @@ internal sealed partial class TargetMigrations(
     private static readonly TimeSpan StatusBudget = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, Lazy<Task>> _teardowns = new(StringComparer.Ordinal);
 
-    public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, CancellationToken cancellationToken)
+    public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken,
+        IPAddress? sourceAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ArgumentNullException.ThrowIfNull(transport);
@@ -34,7 +35,7 @@ internal sealed partial class TargetMigrations(
         }
 
         // Not the caller's token: a preparation outlives a caller that gave up, and its retry attaches to it.
-        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken));
+        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken, sourceAddress));
         return string.Equals(incoming.Guest, guest.Name, StringComparison.Ordinal)
             ? incoming
             : throw new ArgumentException($"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'.", nameof(guest));
@@ -114,7 +115,7 @@ internal sealed partial class TargetMigrations(
         Log.TornDown(logger, migrationId, incoming.Guest);
     }
 
-    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken)
+    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, IPAddress? sourceAddress)
     {
         var instance = MigrationId.TargetInstance(guest.Name, migrationId);
 
@@ -145,7 +146,7 @@ internal sealed partial class TargetMigrations(
             }
 
             var token = pageStreamToken ?? PageStreamCredentials.NewToken();
-            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, token, settings);
+            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, PageStreamCredentials.For(migrationId, token, sourceAddress), settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
             var port = transport.Kind == TransportKind.Native ? enginePort : qemuListen.Endpoint.Port;
             return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token, Arrival = arrival };

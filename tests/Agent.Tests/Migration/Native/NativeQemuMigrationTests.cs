@@ -281,6 +281,30 @@ public sealed class NativeQemuMigrationTests
     }
 
     [Fact]
+    public async Task A_target_told_its_source_takes_no_page_stream_from_another_address_and_the_source_keeps_running()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        var guest = PageCounter("bound", 64);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        await QemuHost.WaitUntilCountingAsync(a.Qemu("bound"));
+        var id = Guid.NewGuid().ToString();
+        var policy = new MigrationPolicy { Transport = Transport.Native };
+
+        // The source connects from 127.0.0.1; the target was told its source is 127.0.0.2.
+        var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy, SourceAddress = "127.0.0.2" }, Call());
+        var end = (await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "bound", target, b, policy), target)))[^1];
+        Report("page stream from an address the target was not told of", end);
+
+        Assert.Equal(MigrationPhase.Failed, end.Phase);
+        Assert.False(end.GuestOnTarget);
+        Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "bound" }, Call())).RunState);
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(a.Qemu("bound"));
+        Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    [Fact]
     public async Task Cancelling_a_paused_copy_resumes_the_source_with_its_memory_intact_and_tears_the_target_down()
     {
         await using var api = await FakeControlPlane.StartAsync();

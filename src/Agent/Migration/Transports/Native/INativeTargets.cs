@@ -13,7 +13,7 @@ public interface INativeTargets
     /// kernel picks) and returns that port; <paramref name="qemuListen"/> is where the waiting QEMU takes its device state,
     /// <paramref name="qemuConfigured"/> whether it was already configured for a device-state-only stream.
     /// </summary>
-    int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings);
+    int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, Transfer.Protocol.MigrationCredentials credentials, MigrationSettings settings);
 
     /// <summary>Stops the receiver of <paramref name="migrationId"/>, if any; it never resumes a guest afterwards.</summary>
     Task CloseAsync(string migrationId);

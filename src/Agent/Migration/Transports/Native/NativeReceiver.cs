@@ -4,6 +4,7 @@ using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Transfer.Memory;
 using Ferry.Transfer.Migration;
+using Ferry.Transfer.Protocol;
 using Microsoft.Extensions.Logging;
 using Ferry.Agent.Migration;
 
@@ -50,14 +51,14 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     public DestinationResult? Result { get; private set; }
 
     /// <summary>Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.</summary>
-    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings, ILogger logger)
+    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, MigrationCredentials credentials, MigrationSettings settings, ILogger logger)
     {
         var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize);
         var listener = new TcpListener(address, 0);
         try
         {
             listener.Start(Transfer.Protocol.WireFormat.MaxStreams);
-            var destination = new DestinationMigration(memory, PageStreamCredentials.For(migrationId, token), settings.ParallelStreams, settings.ProgressTimeout);
+            var destination = new DestinationMigration(memory, credentials, settings.ParallelStreams, settings.ProgressTimeout);
             var receiver = new NativeReceiver(migrationId, qemu, qemuListen, qemuConfigured, listener, memory, destination, logger);
             receiver._run = Task.Run(receiver.RunAsync, CancellationToken.None);
             return receiver;

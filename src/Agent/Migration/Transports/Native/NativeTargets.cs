@@ -11,9 +11,9 @@ internal sealed class NativeTargets(ILogger<NativeTargets> logger) : INativeTarg
 {
     private readonly ConcurrentDictionary<string, NativeReceiver> _receivers = new(StringComparer.Ordinal);
 
-    public int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, byte[] token, MigrationSettings settings)
+    public int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, Transfer.Protocol.MigrationCredentials credentials, MigrationSettings settings)
     {
-        var receiver = NativeReceiver.Start(migrationId, qemu, qemuListen, qemuConfigured, address, token, settings, logger);
+        var receiver = NativeReceiver.Start(migrationId, qemu, qemuListen, qemuConfigured, address, credentials, settings, logger);
         if (!_receivers.TryAdd(migrationId, receiver))
         {
             // The ledger prepares a migration id once; a second receiver would be a bug.

@@ -24,12 +24,15 @@ public static class PageStreamCredentials
     };
 
     /// <summary>The API's ids are GUIDs; any other valid id maps to a GUID derived from it, the same at both ends.</summary>
-    public static MigrationCredentials For(string migrationId, byte[] token)
+    /// <param name="migrationId">The migration's id.</param>
+    /// <param name="token">Its secret.</param>
+    /// <param name="source">For a receiver: the only address a page stream may come from; null takes any (the token still decides).</param>
+    public static MigrationCredentials For(string migrationId, byte[] token, System.Net.IPAddress? source = null)
     {
         MigrationId.Validate(migrationId);
         var id = Guid.TryParse(migrationId, out var guid)
             ? guid
             : new Guid(SHA256.HashData(Encoding.UTF8.GetBytes(migrationId)).AsSpan(0, 16));
-        return new MigrationCredentials(id, token);
+        return new MigrationCredentials(id, token) { Source = source };
     }
 }
