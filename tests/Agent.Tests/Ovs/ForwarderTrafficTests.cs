@@ -63,6 +63,9 @@ public sealed class ForwarderTrafficTests
         guest.VhostUserPorts.Add([GuestIn, GuestOut]);
 
         var ovs = agent.Services.GetRequiredService<IOvsSwitch>();
+
+        // The agent starts its switch in the background; this test's ports must not race it.
+        await ovs.EnsureStartedAsync(cancellation);
         await ovs.AddInternalPortAsync(Generator, cancellation);
         await ovs.AddInternalPortAsync(Sink, cancellation);
         using var generatorSocket = PacketSocket.Open(Generator, host.NetworkNamespace);
@@ -163,6 +166,8 @@ public sealed class ForwarderTrafficTests
         // NIC, its second NIC feeds the link. The guest's other direction is dropped on both.
         var ovsA = a.Services.GetRequiredService<IOvsSwitch>();
         var ovsB = b.Services.GetRequiredService<IOvsSwitch>();
+        await ovsA.EnsureStartedAsync(cancellation);
+        await ovsB.EnsureStartedAsync(cancellation);
         await ovsA.AddInternalPortAsync(Generator, cancellation);
         await ovsA.AddInternalPortAsync(Sink, cancellation);
         await ovsA.AddSystemPortAsync(LinkA, cancellation);
