@@ -56,7 +56,7 @@ public sealed class ConvergenceController
     public string? GiveUpReason { get; private set; }
 
     /// <summary>Records a finished pass.</summary>
-    /// <param name="bytes">Bytes sent.</param>
+    /// <param name="bytes">Bytes of the pages the pass read (the unit <see cref="Decide"/> is given the dirty set in).</param>
     /// <param name="duration">Time from its first byte to its last acknowledgement.</param>
     public void RecordPass(long bytes, TimeSpan duration)
     {

@@ -8,4 +8,8 @@ namespace Ferry.Transfer.Migration;
 /// <param name="Bytes">Bytes on the wire.</param>
 /// <param name="Duration">From the first byte to the last acknowledgement.</param>
 /// <param name="UnchangedPages">Pages reported dirty but left out because their content was what was last sent.</param>
-public sealed record PassReport(int Pass, long PagesSent, long ZeroPages, long SkippedPages, long Bytes, TimeSpan Duration, long UnchangedPages = 0);
+public sealed record PassReport(int Pass, long PagesSent, long ZeroPages, long SkippedPages, long Bytes, TimeSpan Duration, long UnchangedPages = 0)
+{
+    /// <summary>Pages the pass read: sent, found zero, or found unchanged (holes are not read).</summary>
+    public long PagesRead => PagesSent + ZeroPages + UnchangedPages;
+}

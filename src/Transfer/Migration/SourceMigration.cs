@@ -89,7 +89,10 @@ public sealed class SourceMigration
                 cancellationToken.ThrowIfCancellationRequested();
                 var report = await SendPass(streams, pass, pieces, final: false, default);
                 reports.Add(report);
-                controller.RecordPass(report.Bytes, report.Duration);
+                // The controller predicts the final pass from the dirty set the tracker reports, so it learns the
+                // rate at which a pass gets through reported pages: every page it read, sent or not (zero, or
+                // unchanged since its last send), not only the bytes that went on the wire.
+                controller.RecordPass(report.PagesRead * _memory.PageSize, report.Duration);
                 PassCompleted?.Invoke(report);
                 pass++;
 
