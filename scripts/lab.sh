@@ -82,7 +82,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "starting Ferry (scripts/run.sh, output in $ferry_log)"
-FERRY_FORWARDING_IMAGE="$image" scripts/run.sh >"$ferry_log" 2>&1 &
+# Emptied here, not by the background job's redirection: that opens the file only once the job runs, and the
+# wait below could meanwhile read an earlier run's "ferry: ready" (it did, and the lab started on no API).
+: >"$ferry_log"
+FERRY_FORWARDING_IMAGE="$image" scripts/run.sh >>"$ferry_log" 2>&1 &
 ferry_pid=$!
 deadline=$((SECONDS + ${LAB_READY_TIMEOUT:-600}))
 until grep -q '^ferry: ready' "$ferry_log"; do
