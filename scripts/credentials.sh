@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes (or renews) what Ferry's parts authenticate with, under DIR (mode 0700; every key 0600):
+# Makes (or renews) what Ferry's parts authenticate with, under DIR (DIR/pki mode 0700; every key 0600):
 #   DIR/api-key             an admin API key for REST clients (scripts/migrate.sh, the lab, Swagger UI)
 #   DIR/pki/ca.crt, ca.key  the cluster CA (EC P-256, 5 years): it signs every certificate below
 #   DIR/pki/api.crt, .key   the API's certificate: SAN URI spiffe://ferry/api, IP API_ADDRESS and 127.0.0.1
@@ -16,7 +16,9 @@ shift 2
 pki="$dir/pki"
 umask 077
 mkdir -p "$pki"
-chmod 700 "$dir" "$pki"
+# DIR itself keeps its mode: it may hold what other users must reach (run.sh keeps PostgreSQL's
+# cluster, run as the postgres user, in .ferry/pg); the secrets are closed one by one.
+chmod 700 "$pki"
 
 if [[ ! -s "$dir/api-key" ]]; then
   # 32 random bytes; the API is given only its SHA-256 (scripts/run.sh), never the key itself.

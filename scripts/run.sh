@@ -22,6 +22,8 @@ pg_port=${FERRY_PG_PORT:-5433}
 subnet=10.77.0
 api=http://127.0.0.1:5080
 mkdir -p "$state/logs" "$state/run"
+# The postgres user runs the cluster in .ferry/pg and must pass through .ferry (older credentials.sh closed it).
+chmod go+x "$state"
 
 echo "ferry: making the API key and the cluster's certificates (.ferry/api-key, .ferry/pki)"
 scripts/credentials.sh "$state" "$subnet.1" "host-a=$subnet.2" "host-b=$subnet.3"
