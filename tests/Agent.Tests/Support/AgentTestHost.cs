@@ -33,6 +33,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
         Client = new AgentService.AgentServiceClient(_channel);
     }
 
+    /// <summary>The agent's host name (<c>Agent:HostName</c>).</summary>
+    public string HostName => _app.Configuration["Agent:HostName"]!;
+
     public Uri Endpoint { get; }
 
     public string RunDirectory { get; }

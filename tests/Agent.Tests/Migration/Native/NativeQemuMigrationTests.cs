@@ -242,6 +242,52 @@ public sealed class NativeQemuMigrationTests
         Assert.True(invariant.Holds, invariant.ToString());
     }
 
+    /// <summary>
+    /// One guest moves four times, native and qemu in turn, between the same two agents: each QEMU must
+    /// leave behind what the transport before it set (a native arrival's x-ignore-shared once made the
+    /// qemu move after it fail at switch-over). After every move the counter runs at its new host, and
+    /// paused there for a moment its memory invariant holds; the native moves prove every page arrived.
+    /// </summary>
+    [Fact]
+    public async Task A_guest_moves_native_qemu_native_qemu_between_two_hosts_and_its_memory_invariant_holds_after_every_move()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        var guest = PageCounter("shuttle", 128);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
+        await QemuHost.WaitUntilCountingAsync(a.Qemu("shuttle"));
+        var moves = new[] { (Transport.Native, a, b), (Transport.Qemu, b, a), (Transport.Native, a, b), (Transport.Qemu, b, a) };
+
+        foreach (var (number, (transport, from, to)) in moves.Index().Select(m => (m.Index + 1, m.Item)))
+        {
+            var id = Guid.NewGuid().ToString();
+            var policy = new MigrationPolicy { Transport = transport, MaxDowntimeMs = 500, ParallelStreams = 2 };
+            var target = await to.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call(120));
+            var request = Migrate(id, "shuttle", target, to, policy);
+            var end = (await MigrateToEndAsync(from.Client, transport == Transport.Native ? WithEngine(request, target) : request))[^1];
+            Report($"move {number}: {transport} {from.HostName} -> {to.HostName}", end);
+
+            Assert.True(end.Phase == MigrationPhase.Completed, $"move {number} ({transport}): {end.Phase}: {end.FailureReason}");
+            Assert.True(end.GuestOnTarget, $"move {number}");
+            Assert.Equal(transport, end.Stats.Transport);
+            if (transport == Transport.Native)
+            {
+                Assert.StartsWith("RAM check: all ", end.Stats.RamCheck, StringComparison.Ordinal);
+            }
+
+            Assert.False((await from.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "shuttle" }, Call())).Exists, $"move {number}: the guest is still on {from.HostName}");
+            var moved = to.Qemu("shuttle");
+            await WaitUntilCounterMovesAsync(moved);
+            await moved.Qmp.StopAsync(TestContext.Current.CancellationToken);
+            var invariant = await MemoryInvariant.CheckRamFileAsync(moved.Layout.RamFile, PageCounterRange.ForGuest(128), TestContext.Current.CancellationToken);
+            var boots = PageCounterBootSector.Boots(await moved.ReadSerialLogAsync(TestContext.Current.CancellationToken));
+            Assert.True(invariant.Holds, $"after move {number} ({transport}): {invariant}");
+            Assert.True(boots == 0, $"after move {number} ({transport}) the guest booted again at {to.HostName}");
+            await moved.Qmp.ContAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
     [Fact]
     public async Task A_wrong_page_stream_token_is_refused_the_source_keeps_running_and_a_later_qemu_migration_still_moves_its_ram()
     {
