@@ -1,4 +1,5 @@
 using Ferry.Agent.ControlPlane;
+using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Tests.Support;
 using Ferry.Contracts;
 using Grpc.Core;
@@ -111,8 +112,11 @@ public sealed class AgentMigrationTests
         Assert.True(invariant.GuestHasRun);
     }
 
-    [Fact]
-    public async Task Cancelling_mid_migration_keeps_the_source_running_and_tears_the_target_down()
+    /// <summary>Both transports, each while it copies with the guest running (native live where a tracker covers the guest).</summary>
+    [Theory]
+    [InlineData(Transport.Qemu)]
+    [InlineData(Transport.Native)]
+    public async Task Cancelling_mid_migration_keeps_the_source_running_and_tears_the_target_down(Transport transport)
     {
         await using var api = await FakeControlPlane.StartAsync();
         await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
@@ -123,24 +127,29 @@ public sealed class AgentMigrationTests
         var id = Guid.NewGuid().ToString();
 
         // 40 Mbit/s is 5 MB/s: the 128 MiB guest would take half a minute, plenty of time to cancel.
-        var policy = new MigrationPolicy { MaxDowntimeMs = 500, BandwidthMbps = 40, Transport = Transport.Qemu };
+        var policy = new MigrationPolicy { MaxDowntimeMs = 500, BandwidthMbps = 40, Transport = transport };
         var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
         var targetRam = b.Qemu("cancel").Layout.RamFile;
         Task<CancelReply>? cancel = null;
+        string? runStateWhenCancelled = null;
 
-        var messages = await MigrateToEndAsync(a.Client, Migrate(id, "cancel", target, b, policy), p =>
+        var messages = await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "cancel", target, b, policy), target), async p =>
         {
             if (cancel is null && p.Phase == MigrationPhase.Running && p.TransferredBytes > 1_000_000)
             {
+                runStateWhenCancelled = (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "cancel" }, Call())).RunState;
                 cancel = a.Client.CancelAsync(new CancelRequest { MigrationId = id }, Call()).ResponseAsync;
             }
-
-            return Task.CompletedTask;
         });
         var end = messages[^1];
-        Report("cancel", end);
+        Report($"cancel ({transport}, the source {runStateWhenCancelled} when cancelled)", end);
 
         Assert.NotNull(cancel);
+        if (transport == Transport.Qemu || a.Services.GetRequiredService<INativeTrackerProbe>().ForGuest(a.Qemu("cancel")).Available)
+        {
+            Assert.Equal("running", runStateWhenCancelled); // cancelled in a live pass, not in a paused copy
+        }
+
         Assert.True((await cancel).Cancelled);
         Assert.Equal(MigrationPhase.Cancelled, end.Phase);
         Assert.False(end.GuestOnTarget);
@@ -178,8 +187,10 @@ public sealed class AgentMigrationTests
         Assert.True(invariant.Holds, invariant.ToString());
     }
 
-    [Fact]
-    public async Task Losing_the_target_agent_mid_migration_fails_the_migration_and_the_source_keeps_running()
+    [Theory]
+    [InlineData(Transport.Qemu)]
+    [InlineData(Transport.Native)]
+    public async Task Losing_the_target_agent_mid_migration_fails_the_migration_and_the_source_keeps_running(Transport transport)
     {
         await using var api = await FakeControlPlane.StartAsync();
         await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
@@ -188,11 +199,11 @@ public sealed class AgentMigrationTests
         await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
         await QemuHost.WaitUntilCountingAsync(a.Qemu("orphan"));
         var id = Guid.NewGuid().ToString();
-        var policy = new MigrationPolicy { MaxDowntimeMs = 500, BandwidthMbps = 40, Transport = Transport.Qemu };
+        var policy = new MigrationPolicy { MaxDowntimeMs = 500, BandwidthMbps = 40, Transport = transport };
         var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call());
         Task? killing = null;
 
-        var messages = await MigrateToEndAsync(a.Client, Migrate(id, "orphan", target, b, policy), p =>
+        var messages = await MigrateToEndAsync(a.Client, WithEngine(Migrate(id, "orphan", target, b, policy), target), p =>
         {
             if (killing is null && p.TransferredBytes > 1_000_000)
             {
@@ -203,7 +214,7 @@ public sealed class AgentMigrationTests
             return Task.CompletedTask;
         });
         var end = messages[^1];
-        Report("target agent lost", end);
+        Report($"target agent lost ({transport})", end);
 
         Assert.NotNull(killing);
         await killing;

@@ -27,6 +27,14 @@ internal static class AgentCalls
         Policy = policy,
     };
 
+    /// <summary>Adds what the native transport's source needs from the target (the page-stream port and token), as the API forwards it.</summary>
+    public static MigrateRequest WithEngine(MigrateRequest request, PrepareIncomingReply target)
+    {
+        request.PageStreamPort = target.PageStreamPort;
+        request.PageStreamToken = target.PageStreamToken;
+        return request;
+    }
+
     /// <summary>Reads the Migrate stream to its end, handing each message to <paramref name="onEach"/> as it arrives.</summary>
     public static async Task<List<MigrationProgress>> MigrateToEndAsync(AgentService.AgentServiceClient client, MigrateRequest request, Func<MigrationProgress, Task>? onEach = null)
     {

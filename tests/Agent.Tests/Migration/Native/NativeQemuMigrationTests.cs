@@ -416,13 +416,6 @@ public sealed class NativeQemuMigrationTests
         Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "tokenless" }, Call())).Exists);
     }
 
-    private static MigrateRequest WithEngine(MigrateRequest request, PrepareIncomingReply target)
-    {
-        request.PageStreamPort = target.PageStreamPort;
-        request.PageStreamToken = target.PageStreamToken;
-        return request;
-    }
-
     /// <summary>The counter byte of the first counted page changes only while the guest runs.</summary>
     private static async Task WaitUntilCounterMovesAsync(QemuProcess qemu)
     {
