@@ -52,6 +52,14 @@ public sealed class SourceMigration
     /// <summary>Raised after every live pass (not the final one), on the migration's thread.</summary>
     public event Action<PassReport>? PassCompleted;
 
+    private IReadOnlyList<SourceStream>? _connected;
+
+    /// <summary>
+    /// Bytes written to the destination so far, every stream's handshake and pages: for progress while a
+    /// long pass runs (readable from any thread; it only grows). Zero until every stream is connected.
+    /// </summary>
+    public long BytesWritten => Volatile.Read(ref _connected)?.Sum(s => s.BytesWritten) ?? 0;
+
     /// <summary>Runs the migration to the destination listening at <paramref name="destination"/>.</summary>
     /// <param name="destination">Where the destination accepts its streams.</param>
     /// <param name="cancellationToken">Cancels before switch-over (the guest stays on the source).</param>
@@ -77,6 +85,7 @@ public sealed class SourceMigration
                 streams.Add(await ConnectAsync(destination, i, sent, cancellationToken));
             }
 
+            Volatile.Write(ref _connected, streams.ToArray());
             await ForEachStream(streams, s => s.Handshake(_credentials));
             setup = _time.GetElapsedTime(start);
 

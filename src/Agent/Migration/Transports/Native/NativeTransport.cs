@@ -26,6 +26,9 @@ internal sealed partial class NativeTransport(
 {
     private static readonly TimeSpan RecoveryBudget = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often a pass in flight reports the bytes written so far.</summary>
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
     public TransportKind Kind => TransportKind.Native;
 
     public async Task<TransportResult> MigrateAsync(TransportRequest request, CancellationToken cancellationToken)
@@ -76,10 +79,15 @@ internal sealed partial class NativeTransport(
                 // Every tracker reports a hugetlbfs guest's writes per 2 MiB page.
                 SkipUnchangedPages = source.Spec.Backing == MemoryBacking.Hugetlbfs,
             };
+            EngineProgress? progress = null;
             var control = new QemuGuestControl(
                 source.Qmp,
                 alreadyPaused: choice.PausedCopy,
-                paused: request.Observer.SwitchingOver,
+                paused: () =>
+                {
+                    progress?.Stop();
+                    request.Observer.SwitchingOver();
+                },
                 stopSource: async ct =>
                 {
                     request.Observer.CleaningUp();
@@ -87,13 +95,6 @@ internal sealed partial class NativeTransport(
                 },
                 timeProvider);
             var engine = new SourceMigration(memory, tracker, control, PageStreamCredentials.For(migration.MigrationId, token), options, timeProvider);
-            var sent = 0L;
-            engine.PassCompleted += pass =>
-            {
-                sent += pass.Bytes;
-                request.Observer.Report(new TransportProgress(
-                    pass.Pass + 1, sent, 0, memory.Size, 0, pass.Duration > TimeSpan.Zero ? pass.Bytes * 8 / pass.Duration.TotalSeconds / 1e6 : 0));
-            };
 
             // QEMU is set up for the device-state-only stream now, outside the downtime. A paused copy then
             // pauses before the first page is read; the engine's own pause only captures the device state.
@@ -118,6 +119,7 @@ internal sealed partial class NativeTransport(
             var engineStarted = timeProvider.GetTimestamp();
             Log.Starting(logger, migration.MigrationId, migration.Guest, destination.ToString(), choice.Reason);
             MigrationResult result;
+            progress = new EngineProgress(engine, request.Observer, memory.Size, ProgressInterval, timeProvider);
             try
             {
                 result = await engine.RunAsync(destination, cancellationToken);
@@ -125,9 +127,12 @@ internal sealed partial class NativeTransport(
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // The engine let an exception through and skipped its own recovery.
+                await progress.DisposeAsync();
                 tracker.Dispose();
                 return await RecoverAsync(request, control, ex, cancellationToken);
             }
+
+            await progress.DisposeAsync();
 
             var total = timeProvider.GetElapsedTime(started, engineStarted) + result.TotalTime;
 
