@@ -104,6 +104,18 @@ public sealed partial class QemuProcess : IAsyncDisposable
 
     public async Task<string> ReadProcessLogAsync(CancellationToken cancellationToken = default)
     {
+        if (HasExited)
+        {
+            // The exit can be seen before the pump wrote QEMU's last words (why it failed to start).
+            try
+            {
+                await _logPump.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
         try
         {
             await using var stream = new FileStream(Layout.ProcessLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

@@ -58,7 +58,9 @@ public sealed class AgentAuthenticationTests : IDisposable
             {
                 var refused = await Assert.ThrowsAsync<RpcException>(() =>
                     Caller(agent, certificate).LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("intruder") }, Call()).ResponseAsync);
-                Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+                // The handshake's refusal reaches the client as a failed connection (Unavailable) or, when the
+                // server's close lands while HTTP/2 starts, as a broken request (Internal); never as an answer.
+                Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, refused.ToString());
             }
 
             var status = await Caller(agent, _pki.Certificate("spiffe://ferry/api")).GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call());
