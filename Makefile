@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test clean bench-migration lab
+.PHONY: help deps build run test clean bench-migration bench-control-plane lab
 
 help:
 	@echo "make run    install what Ferry needs and run it in the foreground (Ctrl-C stops everything it started)"
@@ -28,6 +28,10 @@ clean:
 # make bench-migration SIZE=1G PROFILE=idle LINK=loopback [RUNS=5]: QEMU's loop and Ferry's engine, side by side.
 bench-migration:
 	@scripts/bench-link.sh "$(or $(SIZE),1G)" "$(or $(PROFILE),idle)" "$(or $(LINK),loopback)" "$(or $(RUNS),5)" $(BENCH_ARGS)
+
+# make bench-control-plane [BENCH_ARGS="--agents 1000 --migrations 2000 --rest-rate 200"]: the API under a simulated fleet (issue 12); one JSON line.
+bench-control-plane:
+	@scripts/bench-control-plane.sh $(BENCH_ARGS)
 
 # make lab [RUNS=5] [RATE=2000] [TRANSPORTS=qemu,native] [IDLE_MIB=1024] [LAB_ARGS=--no-probe]: the origin document's experiment (issue 5).
 lab: build

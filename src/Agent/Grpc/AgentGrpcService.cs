@@ -103,8 +103,12 @@ internal sealed class AgentGrpcService(
         }
     }
 
-    public override async Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context) =>
-        new() { Cancelled = await sources.CancelAsync(MigrationId.Validate(request.MigrationId), context.CancellationToken) };
+    public override async Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context)
+    {
+        var outcome = await sources.CancelAsync(MigrationId.Validate(request.MigrationId), context.CancellationToken);
+        // `cancelled` stays for APIs that predate the outcome: true exactly when the guest stays here.
+        return new CancelReply { Outcome = outcome, Cancelled = outcome == CancelReply.Types.Outcome.Cancelled };
+    }
 
     public override async Task<CleanupReply> Cleanup(CleanupRequest request, ServerCallContext context)
     {

@@ -91,11 +91,18 @@ internal sealed partial class SourceMigrations(
         }
     }
 
-    public async Task<bool> CancelAsync(string migrationId, CancellationToken cancellationToken)
+    public async Task<CancelReply.Types.Outcome> CancelAsync(string migrationId, CancellationToken cancellationToken)
     {
-        if (ledger.FindOutgoing(migrationId) is not { } migration || !migration.TryCancel())
+        if (ledger.FindOutgoing(migrationId) is not { } migration)
         {
-            return false;
+            return CancelReply.Types.Outcome.Unknown;
+        }
+
+        if (!migration.TryCancel())
+        {
+            // Refused: either the end is decided (Migrate replays it), or the guest is paused for switch-over and
+            // only the target can take it from here: the API must not tear the target down.
+            return migration.IsOver ? CancelReply.Types.Outcome.AlreadyEnded : CancelReply.Types.Outcome.TooLate;
         }
 
         Log.CancelRequested(logger, migrationId);
@@ -107,11 +114,16 @@ internal sealed partial class SourceMigrations(
         {
             // Still settling (or the caller stopped waiting): the cancel was accepted before
             // switch-over, which is what the caller asked; the stream and the result tell the end.
-            return true;
+            return CancelReply.Types.Outcome.Cancelled;
         }
 
-        // The cancel can lose the race against a switch-over QEMU had already begun.
-        return migration.End?.Phase == MigrationPhase.Cancelled;
+        // The cancel can lose the race against a switch-over QEMU had already begun, or against the migration's own end.
+        return migration.End switch
+        {
+            { Phase: MigrationPhase.Cancelled } => CancelReply.Types.Outcome.Cancelled,
+            { GuestOnTarget: true } => CancelReply.Types.Outcome.TooLate,
+            _ => CancelReply.Types.Outcome.AlreadyEnded,
+        };
     }
 
     public async Task<TimeSpan> CleanupAsync(string migrationId, string? guest, CancellationToken cancellationToken)

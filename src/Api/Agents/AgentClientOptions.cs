@@ -31,6 +31,13 @@ public sealed class AgentClientOptions
     [Range(1, 1000)]
     public int BreakAfterFailures { get; set; } = 5;
 
+    /// <summary>
+    /// How long past the pause the API keeps asking the agents where a guest runs whose source result was lost,
+    /// before it records the migration failed with the guest's place unknown.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan ReconcileDeadline { get; set; } = TimeSpan.FromMinutes(5);
+
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 }

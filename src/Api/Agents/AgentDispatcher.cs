@@ -88,7 +88,60 @@ internal sealed partial class AgentDispatcher(
             await db.SaveChangesAsync(stopping);
         }
 
-        await FollowMigrateAsync(db, m, guest!.Name, source!.AgentEndpoint!, target!.AgentEndpoint!, guest.MemoryMiB, stopping);
+        var (ended, refusal) = await FollowMigrateAsync(db, m, guest!.Name, source!.AgentEndpoint!, target!.AgentEndpoint!, guest.MemoryMiB, stopping);
+        if (ended)
+        {
+            return;
+        }
+
+        db.ChangeTracker.Clear();
+        m = await db.Migrations.SingleAsync(x => x.Id == migrationId, stopping);
+        if (refusal is not null && MigrationStateMachine.IsBeforeSwitchover(m.State))
+        {
+            // Refused before the guest was paused: the guest runs at the source, which never started; nothing is left to wait for.
+            await TearDownTargetAsync(m, target.AgentEndpoint!);
+            await FailAsync(db, m, $"host '{m.SourceHostName}' refused to migrate: {refusal}", stopping);
+        }
+        else if (m.State is MigrationState.SwitchingOver or MigrationState.CleaningUp)
+        {
+            await ReconcileAsync(db, m, source.AgentEndpoint!, target.AgentEndpoint!, refusal, stopping);
+        }
+    }
+
+    /// <summary>
+    /// Past the pause, the source's result did not come: its agent forgot the migration (it refused the re-attach), or
+    /// has not answered for a progress timeout. The agents' guests say where it is; when neither says, this is asked
+    /// again after the scheduler's backoff, and after <see cref="AgentClientOptions.ReconcileDeadline"/> the
+    /// migration fails saying so (the guest counted as the target's, as it is from the pause on).
+    /// </summary>
+    private async Task ReconcileAsync(FerryDbContext db, DomainMigration m, string sourceEndpoint, string targetEndpoint, string? refusal, CancellationToken ct)
+    {
+        var since = time.Now() - m.EnteredCurrentStateAt;
+        if (refusal is null && since < TimeSpan.FromSeconds(m.Policy.ProgressTimeoutSeconds))
+        {
+            // Only unreachable so far: its end may still come, with its measurements.
+            return;
+        }
+
+        var why = refusal is null ? $"host '{m.SourceHostName}' has not answered since {m.State}" : $"host '{m.SourceHostName}' no longer knows the migration: {refusal}";
+        switch (await LocateGuestAsync(m, sourceEndpoint, targetEndpoint, ct))
+        {
+            case GuestPlace.Target:
+                await reports.RecordPlaceAsync(db, m.Id, GuestPlace.Target,
+                    $"the agent of host '{m.TargetHostName}' says the guest runs there; the source's result was lost ({why})", ct);
+                break;
+            case GuestPlace.Source:
+                await FailAsync(db, m, $"the switch-over did not complete: the guest runs at host '{m.SourceHostName}' again ({why})", ct, guestOnTarget: false);
+                break;
+            default:
+                if (since > agents.Options.ReconcileDeadline)
+                {
+                    await FailAsync(db, m, $"neither host '{m.SourceHostName}' nor host '{m.TargetHostName}' says the guest runs there, " +
+                        $"{agents.Options.ReconcileDeadline.TotalSeconds:F0} s after {m.State} ({why})", ct);
+                }
+
+                break;
+        }
     }
 
     public async Task<bool> AbortAsync(Guid migrationId, CancellationToken cancellationToken)
@@ -100,44 +153,139 @@ internal sealed partial class AgentDispatcher(
         var target = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == m.TargetHostId, cancellationToken);
         // Whether the source was asked to migrate at all: only then can a cancel come too late.
         var migrateIssued = m.Timeline.Any(e => e.State == MigrationState.Running);
-        if (source?.AgentEndpoint is { } sourceEndpoint && migrateIssued)
+        if (migrateIssued)
         {
-            try
+            var outcome = source?.AgentEndpoint is { } sourceEndpoint
+                ? await CancelAtSourceAsync(m, sourceEndpoint, cancellationToken)
+                : CancelReply.Types.Outcome.Unknown;
+            switch (outcome)
             {
-                var reply = await agents.Idempotent(sourceEndpoint, (c, ct) =>
-                    c.CancelAsync(new CancelRequest { MigrationId = m.Id.ToString() }, deadline: agents.Deadline(agents.Options.PrepareDeadline), cancellationToken: ct).ResponseAsync, cancellationToken);
-                if (!reply.Cancelled && await SourcePassedSwitchoverAsync(db, m.Id, cancellationToken))
-                {
+                case CancelReply.Types.Outcome.Cancelled:
+                    break;
+                case CancelReply.Types.Outcome.TooLate:
+                    // The guest is paused at the source: tearing the target down now would lose it. It finishes forward.
+                    await reports.RecordPlaceAsync(db, m.Id, GuestPlace.PastThePause,
+                        $"the cancel came too late: host '{m.SourceHostName}' had paused the guest for switch-over", cancellationToken);
                     return false;
-                }
-            }
-            catch (Exception e) when (AgentClients.IsAgentFailure(e))
-            {
-                LogAbortCallFailed(logger, m.Id, m.SourceHostName, e.Message);
+                case CancelReply.Types.Outcome.AlreadyEnded:
+                    // The source's end says where the guest is; Migrate replays it.
+                    if (!await ReplayEndAsync(db, m, source!.AgentEndpoint!, target?.AgentEndpoint, cancellationToken))
+                    {
+                        return false;
+                    }
+
+                    break;
+                default:
+                    // The source knows nothing of it, or cannot be asked: the agents' guests tell.
+                    var place = await LocateGuestAsync(m, source?.AgentEndpoint, target?.AgentEndpoint, cancellationToken);
+                    if (place != GuestPlace.Source)
+                    {
+                        await RecordAsync(db, m, place, cancellationToken);
+                        return false;
+                    }
+
+                    break;
             }
         }
 
-        if (target?.AgentEndpoint is { } targetEndpoint)
+        if (target?.AgentEndpoint is { } targetEndpoint && !await TearDownTargetAsync(m, targetEndpoint))
         {
-            await TearDownTargetAsync(m, targetEndpoint);
+            // The target refused: when it is because the guest runs there, the guest is the target's.
+            var place = await LocateGuestAsync(m, null, targetEndpoint, cancellationToken);
+            if (place == GuestPlace.Target)
+            {
+                await RecordAsync(db, m, place, cancellationToken);
+                return false;
+            }
         }
 
         return true;
     }
 
-    /// <summary>
-    /// A refused cancel means "too late" or "already over". The source's own reports tell which:
-    /// give them a moment to arrive, then look whether the migration moved past the pause or ended.
-    /// </summary>
-    private async Task<bool> SourcePassedSwitchoverAsync(FerryDbContext db, Guid id, CancellationToken ct)
+    /// <summary>Asks the source to cancel; an agent from before the outcome field answers with <c>cancelled</c> alone.</summary>
+    private async Task<CancelReply.Types.Outcome> CancelAtSourceAsync(DomainMigration m, string sourceEndpoint, CancellationToken ct)
     {
-        await Task.Delay(agents.Options.CallDeadline / 10, time, ct);
-        var state = await db.Migrations.AsNoTracking().Where(x => x.Id == id).Select(x => new { x.State, x.GuestOnTarget }).SingleAsync(ct);
-        return state.GuestOnTarget || state.State is MigrationState.SwitchingOver or MigrationState.CleaningUp or MigrationState.Completed;
+        try
+        {
+            // The agent waits for the migration to settle (5 s by default) before it answers: the call deadline covers that.
+            var reply = await agents.Idempotent(sourceEndpoint, (c, t) =>
+                c.CancelAsync(new CancelRequest { MigrationId = m.Id.ToString() }, deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
+            var outcome = reply.Outcome != CancelReply.Types.Outcome.Unspecified ? reply.Outcome
+                : reply.Cancelled ? CancelReply.Types.Outcome.Cancelled
+                : CancelReply.Types.Outcome.Unknown;
+            LogCancelAnswered(logger, m.Id, m.SourceHostName, outcome.ToString());
+            return outcome;
+        }
+        catch (Exception e) when (AgentClients.IsAgentFailure(e))
+        {
+            LogAbortCallFailed(logger, m.Id, m.SourceHostName, e.Message);
+            return CancelReply.Types.Outcome.Unknown;
+        }
     }
 
-    private async Task FollowMigrateAsync(FerryDbContext db, DomainMigration m, string guestName, string sourceEndpoint, string targetEndpoint,
-        int memoryMiB, CancellationToken stopping)
+    /// <summary>
+    /// Re-attaches to the source's Migrate stream, which replays the migration's end, and applies it. True when the
+    /// end was applied and the guest is not on the target (the target is then to be torn down).
+    /// </summary>
+    private async Task<bool> ReplayEndAsync(FerryDbContext db, DomainMigration m, string sourceEndpoint, string? targetEndpoint, CancellationToken ct)
+    {
+        var guest = await db.Guests.AsNoTracking().FirstOrDefaultAsync(g => g.Id == m.GuestId, ct);
+        var (ended, _) = await FollowMigrateAsync(db, m, m.GuestName, sourceEndpoint, targetEndpoint ?? string.Empty, guest?.MemoryMiB ?? 1024, ct);
+        db.ChangeTracker.Clear();
+        var now = await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id).Select(x => new { x.State, x.GuestOnTarget }).SingleAsync(ct);
+        return ended && !now.GuestOnTarget && now.State is MigrationState.Cancelling or MigrationState.Cancelled or MigrationState.Failed;
+    }
+
+    /// <summary>
+    /// Where the guest runs, from its agents' own answers: the target first (a guest running there has been taken
+    /// over), then the source. <see cref="GuestPlace.Unknown"/> when neither runs it or neither answers.
+    /// </summary>
+    private async Task<GuestPlace> LocateGuestAsync(DomainMigration m, string? sourceEndpoint, string? targetEndpoint, CancellationToken ct)
+    {
+        if (targetEndpoint is not null && await RunsAtAsync(m, targetEndpoint, m.TargetHostName, ct))
+        {
+            return GuestPlace.Target;
+        }
+
+        if (sourceEndpoint is not null && await RunsAtAsync(m, sourceEndpoint, m.SourceHostName, ct))
+        {
+            return GuestPlace.Source;
+        }
+
+        LogGuestNotFound(logger, m.Id, m.GuestName);
+        return GuestPlace.Unknown;
+    }
+
+    private async Task<bool> RunsAtAsync(DomainMigration m, string endpoint, string? host, CancellationToken ct)
+    {
+        try
+        {
+            var status = await agents.Idempotent(endpoint, (c, t) =>
+                c.GetGuestStatusAsync(new GuestStatusRequest { Name = m.GuestName }, deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
+            return status.Exists && status.RunState == "running";
+        }
+        catch (Exception e) when (AgentClients.IsAgentFailure(e))
+        {
+            LogAbortCallFailed(logger, m.Id, host ?? "?", e.Message);
+            return false;
+        }
+    }
+
+    private async Task RecordAsync(FerryDbContext db, DomainMigration m, GuestPlace place, CancellationToken ct)
+    {
+        if (place == GuestPlace.Target)
+        {
+            await reports.RecordPlaceAsync(db, m.Id, place,
+                $"the agent of host '{m.TargetHostName}' says the guest runs there; the source's result was not available", ct);
+        }
+    }
+
+    /// <summary>
+    /// Follows the source's Migrate stream, applying each report. Returns how it ended: with the migration's end,
+    /// broken (the agent may still run it), or refused by the source before anything moved (its detail).
+    /// </summary>
+    private async Task<(bool Ended, string? Refusal)> FollowMigrateAsync(FerryDbContext db, DomainMigration m, string guestName, string sourceEndpoint,
+        string targetEndpoint, int memoryMiB, CancellationToken stopping)
     {
         var (address, port) = SplitEndpoint(m.TargetEndpoint!);
         var request = new MigrateRequest
@@ -159,11 +307,18 @@ internal sealed partial class AgentDispatcher(
                 if (progress.Phase is MigrationPhase.Completed or MigrationPhase.Failed or MigrationPhase.Cancelled)
                 {
                     LogFinished(logger, m.Id, progress.Phase.ToString(), progress.Stats?.TotalTimeMs ?? 0, progress.Stats?.DowntimeMs ?? 0);
-                    return;
+                    return (true, null);
                 }
             }
 
             LogStreamEnded(logger, m.Id, m.SourceHostName);
+        }
+        catch (RpcException e) when (IsRefusal(e.StatusCode) && !stopping.IsCancellationRequested)
+        {
+            // The agent answered and said no (the guest is not running there, or is moved by another migration):
+            // asking again the same way gets the same answer.
+            LogStreamBroken(logger, m.Id, m.SourceHostName, e.Status.Detail);
+            return (false, e.Status.Detail);
         }
         catch (Exception e) when (AgentClients.IsAgentFailure(e) && !stopping.IsCancellationRequested)
         {
@@ -171,25 +326,35 @@ internal sealed partial class AgentDispatcher(
             // the agent reports the end itself, or the progress timeout fails the migration.
             LogStreamBroken(logger, m.Id, m.SourceHostName, e.Message);
         }
+
+        return (false, null);
     }
 
-    private async Task TearDownTargetAsync(DomainMigration m, string targetEndpoint)
+    /// <summary>Status codes by which an agent refuses a request it understood, as opposed to failing to answer.</summary>
+    private static bool IsRefusal(StatusCode code) =>
+        code is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.PermissionDenied
+            or StatusCode.AlreadyExists or StatusCode.Unauthenticated;
+
+    /// <summary>Tells the target to tear down what it prepared; false when it refused or could not be reached.</summary>
+    private async Task<bool> TearDownTargetAsync(DomainMigration m, string targetEndpoint)
     {
         try
         {
             await agents.Idempotent(targetEndpoint, (c, ct) => c.CleanupAsync(
                 new CleanupRequest { MigrationId = m.Id.ToString(), GuestName = m.GuestName, Role = CleanupRequest.Types.Role.Target },
                 deadline: agents.Deadline(), cancellationToken: ct).ResponseAsync, CancellationToken.None);
+            return true;
         }
         catch (Exception e) when (AgentClients.IsAgentFailure(e))
         {
             LogAbortCallFailed(logger, m.Id, m.TargetHostName ?? "?", e.Message);
+            return false;
         }
     }
 
-    private async Task FailAsync(FerryDbContext db, DomainMigration m, string reason, CancellationToken ct)
+    private async Task FailAsync(FerryDbContext db, DomainMigration m, string reason, CancellationToken ct, bool? guestOnTarget = null)
     {
-        m.Fail(reason, time.Now());
+        m.Fail(reason, time.Now(), guestOnTarget);
         if (await db.Guests.FirstOrDefaultAsync(g => g.Id == m.GuestId, ct) is { } guest)
         {
             guest.EndMigration(m.GuestOnTarget ? m.TargetHostId!.Value : m.SourceHostId);
@@ -216,6 +381,12 @@ internal sealed partial class AgentDispatcher(
 
     [LoggerMessage(EventId = 423, Level = LogLevel.Warning, Message = "Migration {MigrationId}: tearing down on {Host} failed: {Reason}")]
     private static partial void LogAbortCallFailed(ILogger logger, Guid migrationId, string host, string reason);
+
+    [LoggerMessage(EventId = 425, Level = LogLevel.Information, Message = "Migration {MigrationId}: the source {Host} answered the cancel: {Outcome}")]
+    private static partial void LogCancelAnswered(ILogger logger, Guid migrationId, string host, string outcome);
+
+    [LoggerMessage(EventId = 426, Level = LogLevel.Warning, Message = "Migration {MigrationId}: neither agent says guest {Guest} runs on it; asking again later")]
+    private static partial void LogGuestNotFound(ILogger logger, Guid migrationId, string guest);
 
     [LoggerMessage(EventId = 424, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, Guid migrationId, string reason);

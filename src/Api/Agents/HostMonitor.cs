@@ -20,8 +20,11 @@ internal sealed partial class HostMonitor(IServiceScopeFactory scopes, IOptions<
             {
                 await SweepAsync(stoppingToken);
             }
-            catch (NpgsqlException e)
+            catch (Exception e) when (e is NpgsqlException or DbUpdateException or TimeoutException or InvalidOperationException
+                && !stoppingToken.IsCancellationRequested)
             {
+                // The database restarting, or a heartbeat that changed a host meanwhile: the next tick sweeps again.
+                // Letting it through would stop the host (BackgroundServiceExceptionBehavior.StopHost), API and all.
                 LogSweepFailed(logger, e);
             }
         }

@@ -66,6 +66,62 @@ public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics)
         }
     }
 
+    /// <summary>
+    /// Records what an agent said about where the guest is, when the source's own report is missing: the
+    /// source said a cancel came too late (<see cref="GuestPlace.PastThePause"/>), or the target's agent says
+    /// the guest runs there (<see cref="GuestPlace.Target"/>, which completes it unmeasured). Returns false when
+    /// the migration had meanwhile moved on (ended, or reports made it past this point) and nothing changed.
+    /// </summary>
+    internal async Task<bool> RecordPlaceAsync(FerryDbContext db, Guid id, GuestPlace place, string note, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var migration = await db.Migrations.FirstOrDefaultAsync(m => m.Id == id, ct);
+            if (migration is null || migration.IsTerminal)
+            {
+                return false;
+            }
+
+            var now = time.Now();
+            if (MigrationStateMachine.IsBeforeSwitchover(migration.State) || migration.State == MigrationState.Cancelling)
+            {
+                ForwardTo(migration, MigrationState.SwitchingOver, now);
+            }
+
+            if (migration.State is not (MigrationState.SwitchingOver or MigrationState.CleaningUp))
+            {
+                // Not even the target was ready: no agent can have paused or moved the guest.
+                return false;
+            }
+
+            if (place == GuestPlace.Target)
+            {
+                migration.CompleteUnmeasured(note, now);
+                if (await db.Guests.FirstOrDefaultAsync(g => g.Id == migration.GuestId, ct) is { } guest)
+                {
+                    guest.EndMigration(migration.TargetHostId!.Value);
+                }
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            {
+                continue;
+            }
+
+            if (migration.IsTerminal)
+            {
+                metrics.RecordFinished(migration);
+            }
+
+            return true;
+        }
+    }
+
     private static void Apply(DomainMigration m, MigrationProgress report, DateTimeOffset now)
     {
         switch (report.Phase)

@@ -35,6 +35,11 @@ public sealed partial class MigrationScheduler(
 
     private readonly SchedulerOptions _options = options.Value;
     private readonly ConcurrentDictionary<Guid, Run> _runs = new();
+
+    // Migrations whose last attempt (a run that ended without the migration's end, or an abort the agents could
+    // not settle) is retried no sooner than this: an agent that refuses or cannot be reached is asked again with
+    // backoff, not in a loop (a run whose Migrate call was refused was handed over again ~80 times a second).
+    private readonly ConcurrentDictionary<Guid, Retry> _retries = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private CancellationToken _stopping;
 
@@ -58,7 +63,12 @@ public sealed partial class MigrationScheduler(
     }
 
     /// <summary>A cancel was recorded for <paramref name="migrationId"/>: stop driving it and tear its target down.</summary>
-    public void RequestCancel(Guid migrationId) => Wake();
+    public void RequestCancel(Guid migrationId)
+    {
+        // A cancel is acted on at once, not after the backoff of an earlier attempt.
+        _retries.TryRemove(migrationId, out _);
+        Wake();
+    }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -118,6 +128,13 @@ public sealed partial class MigrationScheduler(
             }
         }
 
+        // Entries of migrations that ended elsewhere (a report, another replica) are never looked at again.
+        var forgotten = time.GetUtcNow() - TimeSpan.FromMinutes(10);
+        foreach (var stale in _retries.Where(r => r.Value.NotBefore < forgotten).Select(r => r.Key).ToList())
+        {
+            _retries.TryRemove(stale, out _);
+        }
+
         metrics.ObserveActive(await db.Migrations.AsNoTracking()
             .Where(m => ActiveStates.Contains(m.State))
             .GroupBy(m => m.State).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct));
@@ -170,6 +187,11 @@ public sealed partial class MigrationScheduler(
 
         if (migration.State == MigrationState.Cancelling)
         {
+            if (!IsDue(id, now))
+            {
+                return;
+            }
+
             await AbortAsync(db, migration, guest, null, ct);
             return;
         }
@@ -189,7 +211,14 @@ public sealed partial class MigrationScheduler(
 
         if (migration.State != MigrationState.Queued && !migration.IsTerminal && !_runs.ContainsKey(id))
         {
-            Dispatch(id);
+            if (IsDue(id, now))
+            {
+                Dispatch(id);
+            }
+        }
+        else if (migration.IsTerminal)
+        {
+            _retries.TryRemove(id, out _);
         }
         else if (migration.State == MigrationState.Queued)
         {
@@ -330,6 +359,9 @@ public sealed partial class MigrationScheduler(
             }
             finally
             {
+                // A run that returns while the migration goes on (the stream broke, the agent refused) is handed over
+                // again later, after a backoff; the end or a timeout removes the entry.
+                Backoff(id);
                 _runs.TryRemove(id, out _);
                 cts.Dispose();
                 await ReleaseAsync(id);
@@ -357,8 +389,24 @@ public sealed partial class MigrationScheduler(
         if (_runs.TryGetValue(migration.Id, out var run))
         {
             // Stop driving it first, and let that run finish, before deciding on fresh state.
-            await run.Cts.CancelAsync();
-            await run.Task;
+            try
+            {
+                await run.Cts.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended by itself meanwhile (its source answered, or refused).
+            }
+
+            try
+            {
+                // Bounded: a run stuck in a call that ignores cancellation must not hold up every other migration's pass.
+                await run.Task.WaitAsync(_options.PollInterval * 10, time, ct);
+            }
+            catch (TimeoutException)
+            {
+                LogRunStuck(logger, migration.Id);
+            }
         }
 
         await db.Entry(migration).ReloadAsync(ct);
@@ -379,11 +427,20 @@ public sealed partial class MigrationScheduler(
         {
             if (!await dispatcher.AbortAsync(migration.Id, ct))
             {
-                // The source had already paused the guest: the agents' reports carry it forward.
+                // Past the pause (the agents' reports carry it forward), or the agents could not say where the
+                // guest is: asked again after a backoff.
+                Backoff(migration.Id);
                 return;
             }
 
             await db.Entry(migration).ReloadAsync(ct);
+            if (migration.IsTerminal)
+            {
+                // The source's replayed end already ended it, and counted it.
+                await SettleGuestAsync(db, migration, guest, ct);
+                return;
+            }
+
             if (migration.State == MigrationState.Cancelling)
             {
                 migration.ConfirmCancelled(time.Now());
@@ -395,14 +452,37 @@ public sealed partial class MigrationScheduler(
             return;
         }
 
-        if (!migration.GuestOnTarget)
+        await SettleGuestAsync(db, migration, guest, ct);
+        metrics.RecordFinished(migration);
+        _retries.TryRemove(migration.Id, out _);
+    }
+
+    private static async Task SettleGuestAsync(FerryDbContext db, Migration migration, Guest? guest, CancellationToken ct)
+    {
+        if (guest is not null)
         {
-            guest?.EndMigration(migration.SourceHostId);
+            await db.Entry(guest).ReloadAsync(ct);
+            guest.EndMigration(migration.GuestOnTarget ? migration.TargetHostId!.Value : migration.SourceHostId);
         }
 
         await db.SaveChangesAsync(ct);
-        metrics.RecordFinished(migration);
     }
+
+    /// <summary>Whether <paramref name="id"/> may be tried now, or waits for its backoff.</summary>
+    private bool IsDue(Guid id, DateTimeOffset now) => !_retries.TryGetValue(id, out var retry) || retry.NotBefore <= now;
+
+    /// <summary>Another attempt on <paramref name="id"/> went without its end: wait longer before the next (1 s doubling to 30 s).</summary>
+    private void Backoff(Guid id)
+    {
+        var now = time.GetUtcNow();
+        _retries.AddOrUpdate(id,
+            _ => new Retry(1, now + RetryDelay(1)),
+            (_, r) => new Retry(r.Attempts + 1, now + RetryDelay(r.Attempts + 1)));
+    }
+
+    private static TimeSpan RetryDelay(int attempts) => TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(attempts - 1, 5))));
+
+    private sealed record Retry(int Attempts, DateTimeOffset NotBefore);
 
     private sealed class Run(CancellationTokenSource cts)
     {
@@ -434,6 +514,9 @@ public sealed partial class MigrationScheduler(
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Debug, Message = "Migration {MigrationId} changed during the pass; revisited next poll")]
     private static partial void LogChangedMeanwhile(ILogger logger, Guid migrationId);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "Migration {MigrationId}: its run did not stop when asked; deciding without it")]
+    private static partial void LogRunStuck(ILogger logger, Guid migrationId);
 
     [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Dispatcher failed on migration {MigrationId}")]
     private static partial void LogDispatchFailed(ILogger logger, Guid migrationId, Exception exception);

@@ -180,6 +180,28 @@ public sealed class Migration
     }
 
     /// <summary>
+    /// Completes a migration past the pause whose result was lost (the source agent forgot it, or its
+    /// report never came), because the target's agent says the guest runs there: the guest is the
+    /// target's, but nothing was measured, so there is no <see cref="Result"/> and no SLA verdict.
+    /// </summary>
+    public void CompleteUnmeasured(string note, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(note);
+        if (State is not (MigrationState.SwitchingOver or MigrationState.CleaningUp))
+        {
+            throw new DomainException($"only a migration past the pause completes without its result, not one in {State}");
+        }
+
+        if (State == MigrationState.SwitchingOver)
+        {
+            MoveTo(MigrationState.CleaningUp, at);
+        }
+
+        MoveTo(MigrationState.Completed, at, note);
+        GuestOnTarget = true;
+    }
+
+    /// <summary>
     /// Fails with <paramref name="reason"/>. The guest stays where the phase left it, unless the
     /// source agent, which knows, says where it is: QEMU and the native engine both resume the source
     /// when a switch-over fails before the target took the guest.
@@ -187,6 +209,7 @@ public sealed class Migration
     public void Fail(string reason, DateTimeOffset at, bool? guestOnTarget = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        reason = ReasonText.Bound(reason);
         MoveTo(MigrationState.Failed, at, reason);
         FailureReason = reason;
         if (guestOnTarget is { } known)
@@ -236,7 +259,7 @@ public sealed class Migration
             return false;
         }
 
-        AbortReason = reason;
+        AbortReason = ReasonText.Bound(reason);
         if (!MigrationStateMachine.InvolvesAgents(State))
         {
             Fail(reason, at);
@@ -313,6 +336,6 @@ public sealed class Migration
 
         State = next;
         UpdatedAt = at;
-        _timeline.Add(new TimelineEntry(next, at, note));
+        _timeline.Add(new TimelineEntry(next, at, ReasonText.BoundOrNull(note)));
     }
 }

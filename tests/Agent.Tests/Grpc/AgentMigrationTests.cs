@@ -99,6 +99,11 @@ public sealed class AgentMigrationTests
         Assert.False((await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "replay" }, Call())).Exists);
         Assert.Equal(targetPid, b.Qemu("replay").Pid);
 
+        // Over with the guest on the target: a late cancel changes nothing and says so.
+        var late = await a.Client.CancelAsync(new CancelRequest { MigrationId = id }, Call());
+        Assert.False(late.Cancelled);
+        Assert.Equal(CancelReply.Types.Outcome.AlreadyEnded, late.Outcome);
+
         // The deferred cleanup already removed the source: cleaning up again changes nothing.
         await a.Client.CleanupAsync(new CleanupRequest { MigrationId = id, GuestName = "replay", Role = CleanupRequest.Types.Role.Source }, Call());
 
@@ -150,12 +155,19 @@ public sealed class AgentMigrationTests
             Assert.Equal("running", runStateWhenCancelled); // cancelled in a live pass, not in a paused copy
         }
 
-        Assert.True((await cancel).Cancelled);
+        var cancelled = await cancel;
+        Assert.True(cancelled.Cancelled);
+        Assert.Equal(CancelReply.Types.Outcome.Cancelled, cancelled.Outcome);
         Assert.Equal(MigrationPhase.Cancelled, end.Phase);
         Assert.False(end.GuestOnTarget);
         AssertOrdered(messages);
         Assert.DoesNotContain(messages, m => m.Phase == MigrationPhase.SwitchingOver);
-        Assert.False((await a.Client.CancelAsync(new CancelRequest { MigrationId = id }, Call())).Cancelled);
+        var again = await a.Client.CancelAsync(new CancelRequest { MigrationId = id }, Call());
+        Assert.False(again.Cancelled);
+        Assert.Equal(CancelReply.Types.Outcome.AlreadyEnded, again.Outcome);
+        var unknown = await a.Client.CancelAsync(new CancelRequest { MigrationId = Guid.NewGuid().ToString() }, Call());
+        Assert.False(unknown.Cancelled);
+        Assert.Equal(CancelReply.Types.Outcome.Unknown, unknown.Outcome);
         Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "cancel" }, Call())).RunState);
         Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "cancel" }, Call())).Exists);
         Assert.False(File.Exists(targetRam));

@@ -30,6 +30,25 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
     /// <summary>What Migrate streams; an exception thrown from it breaks the stream.</summary>
     public Func<MigrateRequest, IEnumerable<MigrationProgress>> Migration { get; set; } = r => Completed(r.MigrationId);
 
+    /// <summary>Whether Migrate keeps its stream open, silent, after streaming <see cref="Migration"/> (an agent whose migration hangs).</summary>
+    public bool HoldStreamOpen { get; set; }
+
+    /// <summary>What Cancel answers; default: cancelled before switch-over.</summary>
+    public Func<CancelRequest, CancelReply> CancelAnswer { get; set; } =
+        _ => new CancelReply { Cancelled = true, Outcome = CancelReply.Types.Outcome.Cancelled };
+
+    /// <summary>What Cleanup does; an exception thrown from it is the agent's refusal.</summary>
+    public Func<CleanupRequest, CleanupReply> CleanupAnswer { get; set; } = _ => new CleanupReply();
+
+    /// <summary>What GetGuestStatus answers, by guest name; default: no such guest here.</summary>
+    public Func<string, GuestStatusReply> GuestStatus { get; set; } = name => new GuestStatusReply { Name = name };
+
+    /// <summary>What DescribeArrival answers; default: the guest never ran here.</summary>
+    public Func<DescribeArrivalRequest, ArrivalReport> Arrival { get; set; } = _ => new ArrivalReport { Note = "not arrived" };
+
+    /// <summary>A guest status as a real agent reports it.</summary>
+    public static GuestStatusReply Status(string name, string runState) => new() { Name = name, Exists = true, RunState = runState };
+
     public static IEnumerable<MigrationProgress> Completed(string id, double totalMs = 400, double downtimeMs = 5)
     {
         yield return new MigrationProgress { MigrationId = id, Sequence = 1, Phase = MigrationPhase.Running, TransferredBytes = 1 << 20 };
@@ -79,17 +98,34 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
         {
             await responseStream.WriteAsync(progress);
         }
+
+        if (HoldStreamOpen)
+        {
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
     }
 
     public override Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context)
     {
         Calls.Enqueue("cancel");
-        return Task.FromResult(new CancelReply { Cancelled = true });
+        return Task.FromResult(CancelAnswer(request));
     }
 
     public override Task<CleanupReply> Cleanup(CleanupRequest request, ServerCallContext context)
     {
         Calls.Enqueue($"cleanup {request.Role}");
-        return Task.FromResult(new CleanupReply());
+        return Task.FromResult(CleanupAnswer(request));
+    }
+
+    public override Task<GuestStatusReply> GetGuestStatus(GuestStatusRequest request, ServerCallContext context)
+    {
+        Calls.Enqueue($"status {request.Name}");
+        return Task.FromResult(GuestStatus(request.Name));
+    }
+
+    public override Task<ArrivalReport> DescribeArrival(DescribeArrivalRequest request, ServerCallContext context)
+    {
+        Calls.Enqueue("arrival");
+        return Task.FromResult(Arrival(request));
     }
 }

@@ -162,6 +162,54 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public void A_failure_reason_longer_than_the_store_holds_is_kept_truncated_with_a_marker()
+    {
+        var m = RunTo(MigrationState.Running);
+        var qemuLastWords = "qemu-system-x86_64: " + new string('x', 3 * ReasonText.MaxLength);
+
+        m.Fail(qemuLastWords, T0.AddSeconds(1));
+
+        Assert.Equal(ReasonText.MaxLength, m.FailureReason!.Length);
+        Assert.StartsWith("qemu-system-x86_64: xxx", m.FailureReason, StringComparison.Ordinal);
+        Assert.EndsWith($"[truncated: {qemuLastWords.Length} characters in all]", m.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(m.FailureReason, m.Timeline[^1].Note);
+    }
+
+    [Fact]
+    public void An_abort_reason_and_a_note_are_bounded_like_a_failure_reason()
+    {
+        var m = RunTo(MigrationState.Running);
+
+        m.Abort(new string('r', 10_000), T0.AddSeconds(1));
+
+        Assert.Equal(ReasonText.MaxLength, m.AbortReason!.Length);
+        Assert.Equal(ReasonText.MaxLength, m.Timeline[^1].Note!.Length);
+    }
+
+    [Fact]
+    public void A_migration_past_the_pause_whose_result_was_lost_completes_on_the_target_without_a_verdict()
+    {
+        var m = RunTo(MigrationState.SwitchingOver);
+
+        m.CompleteUnmeasured("the target's agent says the guest runs there; the source's result was lost", T0.AddSeconds(1));
+
+        Assert.Equal(MigrationState.Completed, m.State);
+        Assert.True(m.GuestOnTarget);
+        Assert.Null(m.Result);
+        Assert.Null(m.SlaMet);
+        Assert.Equal([MigrationState.CleaningUp, MigrationState.Completed], m.Timeline.TakeLast(2).Select(e => e.State));
+    }
+
+    [Fact]
+    public void A_migration_before_the_pause_never_completes_without_its_result()
+    {
+        var m = RunTo(MigrationState.Running);
+
+        Assert.Throws<DomainException>(() => m.CompleteUnmeasured("guessing", T0.AddSeconds(1)));
+        Assert.Equal(MigrationState.Running, m.State);
+    }
+
+    [Fact]
     public void An_abort_tears_down_like_a_cancel_but_ends_failed_with_its_reason()
     {
         var m = RunTo(MigrationState.Running);
