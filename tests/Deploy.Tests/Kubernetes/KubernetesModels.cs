@@ -1,4 +1,5 @@
 using k8s;
+using k8s.Models;
 
 namespace Ferry.Deploy.Tests.Kubernetes;
 
