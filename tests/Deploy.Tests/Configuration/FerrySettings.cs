@@ -59,6 +59,7 @@ public static class FerrySettings
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "FerryDefaults (OTLP export)",
         ["PGPASSWORD"] = "Npgsql (the password when the connection string has none)",
         ["ASPNETCORE_ENVIRONMENT"] = "the ASP.NET Core host",
+        ["ASPNETCORE_URLS"] = "the ASP.NET Core host (src/Api/Dockerfile sets it; Kestrel's named endpoints take precedence)",
     };
 
     /// <summary>Keys outside the options classes that the agent's pod uses.</summary>
