@@ -16,11 +16,8 @@ public sealed class AgentDaemonSetTests
     [MemberData(nameof(ValueSets))]
     public async Task The_agent_runs_privileged_in_the_nodes_network_and_PID_namespaces_on_labelled_nodes(string set)
     {
-        var values = ChartRenderingTests.ValuesOf(set);
-        var chart = await HelmChart.Ferry.RenderAsync(values);
-        var agent = chart.Get("DaemonSet", "ferry-agent");
+        var (values, agent, container) = await RenderAgentAsync(set);
         var pod = RenderedChart.PodSpec(agent);
-        var container = RenderedChart.Container(agent, "agent");
 
         Assert.True((bool?)pod["hostNetwork"], "hostNetwork: migration traffic and the AgentService use the node's address");
         Assert.True((bool?)pod["hostPID"], "hostPID: QEMU and the node's ovs-vswitchd are reached by pid (userfaultfd, /proc/<pid>/pagemap)");
@@ -42,10 +39,7 @@ public sealed class AgentDaemonSetTests
     [MemberData(nameof(ValueSets))]
     public async Task The_agent_has_hugepages_and_a_memory_backed_dev_shm_for_guests_RAM(string set)
     {
-        var values = ChartRenderingTests.ValuesOf(set);
-        var chart = await HelmChart.Ferry.RenderAsync(values);
-        var agent = chart.Get("DaemonSet", "ferry-agent");
-        var container = RenderedChart.Container(agent, "agent");
+        var (_, agent, container) = await RenderAgentAsync(set);
 
         Assert.Equal("Memory", (string?)VolumeAt(agent, container, "/dev/shm")["emptyDir"]!["medium"]);
         var medium = (string)VolumeAt(agent, container, "/dev/hugepages")["emptyDir"]!["medium"]!;
@@ -77,10 +71,7 @@ public sealed class AgentDaemonSetTests
     [MemberData(nameof(ValueSets))]
     public async Task The_agent_uses_the_nodes_OVS_run_directory_or_runs_its_own_switch(string set)
     {
-        var values = ChartRenderingTests.ValuesOf(set);
-        var chart = await HelmChart.Ferry.RenderAsync(values);
-        var agent = chart.Get("DaemonSet", "ferry-agent");
-        var container = RenderedChart.Container(agent, "agent");
+        var (values, agent, container) = await RenderAgentAsync(set);
         var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
         var ovs = values["agent"]!["ovs"]!;
 
@@ -105,6 +96,14 @@ public sealed class AgentDaemonSetTests
 
         Assert.Empty(chart.OfKind("DaemonSet"));
         Assert.NotNull(chart.Find("Deployment", "ferry-api"));
+    }
+
+    /// <summary>The values of <paramref name="set"/>, the agent's DaemonSet they render, and its container.</summary>
+    private static async Task<(JsonObject Values, Manifest Agent, JsonObject Container)> RenderAgentAsync(string set)
+    {
+        var values = ChartRenderingTests.ValuesOf(set);
+        var agent = (await HelmChart.Ferry.RenderAsync(values)).Get("DaemonSet", "ferry-agent");
+        return (values, agent, RenderedChart.Container(agent, "agent"));
     }
 
     /// <summary>The volume mounted at <paramref name="mountPath"/> in <paramref name="container"/>.</summary>

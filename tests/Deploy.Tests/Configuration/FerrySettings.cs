@@ -76,11 +76,15 @@ public static class FerrySettings
     /// What is wrong with <paramref name="environment"/> for a service that binds <paramref name="sections"/>:
     /// a key nothing reads, a value its property cannot take, a value out of its range. Empty when all fits.
     /// </summary>
+    /// <param name="environment">The variables, <c>Section__Key</c>.</param>
+    /// <param name="sections">What the service binds.</param>
+    /// <param name="otherKeys">What else it reads.</param>
+    /// <param name="required">Variables that must be set although their properties have defaults (a default that starts a service no one reaches).</param>
     public static IReadOnlyList<string> Problems(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, Type> sections,
-        IReadOnlyDictionary<string, string> otherKeys)
+        IReadOnlyDictionary<string, string> otherKeys, params string[] required)
     {
         var configuration = Configuration(environment);
-        var problems = new List<string>();
+        var problems = required.Where(r => !environment.ContainsKey(r)).Select(r => $"{r} is not set").ToList();
         foreach (var key in configuration.AsEnumerable().Where(kv => kv.Value is not null).Select(kv => kv.Key))
         {
             if (!otherKeys.ContainsKey(key) && !sections.Keys.Any(s => key.StartsWith(s + ":", StringComparison.OrdinalIgnoreCase)))
