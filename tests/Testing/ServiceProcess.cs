@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Ferry.EndToEnd.Tests;
+namespace Ferry.Testing;
 
 /// <summary>A Ferry service run as a real child process, its output kept for the failure message.</summary>
 public sealed class ServiceProcess : IAsyncDisposable
@@ -15,6 +15,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
     public string Output
     {
         get
@@ -27,9 +30,14 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="fileName"/> with <paramref name="args"/>, never through a shell.</summary>
-    public static ServiceProcess Start(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
+    /// <param name="name">What the process is, for messages.</param>
+    /// <param name="fileName">The program.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="env">Variables set over the test's own environment.</param>
+    /// <param name="workingDirectory">Its working directory; the test's when null.</param>
+    public static ServiceProcess Start(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
@@ -49,6 +57,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         return service;
     }
+
+    /// <summary>Waits for the process to end by itself.</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
     /// <summary>SIGKILL, at once: the process cannot clean anything up.</summary>
     public void Kill() => _process.Kill();
