@@ -12,6 +12,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm render and check the Helm chart in tests/Deploy.Tests. Machines of this kind
+# come with NodeSource's nodejs, which carries npm itself and conflicts with Debian's npm package,
+# so Debian's are installed only where there is no node or no npm at all.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   if [[ $(id -u) -ne 0 ]]; then
