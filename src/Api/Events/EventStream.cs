@@ -23,8 +23,9 @@ internal sealed partial class EventStream(HttpContext http, EventSignal signal, 
         var ct = stopping.Token;
         try
         {
-            await StartAsync(ct);
+            // Read before the headers go: once a client sees them, its keepalive is counted from no later than that.
             var lastWrite = time.GetUtcNow();
+            await StartAsync(ct);
             while (true)
             {
                 // Taken before the read: a commit between the read and the wait still wakes this stream.
