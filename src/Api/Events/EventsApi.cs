@@ -16,7 +16,8 @@ namespace Ferry.Api.Events;
 /// (<see cref="MigrationEvent"/>): <c>id:</c> is the log's id, <c>event:</c> is <c>state</c>,
 /// <c>progress</c> or <c>result</c>, <c>data:</c> one line of JSON. <c>Last-Event-ID</c> resumes after
 /// that id on any replica. A stream of one migration closes after its result; a client that resumes
-/// after the result gets 204, which tells a browser's EventSource to stop reconnecting.
+/// after the result gets 204, which tells a browser's EventSource to stop reconnecting. The stream of
+/// all migrations starts at the present without <c>Last-Event-ID</c>; one migration's starts at its beginning.
 /// </summary>
 internal static partial class EventsApi
 {
@@ -99,6 +100,13 @@ internal static partial class EventsApi
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
+        }
+
+        if (string.IsNullOrEmpty(lastEventId))
+        {
+            // A new watcher wants what happens from now on, not the whole history of the cluster
+            // (which grows without bound); Last-Event-ID: 0 asks for everything the log holds.
+            after = await db.MigrationEvents.MaxAsync(e => (long?)e.Id, ct) ?? 0;
         }
 
         var log = db.MigrationEvents.AsNoTracking();
