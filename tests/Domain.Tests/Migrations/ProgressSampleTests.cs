@@ -25,8 +25,8 @@ public sealed class ProgressSampleTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(-1)]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
     public void Without_a_measured_throughput_there_is_no_expected_downtime(double throughputMbps) =>
