@@ -1,4 +1,5 @@
 using Ferry.Api.Agents;
+using Ferry.Api.Events;
 using Ferry.Api.Guests;
 using Ferry.Api.Hosts;
 using Ferry.Api.Http;
@@ -69,6 +70,9 @@ internal static class FerryApi
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AgentClientOptions>().BindConfiguration(AgentClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AgentClients>();
+        builder.Services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EventSignal>();
+        builder.Services.AddHostedService<EventNotifications>();
         builder.Services.AddSingleton<MigrationReports>();
         builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();
         builder.Services.AddHostedService<HostMonitor>();
@@ -99,6 +103,7 @@ internal static class FerryApi
         app.MapHostsApiV1();
         app.MapGuestsApiV1();
         app.MapMigrationsApiV1();
+        app.MapEventsApiV1();
         app.MapReportsApiV1();
         app.MapGrpcService<ControlPlaneService>();
         app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();

@@ -1,9 +1,11 @@
+using Ferry.Api.Events;
 using Ferry.Api.Http;
 using Ferry.Api.Observability;
 using Ferry.Api.Persistence;
 using Ferry.Contracts;
 using Ferry.Domain.Migrations;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using DomainMigration = Ferry.Domain.Migrations.Migration;
 
 namespace Ferry.Api.Agents;
@@ -12,9 +14,10 @@ namespace Ferry.Api.Agents;
 /// Applies what a source agent reports about a migration, whether it arrives on the dispatcher's
 /// Migrate stream or later through ControlPlane.ReportProgress/ReportResult. Reports are applied
 /// once: a sequence number at or below the last applied one, or any report on an ended
-/// migration, changes nothing.
+/// migration, changes nothing. A running report's figures become the migration's latest progress
+/// sample, and an event for the streams at most every <see cref="EventOptions.ProgressInterval"/>.
 /// </summary>
-public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics)
+public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics, IOptions<EventOptions> events)
 {
     /// <summary>Applies <paramref name="report"/>; returns false when the migration is unknown.</summary>
     internal async Task<bool> ApplyAsync(FerryDbContext db, MigrationProgress report, CancellationToken ct)
@@ -39,8 +42,18 @@ public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics)
                 return true;
             }
 
-            Apply(migration, report, time.Now());
+            var now = time.Now();
+            Apply(migration, report, now);
             last.CurrentValue = report.Sequence;
+            var published = entry.Property<DateTimeOffset?>(FerryDbContext.ProgressEventAt);
+            if (report.Phase == MigrationPhase.Running && !migration.IsTerminal
+                && (published.CurrentValue is not { } at || now - at >= events.Value.ProgressInterval))
+            {
+                // The row is written for every report anyway (the progress timeout's clock); an event
+                // costs one more insert, at most every interval, whichever replica the report reached.
+                published.CurrentValue = now;
+            }
+
             if (migration.IsTerminal && await db.Guests.FirstOrDefaultAsync(g => g.Id == migration.GuestId, ct) is { } guest)
             {
                 guest.EndMigration(migration.GuestOnTarget ? migration.TargetHostId!.Value : migration.SourceHostId);
@@ -129,6 +142,8 @@ public sealed class MigrationReports(TimeProvider time, FerryMetrics metrics)
             case MigrationPhase.Running:
                 ForwardTo(m, MigrationState.Running, now);
                 m.Touch(now);
+                m.RecordProgress(ProgressSample.Measured(m.Id, m.State, report.Pass, report.RemainingBytes, report.TransferredBytes,
+                    report.DirtyPagesPerSecond, report.ThroughputMbps, now));
                 break;
             case MigrationPhase.SwitchingOver:
                 ForwardTo(m, MigrationState.SwitchingOver, now);

@@ -13,4 +13,12 @@ internal static class ApiJson
         // A misspelt policy field must not silently fall back to a default.
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
     }
+
+    /// <summary>Options that write exactly what the HTTP responses write (web defaults plus the above), for JSON made outside a response.</summary>
+    public static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Configure(options);
+        return options;
+    }
 }

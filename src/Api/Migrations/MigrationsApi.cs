@@ -189,80 +189,22 @@ internal static partial class MigrationsApi
             errors["pageSize"] = sizeError;
         }
 
-        var (stateValue, stateError) = EnumQuery.Parse<MigrationState>(state);
-        if (stateError is not null)
-        {
-            errors["state"] = stateError;
-        }
-
         PageToken? after = null;
         if (pageToken is not null && !PageToken.TryParse(pageToken, out after))
         {
             errors["pageToken"] = "is not a token this API issued";
         }
 
-        Identifier? hostId = null, guestId = null;
-        if (host is not null)
-        {
-            (hostId, var e) = Identifier.Parse(host);
-            if (e is not null)
-            {
-                errors["host"] = e;
-            }
-        }
-
-        if (guest is not null)
-        {
-            (guestId, var e) = Identifier.Parse(guest);
-            if (e is not null)
-            {
-                errors["guest"] = e;
-            }
-        }
-
-        if (from > to)
-        {
-            errors["from"] = "must not be after 'to'";
-        }
-
+        var filter = MigrationFilter.Parse(state, host, guest, from, to, errors);
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
         }
 
-        var query = db.Migrations.AsNoTracking();
-        if (stateValue is { } s)
+        var query = filter.ApplyExceptState(db.Migrations.AsNoTracking());
+        if (filter.State is { } s)
         {
             query = query.Where(m => m.State == s);
-        }
-
-        if (hostId is { Id: { } hid })
-        {
-            query = query.Where(m => m.SourceHostId == hid || m.TargetHostId == hid);
-        }
-        else if (hostId is { Name: { } hname })
-        {
-            query = query.Where(m => m.SourceHostName == hname || m.TargetHostName == hname);
-        }
-
-        if (guestId is { Id: { } gid })
-        {
-            query = query.Where(m => m.GuestId == gid);
-        }
-        else if (guestId is { Name: { } gname })
-        {
-            query = query.Where(m => m.GuestName == gname);
-        }
-
-        (from, to) = (from?.ToUniversalTime(), to?.ToUniversalTime());
-        if (from is { } f)
-        {
-            query = query.Where(m => m.CreatedAt >= f);
-        }
-
-        if (to is { } t)
-        {
-            query = query.Where(m => m.CreatedAt < t);
         }
 
         if (after is { } a)

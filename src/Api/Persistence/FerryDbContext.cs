@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Ferry.Api.Persistence;
 
 /// <summary>Ferry's state in PostgreSQL: hosts, guests, migrations and their history, idempotency records.</summary>
-internal sealed class FerryDbContext(DbContextOptions<FerryDbContext> options) : DbContext(options)
+internal sealed partial class FerryDbContext(DbContextOptions<FerryDbContext> options) : DbContext(options)
 {
     public DbSet<Host> Hosts => Set<Host>();
 
@@ -18,6 +18,8 @@ internal sealed class FerryDbContext(DbContextOptions<FerryDbContext> options) :
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     public DbSet<MigrationLease> MigrationLeases => Set<MigrationLease>();
+
+    public DbSet<MigrationEvent> MigrationEvents => Set<MigrationEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FerryDbContext).Assembly);

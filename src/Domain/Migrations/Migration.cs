@@ -91,6 +91,9 @@ public sealed class Migration
     /// <summary>Why the control plane is stopping the migration (a timeout), so that it ends failed rather than cancelled.</summary>
     public string? AbortReason { get; private set; }
 
+    /// <summary>The latest progress sample while the migration runs; null before its first and once it has ended.</summary>
+    public ProgressSample? Progress { get; private set; }
+
     /// <summary>Whether the guest ended up on the target (always after switch-over).</summary>
     public bool GuestOnTarget { get; private set; }
 
@@ -287,6 +290,21 @@ public sealed class Migration
     /// <summary>Records that progress was seen, for the progress timeout.</summary>
     public void Touch(DateTimeOffset at) => UpdatedAt = at;
 
+    /// <summary>Keeps <paramref name="sample"/> as the latest progress; ignored once the migration has ended.</summary>
+    public void RecordProgress(ProgressSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        if (sample.MigrationId != Id)
+        {
+            throw new DomainException("a progress sample of another migration");
+        }
+
+        if (!IsTerminal)
+        {
+            Progress = sample;
+        }
+    }
+
     /// <summary>When the current phase was entered.</summary>
     public DateTimeOffset EnteredCurrentStateAt => _timeline.Last(e => e.Event is null).At;
 
@@ -337,5 +355,10 @@ public sealed class Migration
         State = next;
         UpdatedAt = at;
         _timeline.Add(new TimelineEntry(next, at, ReasonText.BoundOrNull(note)));
+        if (IsTerminal)
+        {
+            // Progress describes a transfer under way; an ended migration has its result instead.
+            Progress = null;
+        }
     }
 }

@@ -30,6 +30,10 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
             p.Property(x => x.CompletionTimeoutSecondsPerGiB).HasColumnName("policy_completion_timeout_seconds_per_gib");
         });
         b.Property(m => m.Result).HasJsonConversion();
+        b.Property(m => m.Progress).HasJsonConversion();
+        // When the last progress event was written, so that samples become events at most every
+        // Ferry:Events:ProgressInterval, whichever replica receives them.
+        b.Property<DateTimeOffset?>(FerryDbContext.ProgressEventAt);
         b.Property<List<TimelineEntry>>("_timeline").HasColumnName("timeline").HasJsonConversion();
         b.Ignore(m => m.Timeline);
         b.Ignore(m => m.IsTerminal);

@@ -67,6 +67,49 @@ namespace Ferry.Api.Persistence.Migrations
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Ferry.Api.Persistence.MigrationEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("data");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid>("MigrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("migration_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_migration_events");
+
+                    b.HasIndex("MigrationId", "Id")
+                        .HasDatabaseName("ix_migration_events_migration_id_id");
+
+                    b.ToTable("migration_events", (string)null);
+                });
+
             modelBuilder.Entity("Ferry.Api.Persistence.MigrationLease", b =>
                 {
                     b.Property<Guid>("MigrationId")
@@ -257,6 +300,14 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("page_stream_token");
 
+                    b.Property<string>("Progress")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("progress");
+
+                    b.Property<DateTimeOffset?>("ProgressEventAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("progress_event_at");
+
                     b.Property<string>("Result")
                         .HasColumnType("jsonb")
                         .HasColumnName("result");
@@ -385,6 +436,16 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasDatabaseName("ix_migrations_target_host_id_created_at");
 
                     b.ToTable("migrations", (string)null);
+                });
+
+            modelBuilder.Entity("Ferry.Api.Persistence.MigrationEvent", b =>
+                {
+                    b.HasOne("Ferry.Domain.Migrations.Migration", null)
+                        .WithMany()
+                        .HasForeignKey("MigrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_migration_events_migrations_migration_id");
                 });
 
             modelBuilder.Entity("Ferry.Api.Persistence.MigrationLease", b =>

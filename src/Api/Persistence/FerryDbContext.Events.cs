@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Ferry.Api.Http;
+using Ferry.Api.Migrations;
+using Ferry.Domain.Migrations;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ferry.Api.Persistence;
+
+/// <summary>
+/// The event log is written here, by every save that changes a migration's state or marks a
+/// progress sample for the streams, in the same transaction as the change: whichever code path moves
+/// a migration (a request, the scheduler, an agent's report on any replica), the streams see it,
+/// and they never see a change that was rolled back.
+/// </summary>
+internal sealed partial class FerryDbContext
+{
+    /// <summary>Shadow property of migrations: when the last progress event was written (null: none yet).</summary>
+    public const string ProgressEventAt = "ProgressEventAt";
+
+    /// <summary>The channel a commit with events notifies (payload: the migration id); every replica listens.</summary>
+    public const string EventChannel = "ferry_migration_events";
+
+    /// <summary>Advisory lock key that orders the event log's ids ("FERRYE" in ASCII; the scheduler's capacity lock is "FERRY").</summary>
+    private const long EventLockKey = 0x464552525945;
+
+    private static readonly JsonSerializerOptions EventJson = ApiJson.Create();
+
+    /// <summary>Not supported: the event log is written with the asynchronous save only.</summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        throw new NotSupportedException("Ferry saves with SaveChangesAsync, which writes the migration event log in the same transaction.");
+
+    /// <summary>Saves, appending the events of every migration whose state changed (or that has a progress sample to publish) in the same transaction.</summary>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        ChangeTracker.DetectChanges();
+        var events = PendingEvents();
+        if (events.Count == 0)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+
+        // The scheduler saves inside its own transaction (and commits right after); elsewhere this one is ours.
+        var own = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            var written = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
+            await AppendAsync(events, cancellationToken);
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+
+            if (acceptAllChangesOnSuccess)
+            {
+                ChangeTracker.AcceptAllChanges();
+            }
+
+            return written;
+        }
+        finally
+        {
+            if (own is not null)
+            {
+                await own.DisposeAsync();
+            }
+        }
+    }
+
+    private List<MigrationEvent> PendingEvents()
+    {
+        var events = new List<MigrationEvent>();
+        foreach (var entry in ChangeTracker.Entries<Migration>())
+        {
+            if (entry.State is not (EntityState.Added or EntityState.Modified))
+            {
+                continue;
+            }
+
+            var m = entry.Entity;
+            // The timeline's original value is a deep copy (JsonColumn's comparer snapshots it), so the
+            // phases entered since the migration was read are the state entries beyond the original's.
+            var known = entry.State == EntityState.Added ? 0
+                : ((IEnumerable<TimelineEntry>)entry.Property("_timeline").OriginalValue!).Count(e => e.Event is null);
+            var view = MigrationView.From(m);
+            var states = m.Timeline.Select((e, i) => (Entry: e, Index: i)).Where(e => e.Entry.Event is null).ToList();
+            foreach (var (state, index) in states.Skip(known))
+            {
+                // A save that moved through several phases (a report that skipped ahead) gives one event
+                // each, showing the migration as it stood in that phase.
+                var asOf = index == states[^1].Index
+                    ? view
+                    : view with { State = state.State, UpdatedAt = state.At, Timeline = m.Timeline.Take(index + 1).ToList(), Result = null, FailureReason = null };
+                events.Add(Event(m.Id, MigrationEventKinds.State, state.State, state.At, asOf));
+            }
+
+            if (entry.Property(ProgressEventAt).IsModified && m.Progress is { } sample)
+            {
+                events.Add(Event(m.Id, MigrationEventKinds.Progress, sample.State, sample.At, sample));
+            }
+
+            if (m.IsTerminal && states.Count > known)
+            {
+                events.Add(Event(m.Id, MigrationEventKinds.Result, m.State, m.UpdatedAt, view));
+            }
+        }
+
+        return events;
+    }
+
+    private static MigrationEvent Event<T>(Guid migrationId, string kind, MigrationState state, DateTimeOffset at, T data) =>
+        new() { MigrationId = migrationId, Kind = kind, State = state, At = at.ToUniversalTime(), Data = JsonSerializer.Serialize(data, EventJson) };
+
+    private async Task AppendAsync(List<MigrationEvent> events, CancellationToken ct)
+    {
+        // A sequence hands out ids at insert, but readers see rows at commit: transaction A takes 7,
+        // B takes 8 and commits first, a stream sends 8 and resumes after it, and 7 is never seen.
+        // Holding one lock from the first id taken until commit makes commit order follow id order.
+        // It is taken after the migration rows were written, so no row lock is awaited while holding
+        // it (no deadlock with a writer that holds a row lock), and it covers a few inserts and the commit.
+        await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({EventLockKey})", ct);
+        foreach (var e in events)
+        {
+            if (e.Kind == MigrationEventKinds.Result)
+            {
+                // Bounded: progress is kept while a migration runs; once it has ended, its states and result tell its story.
+                await Database.ExecuteSqlAsync($"DELETE FROM migration_events WHERE migration_id = {e.MigrationId} AND kind = {MigrationEventKinds.Progress}", ct);
+            }
+
+            await Database.ExecuteSqlAsync(
+                $"INSERT INTO migration_events (migration_id, kind, state, at, data) VALUES ({e.MigrationId}, {e.Kind}, {e.State.ToString()}, {e.At}, {e.Data}::json)", ct);
+        }
+
+        foreach (var id in events.Select(e => e.MigrationId).Distinct())
+        {
+            // Delivered at commit, to every replica's listener (EventNotifications); nothing if rolled back.
+            await Database.ExecuteSqlAsync($"SELECT pg_notify({EventChannel}, {id.ToString()})", ct);
+        }
+    }
+}
