@@ -49,6 +49,19 @@ if [[ -f $pids/run.pid ]]; then
     exit 1
   fi
 fi
+# Nor may it take over what another tree's make run (or anything else) holds: the ports, or processes in
+# the namespaces that are not this tree's. What this tree's earlier run left is reconciled below.
+foreign=""
+for pid in $(ss -Hltnp '( sport = :5080 or sport = :5433 )' 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u) \
+           $(ip netns pids ferry-a 2>/dev/null) $(ip netns pids ferry-b 2>/dev/null); do
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+  [[ $cmd == *"$root/"* ]] || foreign+="  pid $pid: ${cmd:0:160}"$'\n'
+done
+if [[ -n $foreign ]]; then
+  echo "ferry: make run's ports (5080, 5433) or namespaces (ferry-a, ferry-b) are held by processes not of $root; stop them first:" >&2
+  printf '%s' "$foreign" >&2
+  exit 1
+fi
 echo "$$" >"$pids/run.pid"
 
 # The parts started so far, in order, with their supervisors' pids.
@@ -123,11 +136,14 @@ stop() {
   ((stopping)) && return 0
   stopping=1
   echo "ferry: stopping"
-  # Agents first (they stop their guests), then the API, then what is left, the database and the namespaces.
-  local i
-  for ((i = ${#parts[@]} - 1; i >= 0; i--)); do
-    stop_supervised "${parts[i]}" "${supervisors[${parts[i]}]}" 60
+  # Agents first, together (they stop their switches), then the API, then what is left in the namespaces
+  # (guests), the database and the namespaces. A part that does not stop within a minute is killed.
+  local name agents=() api=()
+  for name in "${parts[@]}"; do
+    if [[ $name == agent-* ]]; then agents+=("$name=${supervisors[$name]}"); else api+=("$name=${supervisors[$name]}"); fi
   done
+  ((${#agents[@]})) && stop_supervised 60 "${agents[@]}"
+  ((${#api[@]})) && stop_supervised 60 "${api[@]}"
   end_namespace_processes
   free_guest_files
   scripts/hosts.sh down ferry
@@ -137,8 +153,9 @@ stop() {
   echo "ferry: stopped"
 }
 trap stop EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Deaf to the next signal from the first one on: make's TERM may follow the group's at once.
+trap 'trap "" INT TERM; exit 130' INT
+trap 'trap "" INT TERM; exit 143' TERM
 
 echo "ferry: making the API key and the cluster's certificates (.ferry/api-key, .ferry/pki)"
 scripts/credentials.sh "$state" "$subnet.1" "host-a=$subnet.2" "host-b=$subnet.3"

@@ -110,17 +110,24 @@ supervise() {
   done
 }
 
-# stop_supervised NAME SUPERVISOR_PID SECONDS: SIGTERM to the supervisor (it passes it on), then waits
-# SECONDS for both; what still runs then gets SIGKILL.
+# stop_supervised SECONDS NAME=SUPERVISOR_PID...: SIGTERM to each supervisor (it passes it on to its
+# part), then waits SECONDS for all of them and their parts; what still runs then gets SIGKILL.
 stop_supervised() {
-  local name=$1 supervisor=$2 seconds=$3 child=
-  [[ -f $pids/$name.pid ]] && child=$(<"$pids/$name.pid")
-  kill -TERM "$supervisor" 2>/dev/null
-  if ! wait_gone "$seconds" "$supervisor" ${child:+"$child"}; then
-    echo "ferry: $name did not stop within $seconds s; killing it" >&2
-    kill -KILL "$supervisor" ${child:+"$child"} 2>/dev/null
-    wait_gone 5 "$supervisor" ${child:+"$child"}
+  local seconds=$1 pair name all=()
+  shift
+  for pair in "$@"; do
+    name=${pair%%=*}
+    all+=("${pair#*=}")
+    [[ -f $pids/$name.pid ]] && all+=("$(<"$pids/$name.pid")")
+    kill -TERM "${pair#*=}" 2>/dev/null
+  done
+  if ! wait_gone "$seconds" "${all[@]}"; then
+    echo "ferry: ${*%%=*} did not stop within $seconds s; killing what is left" >&2
+    kill -KILL "${all[@]}" 2>/dev/null
+    wait_gone 5 "${all[@]}"
   fi
-  wait "$supervisor" 2>/dev/null
-  rm -f "$pids/$name.pid"
+  for pair in "$@"; do
+    wait "${pair#*=}" 2>/dev/null
+    rm -f "$pids/${pair%%=*}.pid"
+  done
 }

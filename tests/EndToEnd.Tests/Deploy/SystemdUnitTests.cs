@@ -28,10 +28,11 @@ public sealed class SystemdUnitTests
             psi.ArgumentList.Add(a);
         }
 
+        var ct = TestContext.Current.CancellationToken;
         using var verify = Process.Start(psi)!;
-        var output = verify.StandardOutput.ReadToEndAsync();
-        var error = await verify.StandardError.ReadToEndAsync();
-        await verify.WaitForExitAsync();
+        var output = verify.StandardOutput.ReadToEndAsync(ct);
+        var error = await verify.StandardError.ReadToEndAsync(ct);
+        await verify.WaitForExitAsync(ct);
         var said = (await output + error).Trim();
         Assert.True(verify.ExitCode == 0 && said.Length == 0, $"systemd-analyze verify {unit} exited {verify.ExitCode}: {said}");
     }

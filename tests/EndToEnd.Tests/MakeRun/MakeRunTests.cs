@@ -46,7 +46,7 @@ public sealed class MakeRunTests
         await using var run = MakeRunProcess.Start();
         await run.WaitForLineAsync("ferry: ready", ReadyDeadline);
         using var api = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:5080"), Timeout = TimeSpan.FromSeconds(10) };
-        api.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(Path.Combine(MakeRunProcess.State, "api-key"))).Trim());
+        api.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(Path.Combine(MakeRunProcess.State, "api-key"), TestContext.Current.CancellationToken)).Trim());
 
         // SIGKILL, as the OOM killer would: a failure, which Restart=on-failure restarts.
         var killedApi = await KillPartAsync(run, "api");
