@@ -32,8 +32,6 @@ pids="$state/pids"
 pg_port=${FERRY_PG_PORT:-5433}
 subnet=10.77.0
 api=http://127.0.0.1:5080
-hosts=(host-a host-b)
-namespaces=(ferry-a ferry-b)
 hugepage_pool=/sys/kernel/mm/hugepages/hugepages-2048kB
 source scripts/supervise.sh
 mkdir -p "$state/logs" "$state/run" "$pids"
@@ -69,42 +67,10 @@ parts=()
 declare -A supervisors=()
 stopping=0
 
-# end_namespace_processes: ends what runs in make run's namespaces (guests, switches, agents of an earlier run):
-# SIGTERM, and SIGKILL to what still runs 10 s later.
-end_namespace_processes() {
-  local ns pid list=()
-  for ns in "${namespaces[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      list+=("$pid")
-    done
-  done
-  ((${#list[@]})) || return 0
-  echo "ferry: ending ${#list[@]} processes left in namespaces ${namespaces[*]}"
-  kill -TERM "${list[@]}" 2>/dev/null || true
-  if ! wait_gone 10 "${list[@]}"; then
-    kill -KILL "${list[@]}" 2>/dev/null || true
-    wait_gone 5 "${list[@]}" || echo "ferry: processes in ${namespaces[*]} outlived SIGKILL: $(ip netns pids "${namespaces[0]}" 2>/dev/null) $(ip netns pids "${namespaces[1]}" 2>/dev/null)" >&2
-  fi
-  return 0
-}
-
-# free_guest_files: the RAM files (tmpfs and hugetlbfs) and run directories of the QEMU instances the
-# agents ran, once no QEMU runs (each instance's RAM file is named after its directory), and the sockets
-# left under .ferry/run; then the hosts' RAM directories if nothing else is in them.
-free_guest_files() {
-  local host dir instance freed=0
-  for host in "${hosts[@]}"; do
-    for dir in "$state/run/$host/qemu"/*/; do
-      [[ -d $dir ]] || continue
-      instance=$(basename "$dir")
-      rm -f "/dev/shm/ferry-$host/ferry-$instance.ram" "/dev/hugepages/ferry-$host/ferry-$instance.ram"
-      rm -rf "$dir"
-      freed=$((freed + 1))
-    done
-    rmdir "/dev/shm/ferry-$host" "/dev/hugepages/ferry-$host" 2>/dev/null || true
-  done
-  find "$state/run" -type s -delete 2>/dev/null || true
-  ((freed)) && echo "ferry: freed the RAM files and run directories of $freed QEMU instances"
+# reap_hosts: ends what runs in make run's namespaces (guests, switches, agents of an earlier run) and frees the
+# RAM files, run directories and sockets of the QEMU instances the agents ran (scripts/reap.sh).
+reap_hosts() {
+  scripts/reap.sh "$state/run" host-a=ferry-a host-b=ferry-b | sed 's/^reap:/ferry:/'
   return 0
 }
 
@@ -131,7 +97,7 @@ return_hugepages() {
 stop() {
   # Idempotent and deaf to further signals: make passes a TERM on once more, and a second Ctrl-C must not
   # cut the cleanup half way (PostgreSQL and the namespaces stayed). Children started from here inherit it.
-  trap '' INT TERM
+  trap '' INT TERM HUP
   set +e
   ((stopping)) && return 0
   stopping=1
@@ -144,8 +110,7 @@ stop() {
   done
   ((${#agents[@]})) && stop_supervised 60 "${agents[@]}"
   ((${#api[@]})) && stop_supervised 60 "${api[@]}"
-  end_namespace_processes
-  free_guest_files
+  reap_hosts
   scripts/hosts.sh down ferry
   scripts/postgres.sh stop "$state/pg"
   return_hugepages
@@ -154,8 +119,9 @@ stop() {
 }
 trap stop EXIT
 # Deaf to the next signal from the first one on: make's TERM may follow the group's at once.
-trap 'trap "" INT TERM; exit 130' INT
-trap 'trap "" INT TERM; exit 143' TERM
+trap 'trap "" INT TERM HUP; exit 130' INT
+trap 'trap "" INT TERM HUP; exit 143' TERM
+trap 'trap "" INT TERM HUP; exit 129' HUP
 
 echo "ferry: making the API key and the cluster's certificates (.ferry/api-key, .ferry/pki)"
 scripts/credentials.sh "$state" "$subnet.1" "host-a=$subnet.2" "host-b=$subnet.3"
@@ -178,8 +144,7 @@ if [[ -f $pids/api.pid ]]; then
   fi
   rm -f "$pids/api.pid"
 fi
-end_namespace_processes
-free_guest_files
+reap_hosts
 
 echo "ferry: creating hosts host-a and host-b (network namespaces ferry-a, ferry-b)"
 scripts/hosts.sh up ferry

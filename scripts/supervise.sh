@@ -73,7 +73,12 @@ supervise() {
   shift 3
   local parent=$$ child=0 sleeper=0 stopping=0 delay=1 started rc ran
   set +e
-  # A background job: bash has it ignore SIGINT, so Ctrl-C reaches it only as run.sh's SIGTERM.
+  # Ctrl-C (and a hang-up) reach the whole process group, this subshell too: it would die of them with its part
+  # still running (bash ignores SIGINT only in the commands it starts in the background, not in a subshell
+  # like this one, whose own SIGINT disposition is the default: seen, a Ctrl-C left both agents and the API
+  # running, deaf to the SIGTERM run.sh then sent their dead supervisors). Ignored here, and by the part started
+  # from here; run.sh, which does take them, stops every part with SIGTERM through its supervisor.
+  trap '' INT HUP
   on_term() {
     stopping=1
     ((child)) && kill -TERM "$child" 2>/dev/null

@@ -71,15 +71,27 @@ public sealed class MakeRunProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        // setsid forks only when its caller leads a process group, which a child of this process does not.
-        run.ProcessGroup = ProcessTable.ProcessGroupOf(process.Id)
-            ?? throw new InvalidOperationException($"make run (pid {process.Id}) ended at once:\n{run.Output}");
-        if (run.ProcessGroup != process.Id)
+        // setsid forks only when its caller leads a process group, which a child of this process does not: the
+        // process keeps its pid and leads a new group once setsid(2) ran, which may be after Start returned (seen:
+        // still in the test's group right after Start). Waited for through /proc, a bound only for a setsid that fails.
+        var clock = Stopwatch.StartNew();
+        while (true)
         {
-            throw new InvalidOperationException($"setsid did not make make run's process ({process.Id}) a group leader (group {run.ProcessGroup})");
-        }
+            var group = ProcessTable.ProcessGroupOf(process.Id)
+                ?? throw new InvalidOperationException($"make run (pid {process.Id}) ended at once:\n{run.Output}");
+            if (group == process.Id)
+            {
+                run.ProcessGroup = group;
+                return run;
+            }
 
-        return run;
+            if (clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new InvalidOperationException($"setsid did not make make run's process ({process.Id}) a group leader (group {group})");
+            }
+
+            Thread.Sleep(10);
+        }
     }
 
     /// <summary>Waits until make run printed a line starting with <paramref name="prefix"/>; fails when it ends first or the deadline passes.</summary>
