@@ -7,8 +7,9 @@
 #     1. every process in each NAMESPACE (guests, switches, an agent of a killed run): SIGTERM, and SIGKILL
 #        to what still runs 10 s later;
 #     2. for each QEMU instance the HOST's agent ran (a directory RUN_ROOT/HOST/qemu/INSTANCE), its RAM file
-#        /dev/shm/ferry-HOST/ferry-INSTANCE.ram (or under /dev/hugepages) and that directory; the
-#        /dev/shm/ferry-HOST and /dev/hugepages/ferry-HOST directories when nothing else is in them;
+#        (the mem-path of the QEMU command line the agent kept in INSTANCE/qemu.args; the agent's default,
+#        /dev/shm/ferry-HOST/ferry-INSTANCE.ram or under /dev/hugepages, without one) and that directory;
+#        the RAM file's directory when nothing else is in it;
 #     3. the sockets left under RUN_ROOT (QMP, OVS, vhost-user).
 # A guest that arrived by migration is an instance of its own (GUEST-in-DIGEST) with a RAM file of its own:
 # after a full `make test` three of those, 128 MiB each, were left in /dev/shm/ferry-host-b (issue 12).
@@ -67,11 +68,18 @@ for pair in "$@"; do
   for dir in "$run_root/$host/qemu"/*/; do
     [[ -d $dir ]] || continue
     instance=$(basename "$dir")
-    rm -f "/dev/shm/ferry-$host/ferry-$instance.ram" "/dev/hugepages/ferry-$host/ferry-$instance.ram"
+    # "memory-backend-file,id=ram0,mem-path=PATH,size=...": the agent validates instance names, so PATH has no comma.
+    ram=$(grep -o 'mem-path=[^,]*' "$dir/qemu.args" 2>/dev/null | head -n 1 | cut -d= -f2-)
+    rams=(${ram:+"$ram"})
+    ((${#rams[@]})) || rams=("/dev/shm/ferry-$host/ferry-$instance.ram" "/dev/hugepages/ferry-$host/ferry-$instance.ram")
+    for ram in "${rams[@]}"; do
+      [[ $ram == /dev/shm/* || $ram == /dev/hugepages/* ]] || continue # only where the agents keep RAM files
+      rm -f "$ram"
+      rmdir "$(dirname "$ram")" 2>/dev/null
+    done
     rm -rf "$dir"
     freed=$((freed + 1))
   done
-  rmdir "/dev/shm/ferry-$host" "/dev/hugepages/ferry-$host" 2>/dev/null
 done
 [[ -d $run_root ]] && find "$run_root" -type s -delete 2>/dev/null
 ((freed)) && echo "reap: freed the RAM files and run directories of $freed QEMU instances"

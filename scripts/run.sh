@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Ferry locally in the foreground, the way it runs on real hosts:
-#   PostgreSQL in .ferry/pg on 127.0.0.1:${FERRY_PG_PORT:-5433};
+#   PostgreSQL in .ferry/pg on 127.0.0.1:5433;
 #   the API on http://127.0.0.1:5080 (Swagger UI at /swagger), its agent gRPC endpoint on 10.77.0.1:5081;
 #   two agents, host-a (10.77.0.2) and host-b (10.77.0.3), each in its own network namespace
 #   (scripts/hosts.sh), so migration traffic crosses a veth pair and a bridge, and each with its own
@@ -8,6 +8,9 @@
 #   a demo guest "demo" running on its host, with two vhost-user NICs (ports demo-0, demo-1).
 # The hosts' switches are joined by a second veth pair ("fabric" in each namespace), which carries
 # the probe traffic that measures a migration's network downtime (policy.probeRatePps).
+# Where, for a second Ferry beside this one (its tests run it so): FERRY_API_PORT (5080), FERRY_PG_PORT (5433),
+# FERRY_HOSTS_PREFIX (ferry: namespaces PREFIX-a and PREFIX-b, the guests' RAM files in /dev/shm/PREFIX-host-a
+# and -b; 1-10 of [a-z0-9], starting with a letter), FERRY_SUBNET (10.77.0: the bridge is .1, the hosts .2 and .3).
 # Knobs: FERRY_FORWARDING_IMAGE=<dir of scripts/forwarding-guest/build.sh> lets the agents run
 # "forwarder" guests; FERRY_PMD_MAXSLEEP (µs, default 1000) is OVS's pmd-maxsleep (0 = busy poll).
 # Trust: scripts/credentials.sh makes (once; renews when near expiry) an admin API key in .ferry/api-key
@@ -30,8 +33,15 @@ root=$(pwd)
 state="$root/.ferry"
 pids="$state/pids"
 pg_port=${FERRY_PG_PORT:-5433}
-subnet=10.77.0
-api=http://127.0.0.1:5080
+api_port=${FERRY_API_PORT:-5080}
+prefix=${FERRY_HOSTS_PREFIX:-ferry}
+subnet=${FERRY_SUBNET:-10.77.0}
+[[ $pg_port =~ ^[1-9][0-9]{0,4}$ && $api_port =~ ^[1-9][0-9]{0,4}$ ]] || { echo "ferry: FERRY_PG_PORT and FERRY_API_PORT must be port numbers" >&2; exit 2; }
+# Link names are at most 15 characters, and hosts.sh names PREFIX-a-br.
+[[ $prefix =~ ^[a-z][a-z0-9]{0,9}$ ]] || { echo "ferry: FERRY_HOSTS_PREFIX must be 1-10 of [a-z0-9], starting with a letter, not '$prefix'" >&2; exit 2; }
+[[ $subnet =~ ^10\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || { echo "ferry: FERRY_SUBNET must be the first three parts of a 10.x.y.0/24 address, not '$subnet'" >&2; exit 2; }
+export FERRY_SUBNET=$subnet # hosts.sh's
+api=http://127.0.0.1:$api_port
 hugepage_pool=/sys/kernel/mm/hugepages/hugepages-2048kB
 source scripts/supervise.sh
 mkdir -p "$state/logs" "$state/run" "$pids"
@@ -50,13 +60,14 @@ fi
 # Nor may it take over what another tree's make run (or anything else) holds: the ports, or processes in
 # the namespaces that are not this tree's. What this tree's earlier run left is reconciled below.
 foreign=""
-for pid in $(ss -Hltnp '( sport = :5080 or sport = :5433 )' 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u) \
-           $(ip netns pids ferry-a 2>/dev/null) $(ip netns pids ferry-b 2>/dev/null); do
+for pid in $(ss -Hltnp "( sport = :$api_port or sport = :$pg_port )" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u) \
+           $(ip netns pids "$prefix-a" 2>/dev/null) $(ip netns pids "$prefix-b" 2>/dev/null); do
   cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
   [[ $cmd == *"$root/"* ]] || foreign+="  pid $pid: ${cmd:0:160}"$'\n'
 done
 if [[ -n $foreign ]]; then
-  echo "ferry: make run's ports (5080, 5433) or namespaces (ferry-a, ferry-b) are held by processes not of $root; stop them first:" >&2
+  echo "ferry: make run's ports ($api_port, $pg_port) or namespaces ($prefix-a, $prefix-b) are held by processes not of $root;" \
+    "stop them first, or choose others (FERRY_API_PORT, FERRY_PG_PORT, FERRY_HOSTS_PREFIX, FERRY_SUBNET):" >&2
   printf '%s' "$foreign" >&2
   exit 1
 fi
@@ -70,7 +81,7 @@ stopping=0
 # reap_hosts: ends what runs in make run's namespaces (guests, switches, agents of an earlier run) and frees the
 # RAM files, run directories and sockets of the QEMU instances the agents ran (scripts/reap.sh).
 reap_hosts() {
-  scripts/reap.sh "$state/run" host-a=ferry-a host-b=ferry-b | sed 's/^reap:/ferry:/'
+  scripts/reap.sh "$state/run" "host-a=$prefix-a" "host-b=$prefix-b" | sed 's/^reap:/ferry:/'
   return 0
 }
 
@@ -111,7 +122,7 @@ stop() {
   ((${#agents[@]})) && stop_supervised 60 "${agents[@]}"
   ((${#api[@]})) && stop_supervised 60 "${api[@]}"
   reap_hosts
-  scripts/hosts.sh down ferry
+  scripts/hosts.sh down "$prefix"
   scripts/postgres.sh stop "$state/pg"
   return_hugepages
   rm -f "$pids/run.pid"
@@ -146,8 +157,8 @@ if [[ -f $pids/api.pid ]]; then
 fi
 reap_hosts
 
-echo "ferry: creating hosts host-a and host-b (network namespaces ferry-a, ferry-b)"
-scripts/hosts.sh up ferry
+echo "ferry: creating hosts host-a and host-b (network namespaces $prefix-a, $prefix-b)"
+scripts/hosts.sh up "$prefix"
 
 echo "ferry: reserving hugepages for the hosts' OVS-DPDK switches"
 # What to give back when stopping; an earlier run's value stays when that run could not give it back.
@@ -169,7 +180,7 @@ start_part() {
 
 echo "ferry: starting the API on $api (Swagger UI: $api/swagger); logs in .ferry/logs/api.log"
 ConnectionStrings__Ferry="Host=127.0.0.1;Port=$pg_port;Database=ferry;Username=ferry;Password=ferry" \
-Kestrel__Endpoints__Grpc__Url="https://$subnet.1:5081" \
+Kestrel__Endpoints__Http__Url="$api" Kestrel__Endpoints__Grpc__Url="https://$subnet.1:5081" \
 Ferry__Security__ApiKeys__0__Name=admin Ferry__Security__ApiKeys__0__Key="sha256:$api_key_hash" Ferry__Security__ApiKeys__0__Scopes__0=admin \
 Ferry__Tls__CaFile="$pki/ca.crt" Ferry__Tls__CertificateFile="$pki/api.crt" Ferry__Tls__KeyFile="$pki/api.key" \
 ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production} \
@@ -194,9 +205,10 @@ for host in a b; do
   ip="$subnet.$([[ $host == a ]] && echo 2 || echo 3)"
   echo "ferry: starting the agent of host-$host on $ip; logs in .ferry/logs/agent-$host.log"
   start_part "agent-$host" "the agent of host-$host" "$state/logs/agent-$host.log" \
-    ip netns exec "ferry-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
+    ip netns exec "$prefix-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
     --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="https://$ip:5090" \
     --Agent:ApiUrl="https://$subnet.1:5081" --Agent:RunRoot="$state/run" \
+    --Qemu:TmpfsDirectory="/dev/shm/$prefix-host-$host" --Qemu:HugetlbfsDirectory="/dev/hugepages/$prefix-host-$host" \
     --Ferry:Tls:CaFile="$pki/ca.crt" --Ferry:Tls:CertificateFile="$pki/host-$host.crt" --Ferry:Tls:KeyFile="$pki/host-$host.key" \
     --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds="${FERRY_PMD_MAXSLEEP:-1000}" \
     --Probe:FabricPort=fabric ${FERRY_FORWARDING_IMAGE:+--Qemu:ForwardingGuestImage="$FERRY_FORWARDING_IMAGE"}

@@ -1,8 +1,9 @@
 namespace Ferry.EndToEnd.Tests.MakeRun;
 
 /// <summary>
-/// make run takes fixed things of the machine (ports 5080 and 5433, namespaces ferry-a and ferry-b,
-/// 10.77.0.0/24, two OVS-DPDK switches' hugepages): its tests run one at a time, after the others.
+/// Each test's make run has ports, namespaces and a subnet of its own (<see cref="MakeRunPlace"/>), but one tree
+/// holds one make run (.ferry), and what they check after stopping (the hugepage reservation, the processes
+/// naming the tree) is the machine's: they run one at a time, after the others.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class MakeRunCollection

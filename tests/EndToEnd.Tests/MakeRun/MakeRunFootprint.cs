@@ -19,12 +19,9 @@ public sealed record MakeRunFootprint(
     IReadOnlyList<string> Sockets,
     long Hugepages)
 {
-    private static readonly string[] NamespaceNames = ["ferry-a", "ferry-b"];
-    private static readonly string[] LinkNames = ["ferry-br", "ferry-a-br", "ferry-b-br", "ferry-fa", "ferry-fb"];
-    private static readonly int[] Ports = [5080, 5433];
-
-    public static MakeRunFootprint Capture(int session)
+    public static MakeRunFootprint Capture(int session, MakeRunPlace place)
     {
+        ArgumentNullException.ThrowIfNull(place);
         var root = Repository.Root;
         string[] owned = [Path.Combine(root, ".ferry") + "/", Path.Combine(root, "src", "Api")];
         var processes = ProcessTable.Snapshot()
@@ -33,10 +30,10 @@ public sealed record MakeRunFootprint(
             .ToList();
         return new MakeRunFootprint(
             processes,
-            NamespaceNames.Where(n => File.Exists(Path.Combine("/run/netns", n))).ToList(),
-            LinkNames.Where(l => Directory.Exists(Path.Combine("/sys/class/net", l))).ToList(),
-            Ports.Where(IsListening).ToList(),
-            GuestFileSet(),
+            place.Namespaces.Where(n => File.Exists(Path.Combine("/run/netns", n))).ToList(),
+            place.Links.Where(l => Directory.Exists(Path.Combine("/sys/class/net", l))).ToList(),
+            place.Ports.Where(IsListening).ToList(),
+            GuestFileSet(place),
             SocketsUnder(Path.Combine(root, ".ferry")),
             long.Parse(File.ReadAllText("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages").Trim(), CultureInfo.InvariantCulture));
     }
@@ -60,25 +57,14 @@ public sealed record MakeRunFootprint(
         return left;
     }
 
-    /// <summary>Every file and directory of the hosts' guests: /dev/shm/ferry-* and /dev/hugepages/ferry-*, recursively.</summary>
-    private static HashSet<string> GuestFileSet()
+    /// <summary>Every file and directory of the hosts' guests: the hosts' RAM directories and what is in them, recursively.</summary>
+    private static HashSet<string> GuestFileSet(MakeRunPlace place)
     {
         var files = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var mount in new[] { "/dev/shm", "/dev/hugepages" })
+        foreach (var top in place.RamDirectories.Where(Directory.Exists))
         {
-            if (!Directory.Exists(mount))
-            {
-                continue;
-            }
-
-            foreach (var top in Directory.EnumerateFileSystemEntries(mount, "ferry-*"))
-            {
-                files.Add(top);
-                if (Directory.Exists(top))
-                {
-                    files.UnionWith(Directory.EnumerateFileSystemEntries(top, "*", SearchOption.AllDirectories));
-                }
-            }
+            files.Add(top);
+            files.UnionWith(Directory.EnumerateFileSystemEntries(top, "*", SearchOption.AllDirectories));
         }
 
         return files;

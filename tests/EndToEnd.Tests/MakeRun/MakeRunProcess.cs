@@ -15,7 +15,14 @@ public sealed class MakeRunProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private MakeRunProcess(Process process) => _process = process;
+    private MakeRunProcess(Process process, MakeRunPlace place)
+    {
+        _process = process;
+        Place = place;
+    }
+
+    /// <summary>Its ports, namespaces, subnet and RAM directories.</summary>
+    public MakeRunPlace Place { get; }
 
     /// <summary>The process group (and session) of make and of everything it started there.</summary>
     public int ProcessGroup { get; private set; }
@@ -49,8 +56,9 @@ public sealed class MakeRunProcess : IAsyncDisposable
         }
     }
 
-    public static MakeRunProcess Start()
+    public static MakeRunProcess Start(MakeRunPlace place)
     {
+        ArgumentNullException.ThrowIfNull(place);
         var psi = new ProcessStartInfo("setsid")
         {
             RedirectStandardOutput = true,
@@ -63,8 +71,13 @@ public sealed class MakeRunProcess : IAsyncDisposable
             psi.ArgumentList.Add(a);
         }
 
+        foreach (var (name, value) in place.Environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = psi };
-        var run = new MakeRunProcess(process);
+        var run = new MakeRunProcess(process, place);
         process.OutputDataReceived += (_, e) => run.Append(e.Data);
         process.ErrorDataReceived += (_, e) => run.Append(e.Data);
         process.Start();

@@ -25,8 +25,9 @@ public sealed class MakeRunTests
     [InlineData("INT")]
     public async Task A_signal_to_make_runs_process_group_stops_everything_it_started(string signal)
     {
-        var before = Preconditions();
-        await using var run = MakeRunProcess.Start();
+        var place = MakeRunPlace.Pick();
+        var before = Preconditions(place);
+        await using var run = MakeRunProcess.Start(place);
         if (signal == "INT" && run.Ignores(SigInt))
         {
             Assert.Skip("SIGINT is ignored in the process tree that runs these tests (inherited), so make run cannot take a Ctrl-C here");
@@ -42,10 +43,11 @@ public sealed class MakeRunTests
     [Fact]
     public async Task A_killed_API_or_agent_is_started_again_and_make_run_says_so()
     {
-        var before = Preconditions();
-        await using var run = MakeRunProcess.Start();
+        var place = MakeRunPlace.Pick();
+        var before = Preconditions(place);
+        await using var run = MakeRunProcess.Start(place);
         await run.WaitForLineAsync("ferry: ready", ReadyDeadline);
-        using var api = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:5080"), Timeout = TimeSpan.FromSeconds(10) };
+        using var api = new HttpClient { BaseAddress = place.ApiUrl, Timeout = TimeSpan.FromSeconds(10) };
         api.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(Path.Combine(MakeRunProcess.State, "api-key"), TestContext.Current.CancellationToken)).Trim());
 
         // SIGKILL, as the OOM killer would: a failure, which Restart=on-failure restarts.
@@ -70,7 +72,7 @@ public sealed class MakeRunTests
     /// What the machine holds before make run. What an earlier make run left (its database still running,
     /// its namespaces) is make run's to reconcile and stop, so it is not a reason to give up here.
     /// </summary>
-    private static MakeRunFootprint Preconditions()
+    private static MakeRunFootprint Preconditions(MakeRunPlace place)
     {
         if (Environment.UserName != "root")
         {
@@ -86,16 +88,16 @@ public sealed class MakeRunTests
             }
         }
 
-        return MakeRunFootprint.Capture(session: -1);
+        return MakeRunFootprint.Capture(session: -1, place);
     }
 
     /// <summary>At "ready" make run holds what the stop must give back, so that the check after it means something.</summary>
     private static void AssertRunsWithItsGuest(MakeRunProcess run)
     {
         Assert.False(run.Lines().Any(l => l.Contains("the demo guest    not running", StringComparison.Ordinal)), $"make run came up without its demo guest\n{run.Diagnostics}");
-        var running = MakeRunFootprint.Capture(run.ProcessGroup);
+        var running = MakeRunFootprint.Capture(run.ProcessGroup, run.Place);
         var ram = running.GuestFiles.Where(f => f.EndsWith("/ferry-demo.ram", StringComparison.Ordinal)).ToList();
-        Assert.True(ram.Count == 1, $"the demo guest's RAM file did not appear under /dev/shm/ferry-host-*: {string.Join(", ", running.GuestFiles)}\n{run.Diagnostics}");
+        Assert.True(ram.Count == 1, $"the demo guest's RAM file did not appear in {string.Join(", ", run.Place.RamDirectories)}: {string.Join(", ", running.GuestFiles)}\n{run.Diagnostics}");
         Assert.True(running.Namespaces.Count == 2 && running.ListeningPorts.Count == 2, $"make run is ready without its namespaces or ports: {string.Join(", ", running.Namespaces)}; {string.Join(", ", running.ListeningPorts)}");
         Assert.Contains(running.Processes, p => p.Contains(ram[0], StringComparison.Ordinal));
         Assert.Contains(running.Processes, p => p.Contains("postgres", StringComparison.Ordinal));
@@ -106,7 +108,7 @@ public sealed class MakeRunTests
         var exit = await run.WaitForExitAsync(StopDeadline);
         Assert.True(run.Lines().Contains("ferry: stopped"), $"make run did not say 'ferry: stopped' (make exited {exit})\n{run.Diagnostics}");
 
-        var left = MakeRunFootprint.Capture(run.ProcessGroup).LeftSince(before);
+        var left = MakeRunFootprint.Capture(run.ProcessGroup, run.Place).LeftSince(before);
         Assert.True(left.Count == 0, $"make run left behind:\n{string.Join('\n', left)}\n{run.Diagnostics}");
     }
 
