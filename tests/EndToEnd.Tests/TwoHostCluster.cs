@@ -222,9 +222,25 @@ public sealed class TwoHostCluster : IAsyncLifetime
         // the namespaces is ended and the guests' RAM files freed, as make run does, before the namespaces go.
         // Without it every suite left the RAM file of each guest that had arrived by migration in
         // /dev/shm/ferry-host-b (three of 128 MiB after a full make test, issue 12).
-        await Scripts.RunAsync("reap.sh", ScriptEnvironment, _runRoot, $"host-a={Namespaces[0]}", $"host-b={Namespaces[1]}");
-        await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "down", Prefix);
-        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "stop", _pgData);
+        // Every step runs even when one fails (a process that outlived SIGKILL), and the first failure is thrown at the end.
+        var failures = new List<Exception>();
+        foreach (var (script, args) in new (string, string[])[]
+        {
+            ("reap.sh", [_runRoot, $"host-a={Namespaces[0]}", $"host-b={Namespaces[1]}"]),
+            ("hosts.sh", ["down", Prefix]),
+            ("postgres.sh", ["stop", _pgData]),
+        })
+        {
+            try
+            {
+                await Scripts.RunAsync(script, ScriptEnvironment, args);
+            }
+            catch (InvalidOperationException ex)
+            {
+                failures.Add(ex);
+            }
+        }
+
         if (_hugepagesBefore is { } before)
         {
             Hugepages.GiveBack(before, _hugepagesAfter);
@@ -234,6 +250,10 @@ public sealed class TwoHostCluster : IAsyncLifetime
         TryDelete(_runRoot);
         TryDelete(_pgData);
         TryDelete(Credentials);
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("stopping the end-to-end cluster left something behind", failures);
+        }
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails with the services' output when it never does.</summary>

@@ -91,7 +91,7 @@ public sealed record MakeRunFootprint(
     }
 
     /// <summary>A socket in state LISTEN on <paramref name="port"/> in this network namespace (/proc/net/tcp and tcp6).</summary>
-    private static bool IsListening(int port)
+    internal static bool IsListening(int port)
     {
         var hexPort = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
         return new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists).SelectMany(File.ReadLines)

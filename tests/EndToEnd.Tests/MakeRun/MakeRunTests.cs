@@ -68,6 +68,63 @@ public sealed class MakeRunTests
         await AssertStoppedLeavingNothing(run, before);
     }
 
+    [Fact]
+    public async Task Make_run_killed_mid_migration_comes_up_again_with_its_demo_guest_and_ends_the_migration()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var place = MakeRunPlace.Pick();
+        var before = Preconditions(place);
+        string migration;
+        await using (var killed = MakeRunProcess.Start(place))
+        {
+            await killed.WaitForLineAsync("ferry: ready", ReadyDeadline);
+            AssertRunsWithItsGuest(killed);
+            using var api = Client(place);
+            var demo = JsonNode.Parse(await api.GetStringAsync("/api/v1/guests/demo", ct))!;
+            var target = demo["host"]!.GetValue<string>() == "host-a" ? "host-b" : "host-a";
+
+            // At 1 Mbit/s a 256 MiB guest takes half an hour: the SIGKILL finds it running.
+            var posted = await api.PostAsync("/api/v1/migrations", JsonContent(new JsonObject
+            {
+                ["guest"] = "demo", ["targetHost"] = target,
+                ["policy"] = new JsonObject { ["transport"] = "qemu", ["bandwidthMbps"] = 1, ["progressTimeoutSeconds"] = 600, ["completionTimeoutSecondsPerGiB"] = 30000 },
+            }), ct);
+            var accepted = JsonNode.Parse(await posted.Content.ReadAsStringAsync(ct))!;
+            Assert.True(posted.IsSuccessStatusCode, $"POST /api/v1/migrations: {(int)posted.StatusCode} {accepted.ToJsonString()}");
+            migration = accepted["id"]!.GetValue<string>();
+            await WaitUntil(killed, async () => MigrationState(await api.GetStringAsync($"/api/v1/migrations/{migration}", ct)) == "running", $"migration {migration} to run");
+
+            // Everything in make run's process group at once, as the OOM killer or a power cut of the terminal would:
+            // no cleanup runs, and PostgreSQL (its own session), the namespaces and the RAM files stay.
+            await killed.SignalGroupAsync("KILL");
+            await killed.WaitForExitAsync(StopDeadline);
+        }
+
+        await using var run = MakeRunProcess.Start(place);
+        await run.WaitForLineAsync("ferry: ready", ReadyDeadline);
+        AssertRunsWithItsGuest(run);
+        Assert.Contains(run.Lines(), l => l.Contains($"migration {migration} was left", StringComparison.Ordinal));
+        using (var api = Client(place))
+        {
+            var state = MigrationState(await api.GetStringAsync($"/api/v1/migrations/{migration}", ct));
+            Assert.True(state is "cancelled" or "failed" or "completed", $"migration {migration} is '{state}' after make run came up again\n{run.Diagnostics}");
+        }
+
+        await run.SignalGroupAsync("TERM");
+        await AssertStoppedLeavingNothing(run, before);
+    }
+
+    private static HttpClient Client(MakeRunPlace place)
+    {
+        var api = new HttpClient { BaseAddress = place.ApiUrl, Timeout = TimeSpan.FromSeconds(10) };
+        api.DefaultRequestHeaders.Add("X-Api-Key", File.ReadAllText(Path.Combine(MakeRunProcess.State, "api-key")).Trim());
+        return api;
+    }
+
+    private static StringContent JsonContent(JsonNode body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+
+    private static string MigrationState(string json) => JsonNode.Parse(json)!["state"]!.GetValue<string>();
+
     /// <summary>
     /// What the machine holds before make run. What an earlier make run left (its database still running,
     /// its namespaces) is make run's to reconcile and stop, so it is not a reason to give up here.
