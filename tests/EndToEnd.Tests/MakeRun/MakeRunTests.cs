@@ -87,7 +87,7 @@ public sealed class MakeRunTests
             var posted = await api.PostAsync("/api/v1/migrations", JsonContent(new JsonObject
             {
                 ["guest"] = "demo", ["targetHost"] = target,
-                ["policy"] = new JsonObject { ["transport"] = "qemu", ["bandwidthMbps"] = 1, ["progressTimeoutSeconds"] = 600, ["completionTimeoutSecondsPerGiB"] = 30000 },
+                ["policy"] = new JsonObject { ["transport"] = "qemu", ["bandwidthMbps"] = 1, ["progressTimeoutSeconds"] = 600, ["completionTimeoutSecondsPerGiB"] = 3600 },
             }), ct);
             var accepted = JsonNode.Parse(await posted.Content.ReadAsStringAsync(ct))!;
             Assert.True(posted.IsSuccessStatusCode, $"POST /api/v1/migrations: {(int)posted.StatusCode} {accepted.ToJsonString()}");
