@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .PHONY: help deps build run test clean bench-migration bench-control-plane lab
 
 help:
-	@echo "make run    install what Ferry needs and run it in the foreground (Ctrl-C stops everything it started)"
+	@echo "make run    install what Ferry needs and run it in the foreground, restarting a part that fails (Ctrl-C or SIGTERM stops everything it started) [NO_BUILD=1]"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make lab    the origin document's experiment here: idle and forwarding guest, N migrations per transport, table + chart [RUNS=5 RATE=2000 TRANSPORTS=qemu,native]"
 
@@ -15,7 +15,8 @@ deps:
 build: deps
 	dotnet build Ferry.slnx -c Release --nologo -v quiet
 
-run: build
+# make run [NO_BUILD=1]: NO_BUILD installs nothing new but Debian packages and runs what was built last (the end-to-end tests run make run so).
+run: $(if $(NO_BUILD),deps,build)
 	@scripts/run.sh
 
 test: deps

@@ -7,7 +7,8 @@ set -euo pipefail
 # with EINVAL ("Failed to create mempool ... Invalid argument") and a vhost-user port gets no
 # backend. librte-net-null23 is the null driver of the port that keeps OVS's packet mempool alive
 # (OvsSwitch.MempoolKeeperPort). gcc and libc6-dev build the agent's dirty-tracking preload library.
-packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk librte-mempool-ring23 librte-net-null23 socat iproute2 make procps cpio kmod gcc libc6-dev)
+# jq reads the API's JSON in scripts/run.sh.
+packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk librte-mempool-ring23 librte-net-null23 socat iproute2 make procps cpio kmod gcc libc6-dev jq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -62,7 +62,10 @@ after=$(<"$hugepages_sysfs")
 ferry_pid=""
 lab_pid=""
 stop_ferry() {
-  trap - EXIT INT TERM
+  # Deaf to further signals while it stops, not reset to their defaults: make passes a group's TERM on once
+  # more, which killed this script half way, before it gave the hugepages back (as it did run.sh, issue 12).
+  trap '' INT TERM
+  trap - EXIT
   # The lab first (it stops polling and says so), then Ferry (agents stop the guests, then the API and the database).
   if [[ -n $lab_pid ]]; then
     kill -TERM "$lab_pid" 2>/dev/null || true
@@ -78,8 +81,8 @@ stop_ferry() {
   fi
 }
 trap stop_ferry EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'trap "" INT TERM; exit 130' INT
+trap 'trap "" INT TERM; exit 143' TERM
 
 say "starting Ferry (scripts/run.sh, output in $ferry_log)"
 # Emptied here, not by the background job's redirection: that opens the file only once the job runs, and the

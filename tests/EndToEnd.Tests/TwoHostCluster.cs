@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Ferry.Testing;
 
@@ -18,6 +21,8 @@ public sealed class TwoHostCluster : IAsyncLifetime
     private string _runRoot = "";
     private string _pgData = "";
     private int _pgPort;
+    private long? _hugepagesBefore;
+    private long _hugepagesAfter;
 
     // The scripts' default subnet is make run's; the tests use their own beside it.
     private static readonly Dictionary<string, string> ScriptEnvironment = new() { ["FERRY_SUBNET"] = Subnet };
@@ -25,6 +30,12 @@ public sealed class TwoHostCluster : IAsyncLifetime
     public HttpClient Api { get; } = new() { BaseAddress = new Uri($"http://{Subnet}.1:5180"), Timeout = TimeSpan.FromMinutes(5) };
 
     public string RunRoot => _runRoot;
+
+    /// <summary>The port of the cluster's PostgreSQL on 127.0.0.1.</summary>
+    public int PostgresPort => _pgPort;
+
+    /// <summary>The network namespaces of host-a and host-b.</summary>
+    public static IReadOnlyList<string> Namespaces { get; } = [$"{Prefix}-a", $"{Prefix}-b"];
 
     /// <summary>The API's agent-facing (mutual TLS) endpoint.</summary>
     public Uri ControlPlaneUrl { get; } = new($"https://{Subnet}.1:5181");
@@ -62,12 +73,16 @@ public sealed class TwoHostCluster : IAsyncLifetime
         var key = (await File.ReadAllTextAsync(Path.Combine(Credentials, "api-key"))).Trim();
         Api.DefaultRequestHeaders.Add("X-Api-Key", key);
         _apiKeyHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
-        _pgPort = 5400 + (Environment.ProcessId % 500);
-        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // A free port, not one derived from the pid: 5400 + pid % 500 met make run's 5433 for one pid in 500.
+        _pgPort = FreePort();
+        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(CultureInfo.InvariantCulture));
         await StartApiAsync();
 
         // Each agent runs its own OVS-DPDK switch, and DPDK takes its memory from hugepages.
+        // What to give back when disposed (hugepages.sh never lowers the reservation).
+        _hugepagesBefore = Hugepages.Reserved;
         await Scripts.RunAsync("hugepages.sh", ScriptEnvironment);
+        _hugepagesAfter = Hugepages.Reserved;
         await BuildForwardingImageAsync();
         StartAgent("host-a");
         StartAgent("host-b");
@@ -203,12 +218,42 @@ public sealed class TwoHostCluster : IAsyncLifetime
             await s.DisposeAsync();
         }
 
-        await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "down", Prefix);
-        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "stop", _pgData);
+        // The agents stopped their switches but not their guests (a guest outlives its agent): what still runs in
+        // the namespaces is ended and the guests' RAM files freed, as make run does, before the namespaces go.
+        // Without it every suite left the RAM file of each guest that had arrived by migration in
+        // /dev/shm/ferry-host-b (three of 128 MiB after a full make test, issue 12).
+        // Every step runs even when one fails (a process that outlived SIGKILL), and the first failure is thrown at the end.
+        var failures = new List<Exception>();
+        foreach (var (script, args) in new (string, string[])[]
+        {
+            ("reap.sh", [_runRoot, $"host-a={Namespaces[0]}", $"host-b={Namespaces[1]}"]),
+            ("hosts.sh", ["down", Prefix]),
+            ("postgres.sh", ["stop", _pgData]),
+        })
+        {
+            try
+            {
+                await Scripts.RunAsync(script, ScriptEnvironment, args);
+            }
+            catch (InvalidOperationException ex)
+            {
+                failures.Add(ex);
+            }
+        }
+
+        if (_hugepagesBefore is { } before)
+        {
+            Hugepages.GiveBack(before, _hugepagesAfter);
+        }
+
         Api.Dispose();
         TryDelete(_runRoot);
         TryDelete(_pgData);
         TryDelete(Credentials);
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("stopping the end-to-end cluster left something behind", failures);
+        }
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails with the services' output when it never does.</summary>
@@ -255,6 +300,13 @@ public sealed class TwoHostCluster : IAsyncLifetime
     public async Task<JsonObject> Get(string path) => JsonNode.Parse(await Api.GetStringAsync(path))!.AsObject();
 
     private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private static void TryDelete(string path)
     {
