@@ -26,6 +26,13 @@ public sealed class TwoHostCluster : IAsyncLifetime
 
     public string RunRoot => _runRoot;
 
+    /// <summary>
+    /// The test-only hold file the API (<c>Ferry:Testing:HoldFile</c>) and the agents (<c>Agent:Testing:HoldFile</c>)
+    /// read: while it names a phase, the part that runs that phase waits at its start and writes <c>HoldFile.held</c>.
+    /// Absent, nothing holds.
+    /// </summary>
+    public string HoldFile => _runRoot + "-hold";
+
     /// <summary>The API's agent-facing (mutual TLS) endpoint.</summary>
     public Uri ControlPlaneUrl { get; } = new($"https://{Subnet}.1:5181");
 
@@ -137,6 +144,9 @@ public sealed class TwoHostCluster : IAsyncLifetime
 
             // The switches are joined by hosts.sh's fabric veth pair, which carries the probes' streams.
             "--Probe:FabricPort=fabric",
+
+            // Inert while the file is absent; the fault suite writes a phase into it to kill a part inside that phase.
+            $"--Agent:Testing:HoldFile={HoldFile}",
             .. _forwardingImage is null ? Array.Empty<string>() : [$"--Qemu:ForwardingGuestImage={_forwardingImage}"]]));
     }
 
@@ -161,6 +171,65 @@ public sealed class TwoHostCluster : IAsyncLifetime
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {error}");
+        }
+    }
+
+    /// <summary>SIGKILL to the API process, then a new one on the same database, as a supervisor would start it.</summary>
+    public async Task KillApiAsync(Func<Task>? whileDown = null)
+    {
+        var api = _services.Single(s => s.Name == "api");
+        _services.Remove(api);
+        api.Kill();
+        await api.DisposeAsync();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        await StartApiAsync();
+    }
+
+    /// <summary>SIGKILL to PostgreSQL's postmaster and every backend (no shutdown checkpoint), then starts it again on the same data.</summary>
+    public async Task KillPostgresAsync(Func<Task>? whileDown = null)
+    {
+        var pidFile = Path.Combine(_pgData, "postmaster.pid");
+        var postmaster = int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var backends = Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)).Select(d => int.Parse(d!, System.Globalization.CultureInfo.InvariantCulture))
+            .Where(pid => ParentOf(pid) == postmaster).ToList();
+        foreach (var pid in backends.Prepend(postmaster))
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
+            }
+        }
+
+        // postmaster.pid stays behind; PostgreSQL starts over it once no process of the old cluster is left.
+        await WaitUntil(() => Task.FromResult(backends.Prepend(postmaster).All(pid => !Directory.Exists($"/proc/{pid}"))), "PostgreSQL's processes to be gone", TimeSpan.FromSeconds(20));
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
@@ -189,6 +258,7 @@ public sealed class TwoHostCluster : IAsyncLifetime
             ["Ferry__Scheduler__PollInterval"] = "00:00:00.200",
             ["Ferry__Agents__HeartbeatInterval"] = "00:00:02",
             ["Logging__LogLevel__Default"] = "Information",
+            ["Ferry__Testing__HoldFile"] = HoldFile,
         }));
         await WaitUntil(async () => (await Api.GetAsync("/readyz")).IsSuccessStatusCode, "the API to be ready");
     }
@@ -206,6 +276,8 @@ public sealed class TwoHostCluster : IAsyncLifetime
         await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "down", Prefix);
         await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "stop", _pgData);
         Api.Dispose();
+        File.Delete(HoldFile);
+        File.Delete(HoldFile + ".held");
         TryDelete(_runRoot);
         TryDelete(_pgData);
         TryDelete(Credentials);
