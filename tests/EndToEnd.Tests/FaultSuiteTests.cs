@@ -183,7 +183,7 @@ public sealed partial class FaultSuiteTests(TwoHostCluster cluster)
             }
 
             return state == phase && File.Exists(marker) && (await File.ReadAllTextAsync(marker)).Trim() == $"{phase} {_migration}";
-        }, $"migration {_migration} to be held at {phase} (it stands at {state})", TimeSpan.FromSeconds(60));
+        }, $"migration {_migration} to be held at {phase}", TimeSpan.FromSeconds(30));
     }
 
     private async Task ReleaseAsync()

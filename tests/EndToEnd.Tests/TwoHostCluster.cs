@@ -259,6 +259,11 @@ public sealed class TwoHostCluster : IAsyncLifetime
             ["Ferry__Agents__HeartbeatInterval"] = "00:00:02",
             ["Logging__LogLevel__Default"] = "Information",
             ["Ferry__Testing__HoldFile"] = HoldFile,
+
+            // Room for every migration a test leaves stuck (the fault suite's failures) without queueing the next test's behind it.
+            ["Ferry__Scheduler__MaxOutboundPerHost"] = "50",
+            ["Ferry__Scheduler__MaxInboundPerHost"] = "50",
+            ["Ferry__Scheduler__MaxClusterWide"] = "100",
         }));
         await WaitUntil(async () => (await Api.GetAsync("/readyz")).IsSuccessStatusCode, "the API to be ready");
     }
