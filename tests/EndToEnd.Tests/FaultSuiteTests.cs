@@ -197,6 +197,7 @@ public sealed partial class FaultSuiteTests(TwoHostCluster cluster)
     private async Task RestoreAsync()
     {
         await cluster.SetLinkAsync("host-b", up: true);
+        await cluster.EnsureRunningAsync();
         await cluster.WaitUntilBothHostsReady();
     }
 

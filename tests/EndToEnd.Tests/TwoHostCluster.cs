@@ -93,8 +93,34 @@ public sealed class TwoHostCluster : IAsyncLifetime
     /// <summary>Starts the agent of <paramref name="host"/> (again) and waits until the API sees both hosts ready.</summary>
     public async Task RestartAgentAsync(string host)
     {
+        // Ready alone is not enough: the API counts a killed agent ready until it misses three heartbeats.
+        var started = DateTimeOffset.UtcNow;
         StartAgent(host);
+        await WaitUntil(async () => (await Get($"/api/v1/hosts/{host}"))["lastHeartbeatAt"] is { } beat && beat.GetValue<DateTimeOffset>() > started,
+            $"{host}'s new agent to report to the API", TimeSpan.FromSeconds(90));
         await WaitUntilBothHostsReady();
+    }
+
+    /// <summary>
+    /// Starts again whatever part of the cluster is down (PostgreSQL, the API, an agent), as a supervisor would:
+    /// a test that found a part dead has failed already, and the next one must start on a whole cluster.
+    /// </summary>
+    public async Task EnsureRunningAsync()
+    {
+        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var dead in _services.Where(s => s.HasExited).ToList())
+        {
+            _services.Remove(dead);
+            await dead.DisposeAsync();
+            if (dead.Name == "api")
+            {
+                await StartApiAsync();
+            }
+            else
+            {
+                await RestartAgentAsync(dead.Name);
+            }
+        }
     }
 
     /// <summary>The ports on the bridge of <paramref name="host"/>'s switch, read from its database with ovs-vsctl, not through the agent.</summary>
