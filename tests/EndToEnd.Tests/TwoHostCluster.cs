@@ -235,8 +235,10 @@ public sealed class TwoHostCluster : IAsyncLifetime
             }
         }
 
-        // postmaster.pid stays behind; PostgreSQL starts over it once no process of the old cluster is left.
         await WaitUntil(() => Task.FromResult(backends.Prepend(postmaster).All(pid => !Directory.Exists($"/proc/{pid}"))), "PostgreSQL's processes to be gone", TimeSpan.FromSeconds(20));
+
+        // No process of the old cluster is left: its lock file goes too, so that pg_ctl status cannot take a reused pid for it.
+        File.Delete(pidFile);
         if (whileDown is not null)
         {
             await whileDown();
