@@ -7,6 +7,7 @@ using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
+using Ferry.Agent.Testing;
 using Ferry.ServiceDefaults;
 using Ferry.ServiceDefaults.Trust;
 using Microsoft.AspNetCore.Builder;
@@ -82,6 +83,8 @@ public static class AgentHost
         services.AddSingleton(sp => new GuestPorts(sp.GetService<IOvsSwitch>(), sp.GetRequiredService<ILogger<GuestPorts>>()));
         services.AddSingleton<IGuestRegistry, GuestRegistry>();
         services.AddHostedService<OrphanReaper>();
+        services.AddOptions<FaultHoldOptions>().BindConfiguration(FaultHoldOptions.Section);
+        services.AddSingleton<IFaultHold, FaultHold>();
         services.AddSingleton<IMigrationLedger, MigrationLedger>();
         services.AddSingleton<ISourceMigrations, SourceMigrations>();
         services.AddSingleton<ITargetMigrations, TargetMigrations>();

@@ -8,6 +8,7 @@ using Ferry.Api.Observability;
 using Ferry.Api.Persistence;
 using Ferry.Api.Reports;
 using Ferry.Api.Scheduling;
+using Ferry.Api.Testing;
 using Ferry.Api.Security;
 using Ferry.ServiceDefaults;
 
@@ -77,6 +78,8 @@ internal static class FerryApi
         builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();
         builder.Services.AddHostedService<HostMonitor>();
         builder.Services.AddGrpc();
+        builder.Services.AddOptions<QueueHoldOptions>().BindConfiguration(QueueHoldOptions.Section);
+        builder.Services.AddSingleton<QueueHold>();
         builder.Services.AddSingleton<MigrationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MigrationScheduler>());
         return builder;

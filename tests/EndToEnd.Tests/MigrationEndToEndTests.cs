@@ -13,7 +13,8 @@ namespace Ferry.EndToEnd.Tests;
 /// REST requests move real, running QEMU guests between two agents on two network-namespace
 /// hosts; failures before switch-over leave the guest running on its source with its memory intact.
 /// </summary>
-public sealed class MigrationEndToEndTests(TwoHostCluster cluster) : IClassFixture<TwoHostCluster>
+[Collection(ClusterCollection.Name)]
+public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
 {
     private const int MemoryMiB = 128;
     private static readonly string[] Terminal = ["completed", "failed", "cancelled"];

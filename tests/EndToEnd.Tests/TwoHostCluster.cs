@@ -37,6 +37,13 @@ public sealed class TwoHostCluster : IAsyncLifetime
     /// <summary>The network namespaces of host-a and host-b.</summary>
     public static IReadOnlyList<string> Namespaces { get; } = [$"{Prefix}-a", $"{Prefix}-b"];
 
+    /// <summary>
+    /// The test-only hold file the API (<c>Ferry:Testing:HoldFile</c>) and the agents (<c>Agent:Testing:HoldFile</c>)
+    /// read: while it names a phase, the part that runs that phase waits at its start and writes <c>HoldFile.held</c>.
+    /// Absent, nothing holds.
+    /// </summary>
+    public string HoldFile => _runRoot + "-hold";
+
     /// <summary>The API's agent-facing (mutual TLS) endpoint.</summary>
     public Uri ControlPlaneUrl { get; } = new($"https://{Subnet}.1:5181");
 
@@ -101,8 +108,34 @@ public sealed class TwoHostCluster : IAsyncLifetime
     /// <summary>Starts the agent of <paramref name="host"/> (again) and waits until the API sees both hosts ready.</summary>
     public async Task RestartAgentAsync(string host)
     {
+        // Ready alone is not enough: the API counts a killed agent ready until it misses three heartbeats.
+        var started = DateTimeOffset.UtcNow;
         StartAgent(host);
+        await WaitUntil(async () => (await Get($"/api/v1/hosts/{host}"))["lastHeartbeatAt"] is { } beat && beat.GetValue<DateTimeOffset>() > started,
+            $"{host}'s new agent to report to the API", TimeSpan.FromSeconds(90));
         await WaitUntilBothHostsReady();
+    }
+
+    /// <summary>
+    /// Starts again whatever part of the cluster is down (PostgreSQL, the API, an agent), as a supervisor would:
+    /// a test that found a part dead has failed already, and the next one must start on a whole cluster.
+    /// </summary>
+    public async Task EnsureRunningAsync()
+    {
+        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var dead in _services.Where(s => s.HasExited).ToList())
+        {
+            _services.Remove(dead);
+            await dead.DisposeAsync();
+            if (dead.Name == "api")
+            {
+                await StartApiAsync();
+            }
+            else
+            {
+                await RestartAgentAsync(dead.Name);
+            }
+        }
     }
 
     /// <summary>The ports on the bridge of <paramref name="host"/>'s switch, read from its database with ovs-vsctl, not through the agent.</summary>
@@ -152,6 +185,9 @@ public sealed class TwoHostCluster : IAsyncLifetime
 
             // The switches are joined by hosts.sh's fabric veth pair, which carries the probes' streams.
             "--Probe:FabricPort=fabric",
+
+            // Inert while the file is absent; the fault suite writes a phase into it to kill a part inside that phase.
+            $"--Agent:Testing:HoldFile={HoldFile}",
             .. _forwardingImage is null ? Array.Empty<string>() : [$"--Qemu:ForwardingGuestImage={_forwardingImage}"]]));
     }
 
@@ -176,6 +212,67 @@ public sealed class TwoHostCluster : IAsyncLifetime
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {error}");
+        }
+    }
+
+    /// <summary>SIGKILL to the API process, then a new one on the same database, as a supervisor would start it.</summary>
+    public async Task KillApiAsync(Func<Task>? whileDown = null)
+    {
+        var api = _services.Single(s => s.Name == "api");
+        _services.Remove(api);
+        api.Kill();
+        await api.DisposeAsync();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        await StartApiAsync();
+    }
+
+    /// <summary>SIGKILL to PostgreSQL's postmaster and every backend (no shutdown checkpoint), then starts it again on the same data.</summary>
+    public async Task KillPostgresAsync(Func<Task>? whileDown = null)
+    {
+        var pidFile = Path.Combine(_pgData, "postmaster.pid");
+        var postmaster = int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var backends = Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)).Select(d => int.Parse(d!, System.Globalization.CultureInfo.InvariantCulture))
+            .Where(pid => ParentOf(pid) == postmaster).ToList();
+        foreach (var pid in backends.Prepend(postmaster))
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
+            }
+        }
+
+        await WaitUntil(() => Task.FromResult(backends.Prepend(postmaster).All(pid => !Directory.Exists($"/proc/{pid}"))), "PostgreSQL's processes to be gone", TimeSpan.FromSeconds(20));
+
+        // No process of the old cluster is left: its lock file goes too, so that pg_ctl status cannot take a reused pid for it.
+        File.Delete(pidFile);
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
@@ -204,6 +301,12 @@ public sealed class TwoHostCluster : IAsyncLifetime
             ["Ferry__Scheduler__PollInterval"] = "00:00:00.200",
             ["Ferry__Agents__HeartbeatInterval"] = "00:00:02",
             ["Logging__LogLevel__Default"] = "Information",
+            ["Ferry__Testing__HoldFile"] = HoldFile,
+
+            // Room for every migration a test leaves stuck (the fault suite's failures) without queueing the next test's behind it.
+            ["Ferry__Scheduler__MaxOutboundPerHost"] = "50",
+            ["Ferry__Scheduler__MaxInboundPerHost"] = "50",
+            ["Ferry__Scheduler__MaxClusterWide"] = "100",
         }));
         await WaitUntil(async () => (await Api.GetAsync("/readyz")).IsSuccessStatusCode, "the API to be ready");
     }
@@ -247,6 +350,8 @@ public sealed class TwoHostCluster : IAsyncLifetime
         }
 
         Api.Dispose();
+        File.Delete(HoldFile);
+        File.Delete(HoldFile + ".held");
         TryDelete(_runRoot);
         TryDelete(_pgData);
         TryDelete(Credentials);

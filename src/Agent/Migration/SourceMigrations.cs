@@ -6,6 +6,7 @@ using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
+using Ferry.Agent.Testing;
 using Ferry.Contracts;
 using TransportKind = Ferry.Domain.Migrations.TransportKind;
 using MigrationOutcome = Ferry.Agent.Migration.MigrationOutcome;
@@ -30,6 +31,7 @@ internal sealed partial class SourceMigrations(
     IAgentChannels agents,
     IResultOutbox outbox,
     IProgressForwarder progress,
+    IFaultHold hold,
     IOptions<AgentOptions> options,
     TimeProvider timeProvider,
     ILogger<SourceMigrations> logger) : ISourceMigrations, IAsyncDisposable
@@ -235,9 +237,14 @@ internal sealed partial class SourceMigrations(
         var target = new RemoteMigrationTarget(agents.For(request.TargetAgent), migration.Id, request.Guest, options.Value.CallTimeout);
         try
         {
+            await hold.AtAsync("running", migration.Id);
             var transport = _transports[request.Transport.Kind];
             var result = await transport.MigrateAsync(
-                new TransportRequest(request, source, target, ct => guests.RemoveAsync(request.Guest, source, graceful: true, ct), migration),
+                new TransportRequest(request, source, target, async ct =>
+                {
+                    await hold.AtAsync("cleaningUp", migration.Id);
+                    await guests.RemoveAsync(request.Guest, source, graceful: true, ct);
+                }, migration),
                 migration.CancellationToken);
             end = ToEnd(result);
         }

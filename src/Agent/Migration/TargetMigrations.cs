@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Ferry.Agent.Guests;
 using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Qmp;
+using Ferry.Agent.Testing;
 using Ferry.Domain.Migrations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ internal sealed partial class TargetMigrations(
     GuestPorts ports,
     IQemuMigration qemuMigration,
     INativeTargets nativeTargets,
+    IFaultHold hold,
     IOptions<AgentOptions> options,
     TimeProvider timeProvider,
     ILogger<TargetMigrations> logger) : ITargetMigrations
@@ -117,6 +119,7 @@ internal sealed partial class TargetMigrations(
 
     private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, IPAddress? sourceAddress)
     {
+        await hold.AtAsync("preparingTarget", migrationId);
         var instance = MigrationId.TargetInstance(guest.Name, migrationId);
 
         // From before the ports are added: OVS's log then holds every line of this guest's arrival.

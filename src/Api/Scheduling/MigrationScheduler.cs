@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Ferry.Api.Http;
 using Ferry.Api.Observability;
 using Ferry.Api.Persistence;
+using Ferry.Api.Testing;
 using Ferry.Domain.Guests;
 using Ferry.Domain.Migrations;
 using Ferry.Domain.Placement;
@@ -21,6 +22,7 @@ namespace Ferry.Api.Scheduling;
 public sealed partial class MigrationScheduler(
     IServiceScopeFactory scopes,
     IMigrationDispatcher dispatcher,
+    QueueHold hold,
     IOptions<SchedulerOptions> options,
     TimeProvider time,
     FerryMetrics metrics,
@@ -202,7 +204,7 @@ public sealed partial class MigrationScheduler(
             return;
         }
 
-        if (migration.State == MigrationState.Queued)
+        if (migration.State == MigrationState.Queued && !await hold.HoldsAsync(id, ct))
         {
             await ScheduleAsync(db, migration, guest, ct);
             db.ChangeTracker.Clear();

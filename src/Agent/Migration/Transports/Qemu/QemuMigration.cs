@@ -205,6 +205,11 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
     private async Task<QemuMigrationResult> CompleteAsync(QemuMigrationRequest request, MigrationInfo info, long passes)
     {
         info = await SettleAsync(request, info);
+        if (request.SwitchedOver is { } switchedOver)
+        {
+            await switchedOver();
+        }
+
         var stats = ToStats(info, passes);
         Log.Completed(logger, stats.TotalTimeMs, stats.DowntimeMs, stats.SetupTimeMs, stats.TransferredBytes, stats.Passes);
 

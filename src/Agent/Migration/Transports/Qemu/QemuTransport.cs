@@ -1,5 +1,6 @@
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
+using Ferry.Agent.Testing;
 using TransportKind = Ferry.Domain.Migrations.TransportKind;
 
 namespace Ferry.Agent.Migration.Transports.Qemu;
@@ -9,7 +10,7 @@ namespace Ferry.Agent.Migration.Transports.Qemu;
 /// this turns what QEMU says into the transport's samples and phases. The pause is QEMU's STOP event
 /// or its <c>device</c> state (or <c>pre-switchover</c> when the target is not confirmed first).
 /// </summary>
-internal sealed class QemuTransport(IQemuMigration qemuMigration, TimeProvider timeProvider) : IMigrationTransport
+internal sealed class QemuTransport(IQemuMigration qemuMigration, IFaultHold hold, TimeProvider timeProvider) : IMigrationTransport
 {
     /// <summary>Bounds the QMP question asked to settle where the guest is after a failure.</summary>
     private static readonly TimeSpan QuestionBudget = TimeSpan.FromSeconds(5);
@@ -40,7 +41,8 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, TimeProvider t
                         observer.CleaningUp();
                         await request.DeferredSourceCleanup(ct);
                     },
-                    Progress: samples),
+                    Progress: samples,
+                    SwitchedOver: () => hold.AtAsync("switchingOver", migration.MigrationId)),
                 cancellationToken);
             events.Dispose();
             await watcher;
