@@ -34,7 +34,7 @@ internal static class QemuRun
         {
             target = await QemuInstance.StartAsync(host, tag + "dst", targetRam, null, incoming: true, options.TargetNetns, cancellationToken);
             var uri = MigrationUri.Tcp(options.TargetAddress, port);
-            await host.QemuMigration.PrepareIncomingAsync(target.Qmp, uri, settings, cancellationToken);
+            await host.QemuMigration.PrepareIncomingAsync(target.Qmp, uri, settings, tls: null, cancellationToken);
             long startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             source = await QemuInstance.StartAsync(host, tag + "src", sourceRam, image.BootSector, incoming: false, netns: null, cancellationToken);
             string dirty = await image.Profile.SettleQemuAsync(host, source, startedAt, cancellationToken);

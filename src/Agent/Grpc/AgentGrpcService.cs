@@ -88,10 +88,10 @@ internal sealed class AgentGrpcService(
     public override async Task Migrate(MigrateRequest request, IServerStreamWriter<MigrationProgress> responseStream, ServerCallContext context)
     {
         var outgoing = ToOutgoing(request);
-        if (!string.IsNullOrEmpty(request.TargetHost))
+        if (outgoing.TargetHost is { } targetHost)
         {
             // The target agent must prove it is the host the API chose (with cluster TLS; a no-op without).
-            agents.ExpectHost(outgoing.TargetAgent, ResourceName.Validate(request.TargetHost, "target_host"));
+            agents.ExpectHost(outgoing.TargetAgent, targetHost);
         }
 
         var migration = await sources.StartOrAttachAsync(outgoing, context.CancellationToken);
@@ -226,7 +226,8 @@ internal sealed class AgentGrpcService(
             transport,
             enginePort > 0 ? new IPEndPoint(address, enginePort) : null,
             token,
-            ProbeRate(request.Policy));
+            ProbeRate(request.Policy),
+            string.IsNullOrEmpty(request.TargetHost) ? null : ResourceName.Validate(request.TargetHost, "target_host"));
     }
 
     private static GuestDefinition ToDefinition(GuestSpec? spec)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Ferry.Agent.Guests;
+using Ferry.Agent.Qemu;
 using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Qmp;
 using Ferry.Domain.Migrations;
@@ -16,6 +17,7 @@ internal sealed partial class TargetMigrations(
     IGuestRegistry guests,
     GuestPorts ports,
     IQemuMigration qemuMigration,
+    IQemuTlsCredentials qemuTls,
     INativeTargets nativeTargets,
     IOptions<AgentOptions> options,
     TimeProvider timeProvider,
@@ -130,23 +132,29 @@ internal sealed partial class TargetMigrations(
             if (transport.Kind == TransportKind.Qemu)
             {
                 var listen = MigrationUri.Tcp(address, FreePort(address));
-                await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, CancellationToken.None);
-                Log.Prepared(logger, migrationId, guest.Name, listen.Value, transport.Reason);
+                var tls = qemuTls.For();
+                await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, tls, CancellationToken.None);
+                DropTlsOnArrival(arrival, qemu, tls);
+                Log.Prepared(logger, migrationId, guest.Name, listen.Value, $"{transport.Reason}; {tls?.Describe() ?? qemuTls.PlainReason}");
                 return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport) { Arrival = arrival };
             }
 
             // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
-            // alone. Auto with both prepared: QEMU listens where the source's QEMU can reach it.
+            // alone, in plain TCP. Auto with both prepared: QEMU listens where the source's QEMU can reach it,
+            // with TLS, and this agent hands it the device state over TLS too if the source picks native.
             var qemuListen = transport.Kind == TransportKind.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
             var nativeOnly = transport.Kind == TransportKind.Native;
-            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
+            var listenTls = nativeOnly ? null : qemuTls.For();
+            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, listenTls, CancellationToken.None);
+            DropTlsOnArrival(arrival, qemu, listenTls);
             if (nativeOnly)
             {
                 await QemuDeviceState.ConfigureAsync(qemu.Qmp, CancellationToken.None);
             }
 
             var token = pageStreamToken ?? PageStreamCredentials.NewToken();
-            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, PageStreamCredentials.For(migrationId, token, sourceAddress), settings);
+            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, listenTls is null ? null : qemuTls.LocalClient(), address,
+                PageStreamCredentials.For(migrationId, token, sourceAddress), settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
             var port = transport.Kind == TransportKind.Native ? enginePort : qemuListen.Endpoint.Port;
             return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token, Arrival = arrival };
@@ -157,6 +165,32 @@ internal sealed partial class TargetMigrations(
             await nativeTargets.CloseAsync(migrationId);
             await guests.RemoveAsync(guest.Name, qemu, graceful: false, CancellationToken.None);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Once the guest runs here, its QEMU needs the migration's key no more: it leaves with the credentials
+    /// object, in the background. A target torn down first takes it along anyway.
+    /// </summary>
+    private void DropTlsOnArrival(ArrivalWatch arrival, QemuProcess qemu, QemuMigrationTls? tls)
+    {
+        if (tls is not null)
+        {
+            _ = DropAsync();
+        }
+
+        async Task DropAsync()
+        {
+            try
+            {
+                await arrival.Arrived;
+                using var budget = new CancellationTokenSource(StatusBudget, timeProvider);
+                await qemuMigration.DropTlsAsync(qemu.Qmp, budget.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                // The guest never ran here, or its QEMU is gone: there is nothing to take the key from.
+            }
         }
     }
 

@@ -10,10 +10,12 @@ namespace Ferry.Agent.Migration.Transports.Qemu;
 /// <param name="Settings">Tuning and bounds.</param>
 /// <param name="DeferredSourceCleanup">Runs only after the target runs; defaults to quitting the source QEMU.</param>
 /// <param name="Progress">Receives a sample per poll.</param>
+/// <param name="Tls">QEMU's TLS at the source (the target must have been prepared with it too); null for plain TCP.</param>
 public sealed record QemuMigrationRequest(
     IQmpClient Source,
     MigrationUri Destination,
     IMigrationTarget Target,
     MigrationSettings Settings,
     Func<CancellationToken, Task>? DeferredSourceCleanup = null,
-    IProgress<QemuMigrationProgress>? Progress = null);
+    IProgress<QemuMigrationProgress>? Progress = null,
+    QemuMigrationTls? Tls = null);
