@@ -35,12 +35,12 @@ public sealed class TestPki : IDisposable
     /// <summary>The API's certificate files.</summary>
     public (string Certificate, string Key) Api() => Issue("api", "spiffe://ferry/api", IPAddress.Loopback);
 
-    /// <summary>A host agent's certificate files.</summary>
+    /// <summary>A host agent's certificate files; like credentials.sh's, it names the host as a DNS name too (QEMU's TLS checks that).</summary>
     public (string Certificate, string Key) Host(string host, IPAddress? address = null) =>
-        Issue(host, $"spiffe://ferry/host/{host}", address ?? IPAddress.Loopback);
+        Issue(host, $"spiffe://ferry/host/{host}", address ?? IPAddress.Loopback, host);
 
     /// <summary>A certificate (with its key) for <paramref name="uri"/>, or with no URI at all.</summary>
-    public X509Certificate2 Certificate(string? uri, IPAddress? address = null)
+    public X509Certificate2 Certificate(string? uri, IPAddress? address = null, string? dnsName = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=ferry-test", key, HashAlgorithmName.SHA256);
@@ -49,6 +49,11 @@ public sealed class TestPki : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(address ?? IPAddress.Loopback);
+        if (dnsName is not null)
+        {
+            names.AddDnsName(dnsName);
+        }
+
         if (uri is not null)
         {
             names.AddUri(new Uri(uri));
@@ -74,9 +79,9 @@ public sealed class TestPki : IDisposable
         }
     }
 
-    private (string Certificate, string Key) Issue(string name, string uri, IPAddress address)
+    private (string Certificate, string Key) Issue(string name, string uri, IPAddress address, string? dnsName = null)
     {
-        using var certificate = Certificate(uri, address);
+        using var certificate = Certificate(uri, address, dnsName);
         var crt = Path.Combine(Directory, name + ".crt");
         var key = Path.Combine(Directory, name + ".key");
         File.WriteAllText(crt, certificate.ExportCertificatePem());
