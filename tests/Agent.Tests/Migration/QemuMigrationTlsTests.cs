@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Ferry.Agent.Migration;
 using Ferry.Agent.Migration.Transports.Qemu;
 using Ferry.Agent.Qemu;

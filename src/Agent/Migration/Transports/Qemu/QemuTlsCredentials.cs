@@ -17,7 +17,8 @@ namespace Ferry.Agent.Migration.Transports.Qemu;
 /// QEMU loads them with <c>object-add</c> when a migration starts, not at its launch: a guest outlives
 /// certificates (90 days) and agent restarts, and a QEMU that is not migrating holds no key.
 /// </summary>
-internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLauncherOptions qemu, ClusterTrust? trust, ILogger<QemuTlsCredentials> logger) : IQemuTlsCredentials
+internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLauncherOptions qemu, ClusterTrust? trust, ILogger<QemuTlsCredentials> logger)
+    : IQemuTlsCredentials, IDisposable
 {
     /// <summary>The credentials directory's name under <c>Qemu:RunDirectory</c>; the dot keeps it apart from instance directories.</summary>
     public const string DirectoryName = "migration.tls";
@@ -67,6 +68,29 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 certificate is X509Certificate2 server && trust.AuthenticateServer(server, out _) == trust.Self,
         };
+    }
+
+    /// <summary>The agent stops, and its QEMUs with it: the copies of its key go too.</summary>
+    public void Dispose()
+    {
+        lock (_writing)
+        {
+            if (_written is null)
+            {
+                return;
+            }
+
+            try
+            {
+                System.IO.Directory.Delete(_written.CredentialsDirectory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.NotRemoved(logger, _written.CredentialsDirectory, ex.Message);
+            }
+
+            _written = null;
+        }
     }
 
     private QemuMigrationTls Write()
@@ -173,5 +197,8 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
     {
         [LoggerMessage(EventId = 3320, Level = LogLevel.Information, Message = "QEMU's migration TLS credentials are in {Directory}, for user {User}")]
         public static partial void Written(ILogger logger, string directory, string user);
+
+        [LoggerMessage(EventId = 3321, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials in {Directory} could not be removed: {Reason}")]
+        public static partial void NotRemoved(ILogger logger, string directory, string reason);
     }
 }
