@@ -37,14 +37,14 @@ internal static class QemuRun
         {
             target = await QemuInstance.StartAsync(host, tag + "dst", targetRam, null, incoming: true, options.TargetNetns, cancellationToken);
             var uri = MigrationUri.Tcp(options.TargetAddress, port);
-            await host.QemuMigration.PrepareIncomingAsync(target.Qmp, uri, settings, tls ? host.QemuTls.For() : null, cancellationToken);
+            await host.QemuMigration.PrepareIncomingAsync(target.Qmp, uri, settings, tls ? host.QemuTls.ForTarget(BenchmarkPki.HostName) : null, cancellationToken);
             long startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             source = await QemuInstance.StartAsync(host, tag + "src", sourceRam, image.BootSector, incoming: false, netns: null, cancellationToken);
             string dirty = await image.Profile.SettleQemuAsync(host, source, startedAt, cancellationToken);
 
             var watched = new BenchmarkTarget(target);
             var result = await host.QemuMigration.MigrateAsync(
-                new QemuMigrationRequest(source.Qmp, uri, watched, settings, Tls: tls ? host.QemuTls.For(BenchmarkPki.HostName) : null), cancellationToken);
+                new QemuMigrationRequest(source.Qmp, uri, watched, settings, Tls: tls ? host.QemuTls.ForSource(BenchmarkPki.HostName) : null), cancellationToken);
             var stats = result.Stats;
             bool ok = result.Outcome == MigrationOutcome.Completed && stats is not null;
             return new RunResult(run, transport, ok, ok ? null : result.Reason ?? result.Outcome.ToString(),

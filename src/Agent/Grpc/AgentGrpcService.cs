@@ -57,9 +57,10 @@ internal sealed class AgentGrpcService(
         var probeRate = ProbeRate(request.Policy);
 
         // Before anything is prepared: the source may ask about the guest as soon as the target exists.
-        if (!string.IsNullOrEmpty(request.SourceHost))
+        var sourceHost = string.IsNullOrEmpty(request.SourceHost) ? null : ResourceName.Validate(request.SourceHost, "source_host");
+        if (sourceHost is not null)
         {
-            incoming.Remember(id, ResourceName.Validate(request.SourceHost, "source_host"), guest.Name);
+            incoming.Remember(id, sourceHost, guest.Name);
         }
 
         // The engine's receiver takes page streams from the source's migration address alone.
@@ -69,7 +70,7 @@ internal sealed class AgentGrpcService(
             throw new ArgumentException($"source_address must be an IP address; got '{Printable(request.SourceAddress)}'.", nameof(request));
         }
 
-        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, source, context.CancellationToken);
+        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, sourceHost, source, context.CancellationToken);
         if (probeRate > 0)
         {
             await SteerProbeToIncomingAsync(id, guest, context.CancellationToken);

@@ -27,7 +27,7 @@ internal sealed partial class TargetMigrations(
     private readonly ConcurrentDictionary<string, Lazy<Task>> _teardowns = new(StringComparer.Ordinal);
 
     public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken,
-        IPAddress? sourceAddress, CancellationToken cancellationToken)
+        string? sourceHost, IPAddress? sourceAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ArgumentNullException.ThrowIfNull(transport);
@@ -37,7 +37,7 @@ internal sealed partial class TargetMigrations(
         }
 
         // Not the caller's token: a preparation outlives a caller that gave up, and its retry attaches to it.
-        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken, sourceAddress));
+        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken, sourceHost, sourceAddress));
         return string.Equals(incoming.Guest, guest.Name, StringComparison.Ordinal)
             ? incoming
             : throw new ArgumentException($"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'.", nameof(guest));
@@ -117,9 +117,13 @@ internal sealed partial class TargetMigrations(
         Log.TornDown(logger, migrationId, incoming.Guest);
     }
 
-    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, IPAddress? sourceAddress)
+    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken,
+        string? sourceHost, IPAddress? sourceAddress)
     {
         var instance = MigrationId.TargetInstance(guest.Name, migrationId);
+
+        // Before QEMU starts: a port that would take any cluster certificate is not opened at all.
+        var tls = transport.Kind == TransportKind.Native ? null : TargetTls(sourceHost, acceptThisHost: transport.Kind != TransportKind.Qemu);
 
         // From before the ports are added: OVS's log then holds every line of this guest's arrival.
         var backends = ports.WatchBackends();
@@ -132,7 +136,6 @@ internal sealed partial class TargetMigrations(
             if (transport.Kind == TransportKind.Qemu)
             {
                 var listen = MigrationUri.Tcp(address, FreePort(address));
-                var tls = qemuTls.For();
                 await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, tls, CancellationToken.None);
                 DropTlsOnArrival(arrival, qemu, tls);
                 Log.Prepared(logger, migrationId, guest.Name, listen.Value, $"{transport.Reason}; {tls?.Describe() ?? qemuTls.PlainReason}");
@@ -144,7 +147,7 @@ internal sealed partial class TargetMigrations(
             // with TLS, and this agent hands it the device state over TLS too if the source picks native.
             var qemuListen = transport.Kind == TransportKind.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
             var nativeOnly = transport.Kind == TransportKind.Native;
-            var listenTls = nativeOnly ? null : qemuTls.For();
+            var listenTls = tls;
             await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, listenTls, CancellationToken.None);
             DropTlsOnArrival(arrival, qemu, listenTls);
             if (nativeOnly)
@@ -165,6 +168,34 @@ internal sealed partial class TargetMigrations(
             await nativeTargets.CloseAsync(migrationId);
             await guests.RemoveAsync(guest.Name, qemu, graceful: false, CancellationToken.None);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// QEMU's TLS for a target that listens where the source's QEMU reaches it: only the source host's
+    /// certificate gets a stream in, and for an auto target this host's too (this agent hands QEMU the
+    /// device state when the source picks native); null without cluster TLS.
+    /// </summary>
+    private QemuMigrationTls? TargetTls(string? sourceHost, bool acceptThisHost)
+    {
+        if (!qemuTls.Enabled)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(sourceHost))
+        {
+            throw new RequestRefusedException(Refusal.FailedPrecondition,
+                "QEMU's TLS migration port takes a stream only from the source host's certificate, and this request names no source host (source_host).");
+        }
+
+        try
+        {
+            return qemuTls.ForTarget(sourceHost, acceptThisHost);
+        }
+        catch (IOException ex)
+        {
+            throw new RequestRefusedException(Refusal.FailedPrecondition, $"QEMU's migration TLS credentials are not usable here: {ex.Message}", ex);
         }
     }
 

@@ -36,4 +36,12 @@ public sealed record MigrationParameters
     /// </summary>
     [JsonPropertyName("tls-hostname")]
     public string? TlsHostname { get; init; }
+
+    /// <summary>
+    /// At the target: the id of the <c>authz</c> object that must allow the source's certificate (its
+    /// distinguished name) before QEMU reads a byte of its stream. Unset, any certificate <c>tls-creds</c>
+    /// trusts; QEMU 7.2 takes an empty string for an object's id, so an empty one denies every peer.
+    /// </summary>
+    [JsonPropertyName("tls-authz")]
+    public string? TlsAuthz { get; init; }
 }

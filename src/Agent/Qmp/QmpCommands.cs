@@ -63,6 +63,21 @@ public static class QmpCommands
             cancellationToken: cancellationToken);
     }
 
+    /// <summary>
+    /// Creates an <c>authz-list</c> object that allows exactly <paramref name="identities"/> and denies everyone
+    /// else; a migration's <c>tls-authz</c> names it to accept only those peers' certificates.
+    /// </summary>
+    public static Task AddAuthorizationListAsync(this IQmpClient qmp, string id, IEnumerable<string> identities, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(identities);
+        return qmp.ExecuteAsync(
+            "object-add",
+            new AuthorizationListObject(id, [.. identities.Select(i => new AuthorizationRule(i))]),
+            QmpJsonContext.Default.AuthorizationListObject,
+            cancellationToken: cancellationToken);
+    }
+
     public static Task DeleteObjectAsync(this IQmpClient qmp, string id, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync("object-del", new ObjectIdArguments(id), QmpJsonContext.Default.ObjectIdArguments, cancellationToken: cancellationToken);
 

@@ -11,5 +11,6 @@ namespace Ferry.Agent.Qmp;
 [JsonSerializable(typeof(MigrationUriArguments))]
 [JsonSerializable(typeof(MigrateContinueArguments))]
 [JsonSerializable(typeof(TlsCredentialsObject))]
+[JsonSerializable(typeof(AuthorizationListObject))]
 [JsonSerializable(typeof(ObjectIdArguments))]
 internal sealed partial class QmpJsonContext : JsonSerializerContext;

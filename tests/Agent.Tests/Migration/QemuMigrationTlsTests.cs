@@ -15,8 +15,9 @@ namespace Ferry.Agent.Tests.Migration;
 /// <summary>
 /// QEMU's own TLS migration between two "hosts" (two launchers, each with its own run directory and
 /// certificate from one test CA), real QEMU and real TLS: it completes with the memory invariant
-/// intact, over one channel and over multifd, and the target's port takes a stream from nobody but a
-/// source with a cluster certificate, without a stranger failing the migration that follows.
+/// intact, over one channel and over multifd, and the target's port takes a stream from nobody but the
+/// source host's certificate (not another host's of the same CA), without a stranger failing the
+/// migration that follows.
 /// </summary>
 public sealed class QemuMigrationTlsTests : IDisposable
 {
@@ -67,8 +68,8 @@ public sealed class QemuMigrationTlsTests : IDisposable
     {
         await using var hostA = QemuHost.Create();
         await using var hostB = QemuHost.Create();
-        var sourceTls = Credentials(_pki, "host-a", hostA).For("host-b")!;
-        var targetTls = Credentials(_pki, "host-b", hostB).For()!;
+        var sourceTls = Credentials(_pki, "host-a", hostA).ForSource("host-b")!;
+        var targetTls = Credentials(_pki, "host-b", hostB).ForTarget("host-a")!;
         await using var source = await hostA.LaunchPageCounterAsync("counter", "tls-a", 128);
         await QemuHost.WaitUntilCountingAsync(source);
         var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
@@ -89,6 +90,8 @@ public sealed class QemuMigrationTlsTests : IDisposable
 
         Assert.True(result.Outcome == MigrationOutcome.Completed, $"{result.Outcome}: {result.Reason}");
         Assert.Equal(QemuMigrationTls.ObjectId, waiting.TlsCreds);
+        Assert.Equal(QemuMigrationTls.AuthorizationObjectId, waiting.TlsAuthz);
+        Assert.Equal(["O=Ferry,CN=host-a"], targetTls.AcceptedSubjects);
         Assert.Equal(QemuMigrationTls.ObjectId, atSource?.TlsCreds);
         Assert.Equal("host-b", atSource?.TlsHostname);
         var stats = Assert.IsType<QemuMigrationStats>(result.Stats);
@@ -114,11 +117,11 @@ public sealed class QemuMigrationTlsTests : IDisposable
         await using var source = await hostA.LaunchPageCounterAsync("counter", "tls-m", 128);
         await QemuHost.WaitUntilCountingAsync(source);
         var settings = new MigrationSettings { ParallelStreams = 2, DowntimeLimit = TimeSpan.FromMilliseconds(500) };
-        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).For());
+        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).ForTarget("host-a"));
         await using var _ = target;
 
         var result = await NewMigration().MigrateAsync(
-            new QemuMigrationRequest(source.Qmp, uri, new LocalQemuTarget(target), settings, Tls: Credentials(_pki, "host-a", hostA).For("host-b")),
+            new QemuMigrationRequest(source.Qmp, uri, new LocalQemuTarget(target), settings, Tls: Credentials(_pki, "host-a", hostA).ForSource("host-b")),
             TestContext.Current.CancellationToken);
         Report("128 MiB page counter over TLS, multifd x2", result);
 
@@ -138,7 +141,7 @@ public sealed class QemuMigrationTlsTests : IDisposable
         await using var source = await hostA.LaunchPageCounterAsync("counter", "tls-s", 64);
         await QemuHost.WaitUntilCountingAsync(source);
         var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
-        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).For());
+        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).ForTarget("host-a"));
         await using var _ = target;
 
         // A raw connection sending what a plain QEMU stream starts with (magic "QEVM", version 3), then garbage.
@@ -150,15 +153,19 @@ public sealed class QemuMigrationTlsTests : IDisposable
 
         await AssertStillWaitingAsync(target, "a raw plain-TCP stream");
 
-        // A QEMU migrating in plain TCP, and one whose certificate comes from another CA.
-        var strangers = new (string What, QemuMigrationTls? Tls)[]
+        // A QEMU migrating in plain TCP, one whose certificate comes from another CA, and one with the cluster
+        // certificate of a host that is not this migration's source. Each writes its credentials where host-c's
+        // QEMUs read them when its turn comes.
+        var strangers = new (string What, Func<QemuMigrationTls?> Tls)[]
         {
-            ("a plain QEMU stream", null),
-            ("a QEMU with another CA's certificate", Credentials(_stranger, "host-a", hostC).For("host-b")),
+            ("a plain QEMU stream", () => null),
+            ("a QEMU with another CA's certificate", () => Credentials(_stranger, "host-a", hostC).ForSource("host-b")),
+            ("a QEMU with another host's cluster certificate", () => Credentials(_pki, "host-c", hostC).ForSource("host-b")),
         };
         var index = 0;
-        foreach (var (what, tls) in strangers)
+        foreach (var (what, credentials) in strangers)
         {
+            var tls = credentials();
             await using var stranger = await hostC.LaunchIdleAsync("stranger", $"stranger-{index++}", 64);
             var refused = await NewMigration().MigrateAsync(
                 new QemuMigrationRequest(stranger.Qmp, uri, new RecordingTarget(), settings, Tls: tls), TestContext.Current.CancellationToken);
@@ -170,7 +177,7 @@ public sealed class QemuMigrationTlsTests : IDisposable
         }
 
         var result = await NewMigration().MigrateAsync(
-            new QemuMigrationRequest(source.Qmp, uri, new LocalQemuTarget(target), settings, Tls: Credentials(_pki, "host-a", hostA).For("host-b")),
+            new QemuMigrationRequest(source.Qmp, uri, new LocalQemuTarget(target), settings, Tls: Credentials(_pki, "host-a", hostA).ForSource("host-b")),
             TestContext.Current.CancellationToken);
         Report("the real source after the strangers", result);
 
@@ -188,7 +195,7 @@ public sealed class QemuMigrationTlsTests : IDisposable
         await using var source = await hostA.LaunchPageCounterAsync("counter", "tls-n", 64);
         await QemuHost.WaitUntilCountingAsync(source);
         var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
-        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).For());
+        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).ForTarget("host-a"));
         await using var _ = target;
 
         // TLS that trusts the cluster CA but has no certificate of its own to present.
@@ -219,12 +226,12 @@ public sealed class QemuMigrationTlsTests : IDisposable
         await using var source = await hostA.LaunchPageCounterAsync("counter", "tls-h", 64);
         await QemuHost.WaitUntilCountingAsync(source);
         var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
-        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).For());
+        var (target, uri) = await PrepareTargetAsync(hostB, source, settings, Credentials(_pki, "host-b", hostB).ForTarget("host-a"));
         await using var _ = target;
 
         // The API named host-c as the target, but host-b's QEMU answers at the address.
         var result = await NewMigration().MigrateAsync(
-            new QemuMigrationRequest(source.Qmp, uri, new RecordingTarget(), settings, Tls: Credentials(_pki, "host-a", hostA).For("host-c")),
+            new QemuMigrationRequest(source.Qmp, uri, new RecordingTarget(), settings, Tls: Credentials(_pki, "host-a", hostA).ForSource("host-c")),
             TestContext.Current.CancellationToken);
         Report("a target certificate naming another host", result);
 
@@ -251,12 +258,12 @@ public sealed class QemuMigrationTlsTests : IDisposable
         await using var source = await hostA.LaunchIdleAsync("idle", "tls-r", 64);
         await using var target = await hostB.LaunchIdleAsync("idle", "tls-r-in", 64, incoming: true);
         var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
-        var targetTls = Credentials(_pki, "host-b", hostB).For()!;
+        var targetTls = Credentials(_pki, "host-b", hostB).ForTarget("host-a")!;
         var uri = FreeLoopbackPort();
         await NewMigration().PrepareIncomingAsync(target.Qmp, uri, settings, targetTls, TestContext.Current.CancellationToken);
 
         var result = await NewMigration().MigrateAsync(
-            new QemuMigrationRequest(source.Qmp, uri, new LocalQemuTarget(target), settings, Tls: Credentials(_pki, "host-a", hostA).For("host-b")),
+            new QemuMigrationRequest(source.Qmp, uri, new LocalQemuTarget(target), settings, Tls: Credentials(_pki, "host-a", hostA).ForSource("host-b")),
             TestContext.Current.CancellationToken);
         Report("64 MiB idle guest over TLS, QEMU as nobody", result);
 

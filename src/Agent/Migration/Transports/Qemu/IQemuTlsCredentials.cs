@@ -16,12 +16,24 @@ public interface IQemuTlsCredentials
     string PlainReason { get; }
 
     /// <summary>
-    /// The credentials for a migration's target (<paramref name="targetHost"/> null) or its source,
-    /// which then checks that the target's certificate names <paramref name="targetHost"/>; null
-    /// without cluster TLS. Writes QEMU's credentials directory on first use.
+    /// The credentials for a migration's source, which checks that the target's certificate names
+    /// <paramref name="targetHost"/> (its address when null); null without cluster TLS. Writes QEMU's
+    /// credentials directory on first use.
     /// </summary>
     /// <exception cref="IOException">The directory could not be written or given to QEMU's user.</exception>
-    QemuMigrationTls? For(string? targetHost = null);
+    QemuMigrationTls? ForSource(string? targetHost);
+
+    /// <summary>
+    /// The credentials for a migration's target, which takes a stream only from the certificate of
+    /// <paramref name="sourceHost"/> (QEMU's <c>tls-authz</c>), and of this host too when
+    /// <paramref name="acceptThisHost"/> (an auto target, to which this agent may hand the device state of a
+    /// native migration); null without cluster TLS.
+    /// </summary>
+    /// <exception cref="IOException">
+    /// The directory could not be written, or this host's certificate does not let Ferry name another
+    /// host's subject as gnutls prints it (<see cref="QemuTlsSubject"/>).
+    /// </exception>
+    QemuMigrationTls? ForTarget(string sourceHost, bool acceptThisHost = false);
 
     /// <summary>
     /// TLS for this agent's own connection to a target QEMU that listens with these credentials (the

@@ -12,7 +12,7 @@ internal sealed partial class QemuMigration
         try
         {
             await qemu.SetMigrationParametersAsync(new MigrationParameters { TlsCreds = string.Empty, TlsHostname = string.Empty }, cancellationToken);
-            await DeleteTlsObjectAsync(qemu, cancellationToken);
+            await DeleteTlsObjectsAsync(qemu, cancellationToken);
         }
         catch (Exception ex) when (ex is QmpException or OperationCanceledException)
         {
@@ -22,8 +22,9 @@ internal sealed partial class QemuMigration
     }
 
     /// <summary>
-    /// Loads the credentials into QEMU for this migration (QEMU reads the files now, as its own user).
-    /// One left from an earlier migration (a guest that arrived over TLS) is replaced: it may be the other end's.
+    /// Loads the credentials into QEMU for this migration (QEMU reads the files now, as its own user), and at
+    /// a target the list of certificate subjects it takes a stream from. Objects left from an earlier
+    /// migration (a guest that arrived over TLS) are replaced: they may be the other end's.
     /// </summary>
     private static async Task ArmTlsAsync(IQmpClient qemu, QemuMigrationTls? tls, TlsEndpoint endpoint, CancellationToken cancellationToken)
     {
@@ -32,7 +33,14 @@ internal sealed partial class QemuMigration
             return;
         }
 
-        await DeleteTlsObjectAsync(qemu, cancellationToken);
+        await DeleteTlsObjectsAsync(qemu, cancellationToken);
+        if (endpoint == TlsEndpoint.Server && tls.RestrictsPeers)
+        {
+            // Checked after the CA's signature, on the main channel and each multifd channel: another host's
+            // certificate fails its handshake and QEMU goes on waiting, as for a stranger's.
+            await qemu.AddAuthorizationListAsync(QemuMigrationTls.AuthorizationObjectId, tls.AcceptedSubjects!, cancellationToken);
+        }
+
         try
         {
             await qemu.AddTlsCredentialsAsync(QemuMigrationTls.ObjectId, tls.CredentialsDirectory, endpoint, cancellationToken);
@@ -47,15 +55,18 @@ internal sealed partial class QemuMigration
         }
     }
 
-    private static async Task DeleteTlsObjectAsync(IQmpClient qemu, CancellationToken cancellationToken)
+    private static async Task DeleteTlsObjectsAsync(IQmpClient qemu, CancellationToken cancellationToken)
     {
-        try
+        foreach (var id in (string[])[QemuMigrationTls.ObjectId, QemuMigrationTls.AuthorizationObjectId])
         {
-            await qemu.DeleteObjectAsync(QemuMigrationTls.ObjectId, cancellationToken);
-        }
-        catch (QmpException ex) when (ex.Failure == QmpFailure.CommandFailed)
-        {
-            // There was none.
+            try
+            {
+                await qemu.DeleteObjectAsync(id, cancellationToken);
+            }
+            catch (QmpException ex) when (ex.Failure == QmpFailure.CommandFailed)
+            {
+                // There was none.
+            }
         }
     }
 

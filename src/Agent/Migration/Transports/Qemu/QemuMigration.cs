@@ -29,7 +29,8 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         await target.SetMigrationCapabilitiesAsync(Capabilities(settings, source: false), cancellationToken);
 
         // With TLS every connection to the port, multifd ones included, must complete a TLS handshake with a
-        // certificate from the cluster CA before QEMU reads a byte of migration stream from it.
+        // certificate from the cluster CA, and the source host's (tls-authz), before QEMU reads a byte of
+        // migration stream from it.
         await ArmTlsAsync(target, tls, TlsEndpoint.Server, cancellationToken);
         await target.SetMigrationParametersAsync(
             new MigrationParameters
@@ -37,6 +38,9 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                 MultifdChannels = settings.ParallelStreams > 1 ? settings.ParallelStreams : null,
                 AnnounceInitialMs = 1,
                 TlsCreds = tls is null ? string.Empty : QemuMigrationTls.ObjectId,
+                // Only ever set, never emptied: QEMU 7.2 reads an empty tls-authz as the id of an object it
+                // cannot find and denies every peer ("Cannot find QAuthZ object ID"); a QEMU listens once.
+                TlsAuthz = tls is { RestrictsPeers: true } ? QemuMigrationTls.AuthorizationObjectId : null,
             },
             cancellationToken);
 

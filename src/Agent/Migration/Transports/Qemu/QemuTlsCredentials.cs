@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Ferry.Agent.Qemu;
 using Ferry.ServiceDefaults.Trust;
@@ -27,6 +28,7 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
 
     private readonly Lock _writing = new();
     private QemuMigrationTls? _written;
+    private QemuTlsSubject? _subject;
 
     public bool Enabled => tls.IsConfigured;
 
@@ -35,19 +37,24 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
     /// <summary>Where QEMU reads the credentials.</summary>
     public string Directory => Path.Combine(qemu.RunDirectory, DirectoryName);
 
-    public QemuMigrationTls? For(string? targetHost = null)
+    public QemuMigrationTls? ForSource(string? targetHost)
     {
-        if (!Enabled)
+        var written = Written();
+        return written is null || string.IsNullOrEmpty(targetHost) ? written : written with { TargetHostName = ResourceName.Validate(targetHost, "target host") };
+    }
+
+    public QemuMigrationTls? ForTarget(string sourceHost, bool acceptThisHost = false)
+    {
+        ResourceName.Validate(sourceHost, "source host");
+        if (Written() is not { } written)
         {
             return null;
         }
 
-        lock (_writing)
-        {
-            _written ??= Write();
-        }
-
-        return string.IsNullOrEmpty(targetHost) ? _written : _written with { TargetHostName = ResourceName.Validate(targetHost, "target host") };
+        var subject = OwnSubject();
+        var sourceSubject = subject.ForHost(sourceHost);
+        string[] accepted = acceptThisHost && !string.Equals(sourceSubject, subject.Printed, StringComparison.Ordinal) ? [sourceSubject, subject.Printed] : [sourceSubject];
+        return written with { AcceptedSubjects = accepted };
     }
 
     public SslClientAuthenticationOptions? LocalClient()
@@ -68,6 +75,51 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 certificate is X509Certificate2 server && trust.AuthenticateServer(server, out _) == trust.Self,
         };
+    }
+
+    private QemuMigrationTls? Written()
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        lock (_writing)
+        {
+            return _written ??= Write();
+        }
+    }
+
+    /// <summary>This host's certificate subject, from which the other hosts' are named; read once.</summary>
+    private QemuTlsSubject OwnSubject()
+    {
+        lock (_writing)
+        {
+            if (_subject is { } known)
+            {
+                return known;
+            }
+
+            X509Certificate2 certificate;
+            try
+            {
+                certificate = X509Certificate2.CreateFromPem(File.ReadAllText(tls.CertificateFile!));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                throw new IOException($"Cannot read this host's certificate {tls.CertificateFile}: {ex.Message}", ex);
+            }
+
+            using (certificate)
+            {
+                // The agent's identity (its SPIFFE URI) names the host; without it (tests) the common name is taken as it is.
+                var parsed = QemuTlsSubject.TryParse(certificate.SubjectName, trust?.Self.HostName, out var why)
+                    ?? throw new IOException(
+                        $"QEMU's migration port cannot be limited to the source host's certificate: {why}. QEMU's tls-authz matches a certificate's subject, " +
+                        "and Ferry names another host's as this host's with the common name replaced (scripts/credentials.sh issues O=Ferry,CN=<host>).");
+                return _subject = parsed;
+            }
+        }
     }
 
     /// <summary>The agent stops, and its QEMUs with it: the copies of its key go too.</summary>

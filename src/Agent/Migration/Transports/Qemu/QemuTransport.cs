@@ -29,7 +29,7 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IQemuTlsCreden
         QemuMigrationTls? tls;
         try
         {
-            tls = tlsCredentials.For(migration.TargetHost);
+            tls = tlsCredentials.ForSource(migration.TargetHost);
         }
         catch (IOException ex)
         {
