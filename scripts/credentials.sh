@@ -3,10 +3,11 @@
 #   DIR/api-key             an admin API key for REST clients (scripts/migrate.sh, the lab, Swagger UI)
 #   DIR/pki/ca.crt, ca.key  the cluster CA (EC P-256, 5 years): it signs every certificate below
 #   DIR/pki/api.crt, .key   the API's certificate: SAN URI spiffe://ferry/api, IP API_ADDRESS and 127.0.0.1
-#   DIR/pki/HOST.crt, .key  each host agent's: SAN URI spiffe://ferry/host/HOST, DNS HOST, IP ADDRESS
+#   DIR/pki/HOST.crt, .key  each host agent's: subject O=Ferry, CN=HOST (QEMU's tls-authz matches it), SAN URI
+#                           spiffe://ferry/host/HOST, DNS HOST (QEMU's tls-hostname), IP ADDRESS
 # usage: credentials.sh DIR API_ADDRESS HOST=ADDRESS...
 # Existing files are kept; a certificate is issued again when it is missing, expires within 30 days, or
-# does not name the address asked for (leaf certificates live 90 days: rerunning this renews them).
+# does not carry the subject and names asked for (leaf certificates live 90 days: rerunning this renews them).
 # Rotating the CA: remove DIR/pki and rerun, then restart every part (each trusts only the CA it loaded).
 # Debian's openssl only; nothing is downloaded.
 set -euo pipefail
@@ -41,6 +42,7 @@ issue() {
   local name=$1 cn=$2 san=$3 crt="$pki/$1.crt" key="$pki/$1.key"
   if [[ -s $crt && -s $key ]] && openssl x509 -in "$crt" -noout -checkend 2592000 >/dev/null \
      && openssl verify -CAfile "$pki/ca.crt" "$crt" >/dev/null 2>&1 \
+     && [[ $(openssl x509 -in "$crt" -noout -subject -nameopt RFC2253 2>/dev/null) == "subject=CN=$cn,O=Ferry" ]] \
      && [[ $(openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ') == "$(tr -d ' ' <<<"$san" | sed 's/IP:/IPAddress:/g')" ]]; then
     return
   fi

@@ -10,8 +10,8 @@ using Ferry.Agent.Migration.Transports.Qemu;
 namespace Ferry.Migration.Benchmark;
 
 /// <summary>
-/// What every run shares: options, the accelerator QEMU gets, the agent's QMP connector and qemu
-/// transport (through their public interfaces, from the agent's own service registration), and a
+/// What every run shares: options, the accelerator QEMU gets, the agent's QMP connector, qemu
+/// transport and QEMU TLS credentials (through their public interfaces, from the agent's own service registration), and a
 /// record of every process and file started here so Ctrl-C or a failure leaves nothing behind.
 /// </summary>
 internal sealed class BenchmarkHost : IAsyncDisposable
@@ -26,16 +26,27 @@ internal sealed class BenchmarkHost : IAsyncDisposable
         Directory.CreateDirectory(RunDirectory);
         Accelerator = AcceleratorProbe.Probe();
         LauncherOptions = new QemuLauncherOptions { RunDirectory = RunDirectory, TmpfsDirectory = "/dev/shm" };
+        var pki = BenchmarkPki.Create(Path.Combine(RunDirectory, "pki"), options.TargetAddress);
         var services = new ServiceCollection();
-        // With prealloc=on QEMU greets on QMP only after touching every page: seconds per GiB here.
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
-            .AddInMemoryCollection([new("Qmp:ConnectTimeout", TimeSpan.FromSeconds(30 + (10 * (options.SizeBytes >> 30))).ToString())])
+            .AddInMemoryCollection(
+            [
+                // With prealloc=on QEMU greets on QMP only after touching every page: seconds per GiB here.
+                new("Qmp:ConnectTimeout", TimeSpan.FromSeconds(30 + (10 * (options.SizeBytes >> 30))).ToString()),
+
+                // The qemu-tls runs: the agent's own TLS credentials for QEMU, from a throwaway cluster CA.
+                new("Qemu:RunDirectory", RunDirectory),
+                new("Ferry:Tls:CaFile", pki.CaFile),
+                new("Ferry:Tls:CertificateFile", pki.CertificateFile),
+                new("Ferry:Tls:KeyFile", pki.KeyFile),
+            ])
             .Build());
         services.AddLogging();
         services.AddFerryQemu();
         _services = services.BuildServiceProvider();
         Qmp = _services.GetRequiredService<IQmpConnector>();
         QemuMigration = _services.GetRequiredService<IQemuMigration>();
+        QemuTls = _services.GetRequiredService<IQemuTlsCredentials>();
     }
 
     public BenchmarkOptions Options { get; }
@@ -54,6 +65,9 @@ internal sealed class BenchmarkHost : IAsyncDisposable
     public IQmpConnector Qmp { get; }
 
     public IQemuMigration QemuMigration { get; }
+
+    /// <summary>QEMU's TLS credentials for the qemu-tls runs (the same certificate at both ends).</summary>
+    public IQemuTlsCredentials QemuTls { get; }
 
     public string AcceleratorName => Accelerator.Accelerator == Agent.Qemu.Accelerator.Kvm ? "kvm" : "tcg";
 

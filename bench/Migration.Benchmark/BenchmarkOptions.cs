@@ -8,7 +8,7 @@ internal sealed record BenchmarkOptions
 {
     public const string Usage =
         "usage: Ferry.Migration.Benchmark --size 1G --profile idle|sweep|l2fwd --link loopback|10gbit [--runs 5] [--id name] " +
-        "[--target-netns ns --target-address a.b.c.d] [--run-timeout-s 120] [--downtime-ms 10] [--streams 2] [--dirty-rate pages/s] [--settle-s 2] [--qemu-prealloc on|off] [--link-detail text]";
+        "[--target-netns ns --target-address a.b.c.d] [--run-timeout-s 120] [--downtime-ms 10] [--streams 2] [--dirty-rate pages/s] [--settle-s 2] [--qemu-prealloc on|off] [--qemu-tls on|off] [--link-detail text]";
 
     public required string SizeLabel { get; init; }
 
@@ -50,6 +50,12 @@ internal sealed record BenchmarkOptions
     /// </summary>
     public bool QemuPrealloc { get; init; } = true;
 
+    /// <summary>
+    /// Also runs QEMU's loop over its TLS migration (transport "qemu-tls", as the agent runs it with cluster
+    /// TLS), alternating with the plain runs, for the cost of encryption. On by default.
+    /// </summary>
+    public bool QemuTls { get; init; } = true;
+
     /// <summary>How long each source guest runs before the migration starts (boot, JIT, steady dirtying).</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -62,7 +68,7 @@ internal sealed record BenchmarkOptions
         IPAddress address = IPAddress.Loopback;
         double timeout = 120, downtime = 10, settle = 2;
         long dirtyRate = 25_000;
-        bool prealloc = true;
+        bool prealloc = true, qemuTls = true;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -82,6 +88,7 @@ internal sealed record BenchmarkOptions
                     case "--streams": streams = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--dirty-rate": dirtyRate = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--qemu-prealloc": prealloc = Next() switch { "on" => true, "off" => false, var v => throw new FormatException($"--qemu-prealloc on|off, not '{v}'") }; break;
+                    case "--qemu-tls": qemuTls = Next() switch { "on" => true, "off" => false, var v => throw new FormatException($"--qemu-tls on|off, not '{v}'") }; break;
                     case "--link-detail": linkDetail = Next(); break;
                     case "--settle-s": settle = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                     default: throw new FormatException($"unknown argument '{args[i]}'");
@@ -136,6 +143,7 @@ internal sealed record BenchmarkOptions
             DirtyRate = dirtyRate,
             Settle = TimeSpan.FromSeconds(settle),
             QemuPrealloc = prealloc,
+            QemuTls = qemuTls,
         };
     }
 

@@ -82,6 +82,9 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
             m["timeline"]!.AsArray().Where(e => e!["event"] is null).Select(e => e!["state"]!.GetValue<string>()));
         var result = m["result"]!;
         Assert.Equal("qemu", result["transport"]!.GetValue<string>());
+
+        // As make run's agents, these have cluster certificates: QEMU's stream ran over TLS, to the host the API chose.
+        Assert.EndsWith("; QEMU's stream over TLS (tls-creds-x509, cluster CA, both certificates checked, the target's naming 'host-b')", result["transportReason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(result["totalTimeMs"]!.GetValue<double>() > 0);
         Assert.True(result["downtimeMs"]!.GetValue<double>() > 0);
         Assert.True(result["setupTimeMs"]!.GetValue<double>() >= 0);

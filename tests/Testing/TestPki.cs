@@ -35,20 +35,31 @@ public sealed class TestPki : IDisposable
     /// <summary>The API's certificate files.</summary>
     public (string Certificate, string Key) Api() => Issue("api", "spiffe://ferry/api", IPAddress.Loopback);
 
-    /// <summary>A host agent's certificate files.</summary>
+    /// <summary>
+    /// A host agent's certificate files; like credentials.sh's, its subject is O=Ferry, CN=the host (QEMU's
+    /// tls-authz matches that) and it names the host as a DNS name too (QEMU's tls-hostname checks that).
+    /// </summary>
     public (string Certificate, string Key) Host(string host, IPAddress? address = null) =>
-        Issue(host, $"spiffe://ferry/host/{host}", address ?? IPAddress.Loopback);
+        Issue(host, $"spiffe://ferry/host/{host}", address ?? IPAddress.Loopback, host, HostSubject(host));
+
+    /// <summary>The subject credentials.sh gives a host's certificate (<c>-subj /O=Ferry/CN=host</c>), in .NET's notation.</summary>
+    public static string HostSubject(string host) => $"CN={host}, O=Ferry";
 
     /// <summary>A certificate (with its key) for <paramref name="uri"/>, or with no URI at all.</summary>
-    public X509Certificate2 Certificate(string? uri, IPAddress? address = null)
+    public X509Certificate2 Certificate(string? uri, IPAddress? address = null, string? dnsName = null, string subject = "CN=ferry-test")
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=ferry-test", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(address ?? IPAddress.Loopback);
+        if (dnsName is not null)
+        {
+            names.AddDnsName(dnsName);
+        }
+
         if (uri is not null)
         {
             names.AddUri(new Uri(uri));
@@ -74,9 +85,9 @@ public sealed class TestPki : IDisposable
         }
     }
 
-    private (string Certificate, string Key) Issue(string name, string uri, IPAddress address)
+    private (string Certificate, string Key) Issue(string name, string uri, IPAddress address, string? dnsName = null, string subject = "CN=ferry-test")
     {
-        using var certificate = Certificate(uri, address);
+        using var certificate = Certificate(uri, address, dnsName, subject);
         var crt = Path.Combine(Directory, name + ".crt");
         var key = Path.Combine(Directory, name + ".key");
         File.WriteAllText(crt, certificate.ExportCertificatePem());

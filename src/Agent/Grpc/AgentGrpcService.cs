@@ -57,9 +57,10 @@ internal sealed class AgentGrpcService(
         var probeRate = ProbeRate(request.Policy);
 
         // Before anything is prepared: the source may ask about the guest as soon as the target exists.
-        if (!string.IsNullOrEmpty(request.SourceHost))
+        var sourceHost = string.IsNullOrEmpty(request.SourceHost) ? null : ResourceName.Validate(request.SourceHost, "source_host");
+        if (sourceHost is not null)
         {
-            incoming.Remember(id, ResourceName.Validate(request.SourceHost, "source_host"), guest.Name);
+            incoming.Remember(id, sourceHost, guest.Name);
         }
 
         // The engine's receiver takes page streams from the source's migration address alone.
@@ -69,7 +70,7 @@ internal sealed class AgentGrpcService(
             throw new ArgumentException($"source_address must be an IP address; got '{Printable(request.SourceAddress)}'.", nameof(request));
         }
 
-        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, source, context.CancellationToken);
+        var prepared = await targets.PrepareAsync(id, guest, MigrationPolicySettings.ToSettings(request.Policy), transport, token, sourceHost, source, context.CancellationToken);
         if (probeRate > 0)
         {
             await SteerProbeToIncomingAsync(id, guest, context.CancellationToken);
@@ -88,10 +89,10 @@ internal sealed class AgentGrpcService(
     public override async Task Migrate(MigrateRequest request, IServerStreamWriter<MigrationProgress> responseStream, ServerCallContext context)
     {
         var outgoing = ToOutgoing(request);
-        if (!string.IsNullOrEmpty(request.TargetHost))
+        if (outgoing.TargetHost is { } targetHost)
         {
             // The target agent must prove it is the host the API chose (with cluster TLS; a no-op without).
-            agents.ExpectHost(outgoing.TargetAgent, ResourceName.Validate(request.TargetHost, "target_host"));
+            agents.ExpectHost(outgoing.TargetAgent, targetHost);
         }
 
         var migration = await sources.StartOrAttachAsync(outgoing, context.CancellationToken);
@@ -230,7 +231,8 @@ internal sealed class AgentGrpcService(
             transport,
             enginePort > 0 ? new IPEndPoint(address, enginePort) : null,
             token,
-            ProbeRate(request.Policy));
+            ProbeRate(request.Policy),
+            string.IsNullOrEmpty(request.TargetHost) ? null : ResourceName.Validate(request.TargetHost, "target_host"));
     }
 
     private static GuestDefinition ToDefinition(GuestSpec? spec)

@@ -63,6 +63,9 @@ internal sealed class ArrivalWatch : IDisposable
         }
     }
 
+    /// <summary>Completes when the guest started running here; cancelled when the watch ends without that (QEMU gone, or torn down).</summary>
+    public Task Arrived => _running.Task;
+
     public void Dispose() => _events.Dispose();
 
     private async Task WatchAsync()
@@ -85,6 +88,7 @@ internal sealed class ArrivalWatch : IDisposable
         finally
         {
             _events.Dispose();
+            _running.TrySetCanceled();
         }
     }
 }

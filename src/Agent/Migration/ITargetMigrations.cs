@@ -10,9 +10,13 @@ public interface ITargetMigrations
     /// native transport the engine's receiver with <paramref name="pageStreamToken"/> (generated when
     /// null); once per id.
     /// </summary>
-    /// <remarks><paramref name="sourceAddress"/>, when known, is the only address the engine's receiver takes page streams from.</remarks>
+    /// <remarks>
+    /// <paramref name="sourceAddress"/>, when known, is the only address the engine's receiver takes page streams from;
+    /// with cluster TLS, <paramref name="sourceHost"/>'s certificate is the only one QEMU's port takes a stream from
+    /// (required then, unless the transport is native).
+    /// </remarks>
     Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken,
-        System.Net.IPAddress? sourceAddress, CancellationToken cancellationToken);
+        string? sourceHost, System.Net.IPAddress? sourceAddress, CancellationToken cancellationToken);
 
     /// <summary>Kills the receiving QEMU and frees its RAM; refuses when the guest already runs here.</summary>
     Task<TimeSpan> CleanupAsync(string migrationId, CancellationToken cancellationToken);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Ferry.Agent.Guests;
+using Ferry.Agent.Qemu;
 using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Testing;
@@ -17,6 +18,7 @@ internal sealed partial class TargetMigrations(
     IGuestRegistry guests,
     GuestPorts ports,
     IQemuMigration qemuMigration,
+    IQemuTlsCredentials qemuTls,
     INativeTargets nativeTargets,
     IFaultHold hold,
     IOptions<AgentOptions> options,
@@ -27,7 +29,7 @@ internal sealed partial class TargetMigrations(
     private readonly ConcurrentDictionary<string, Lazy<Task>> _teardowns = new(StringComparer.Ordinal);
 
     public async Task<IncomingMigration> PrepareAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken,
-        IPAddress? sourceAddress, CancellationToken cancellationToken)
+        string? sourceHost, IPAddress? sourceAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ArgumentNullException.ThrowIfNull(transport);
@@ -37,7 +39,7 @@ internal sealed partial class TargetMigrations(
         }
 
         // Not the caller's token: a preparation outlives a caller that gave up, and its retry attaches to it.
-        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken, sourceAddress));
+        var incoming = await ledger.GetOrPrepareIncomingAsync(migrationId, () => PrepareCoreAsync(migrationId, guest, settings, transport, pageStreamToken, sourceHost, sourceAddress));
         return string.Equals(incoming.Guest, guest.Name, StringComparison.Ordinal)
             ? incoming
             : throw new ArgumentException($"Migration {migrationId} receives guest '{incoming.Guest}', not '{guest.Name}'.", nameof(guest));
@@ -117,10 +119,14 @@ internal sealed partial class TargetMigrations(
         Log.TornDown(logger, migrationId, incoming.Guest);
     }
 
-    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken, IPAddress? sourceAddress)
+    private async Task<IncomingMigration> PrepareCoreAsync(string migrationId, GuestDefinition guest, MigrationSettings settings, TransportChoice transport, byte[]? pageStreamToken,
+        string? sourceHost, IPAddress? sourceAddress)
     {
         await hold.AtAsync("preparingTarget", migrationId);
         var instance = MigrationId.TargetInstance(guest.Name, migrationId);
+
+        // Before QEMU starts: a port that would take any cluster certificate is not opened at all.
+        var tls = transport.Kind == TransportKind.Native ? null : TargetTls(sourceHost, acceptThisHost: transport.Kind != TransportKind.Qemu);
 
         // From before the ports are added: OVS's log then holds every line of this guest's arrival.
         var backends = ports.WatchBackends();
@@ -133,23 +139,28 @@ internal sealed partial class TargetMigrations(
             if (transport.Kind == TransportKind.Qemu)
             {
                 var listen = MigrationUri.Tcp(address, FreePort(address));
-                await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, CancellationToken.None);
-                Log.Prepared(logger, migrationId, guest.Name, listen.Value, transport.Reason);
+                await qemuMigration.PrepareIncomingAsync(qemu.Qmp, listen, settings, tls, CancellationToken.None);
+                DropTlsOnArrival(arrival, qemu, tls);
+                Log.Prepared(logger, migrationId, guest.Name, listen.Value, $"{transport.Reason}; {tls?.Describe() ?? qemuTls.PlainReason}");
                 return new IncomingMigration(migrationId, guest.Name, qemu, address, listen.Endpoint.Port, transport) { Arrival = arrival };
             }
 
             // Native only: QEMU takes nothing but the device state, from this agent, so it listens on loopback
-            // alone. Auto with both prepared: QEMU listens where the source's QEMU can reach it.
+            // alone, in plain TCP. Auto with both prepared: QEMU listens where the source's QEMU can reach it,
+            // with TLS, and this agent hands it the device state over TLS too if the source picks native.
             var qemuListen = transport.Kind == TransportKind.Native ? MigrationUri.Tcp(IPAddress.Loopback, FreePort(IPAddress.Loopback)) : MigrationUri.Tcp(address, FreePort(address));
             var nativeOnly = transport.Kind == TransportKind.Native;
-            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, CancellationToken.None);
+            var listenTls = tls;
+            await qemuMigration.PrepareIncomingAsync(qemu.Qmp, qemuListen, nativeOnly ? settings with { ParallelStreams = 1 } : settings, listenTls, CancellationToken.None);
+            DropTlsOnArrival(arrival, qemu, listenTls);
             if (nativeOnly)
             {
                 await QemuDeviceState.ConfigureAsync(qemu.Qmp, CancellationToken.None);
             }
 
             var token = pageStreamToken ?? PageStreamCredentials.NewToken();
-            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, address, PageStreamCredentials.For(migrationId, token, sourceAddress), settings);
+            var enginePort = nativeTargets.Open(migrationId, qemu, qemuListen, nativeOnly, listenTls is null ? null : qemuTls.LocalClient(), address,
+                PageStreamCredentials.For(migrationId, token, sourceAddress), settings);
             Log.Prepared(logger, migrationId, guest.Name, $"tcp:{address}:{enginePort} (page streams)", transport.Reason);
             var port = transport.Kind == TransportKind.Native ? enginePort : qemuListen.Endpoint.Port;
             return new IncomingMigration(migrationId, guest.Name, qemu, address, port, transport) { PageStreamPort = enginePort, PageStreamToken = token, Arrival = arrival };
@@ -160,6 +171,60 @@ internal sealed partial class TargetMigrations(
             await nativeTargets.CloseAsync(migrationId);
             await guests.RemoveAsync(guest.Name, qemu, graceful: false, CancellationToken.None);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// QEMU's TLS for a target that listens where the source's QEMU reaches it: only the source host's
+    /// certificate gets a stream in, and for an auto target this host's too (this agent hands QEMU the
+    /// device state when the source picks native); null without cluster TLS.
+    /// </summary>
+    private QemuMigrationTls? TargetTls(string? sourceHost, bool acceptThisHost)
+    {
+        if (!qemuTls.Enabled)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(sourceHost))
+        {
+            throw new RequestRefusedException(Refusal.FailedPrecondition,
+                "QEMU's TLS migration port takes a stream only from the source host's certificate, and this request names no source host (source_host).");
+        }
+
+        try
+        {
+            return qemuTls.ForTarget(sourceHost, acceptThisHost);
+        }
+        catch (IOException ex)
+        {
+            throw new RequestRefusedException(Refusal.FailedPrecondition, $"QEMU's migration TLS credentials are not usable here: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Once the guest runs here, its QEMU needs the migration's key no more: it leaves with the credentials
+    /// object, in the background. A target torn down first takes it along anyway.
+    /// </summary>
+    private void DropTlsOnArrival(ArrivalWatch arrival, QemuProcess qemu, QemuMigrationTls? tls)
+    {
+        if (tls is not null)
+        {
+            _ = DropAsync();
+        }
+
+        async Task DropAsync()
+        {
+            try
+            {
+                await arrival.Arrived;
+                using var budget = new CancellationTokenSource(StatusBudget, timeProvider);
+                await qemuMigration.DropTlsAsync(qemu.Qmp, budget.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                // The guest never ran here, or its QEMU is gone: there is nothing to take the key from.
+            }
         }
     }
 

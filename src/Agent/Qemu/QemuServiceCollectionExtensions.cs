@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Ferry.Agent.Migration.Transports;
 using Ferry.Agent.Migration.Transports.Qemu;
+using Ferry.ServiceDefaults.Trust;
 
 namespace Ferry.Agent.Qemu;
 
@@ -39,6 +40,14 @@ public static class QemuServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<QemuMigrationMetrics>();
         services.TryAddSingleton<IQemuMigration, QemuMigration>();
+
+        // The agent validates Ferry:Tls on start (AgentServiceTls); here it is only read.
+        services.AddOptions<ClusterTlsOptions>().BindConfiguration(ClusterTlsOptions.Section);
+        services.TryAddSingleton<IQemuTlsCredentials>(sp => new QemuTlsCredentials(
+            sp.GetRequiredService<IOptions<ClusterTlsOptions>>().Value,
+            sp.GetRequiredService<IOptions<QemuLauncherOptions>>().Value,
+            sp.GetService<ClusterTrust>(),
+            sp.GetRequiredService<ILogger<QemuTlsCredentials>>()));
         services.AddSingleton<IMigrationTransport, QemuTransport>();
         return services;
     }

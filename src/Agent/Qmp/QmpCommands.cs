@@ -22,6 +22,10 @@ public static class QmpCommands
             QmpJsonContext.Default.MigrationCapabilitiesArguments,
             cancellationToken: cancellationToken);
 
+    /// <summary>The migration parameters QEMU holds now (only the ones <see cref="MigrationParameters"/> names are read).</summary>
+    public static async Task<MigrationParameters> QueryMigrationParametersAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
+        Read(await qmp.ExecuteAsync("query-migrate-parameters", cancellationToken: cancellationToken), QmpJsonContext.Default.MigrationParameters, "query-migrate-parameters");
+
     public static Task SetMigrationParametersAsync(this IQmpClient qmp, MigrationParameters parameters, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync("migrate-set-parameters", parameters, QmpJsonContext.Default.MigrationParameters, cancellationToken: cancellationToken);
 
@@ -43,6 +47,39 @@ public static class QmpCommands
 
     public static Task MigrateCancelAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync("migrate_cancel", cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Creates a <c>tls-creds-x509</c> object over <paramref name="directory"/>; QEMU reads and checks the
+    /// files now (as the user it runs as), so a missing or unreadable file fails this command.
+    /// </summary>
+    public static Task AddTlsCredentialsAsync(this IQmpClient qmp, string id, string directory, TlsEndpoint endpoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        return qmp.ExecuteAsync(
+            "object-add",
+            new TlsCredentialsObject(id, directory, endpoint == TlsEndpoint.Server ? "server" : "client", VerifyPeer: true),
+            QmpJsonContext.Default.TlsCredentialsObject,
+            cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates an <c>authz-list</c> object that allows exactly <paramref name="identities"/> and denies everyone
+    /// else; a migration's <c>tls-authz</c> names it to accept only those peers' certificates.
+    /// </summary>
+    public static Task AddAuthorizationListAsync(this IQmpClient qmp, string id, IEnumerable<string> identities, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(identities);
+        return qmp.ExecuteAsync(
+            "object-add",
+            new AuthorizationListObject(id, [.. identities.Select(i => new AuthorizationRule(i))]),
+            QmpJsonContext.Default.AuthorizationListObject,
+            cancellationToken: cancellationToken);
+    }
+
+    public static Task DeleteObjectAsync(this IQmpClient qmp, string id, CancellationToken cancellationToken = default) =>
+        qmp.ExecuteAsync("object-del", new ObjectIdArguments(id), QmpJsonContext.Default.ObjectIdArguments, cancellationToken: cancellationToken);
 
     public static Task ContAsync(this IQmpClient qmp, CancellationToken cancellationToken = default) =>
         qmp.ExecuteAsync("cont", cancellationToken: cancellationToken);

@@ -10,4 +10,7 @@ namespace Ferry.Agent.Qmp;
 [JsonSerializable(typeof(MigrationCapabilitiesArguments))]
 [JsonSerializable(typeof(MigrationUriArguments))]
 [JsonSerializable(typeof(MigrateContinueArguments))]
+[JsonSerializable(typeof(TlsCredentialsObject))]
+[JsonSerializable(typeof(AuthorizationListObject))]
+[JsonSerializable(typeof(ObjectIdArguments))]
 internal sealed partial class QmpJsonContext : JsonSerializerContext;

@@ -44,7 +44,7 @@ public sealed class AgentMigrationTests
         Assert.All(messages, m => Assert.Equal(id, m.MigrationId));
         var stats = end.Stats;
         Assert.Equal(Transport.Qemu, stats.Transport);
-        Assert.Equal("qemu requested by the policy", stats.TransportReason);
+        Assert.Equal("qemu requested by the policy; QEMU's stream in plain TCP: this agent has no cluster certificate (Ferry:Tls)", stats.TransportReason);
         Assert.True(stats.TotalTimeMs > 0);
         Assert.True(stats.BytesTransferred > 120L * 1024 * 1024, $"only {stats.BytesTransferred} bytes sent");
         Assert.True(stats.NormalPages > 0 && stats.ZeroPages >= 0 && stats.Passes >= 1);

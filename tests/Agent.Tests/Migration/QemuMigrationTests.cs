@@ -30,7 +30,7 @@ public sealed class QemuMigrationTests
             ? await host.LaunchIdleAsync(source.Spec.Guest, source.Spec.Instance + "-in", source.Spec.MemoryMiB, incoming: true)
             : await host.LaunchPageCounterAsync(source.Spec.Guest, source.Spec.Instance + "-in", source.Spec.MemoryMiB, incoming: true);
         var uri = FreeLoopbackPort();
-        await NewMigration().PrepareIncomingAsync(target.Qmp, uri, settings, TestContext.Current.CancellationToken);
+        await NewMigration().PrepareIncomingAsync(target.Qmp, uri, settings, tls: null, TestContext.Current.CancellationToken);
         return (target, uri);
     }
 
@@ -259,7 +259,7 @@ public sealed class QemuMigrationTests
         await using var running = await host.LaunchIdleAsync("idle", "not-target");
 
         var failure = await Assert.ThrowsAsync<QmpException>(() =>
-            NewMigration().PrepareIncomingAsync(running.Qmp, FreeLoopbackPort(), new MigrationSettings(), TestContext.Current.CancellationToken));
+            NewMigration().PrepareIncomingAsync(running.Qmp, FreeLoopbackPort(), new MigrationSettings(), tls: null, TestContext.Current.CancellationToken));
 
         Assert.Equal(QmpFailure.CommandFailed, failure.Failure);
         Assert.Equal("migrate-incoming", failure.Command);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
@@ -25,6 +26,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     private readonly QemuProcess _qemu;
     private readonly MigrationUri _qemuListen;
     private readonly bool _qemuConfigured;
+    private readonly SslClientAuthenticationOptions? _qemuTls;
     private readonly TcpListener _listener;
     private readonly GuestMemory _memory;
     private readonly DestinationMigration _destination;
@@ -32,12 +34,14 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     private readonly ILogger _logger;
     private Task _run = Task.CompletedTask;
 
-    private NativeReceiver(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, TcpListener listener, GuestMemory memory, DestinationMigration destination, ILogger logger)
+    private NativeReceiver(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, SslClientAuthenticationOptions? qemuTls, TcpListener listener, GuestMemory memory,
+        DestinationMigration destination, ILogger logger)
     {
         _migrationId = migrationId;
         _qemu = qemu;
         _qemuListen = qemuListen;
         _qemuConfigured = qemuConfigured;
+        _qemuTls = qemuTls;
         _listener = listener;
         _memory = memory;
         _destination = destination;
@@ -50,8 +54,12 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
     /// <summary>What the receiver ended with, once it ended; null while it waits or runs.</summary>
     public DestinationResult? Result { get; private set; }
 
-    /// <summary>Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.</summary>
-    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, MigrationCredentials credentials, MigrationSettings settings, ILogger logger)
+    /// <summary>
+    /// Maps the target's RAM file, listens on <paramref name="address"/> and waits for the source in the background.
+    /// <paramref name="qemuTls"/>: the TLS the target QEMU's listener asks of the device state (when it was prepared for the qemu transport's TLS too).
+    /// </summary>
+    public static NativeReceiver Start(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, SslClientAuthenticationOptions? qemuTls, IPAddress address,
+        MigrationCredentials credentials, MigrationSettings settings, ILogger logger)
     {
         var memory = GuestMemory.Open(qemu.Layout.RamFile, NativePaging.PageSize);
         var listener = new TcpListener(address, 0);
@@ -59,7 +67,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         {
             listener.Start(Transfer.Protocol.WireFormat.MaxStreams);
             var destination = new DestinationMigration(memory, credentials, settings.ParallelStreams, settings.ProgressTimeout);
-            var receiver = new NativeReceiver(migrationId, qemu, qemuListen, qemuConfigured, listener, memory, destination, logger);
+            var receiver = new NativeReceiver(migrationId, qemu, qemuListen, qemuConfigured, qemuTls, listener, memory, destination, logger);
             receiver._run = Task.Run(receiver.RunAsync, CancellationToken.None);
             return receiver;
         }
@@ -172,7 +180,7 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemuListen, deviceState, _qemuConfigured, cancellationToken);
+        await QemuDeviceState.LoadAsync(_qemu.Qmp, _qemuListen, deviceState, _qemuConfigured, _qemuTls, cancellationToken);
         var loaded = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {

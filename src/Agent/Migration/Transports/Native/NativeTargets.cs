@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Microsoft.Extensions.Logging;
@@ -11,9 +12,10 @@ internal sealed class NativeTargets(ILogger<NativeTargets> logger) : INativeTarg
 {
     private readonly ConcurrentDictionary<string, NativeReceiver> _receivers = new(StringComparer.Ordinal);
 
-    public int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, IPAddress address, Transfer.Protocol.MigrationCredentials credentials, MigrationSettings settings)
+    public int Open(string migrationId, QemuProcess qemu, MigrationUri qemuListen, bool qemuConfigured, SslClientAuthenticationOptions? qemuTls, IPAddress address,
+        Transfer.Protocol.MigrationCredentials credentials, MigrationSettings settings)
     {
-        var receiver = NativeReceiver.Start(migrationId, qemu, qemuListen, qemuConfigured, address, credentials, settings, logger);
+        var receiver = NativeReceiver.Start(migrationId, qemu, qemuListen, qemuConfigured, qemuTls, address, credentials, settings, logger);
         if (!_receivers.TryAdd(migrationId, receiver))
         {
             // The ledger prepares a migration id once; a second receiver would be a bug.

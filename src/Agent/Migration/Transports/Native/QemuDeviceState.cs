@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Migration;
 
@@ -39,8 +41,12 @@ internal static class QemuDeviceState
         {
             await qemu.SetMigrationCapabilitiesAsync(Capabilities(ignoreShared: true), cancellationToken);
 
-            // QEMU 7.2 throttles to 128 MiB/s by default; the stream is small, but not worth a wait.
-            await qemu.SetMigrationParametersAsync(new MigrationParameters { MaxBandwidthBytesPerSecond = MigrationSettings.Unlimited }, cancellationToken);
+            // QEMU 7.2 throttles to 128 MiB/s by default; the stream is small, but not worth a wait. The stream runs
+            // over loopback between this agent and its QEMU, in plain TCP: a guest that arrived over the qemu
+            // transport's TLS keeps tls-creds set, and would try TLS on the capture's plain listener.
+            await qemu.SetMigrationParametersAsync(
+                new MigrationParameters { MaxBandwidthBytesPerSecond = MigrationSettings.Unlimited, TlsCreds = string.Empty, TlsHostname = string.Empty },
+                cancellationToken);
         }
         catch (QmpException ex)
         {
@@ -87,9 +93,11 @@ internal static class QemuDeviceState
     /// <summary>
     /// Plays a captured device state into a target listening at <paramref name="listen"/> (on loopback,
     /// or the qemu transport's port when both were prepared) and waits until QEMU loaded it. The source
-    /// was paused when it was captured, so QEMU leaves the guest paused; the caller resumes it.
+    /// was paused when it was captured, so QEMU leaves the guest paused; the caller resumes it. A target
+    /// prepared for the qemu transport's TLS takes the stream only over TLS (<paramref name="tls"/>), with
+    /// this host's own certificate.
     /// </summary>
-    public static async Task LoadAsync(IQmpClient target, MigrationUri listen, ReadOnlyMemory<byte> state, bool configured, CancellationToken cancellationToken)
+    public static async Task LoadAsync(IQmpClient target, MigrationUri listen, ReadOnlyMemory<byte> state, bool configured, SslClientAuthenticationOptions? tls, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(SettleBudget);
@@ -105,7 +113,18 @@ internal static class QemuDeviceState
             using (var client = new TcpClient(listen.Endpoint.AddressFamily) { NoDelay = true })
             {
                 await client.ConnectAsync(listen.Endpoint, budget.Token);
-                await client.GetStream().WriteAsync(state, budget.Token);
+                if (tls is null)
+                {
+                    await client.GetStream().WriteAsync(state, budget.Token);
+                }
+                else
+                {
+                    await using var secure = new SslStream(client.GetStream(), leaveInnerStreamOpen: true);
+                    await secure.AuthenticateAsClientAsync(tls, budget.Token);
+                    await secure.WriteAsync(state, budget.Token);
+                    await secure.ShutdownAsync();
+                }
+
                 client.Client.Shutdown(SocketShutdown.Send);
             }
 
@@ -140,6 +159,10 @@ internal static class QemuDeviceState
         catch (QmpException ex)
         {
             throw new IOException($"Loading the device state into the target QEMU failed: {ex.Message}", ex);
+        }
+        catch (AuthenticationException ex)
+        {
+            throw new IOException($"The TLS handshake with the target QEMU failed: {ex.Message}", ex);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -11,6 +11,7 @@ namespace Ferry.Agent.Migration.Transports.Qemu;
 /// <param name="DeferredSourceCleanup">Runs only after the target runs; defaults to quitting the source QEMU.</param>
 /// <param name="Progress">Receives a sample per poll.</param>
 /// <param name="SwitchedOver">Awaited once QEMU completed the switch-over, before the target is asked whether it runs (the test-only fault hold).</param>
+/// <param name="Tls">QEMU's TLS at the source (the target must have been prepared with it too); null for plain TCP.</param>
 public sealed record QemuMigrationRequest(
     IQmpClient Source,
     MigrationUri Destination,
@@ -18,4 +19,5 @@ public sealed record QemuMigrationRequest(
     MigrationSettings Settings,
     Func<CancellationToken, Task>? DeferredSourceCleanup = null,
     IProgress<QemuMigrationProgress>? Progress = null,
-    Func<Task>? SwitchedOver = null);
+    Func<Task>? SwitchedOver = null,
+    QemuMigrationTls? Tls = null);

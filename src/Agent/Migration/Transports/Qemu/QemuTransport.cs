@@ -8,9 +8,10 @@ namespace Ferry.Agent.Migration.Transports.Qemu;
 /// <summary>
 /// The <c>qemu</c> transport: QEMU's own loop (<see cref="IQemuMigration"/>) moves RAM and devices;
 /// this turns what QEMU says into the transport's samples and phases. The pause is QEMU's STOP event
-/// or its <c>device</c> state (or <c>pre-switchover</c> when the target is not confirmed first).
+/// or its <c>device</c> state (or <c>pre-switchover</c> when the target is not confirmed first). With cluster
+/// TLS, QEMU's stream runs over TLS, checked against the target host the API named; the reason says which.
 /// </summary>
-internal sealed class QemuTransport(IQemuMigration qemuMigration, IFaultHold hold, TimeProvider timeProvider) : IMigrationTransport
+internal sealed class QemuTransport(IQemuMigration qemuMigration, IQemuTlsCredentials tlsCredentials, IFaultHold hold, TimeProvider timeProvider) : IMigrationTransport
 {
     /// <summary>Bounds the QMP question asked to settle where the guest is after a failure.</summary>
     private static readonly TimeSpan QuestionBudget = TimeSpan.FromSeconds(5);
@@ -26,6 +27,19 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IFaultHold hol
         DateTimeOffset? pausedAt = null;
         TransportProgress? last = null;
         QemuMigrationResult result;
+        QemuMigrationTls? tls;
+        try
+        {
+            tls = tlsCredentials.ForSource(migration.TargetHost);
+        }
+        catch (IOException ex)
+        {
+            // Nothing started: the guest stays here, and the prepared target goes.
+            await TearDownTargetAsync(request.Target);
+            return TransportResult.Failed($"QEMU's migration TLS credentials are not usable here: {ex.Message}");
+        }
+
+        var security = tls?.Describe() ?? tlsCredentials.PlainReason;
         using (var events = request.Source.Qmp.SubscribeEvents())
         {
             var watcher = WatchSwitchoverAsync(events, migration.Settings.ConfirmTargetBeforeSwitchover, observer, at => pausedAt ??= at);
@@ -42,7 +56,8 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IFaultHold hol
                         await request.DeferredSourceCleanup(ct);
                     },
                     Progress: samples,
-                    SwitchedOver: () => hold.AtAsync("switchingOver", migration.MigrationId)),
+                    SwitchedOver: () => hold.AtAsync("switchingOver", migration.MigrationId),
+                    Tls: tls),
                 cancellationToken);
             events.Dispose();
             await watcher;
@@ -53,11 +68,11 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IFaultHold hol
             last = new TransportProgress(stats.Passes, stats.TransferredBytes, 0, stats.TotalBytes, stats.DirtyPagesRate, stats.ThroughputMbps);
         }
 
-        var measurements = result.Stats is null ? null : Measure(result.Stats, result.CleanupTime, migration.Transport) with { PausedAt = pausedAt };
+        var measurements = result.Stats is null ? null : Measure(result.Stats, result.CleanupTime, migration.Transport, security) with { PausedAt = pausedAt };
         switch (result.Outcome)
         {
             case MigrationOutcome.Completed:
-                return new TransportResult(MigrationOutcome.Completed, null, true, last, measurements ?? Measure(null, result.CleanupTime, migration.Transport) with { PausedAt = pausedAt });
+                return new TransportResult(MigrationOutcome.Completed, null, true, last, measurements ?? Measure(null, result.CleanupTime, migration.Transport, security) with { PausedAt = pausedAt });
             case MigrationOutcome.Cancelled:
                 return new TransportResult(MigrationOutcome.Cancelled, result.Reason ?? "Cancelled.", false, last, null);
             default:
@@ -67,10 +82,10 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IFaultHold hol
         }
     }
 
-    private static MigrationMeasurements Measure(QemuMigrationStats? stats, TimeSpan? cleanup, TransportChoice transport) => new()
+    private static MigrationMeasurements Measure(QemuMigrationStats? stats, TimeSpan? cleanup, TransportChoice transport, string security) => new()
     {
         Transport = TransportKind.Qemu,
-        TransportReason = transport.Reason,
+        TransportReason = $"{transport.Reason}; {security}",
         CleanupTimeMs = cleanup?.TotalMilliseconds ?? 0,
         TotalTimeMs = stats?.TotalTimeMs ?? 0,
         DowntimeMs = stats?.DowntimeMs ?? 0,
@@ -114,6 +129,19 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IFaultHold hol
         catch (QmpException)
         {
             // The connection ended; the migration loop reports what that means.
+        }
+    }
+
+    private async Task TearDownTargetAsync(IMigrationTarget target)
+    {
+        using var budget = new CancellationTokenSource(QuestionBudget, timeProvider);
+        try
+        {
+            await target.TearDownAsync(budget.Token);
+        }
+        catch (Exception ex) when (ex is QmpException or OperationCanceledException or IOException)
+        {
+            // The target agent tears down what no migration claims; this failure is already the migration's.
         }
     }
 
