@@ -115,7 +115,8 @@ cat <<BANNER
 ferry: ready
   Swagger UI        $api/swagger   (Authorize with the admin API key in $state/api-key)
   API key           $state/api-key  e.g. curl -H "X-Api-Key: \$(cat .ferry/api-key)" $api/api/v1/hosts
-  migrate the demo  scripts/migrate.sh demo        (moves it to the other host and prints the result)
+  migrate the demo  scripts/ferry migrate demo --to host-b --wait   (live progress, then the result and its SLA verdict)
+  the CLI           scripts/ferry --help   (hosts, guests, migrations, show, watch, cancel, drain, sla; --output json for scripts)
   Ctrl-C stops everything.
 BANNER
 

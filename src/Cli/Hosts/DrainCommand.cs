@@ -113,7 +113,7 @@ internal static class DrainCommand
             var (samples, _) = await session.Feeds.FollowAsync(ProgressScope.Of(id), ct);
             await foreach (var sample in samples.WithCancellation(ct))
             {
-                s.Row.Sample = sample;
+                s.Row.Sample = sample.KeepFigures(s.Row.Sample);
                 changes.Writer.TryWrite(s.Row);
             }
 

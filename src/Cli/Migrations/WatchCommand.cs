@@ -93,7 +93,7 @@ internal static class WatchCommand
         var migration = view.Contains(key) ? null : MigrationDocument.From(await session.Client.GetAsync(path, ct));
         var row = view.Row(key, migration?.Guest ?? "");
         row.Migration ??= migration;
-        row.Sample = sample;
+        row.Sample = sample.KeepFigures(row.Sample);
         if (sample.IsTerminal && row.Migration is not { IsTerminal: true })
         {
             row.Migration = MigrationDocument.From(await session.Client.GetAsync(path, ct));

@@ -45,10 +45,11 @@ internal sealed class Terminal
     {
         var output = System.Console.Out;
         var redirected = System.Console.IsOutputRedirected;
+        // Redirected output is for a file or another program: no escape sequences in it, whatever TERM says.
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Ansi = AnsiSupport.Detect,
-            ColorSystem = ColorSystemSupport.Detect,
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = InteractionSupport.Detect,
             Out = new AnsiConsoleOutput(output),
         });

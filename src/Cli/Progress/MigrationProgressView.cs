@@ -21,6 +21,7 @@ internal sealed class MigrationProgressView(MigrationDocument migration, string 
     /// <summary>Takes <paramref name="sample"/>; false when it changes nothing shown.</summary>
     public bool Add(ProgressSample sample)
     {
+        sample = sample.KeepFigures(_last);
         var changed = sample.Timeless != _last.Timeless;
         _last = sample;
         return changed;

@@ -19,6 +19,23 @@ internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass,
         _ => null,
     };
 
+    /// <summary>Whether it carries any transfer figure (a state change alone does not).</summary>
+    public bool HasFigures => Pass is not null || RemainingBytes is not null || TransferredBytes is not null || DirtyPagesPerSecond is not null
+        || ThroughputMbps is not null || ExpectedDowntimeMs is not null;
+
+    /// <summary>
+    /// This sample, with the figures of <paramref name="before"/> (of the same migration) when it has none:
+    /// a state event (switchingOver) says nothing about the pages, and the bar must not empty because of it.
+    /// </summary>
+    public ProgressSample KeepFigures(ProgressSample? before) =>
+        HasFigures || before is null || before.MigrationId != MigrationId
+            ? this
+            : this with
+            {
+                Pass = before.Pass, RemainingBytes = before.RemainingBytes, TransferredBytes = before.TransferredBytes,
+                DirtyPagesPerSecond = before.DirtyPagesPerSecond, ThroughputMbps = before.ThroughputMbps, ExpectedDowntimeMs = before.ExpectedDowntimeMs,
+            };
+
     /// <summary>The same observation, whenever it was made: polling repeats an unchanged migration with a new time.</summary>
     public ProgressSample Timeless => this with { At = null };
 

@@ -17,6 +17,13 @@ internal sealed class ServerSentProgressFeed(FerryClient client, TimeProvider ti
     /// <summary>Consecutive reconnects that may fail before the watch gives up.</summary>
     public const int MaxReconnects = 5;
 
+    /// <summary>
+    /// A stream silent this long is taken as broken and resumed: a connection cut without a FIN (a NAT
+    /// entry dropped, a host gone) never ends a read by itself. A quiet but healthy stream (a migration
+    /// queued behind others) only costs a reconnect that <c>Last-Event-ID</c> makes seamless.
+    /// </summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(45);
+
     private static readonly TimeSpan DefaultRetry = TimeSpan.FromSeconds(1);
 
     public string Description => "event stream";
@@ -53,9 +60,11 @@ internal sealed class ServerSentProgressFeed(FerryClient client, TimeProvider ti
             {
                 var stream = await response.Content.ReadAsStreamAsync(ct);
                 var parser = SseParser.Create(stream);
-                await using (var items = parser.EnumerateAsync(ct).GetAsyncEnumerator(ct))
+                using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+                using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct, idle.Token);
+                await using (var items = parser.EnumerateAsync(reading.Token).GetAsyncEnumerator(reading.Token))
                 {
-                    while (await NextAsync(items))
+                    while (await NextAsync(items, idle, ct))
                     {
                         lastEventId = parser.LastEventId is { Length: > 0 } id ? id : lastEventId;
                         retry = parser.ReconnectionInterval is { } r && r > TimeSpan.Zero ? r : retry;
@@ -88,14 +97,18 @@ internal sealed class ServerSentProgressFeed(FerryClient client, TimeProvider ti
         }
     }
 
-    /// <summary>The next event, or false when the stream ended or broke (a broken stream is resumed like an ended one).</summary>
-    private static async Task<bool> NextAsync(IAsyncEnumerator<SseItem<string>> items)
+    /// <summary>
+    /// The next event, or false when the stream ended, broke or stayed silent past <see cref="IdleTimeout"/>
+    /// (each is resumed like an ended one).
+    /// </summary>
+    private static async Task<bool> NextAsync(IAsyncEnumerator<SseItem<string>> items, CancellationTokenSource idle, CancellationToken ct)
     {
+        idle.CancelAfter(IdleTimeout);
         try
         {
             return await items.MoveNextAsync();
         }
-        catch (Exception e) when (e is IOException or HttpRequestException)
+        catch (Exception e) when (e is IOException or HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             return false;
         }
