@@ -8,13 +8,13 @@ namespace Ferry.Cli;
 /// <summary>What one command runs with: the API client, the terminal, the output format and the progress feeds.</summary>
 internal sealed class CliSession : IDisposable
 {
-    private CliSession(FerryClient client, Terminal terminal, string output, TimeProvider time)
+    private CliSession(FerryClient client, Terminal terminal, string output, string feed, TimeProvider time)
     {
         Client = client;
         Terminal = terminal;
         Json = output == OutputFormat.Json;
         Time = time;
-        Feeds = new ProgressFeeds(new ServerSentProgressFeed(client, time), new PollingProgressFeed(client, time));
+        Feeds = new ProgressFeeds(new ServerSentProgressFeed(client, time), new PollingProgressFeed(client, time), feed, client.BaseAddress);
     }
 
     public FerryClient Client { get; }
@@ -40,7 +40,7 @@ internal sealed class CliSession : IDisposable
 
         var key = ApiKey.Find(Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
         var client = new FerryClient(new Uri(address.TrimEnd('/') + "/"), key);
-        return new CliSession(client, Terminal.ForProcess(), parse.GetValue(options.Output)!, TimeProvider.System);
+        return new CliSession(client, Terminal.ForProcess(), parse.GetValue(options.Output)!, parse.GetValue(options.Feed)!, TimeProvider.System);
     }
 
     public void Dispose() => Client.Dispose();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ferry.Cli.Output;
+using Ferry.Cli.Progress;
 
 namespace Ferry.Cli;
 
@@ -14,6 +15,7 @@ internal sealed class CommonOptions
     public CommonOptions()
     {
         Output.AcceptOnlyFromAmong(OutputFormat.Table, OutputFormat.Json);
+        Feed.AcceptOnlyFromAmong(ProgressFeeds.Auto, ProgressFeeds.Events, ProgressFeeds.Polling);
         Api.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<string?>() is { } text && !IsHttpUrl(text))
@@ -34,6 +36,14 @@ internal sealed class CommonOptions
     {
         Description = "table (for people; live progress on a terminal) or json (for scripts: the API's JSON, its field names)",
         DefaultValueFactory = _ => OutputFormat.Table,
+        Recursive = true,
+    };
+
+    public Option<string> Feed { get; } = new("--feed")
+    {
+        Description = "Where live progress comes from: events (the API's event stream), polling (reads the migration every 250 ms, "
+            + "for proxies that hold streams back) or auto (events where the API serves them, else polling)",
+        DefaultValueFactory = _ => ProgressFeeds.Auto,
         Recursive = true,
     };
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 using Ferry.Cli.Guests;
 using Ferry.Cli.Hosts;
 using Ferry.Cli.Migrations;
@@ -26,6 +27,7 @@ internal static class FerryCommandLine
         {
             options.Api,
             options.Output,
+            options.Feed,
             MigrateCommand.Create(options),
             CancelCommand.Create(options),
             WatchCommand.Create(options),
@@ -52,6 +54,21 @@ internal static class FerryCommandLine
             return ExitCodes.Usage;
         }
 
-        return await parse.InvokeAsync();
+        // Ctrl-C is ours to handle, not System.CommandLine's: it answers 130 at once, racing the command,
+        // so "stopped watching; migration X goes on" was lost (seen in Cli.Tests). The first SIGINT or
+        // SIGTERM cancels the command, which says where things stand; a second one ends the process.
+        using var interrupted = new CancellationTokenSource();
+        void Interrupt(PosixSignalContext signal)
+        {
+            if (!interrupted.IsCancellationRequested)
+            {
+                signal.Cancel = true;
+                interrupted.Cancel();
+            }
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupted.Token);
     }
 }

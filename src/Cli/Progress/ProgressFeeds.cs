@@ -1,9 +1,16 @@
 namespace Ferry.Cli.Progress;
 
-/// <summary>The event stream where the API serves it, polling where it does not (asked once per run).</summary>
-internal sealed class ProgressFeeds(IProgressFeed events, IProgressFeed polling)
+/// <summary>
+/// Picks the feed <c>--feed</c> asks for: the event stream, polling, or (auto) the event stream where the
+/// API serves it and polling where it does not (asked once per run: an API predating the stream answers 404).
+/// </summary>
+internal sealed class ProgressFeeds(IProgressFeed events, IProgressFeed polling, string mode, Uri api)
 {
-    private volatile bool _eventsUnserved;
+    public const string Auto = "auto";
+    public const string Events = "events";
+    public const string Polling = "polling";
+
+    private volatile bool _eventsUnserved = mode == Polling;
 
     public async Task<(IAsyncEnumerable<ProgressSample> Samples, string Source)> FollowAsync(ProgressScope scope, CancellationToken ct)
     {
@@ -12,6 +19,12 @@ internal sealed class ProgressFeeds(IProgressFeed events, IProgressFeed polling)
             if (await events.TryFollowAsync(scope, ct) is { } samples)
             {
                 return (samples, events.Description);
+            }
+
+            if (mode == Events)
+            {
+                throw new CommandFailure(ExitCodes.ApiUnavailable,
+                    $"the API at {api} serves no event stream at {scope.EventsPath} (an older API?); --feed auto falls back to polling");
             }
 
             _eventsUnserved = true;
