@@ -18,7 +18,7 @@ internal sealed class CommonOptions
         Feed.AcceptOnlyFromAmong(ProgressFeeds.Auto, ProgressFeeds.Events, ProgressFeeds.Polling);
         Api.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string?>() is { } text && !IsHttpUrl(text))
+            if (result.TryGet<string?>(out var text) && text is not null && !IsHttpUrl(text))
             {
                 result.AddError($"--api '{text}' is not an http(s) URL");
             }

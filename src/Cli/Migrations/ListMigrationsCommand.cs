@@ -15,7 +15,7 @@ internal static class ListMigrationsCommand
         var limit = new Option<int>("--limit") { Description = "At most this many, newest first", DefaultValueFactory = _ => 50, HelpName = "N" };
         limit.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1)
+            if (r.TryGet<int>(out var n) && n < 1)
             {
                 r.AddError("--limit must be at least 1");
             }

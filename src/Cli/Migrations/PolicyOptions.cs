@@ -70,7 +70,7 @@ internal sealed class PolicyOptions
         where T : struct, IComparable<T> =>
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<T?>() is { } value && value.CompareTo(default) <= 0)
+            if (result.TryGet<T?>(out var parsed) && parsed is { } value && value.CompareTo(default) <= 0)
             {
                 result.AddError($"{option.Name} must be greater than 0");
             }

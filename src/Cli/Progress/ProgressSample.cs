@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Ferry.Cli.Rest;
 
 namespace Ferry.Cli.Progress;
@@ -10,9 +11,11 @@ namespace Ferry.Cli.Progress;
 internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass, long? RemainingBytes, long? TransferredBytes,
     double? DirtyPagesPerSecond, double? ThroughputMbps, double? ExpectedDowntimeMs, DateTimeOffset? At)
 {
+    [JsonIgnore]
     public bool IsTerminal => MigrationStates.IsTerminal(State);
 
     /// <summary>Transferred / (transferred + remaining), when both are known.</summary>
+    [JsonIgnore]
     public double? TransferredFraction => (TransferredBytes, RemainingBytes) switch
     {
         ({ } sent, { } left) when sent + left > 0 => (double)sent / (sent + left),
@@ -20,6 +23,7 @@ internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass,
     };
 
     /// <summary>Whether it carries any transfer figure (a state change alone does not).</summary>
+    [JsonIgnore]
     public bool HasFigures => Pass is not null || RemainingBytes is not null || TransferredBytes is not null || DirtyPagesPerSecond is not null
         || ThroughputMbps is not null || ExpectedDowntimeMs is not null;
 
@@ -37,6 +41,7 @@ internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass,
             };
 
     /// <summary>The same observation, whenever it was made: polling repeats an unchanged migration with a new time.</summary>
+    [JsonIgnore]
     public ProgressSample Timeless => this with { At = null };
 
     /// <summary>

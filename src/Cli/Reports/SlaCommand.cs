@@ -20,7 +20,7 @@ internal static class SlaCommand
         };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(from) is { } f && r.GetValue(to) is { } t && f > t)
+            if (r.TryGet(from, out var f) && r.TryGet(to, out var t) && f > t)
             {
                 r.AddError("--from must not be after --to");
             }

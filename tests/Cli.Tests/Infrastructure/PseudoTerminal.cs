@@ -11,14 +11,18 @@ public static partial class PseudoTerminal
     public const string Script = "/usr/bin/script";
 
     /// <summary>The argument list for <c>script</c> running <paramref name="args"/> (each quoted for the shell <c>script -c</c> uses).</summary>
-    public static IReadOnlyList<string> Wrap(string fileName, IEnumerable<string> args)
+    /// <param name="fileName">The program.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="columns">The terminal's width, set with stty as a terminal emulator sets it; without it the pty
+    /// has no size at all (script's own input is no terminal) and ferry falls back to COLUMNS or 80.</param>
+    public static IReadOnlyList<string> Wrap(string fileName, IEnumerable<string> args, int? columns = null)
     {
         if (!File.Exists(Script))
         {
             Assert.Fail($"{Script} (util-linux) is missing: the live display is checked in a pseudo-terminal it provides; apt-get install bsdutils");
         }
 
-        var command = string.Join(' ', new[] { fileName }.Concat(args).Select(Quote));
+        var command = (columns is { } c ? $"stty cols {c} rows 40; exec " : "exec ") + string.Join(' ', new[] { fileName }.Concat(args).Select(Quote));
         // -q: no "Script started" banner; -f: flush as written; -e: its exit code is ferry's; -c: the command; /dev/null: no typescript file.
         return ["-qfec", command, "/dev/null"];
     }

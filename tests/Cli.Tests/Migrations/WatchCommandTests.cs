@@ -27,7 +27,7 @@ public sealed class WatchCommandTests(PostgresServer postgres) : CliTest(postgre
         Assert.Contains($"{id} (polling)", screen);
         Assert.Contains("queued › scheduled › preparingTarget", screen);
         Assert.Matches(@"total time\s+│\s+400 ms\s+│\s+max 2,000 ms", screen);
-        Assert.Matches(@"\u001b\[[0-9;]*(32|38;5;2)[0-9;]*mmet\u001b\[0m", result.Output);
+        Assert.Matches(@"\u001b\[[0-9;]*(32|92|38;5;2|38;5;10)[0-9;]*mmet\u001b\[0m", result.Output);
     }
 
     [Fact]

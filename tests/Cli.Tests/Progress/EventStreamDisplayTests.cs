@@ -63,7 +63,7 @@ public sealed class EventStreamDisplayTests : IAsyncLifetime
         Assert.Matches(@"switchingOver\s+pass 2", screen);
         Assert.Matches(@"total time\s+│\s+412 ms", screen);
         // The verdict in green: an SGR sequence with 32 (or 256-colour 2) right before it.
-        Assert.Matches(@"\u001b\[[0-9;]*(32|38;5;2)[0-9;]*mmet\u001b\[0m", raw);
+        Assert.Matches(@"\u001b\[[0-9;]*(32|92|38;5;2|38;5;10)[0-9;]*mmet\u001b\[0m", raw);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class EventStreamDisplayTests : IAsyncLifetime
         var result = await ferry.ExitAsync(Ct);
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Matches(@"\u001b\[[0-9;]*(31|38;5;1)[0-9;]*mmissed\u001b\[0m", result.Output);
+        Assert.Matches(@"\u001b\[[0-9;]*(31|91|38;5;1|38;5;9)[0-9;]*mmissed\u001b\[0m", result.Output);
     }
 
     [Fact]
@@ -102,8 +102,8 @@ public sealed class EventStreamDisplayTests : IAsyncLifetime
 
     private FerryProcess Terminal(EventStreamServer server, params string[] args)
     {
-        var environment = new Dictionary<string, string> { ["TERM"] = "xterm-256color", ["COLUMNS"] = "160", ["FERRY_API"] = server.Url };
-        return Track(FerryProcess.Start(PseudoTerminal.Script, PseudoTerminal.Wrap("dotnet", [FerryProcess.Dll, .. args]), environment, _directory));
+        var environment = new Dictionary<string, string> { ["TERM"] = "xterm-256color", ["FERRY_API"] = server.Url };
+        return Track(FerryProcess.Start(PseudoTerminal.Script, PseudoTerminal.Wrap("dotnet", [FerryProcess.Dll, .. args], columns: 160), environment, _directory));
     }
 
     private FerryProcess Start(EventStreamServer server, Dictionary<string, string> environment, params string[] args)
