@@ -135,6 +135,9 @@ internal static class DrainCommand
             {
                 await session.Terminal.Console.Live(view.Render()).AutoClear(false).StartAsync(async live =>
                 {
+                    // Spectre draws a live display only on Refresh or UpdateTarget: without this the screen stayed
+                    // blank until the first change (a queued migration: for as long as it waited; seen in Cli.Tests).
+                    live.Refresh();
                     await foreach (var _ in changes.Reader.ReadAllAsync(ct))
                     {
                         live.UpdateTarget(view.Render());

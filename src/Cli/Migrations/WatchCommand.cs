@@ -61,6 +61,9 @@ internal static class WatchCommand
             {
                 await session.Terminal.Console.Live(new Rows(title, view.Render())).AutoClear(false).StartAsync(async live =>
                 {
+                    // Spectre draws a live display only on Refresh or UpdateTarget: without this the screen stayed
+                    // blank until the first change (a queued migration: for as long as it waited; seen in Cli.Tests).
+                    live.Refresh();
                     await foreach (var sample in samples.WithCancellation(ct))
                     {
                         await TrackAsync(session, view, sample, ct);
