@@ -57,19 +57,9 @@ internal sealed class Terminal
         {
             console.Profile.Width = RedirectedWidth;
         }
-        else if (console.Profile.Width <= 1 || console.Profile.Height <= 1)
-        {
-            // A terminal that reports no size (a pty opened without one, as `script` does when its own
-            // input is no terminal) drew nothing at all: width 0. Take COLUMNS/LINES, else 80x24.
-            console.Profile.Width = console.Profile.Width > 1 ? console.Profile.Width : Dimension("COLUMNS", 80);
-            console.Profile.Height = console.Profile.Height > 1 ? console.Profile.Height : Dimension("LINES", 24);
-        }
 
         return new Terminal(console, output, System.Console.Error, !redirected && console.Profile.Capabilities.Ansi);
     }
-
-    private static int Dimension(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), out var n) && n > 1 ? n : fallback;
 
     public void WriteJson<T>(T value) => Output.WriteLine(JsonSerializer.Serialize(value, Indented));
 

@@ -75,9 +75,7 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
     {
         var environment = Environment();
         environment["TERM"] = "xterm-256color";
-        environment["COLUMNS"] = "160";
-        environment["LINES"] = "50";
-        return Track(FerryProcess.Start(PseudoTerminal.Script, PseudoTerminal.Wrap("dotnet", [FerryProcess.Dll, .. args]), environment, WorkingDirectory));
+        return Track(FerryProcess.Start(PseudoTerminal.Script, PseudoTerminal.Wrap("dotnet", [FerryProcess.Dll, .. args], columns: 160), environment, WorkingDirectory));
     }
 
     protected FerryProcess Track(FerryProcess process)

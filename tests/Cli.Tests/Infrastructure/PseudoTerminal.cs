@@ -14,7 +14,7 @@ public static partial class PseudoTerminal
     /// <param name="fileName">The program.</param>
     /// <param name="args">Its arguments.</param>
     /// <param name="columns">The terminal's width, set with stty as a terminal emulator sets it; without it the pty
-    /// has no size at all (script's own input is no terminal) and ferry falls back to COLUMNS or 80.</param>
+    /// has no size at all (script's own input is no terminal) and Spectre.Console draws 80 columns wide.</param>
     public static IReadOnlyList<string> Wrap(string fileName, IEnumerable<string> args, int? columns = null)
     {
         if (!File.Exists(Script))
