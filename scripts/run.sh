@@ -285,7 +285,7 @@ start_demo() {
   echo "ferry: could not start the demo guest ($started): $(problem)" >&2
   return 1
 }
-demo_line="  migrate the demo  scripts/migrate.sh demo        (moves it to the other host and prints the result)"
+demo_line="  migrate the demo  scripts/ferry migrate demo --to host-b --wait   (live progress, then the result and its SLA verdict)"
 start_demo || demo_line="  the demo guest    not running: see the lines above"
 
 cat <<BANNER
@@ -293,6 +293,7 @@ ferry: ready
   Swagger UI        $api/swagger   (Authorize with the admin API key in $state/api-key)
   API key           $state/api-key  e.g. curl -H "X-Api-Key: \$(cat .ferry/api-key)" $api/api/v1/hosts
 $demo_line
+  the CLI           scripts/ferry --help   (hosts, guests, migrations, show, watch, cancel, drain, sla; --output json for scripts)
   Ctrl-C stops everything.
 BANNER
 
