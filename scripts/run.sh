@@ -89,7 +89,7 @@ for host in a b; do
   echo "ferry: starting the agent of host-$host on $ip; logs in .ferry/logs/agent-$host.log"
   ip netns exec "ferry-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
     --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="https://$ip:5090" \
-    --Agent:ApiUrl="https://$subnet.1:5081" --Agent:RunRoot="$state/run" \
+    --Agent:ApiUrl="https://$subnet.1:5081" --Agent:RunRoot="$state/run" --Agent:StateRoot="$state/lib" \
     --Ferry:Tls:CaFile="$pki/ca.crt" --Ferry:Tls:CertificateFile="$pki/host-$host.crt" --Ferry:Tls:KeyFile="$pki/host-$host.key" \
     --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds="${FERRY_PMD_MAXSLEEP:-1000}" \
     --Probe:FabricPort=fabric ${FERRY_FORWARDING_IMAGE:+--Qemu:ForwardingGuestImage="$FERRY_FORWARDING_IMAGE"} \

@@ -67,6 +67,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
             ["Agent:MigrationAddress"] = "127.0.0.1",
             ["Agent:ApiUrl"] = apiUrl,
             ["Agent:RunDirectory"] = runDirectory,
+
+            // Never the host's /var/lib/ferry: each test agent keeps its outbox in its own directory.
+            ["Agent:StateDirectory"] = Path.Combine(runDirectory, "state"),
             ["Agent:HeartbeatInterval"] = "00:00:00.200",
             ["Agent:CallTimeout"] = "00:00:05",
             ["Agent:RetryBaseDelay"] = "00:00:00.050",
