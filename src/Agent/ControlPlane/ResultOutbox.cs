@@ -27,15 +27,17 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
     private const string ReasonExtension = ".reason";
 
     private readonly ControlPlaneClient _client;
+    private readonly IMigrationLedger _ledger;
     private readonly AgentOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ResultOutbox> _logger;
     private readonly ResiliencePipeline _retry;
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
 
-    public ResultOutbox(ControlPlaneClient client, IOptions<AgentOptions> options, TimeProvider timeProvider, ILogger<ResultOutbox> logger)
+    public ResultOutbox(ControlPlaneClient client, IMigrationLedger ledger, IOptions<AgentOptions> options, TimeProvider timeProvider, ILogger<ResultOutbox> logger)
     {
         _client = client;
+        _ledger = ledger;
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -112,6 +114,9 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
                 stoppingToken);
             File.Delete(path);
             Log.Delivered(_logger, result.MigrationId, result.Phase, ack.Known);
+
+            // What the agent kept of the migration for its readers has done its job.
+            _ledger.ReleaseOutgoing(result.MigrationId);
         }
         catch (RpcException ex)
         {
@@ -119,6 +124,7 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
             // results behind it nor comes back at every start; an operator reads both files.
             Park(path, $"{_timeProvider.GetUtcNow():O} the API refused the result of migration {result.MigrationId} ({result.Phase}): {ex.Status.StatusCode} {ex.Status.Detail}");
             Log.Refused(_logger, result.MigrationId, ex.Status.StatusCode, ex.Status.Detail, ParkedDirectory);
+            _ledger.ReleaseOutgoing(result.MigrationId);
         }
     }
 
