@@ -39,10 +39,17 @@ pids=()
 stop() {
   trap - EXIT INT TERM
   echo "ferry: stopping"
-  # Agents first (they stop their guests), then the API, then the database and the namespaces.
+  # Agents first, then the API, then the database and the namespaces.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill -TERM "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
+  done
+  # An agent's shutdown leaves its guests running (a restarted agent adopts them); make run's stop does
+  # not: every QEMU whose QMP socket lies in this run's directory goes too.
+  for proc in /proc/[0-9]*; do
+    if tr '\0' '\n' <"$proc/cmdline" 2>/dev/null | grep -q "^socket,id=qmp0,path=$state/run/"; then
+      kill -TERM "${proc#/proc/}" 2>/dev/null || true
+    fi
   done
   scripts/hosts.sh down ferry || true
   scripts/postgres.sh stop "$state/pg"

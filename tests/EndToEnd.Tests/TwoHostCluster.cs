@@ -203,6 +203,8 @@ public sealed class TwoHostCluster : IAsyncLifetime
             await s.DisposeAsync();
         }
 
+        // An agent's shutdown leaves its guests running for the next agent to adopt; the cluster's does not.
+        await KillGuestsAsync(_runRoot);
         await Scripts.RunAsync("hosts.sh", ScriptEnvironment, "down", Prefix);
         await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "stop", _pgData);
         Api.Dispose();
@@ -255,6 +257,35 @@ public sealed class TwoHostCluster : IAsyncLifetime
     public async Task<JsonObject> Get(string path) => JsonNode.Parse(await Api.GetStringAsync(path))!.AsObject();
 
     private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
+
+    /// <summary>Kills every QEMU whose QMP socket lies under <paramref name="runRoot"/> and waits for it.</summary>
+    private static async Task KillGuestsAsync(string runRoot)
+    {
+        var prefix = $"socket,id=qmp0,path={runRoot}/";
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(entry, "cmdline")).Split('\0').Any(a => a.StartsWith(prefix, StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
+                using var qemu = System.Diagnostics.Process.GetProcessById(pid);
+                qemu.Kill();
+                await qemu.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or TimeoutException)
+            {
+                // Gone meanwhile, or would not die in time: nothing more a test's cleanup can do.
+            }
+        }
+    }
 
     private static void TryDelete(string path)
     {
