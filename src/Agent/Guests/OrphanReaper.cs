@@ -157,9 +157,10 @@ internal sealed partial class OrphanReaper(
             await guests.AdoptAsync(orphan.Pid, record, budget.Token);
             return true;
         }
-        catch (Exception ex) when (ex is QmpException or QemuLaunchException or IOException or System.Net.Sockets.SocketException
+        catch (Exception ex) when (ex is QmpException or QemuLaunchException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // An agent must come up whatever its predecessor left: a guest it cannot take over is reported, not fatal.
             Log.NotAdopted(logger, orphan.Instance, orphan.Pid, ex.Message);
             return false;
         }
