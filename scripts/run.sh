@@ -207,7 +207,7 @@ for host in a b; do
   start_part "agent-$host" "the agent of host-$host" "$state/logs/agent-$host.log" \
     ip netns exec "$prefix-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
     --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="https://$ip:5090" \
-    --Agent:ApiUrl="https://$subnet.1:5081" --Agent:RunRoot="$state/run" \
+    --Agent:ApiUrl="https://$subnet.1:5081" --Agent:RunRoot="$state/run" --Agent:StateRoot="$state/lib" \
     --Qemu:TmpfsDirectory="/dev/shm/$prefix-host-$host" --Qemu:HugetlbfsDirectory="/dev/hugepages/$prefix-host-$host" \
     --Ferry:Tls:CaFile="$pki/ca.crt" --Ferry:Tls:CertificateFile="$pki/host-$host.crt" --Ferry:Tls:KeyFile="$pki/host-$host.key" \
     --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds="${FERRY_PMD_MAXSLEEP:-1000}" \

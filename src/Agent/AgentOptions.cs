@@ -35,6 +35,17 @@ public sealed class AgentOptions
     /// <summary>Overrides <c>RunRoot/HostName</c>.</summary>
     public string? RunDirectory { get; set; }
 
+    /// <summary>
+    /// Under this root every agent keeps what must outlive a reboot (its result outbox), in a directory
+    /// named after its host. Not under <see cref="RunRoot"/>: <c>/run</c> is a tmpfs, emptied by every boot,
+    /// and a result written there before a host crash would be lost with the only record of a migration.
+    /// </summary>
+    [Required]
+    public string StateRoot { get; set; } = "/var/lib/ferry";
+
+    /// <summary>Overrides <c>StateRoot/HostName</c>.</summary>
+    public string? StateDirectory { get; set; }
+
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -59,8 +70,13 @@ public sealed class AgentOptions
     // Derived values are methods, not properties: options validation reads every property, valid or not.
     public string ResolveRunDirectory() => string.IsNullOrEmpty(RunDirectory) ? Path.Combine(RunRoot ?? string.Empty, HostName ?? string.Empty) : RunDirectory;
 
-    /// <summary>Undelivered migration results, one file each.</summary>
-    public string ResolveOutboxDirectory() => Path.Combine(ResolveRunDirectory(), "outbox");
+    public string ResolveStateDirectory() => string.IsNullOrEmpty(StateDirectory) ? Path.Combine(StateRoot ?? string.Empty, HostName ?? string.Empty) : StateDirectory;
+
+    /// <summary>Undelivered migration results, one file each, on persistent storage.</summary>
+    public string ResolveOutboxDirectory() => Path.Combine(ResolveStateDirectory(), "outbox");
+
+    /// <summary>Where the outbox was before it moved to <see cref="ResolveStateDirectory"/>; read once at start for what an older agent left.</summary>
+    public string ResolveLegacyOutboxDirectory() => Path.Combine(ResolveRunDirectory(), "outbox");
 
     public IPAddress ResolveMigrationAddress() => IPAddress.Parse(MigrationAddress);
 
@@ -90,6 +106,11 @@ public sealed class AgentOptions
         if (!Path.IsPathRooted(ResolveRunDirectory()))
         {
             return "Agent:RunRoot and Agent:RunDirectory must be absolute paths.";
+        }
+
+        if (!Path.IsPathRooted(ResolveStateDirectory()))
+        {
+            return "Agent:StateRoot and Agent:StateDirectory must be absolute paths.";
         }
 
         return RetryMaxDelay < RetryBaseDelay ? "Agent:RetryMaxDelay must not be below Agent:RetryBaseDelay." : null;

@@ -11,12 +11,15 @@ public enum Refusal
 
     /// <summary>Something the answer depends on did not answer in time; asking again may work.</summary>
     Unavailable,
+
+    /// <summary>What the request would create is there already (a guest whose QEMU runs).</summary>
+    AlreadyExists,
 }
 
 /// <summary>
 /// An expected refusal from one of the agent's services. Services throw it instead of gRPC's own
 /// exception, so they stay free of the transport they are called over; <c>AgentExceptionInterceptor</c>
-/// maps it to NOT_FOUND, FAILED_PRECONDITION or UNAVAILABLE.
+/// maps it to NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE or ALREADY_EXISTS.
 /// </summary>
 public sealed class RequestRefusedException(Refusal refusal, string message, Exception? innerException = null) : Exception(message, innerException)
 {

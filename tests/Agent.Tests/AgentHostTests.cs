@@ -56,7 +56,7 @@ public sealed class AgentHostTests
         var (agent, qemu) = await ResolveAsync(new() { ["Agent:HostName"] = "host-x", ["Agent:RunRoot"] = "/run/fy-test" });
 
         Assert.Equal("/run/fy-test/host-x", agent.ResolveRunDirectory());
-        Assert.Equal("/run/fy-test/host-x/outbox", agent.ResolveOutboxDirectory());
+        Assert.Equal("/var/lib/ferry/host-x/outbox", agent.ResolveOutboxDirectory());
         Assert.Equal("/run/fy-test/host-x/qemu", qemu.RunDirectory);
         Assert.Equal("/dev/shm/ferry-host-x", qemu.TmpfsDirectory);
     }

@@ -174,7 +174,7 @@ public sealed class TwoHostCluster : IAsyncLifetime
         var (certificate, key) = CertificateFiles(host);
         _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", $"{Prefix}-{host[^1]}", "dotnet", Bin("Agent"),
             $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=https://{ip}:5090",
-            $"--Agent:ApiUrl={ControlPlaneUrl}", $"--Agent:RunRoot={_runRoot}", "--Agent:HeartbeatInterval=00:00:02",
+            $"--Agent:ApiUrl={ControlPlaneUrl}", $"--Agent:RunRoot={_runRoot}", $"--Agent:StateRoot={Path.Combine(_runRoot, "state")}", "--Agent:HeartbeatInterval=00:00:02",
             $"--Ferry:Tls:CaFile={Path.Combine(Credentials, "pki", "ca.crt")}", $"--Ferry:Tls:CertificateFile={certificate}", $"--Ferry:Tls:KeyFile={key}",
 
             // The agents' own switches, never a system OVS; two idle PMD threads must not take both cores.

@@ -12,11 +12,11 @@ namespace Ferry.Agent.ControlPlane;
 /// </summary>
 internal static partial class ControlPlaneRetry
 {
-    public static ResiliencePipeline Create(AgentOptions options, TimeProvider timeProvider, ILogger logger, string call, bool retryEverything = false) =>
+    public static ResiliencePipeline Create(AgentOptions options, TimeProvider timeProvider, ILogger logger, string call, bool retryEverything = false, Func<RpcException, bool>? retry = null) =>
         new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<RpcException>(ex => retryEverything || CallDeadline.IsTransient(ex)),
+                ShouldHandle = new PredicateBuilder().Handle<RpcException>(ex => retryEverything || (retry ?? CallDeadline.IsTransient)(ex)),
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,

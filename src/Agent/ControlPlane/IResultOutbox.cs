@@ -13,4 +13,7 @@ public interface IResultOutbox
 
     /// <summary>Migration ids whose results are still waiting for an acknowledgement.</summary>
     IReadOnlyList<string> Pending { get; }
+
+    /// <summary>Migration ids whose results the API refused for good; kept with the reason for an operator, not retried.</summary>
+    IReadOnlyList<string> Parked { get; }
 }

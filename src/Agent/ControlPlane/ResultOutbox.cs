@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Ferry.Agent.Grpc;
 using Ferry.Agent.Migration;
 using Ferry.Contracts;
+using Ferry.Transfer.Interop;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
@@ -13,33 +14,42 @@ using ControlPlaneClient = Ferry.Contracts.ControlPlane.ControlPlaneClient;
 namespace Ferry.Agent.ControlPlane;
 
 /// <summary>
-/// One file per undelivered result under the run directory (<c>outbox/&lt;migration id&gt;.result</c>,
-/// the protobuf bytes), delivered in order of arrival by one background loop that retries until the
-/// API acknowledges. Files left by an earlier run of the agent are delivered first.
+/// One file per undelivered result under the agent's state directory on persistent storage
+/// (<c>outbox/&lt;migration id&gt;.result</c>, the protobuf bytes), delivered in order of arrival by one
+/// background loop that retries until the API acknowledges. Files left by an earlier run of the agent
+/// (also in the run directory, where older agents kept them) are delivered first. A result the API
+/// refuses for a reason no retry fixes (invalid, unknown to it) is parked under <c>outbox/parked/</c>
+/// with the reason beside it, for an operator: it neither blocks the results behind it nor comes back.
 /// </summary>
 internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
 {
     private const string Extension = ".result";
+    private const string ReasonExtension = ".reason";
 
     private readonly ControlPlaneClient _client;
+    private readonly IMigrationLedger _ledger;
     private readonly AgentOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ResultOutbox> _logger;
     private readonly ResiliencePipeline _retry;
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
 
-    public ResultOutbox(ControlPlaneClient client, IOptions<AgentOptions> options, TimeProvider timeProvider, ILogger<ResultOutbox> logger)
+    public ResultOutbox(ControlPlaneClient client, IMigrationLedger ledger, IOptions<AgentOptions> options, TimeProvider timeProvider, ILogger<ResultOutbox> logger)
     {
         _client = client;
+        _ledger = ledger;
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger;
-        _retry = ControlPlaneRetry.Create(_options, timeProvider, logger, "ReportResult");
-        Directory.CreateDirectory(_options.ResolveOutboxDirectory());
+        _retry = ControlPlaneRetry.Create(_options, timeProvider, logger, "ReportResult", retry: IsWorthRetrying);
+        Directory.CreateDirectory(ParkedDirectory);
     }
 
-    public IReadOnlyList<string> Pending =>
-        [.. Directory.EnumerateFiles(_options.ResolveOutboxDirectory(), "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> Pending => IdsIn(_options.ResolveOutboxDirectory());
+
+    public IReadOnlyList<string> Parked => IdsIn(ParkedDirectory);
+
+    private string ParkedDirectory => Path.Combine(_options.ResolveOutboxDirectory(), "parked");
 
     public async Task StoreAsync(MigrationProgress result, CancellationToken cancellationToken)
     {
@@ -47,7 +57,8 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         var path = PathOf(result.MigrationId);
         var temporary = path + ".tmp";
 
-        // Written aside, flushed to the disk, then renamed: a crash leaves either the whole result or none.
+        // Written aside, flushed to the disk, renamed, then the directory flushed: a crash leaves either the
+        // whole result or none, and the rename itself survives a power cut.
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
         {
             await file.WriteAsync(result.ToByteArray(), cancellationToken);
@@ -56,12 +67,14 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         }
 
         File.Move(temporary, path, overwrite: true);
+        DirectorySync.Flush(Path.GetDirectoryName(path)!);
         Log.Stored(_logger, result.MigrationId, result.Phase);
         _queue.Writer.TryWrite(path);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        AdoptLegacyOutbox();
         foreach (var leftover in Directory.EnumerateFiles(_options.ResolveOutboxDirectory(), "*" + Extension).Order(StringComparer.Ordinal))
         {
             Log.Resending(_logger, leftover);
@@ -101,13 +114,92 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
                 stoppingToken);
             File.Delete(path);
             Log.Delivered(_logger, result.MigrationId, result.Phase, ack.Known);
+
+            // What the agent kept of the migration for its readers has done its job.
+            _ledger.ReleaseOutgoing(result.MigrationId);
         }
         catch (RpcException ex)
         {
-            // Refused for a reason a retry cannot fix: kept on disk and tried again when the agent restarts.
-            Log.Refused(_logger, result.MigrationId, ex.Status.StatusCode, ex.Status.Detail);
+            // Refused for a reason a retry cannot fix: set aside with the reason, so it neither blocks the
+            // results behind it nor comes back at every start; an operator reads both files.
+            Park(path, $"{_timeProvider.GetUtcNow():O} the API refused the result of migration {result.MigrationId} ({result.Phase}): {ex.Status.StatusCode} {ex.Status.Detail}");
+            Log.Refused(_logger, result.MigrationId, ex.Status.StatusCode, ex.Status.Detail, ParkedDirectory);
+            _ledger.ReleaseOutgoing(result.MigrationId);
         }
     }
+
+    /// <summary>
+    /// Retried: the API is down, slow or restarting, or it does not take this agent's credentials yet
+    /// (a certificate being rolled out): every later result would meet the same refusal, so waiting is
+    /// right. Anything else says the result itself is wrong.
+    /// </summary>
+    private static bool IsWorthRetrying(RpcException ex) =>
+        CallDeadline.IsTransient(ex) || ex.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied;
+
+    private void Park(string path, string reason)
+    {
+        try
+        {
+            MoveToParked(path, reason);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left where it is: delivered again at the next start, which is the lesser harm than losing it.
+            Log.ParkingFailed(_logger, path, ex.Message);
+        }
+    }
+
+    private void MoveToParked(string path, string reason)
+    {
+        var parked = Path.Combine(ParkedDirectory, Path.GetFileName(path));
+        File.WriteAllText(Path.ChangeExtension(parked, ReasonExtension), reason + Environment.NewLine);
+        File.Move(path, parked, overwrite: true);
+        DirectorySync.Flush(ParkedDirectory);
+        DirectorySync.Flush(_options.ResolveOutboxDirectory());
+    }
+
+    /// <summary>
+    /// Agents before the outbox moved to persistent storage kept it in the run directory; what one of them
+    /// left there (still there when /run survived, as across an agent restart) moves over once, durably.
+    /// </summary>
+    private void AdoptLegacyOutbox()
+    {
+        try
+        {
+            MoveLegacyOutbox();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.LegacyOutboxUnreadable(_logger, _options.ResolveLegacyOutboxDirectory(), ex.Message);
+        }
+    }
+
+    private void MoveLegacyOutbox()
+    {
+        var legacy = _options.ResolveLegacyOutboxDirectory();
+        if (!Directory.Exists(legacy) || string.Equals(Path.GetFullPath(legacy), Path.GetFullPath(_options.ResolveOutboxDirectory()), StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(legacy, "*" + Extension))
+        {
+            var moved = Path.Combine(_options.ResolveOutboxDirectory(), Path.GetFileName(file));
+            File.Copy(file, moved + ".tmp", overwrite: true);
+            using (var copy = new FileStream(moved + ".tmp", FileMode.Open, FileAccess.ReadWrite))
+            {
+                copy.Flush(flushToDisk: true);
+            }
+
+            File.Move(moved + ".tmp", moved, overwrite: true);
+            DirectorySync.Flush(_options.ResolveOutboxDirectory());
+            File.Delete(file);
+            Log.Adopted(_logger, file, moved);
+        }
+    }
+
+    private static IReadOnlyList<string> IdsIn(string directory) =>
+        [.. Directory.EnumerateFiles(directory, "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)];
 
     private string PathOf(string migrationId) => Path.Combine(_options.ResolveOutboxDirectory(), MigrationId.Validate(migrationId) + Extension);
 
@@ -125,7 +217,16 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         [LoggerMessage(EventId = 3543, Level = LogLevel.Error, Message = "Outbox file {Path} is not a result ({Reason}); set aside as .corrupt")]
         public static partial void Corrupt(ILogger logger, string path, string reason);
 
-        [LoggerMessage(EventId = 3544, Level = LogLevel.Error, Message = "The API refused the result of migration {MigrationId}: {Code} {Detail}; kept for the next start")]
-        public static partial void Refused(ILogger logger, string migrationId, StatusCode code, string detail);
+        [LoggerMessage(EventId = 3544, Level = LogLevel.Error, Message = "The API refused the result of migration {MigrationId}: {Code} {Detail}; parked with the reason in {Directory}, the results behind it go on")]
+        public static partial void Refused(ILogger logger, string migrationId, StatusCode code, string detail, string directory);
+
+        [LoggerMessage(EventId = 3545, Level = LogLevel.Warning, Message = "Result {Path}, left in the run directory by an older agent, moved to the persistent outbox as {Moved}")]
+        public static partial void Adopted(ILogger logger, string path, string moved);
+
+        [LoggerMessage(EventId = 3546, Level = LogLevel.Error, Message = "Refused result {Path} could not be parked ({Reason}); it stays in the outbox until the next start")]
+        public static partial void ParkingFailed(ILogger logger, string path, string reason);
+
+        [LoggerMessage(EventId = 3547, Level = LogLevel.Error, Message = "Results an older agent left in {Directory} could not be moved to the persistent outbox: {Reason}")]
+        public static partial void LegacyOutboxUnreadable(ILogger logger, string directory, string reason);
     }
 }

@@ -47,6 +47,7 @@ internal sealed partial class AgentExceptionInterceptor(ILogger<AgentExceptionIn
             ArgumentException => new Status(StatusCode.InvalidArgument, ex.Message),
             RequestRefusedException { Refusal: Refusal.NotFound } => new Status(StatusCode.NotFound, ex.Message),
             RequestRefusedException { Refusal: Refusal.Unavailable } => new Status(StatusCode.Unavailable, ex.Message),
+            RequestRefusedException { Refusal: Refusal.AlreadyExists } => new Status(StatusCode.AlreadyExists, ex.Message),
             RequestRefusedException => new Status(StatusCode.FailedPrecondition, ex.Message),
             QemuLaunchException => new Status(StatusCode.FailedPrecondition, ex.Message),
             OvsCommandException => new Status(StatusCode.FailedPrecondition, $"OVS-DPDK: {ex.Message}"),

@@ -248,6 +248,13 @@ internal sealed class AgentGrpcService(
             throw new ArgumentException($"guest.memory_mib must be 16-{MaxMemoryMiB}.", nameof(spec));
         }
 
+        // 0 is what a caller that never set the field sends (proto3): one vCPU, as before the field was honoured.
+        var vcpus = spec.Vcpus == 0 ? 1 : spec.Vcpus;
+        if (vcpus is < 1 or > Domain.Guests.Guest.MaxVcpus)
+        {
+            throw new ArgumentException($"guest.vcpus must be 1-{Domain.Guests.Guest.MaxVcpus}.", nameof(spec));
+        }
+
         var profile = spec.Profile switch
         {
             "" or "idle" => TestGuestProfile.Idle,
@@ -267,7 +274,7 @@ internal sealed class AgentGrpcService(
             _ => throw new ArgumentException("guest.hugepage_size_kib must be 0 or 2048 on this agent.", nameof(spec)),
         };
         var ports = spec.VhostUserPorts.Select(p => ResourceName.Validate(p, "guest.vhost_user_ports")).ToList();
-        return new GuestDefinition(name, spec.MemoryMib, profile, backing, ports);
+        return new GuestDefinition(name, spec.MemoryMib, profile, backing, ports, vcpus);
     }
 
     private static GuestStatusReply ToReply(GuestView view) => new()

@@ -9,7 +9,8 @@ public sealed record GuestDefinition(
     int MemoryMiB,
     TestGuestProfile Profile,
     MemoryBacking Backing = MemoryBacking.Tmpfs,
-    IReadOnlyList<string>? VhostUserPorts = null)
+    IReadOnlyList<string>? VhostUserPorts = null,
+    int Vcpus = 1)
 {
     /// <summary>The QEMU process that runs this guest under <paramref name="instance"/>; the page counter gets its boot sector built for its RAM size.</summary>
     public QemuGuestSpec ToSpec(string instance, bool incoming) => new(
@@ -19,5 +20,6 @@ public sealed record GuestDefinition(
         Backing,
         Profile == TestGuestProfile.PageCounter ? PageCounterBootSector.Build(PageCounterRange.ForGuest(MemoryMiB)) : null,
         VhostUserPorts,
-        incoming);
+        incoming,
+        Vcpus: Vcpus);
 }

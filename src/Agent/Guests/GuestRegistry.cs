@@ -38,7 +38,10 @@ internal sealed partial class GuestRegistry(
         {
             if (Find(guest.Name) is { } existing)
             {
-                return await DescribeAsync(guest.Name, existing, cancellationToken);
+                // Never a second copy: two QEMUs of one guest would run it twice (its MACs, its disk, its traffic).
+                var state = await DescribeAsync(guest.Name, existing, cancellationToken);
+                throw new RequestRefusedException(Refusal.AlreadyExists,
+                    $"Guest '{guest.Name}' already has a QEMU on this host (pid {existing.Pid}, {state.RunState}{(existing.Adopted ? ", adopted from the previous agent" : string.Empty)}); not starting a second one.");
             }
 
             qemu = await StartAsync(await SpecAsync(guest, guest.Name, incoming: false, cancellationToken), cancellationToken);
@@ -74,6 +77,31 @@ internal sealed partial class GuestRegistry(
             // A migration target gets the source's kernel too: its option ROM and fw_cfg are part of the machine.
             var qemu = await StartAsync(await SpecAsync(guest, instance, incoming: true, cancellationToken), cancellationToken);
             Log.IncomingLaunched(logger, guest.Name, instance);
+            return qemu;
+        }
+        finally
+        {
+            _mutation.Release();
+        }
+    }
+
+    public async Task<QemuProcess?> AdoptAsync(int pid, QemuInstanceRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await _mutation.WaitAsync(cancellationToken);
+        try
+        {
+            if (Find(record.Guest) is { } kept)
+            {
+                // Two live QEMUs of one guest (a source paused after its migration and the target that took
+                // it over, say): the first found is managed, the other is left to the operator, never killed.
+                Log.SecondCopyLeft(logger, record.Guest, record.Instance, pid, kept.Spec.Instance, kept.Pid);
+                return null;
+            }
+
+            var qemu = await launcher.AdoptAsync(pid, record, cancellationToken);
+            _guests[record.Guest] = qemu;
+            Log.Adopted(logger, record.Guest, record.Instance, pid);
             return qemu;
         }
         finally
@@ -269,6 +297,12 @@ internal sealed partial class GuestRegistry(
 
         [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "Run state of guest {Guest} unknown: {Reason}")]
         public static partial void StatusUnknown(ILogger logger, string guest, string reason);
+
+        [LoggerMessage(EventId = 3414, Level = LogLevel.Warning, Message = "Guest {Guest} runs on in QEMU {Instance} (pid {Pid}), left by the previous agent; adopted")]
+        public static partial void Adopted(ILogger logger, string guest, string instance, int pid);
+
+        [LoggerMessage(EventId = 3415, Level = LogLevel.Error, Message = "Guest {Guest} has a second live QEMU {Instance} (pid {Pid}) besides {KeptInstance} (pid {KeptPid}); the second is not managed, stop it by hand")]
+        public static partial void SecondCopyLeft(ILogger logger, string guest, string instance, int pid, string keptInstance, int keptPid);
 
         [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Guest {Guest} forwards: {Console}")]
         public static partial void Forwarding(ILogger logger, string guest, string console);

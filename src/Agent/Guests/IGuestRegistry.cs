@@ -3,8 +3,8 @@ using Ferry.Agent.Qemu;
 namespace Ferry.Agent.Guests;
 
 /// <summary>
-/// The guests of this host, one QEMU process per guest name. Every call is idempotent by name:
-/// launching a guest that runs returns its status, stopping one that is gone is a no-op.
+/// The guests of this host, one QEMU process per guest name. Launching a guest whose QEMU runs is
+/// refused (<see cref="Refusal.AlreadyExists"/>), never a second copy; stopping one that is gone is a no-op.
 /// </summary>
 public interface IGuestRegistry
 {
@@ -12,6 +12,12 @@ public interface IGuestRegistry
 
     /// <summary>Starts a migration target (<c>-incoming defer</c>) under the guest's name; null when the name is taken.</summary>
     Task<QemuProcess?> LaunchIncomingAsync(GuestDefinition guest, string instance, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Manages QEMU <paramref name="pid"/>, left running by an earlier life of this agent, as the guest its
+    /// record names; null when that guest already has a live QEMU here (the second is left alone).
+    /// </summary>
+    Task<QemuProcess?> AdoptAsync(int pid, QemuInstanceRecord record, CancellationToken cancellationToken);
 
     Task<GuestView> StopAsync(string name, CancellationToken cancellationToken);
 

@@ -12,9 +12,11 @@ namespace Ferry.Agent.Guests;
 /// left in its QEMU run directory when it was killed and could not clean up. A migration target
 /// still waiting for its migration (QEMU says <c>inmigrate</c>) is garbage — its migration failed
 /// with the agent, and nobody will ask it to resume — so it is killed. Anything else that lives is a
-/// VM someone may depend on, left alone and reported, never killed on a guess: a guest launched
-/// here, and equally a target whose migration completed (its command line still says
-/// <c>-incoming</c>, but it runs the guest now), or one QEMU does not answer for. Every instance
+/// VM someone may depend on, never killed on a guess: a guest launched here, and equally a target
+/// whose migration completed (its command line still says <c>-incoming</c>, but it runs the guest
+/// now), or one QEMU does not answer for. Those the agent can take over (their instance record says
+/// what they run, their QMP monitor answers) are adopted into the guest registry and reported as
+/// running from the first heartbeat; the rest are left alone and reported. Every instance
 /// without a live QEMU (a target whose incoming migration failed exits on its own) has its
 /// directory, RAM file and vhost-user ports freed, as its cleanup would have.
 /// A command line alone proves nothing (any process may name a Ferry socket in its arguments): a
@@ -26,7 +28,8 @@ internal sealed partial class OrphanReaper(
     IOptions<QemuLauncherOptions> options,
     GuestPorts ports,
     IQmpConnector qmp,
-    ILogger<OrphanReaper> logger) : IHostedService
+    ILogger<OrphanReaper> logger,
+    IGuestRegistry? guests = null) : IHostedService
 {
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(10);
 
@@ -51,7 +54,11 @@ internal sealed partial class OrphanReaper(
                 var status = orphan.Incoming ? await RunStateAsync(directory, cancellationToken) : null;
                 if (status != "inmigrate")
                 {
-                    Log.RunningGuestLeft(logger, instance, orphan.Pid, status ?? (orphan.Incoming ? "unknown: QEMU did not answer" : "launched here"));
+                    if (!await TryAdoptAsync(directory, orphan, cancellationToken))
+                    {
+                        Log.RunningGuestLeft(logger, instance, orphan.Pid, status ?? (orphan.Incoming ? "unknown: QEMU did not answer" : "launched here"));
+                    }
+
                     continue;
                 }
 
@@ -123,6 +130,40 @@ internal sealed partial class OrphanReaper(
         var memPath = argv.Select(a => a.Split(",mem-path=", 2)).FirstOrDefault(p => p.Length == 2)?[1].Split(',')[0];
         var nics = argv.Where(a => a.StartsWith(NicPrefix, StringComparison.Ordinal)).Select(a => a[NicPrefix.Length..].Split(',')[0]).ToList();
         return new OrphanedQemu(pid, instance, argv.Contains("-incoming"), memPath, nics);
+    }
+
+    /// <summary>
+    /// Hands a live guest QEMU to the registry when its instance record agrees with what the process maps;
+    /// false when there is no registry, no usable record (an agent before records wrote none) or no answer.
+    /// </summary>
+    private async Task<bool> TryAdoptAsync(string directory, OrphanedQemu orphan, CancellationToken cancellationToken)
+    {
+        if (guests is null)
+        {
+            return false;
+        }
+
+        if (QemuInstanceRecord.TryRead(directory) is not { } record || !string.Equals(record.RamFile, orphan.RamFile, StringComparison.Ordinal))
+        {
+            Log.NoRecord(logger, orphan.Instance, orphan.Pid);
+            return false;
+        }
+
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(StatusWait);
+        try
+        {
+            // Adopted, or a second copy of a guest already adopted: either way not this reaper's to free.
+            await guests.AdoptAsync(orphan.Pid, record, budget.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is QmpException or QemuLaunchException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // An agent must come up whatever its predecessor left: a guest it cannot take over is reported, not fatal.
+            Log.NotAdopted(logger, orphan.Instance, orphan.Pid, ex.Message);
+            return false;
+        }
     }
 
     /// <summary>
@@ -257,7 +298,7 @@ internal sealed partial class OrphanReaper(
         [LoggerMessage(EventId = 3483, Level = LogLevel.Warning, Message = "Instance {Instance} of the previous agent freed: directory, RAM file {RamFile}, ports {Ports}")]
         public static partial void Freed(ILogger logger, string instance, string ramFile, string ports);
 
-        [LoggerMessage(EventId = 3481, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}, {State}) outlived the previous agent and still runs; this agent does not manage it (stop it by hand or through its QMP socket)")]
+        [LoggerMessage(EventId = 3481, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}, {State}) outlived the previous agent and still runs; this agent does not manage it (stop it by hand or through its operator QMP socket)")]
         public static partial void RunningGuestLeft(ILogger logger, string instance, int pid, string state);
 
         [LoggerMessage(EventId = 3484, Level = LogLevel.Warning, Message = "No run state from {Socket}: {Reason}")]
@@ -265,6 +306,12 @@ internal sealed partial class OrphanReaper(
 
         [LoggerMessage(EventId = 3485, Level = LogLevel.Warning, Message = "Pid {Pid} of instance {Instance} is no longer that QEMU; left alone")]
         public static partial void NotTheSameProcess(ILogger logger, string instance, int pid);
+
+        [LoggerMessage(EventId = 3486, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) has no instance record this agent can read; it cannot be adopted")]
+        public static partial void NoRecord(ILogger logger, string instance, int pid);
+
+        [LoggerMessage(EventId = 3487, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) could not be adopted: {Reason}")]
+        public static partial void NotAdopted(ILogger logger, string instance, int pid, string reason);
 
         [LoggerMessage(EventId = 3482, Level = LogLevel.Error, Message = "Orphaned migration target {Instance} (pid {Pid}) did not exit after SIGKILL")]
         public static partial void WouldNotDie(ILogger logger, string instance, int pid);

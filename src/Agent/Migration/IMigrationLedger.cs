@@ -11,6 +11,13 @@ public interface IMigrationLedger
     /// <summary>The migration currently moving <paramref name="guest"/> away, if any.</summary>
     OutgoingMigration? FindActiveOutgoing(string guest);
 
+    /// <summary>
+    /// The API has the result of <paramref name="migrationId"/>: its samples and probe records go, its end
+    /// stays for late readers and cancels, and the oldest released migrations are forgotten past a bound.
+    /// No-op for a migration that runs or is unknown.
+    /// </summary>
+    void ReleaseOutgoing(string migrationId);
+
     /// <summary>Adds a new outgoing migration; false when the id is already known.</summary>
     bool TryAddOutgoing(OutgoingMigration migration);
 

@@ -4,7 +4,16 @@ namespace Ferry.Agent.Migration;
 
 internal sealed class MigrationLedger : IMigrationLedger
 {
+    /// <summary>
+    /// Ended migrations remembered after their result reached the API, by their end alone (a few hundred
+    /// bytes each): enough for any retry the API makes of a recent one, bounded for an agent that runs
+    /// for years. Past this, the oldest are forgotten.
+    /// </summary>
+    public const int EndedLimit = 1024;
+
     private readonly ConcurrentDictionary<string, OutgoingMigration> _outgoing = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _released = new();
+    private readonly ConcurrentQueue<string> _tornDownOrder = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<IncomingMigration>>> _incoming = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _tornDown = new(StringComparer.Ordinal);
 
@@ -19,6 +28,35 @@ internal sealed class MigrationLedger : IMigrationLedger
     {
         ArgumentNullException.ThrowIfNull(migration);
         return _outgoing.TryAdd(migration.Id, migration);
+    }
+
+    public void ReleaseOutgoing(string migrationId)
+    {
+        if (!_outgoing.TryGetValue(migrationId, out var migration))
+        {
+            return;
+        }
+
+        if (!migration.IsOver)
+        {
+            // The outbox can deliver the end before the run published it to its readers: release once it has.
+            if (!migration.Completion.IsCompleted)
+            {
+                migration.Completion.ContinueWith(_ => ReleaseOutgoing(migrationId), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
+            return;
+        }
+
+        migration.Compact();
+        _released.Enqueue(migrationId);
+        while (_released.Count > EndedLimit && _released.TryDequeue(out var oldest))
+        {
+            if (_outgoing.TryRemove(oldest, out var forgotten))
+            {
+                forgotten.Dispose();
+            }
+        }
     }
 
     public async Task<IncomingMigration> GetOrPrepareIncomingAsync(string migrationId, Func<Task<IncomingMigration>> prepare)
@@ -56,8 +94,18 @@ internal sealed class MigrationLedger : IMigrationLedger
 
     public void MarkIncomingTornDown(string migrationId)
     {
-        _tornDown[migrationId] = true;
+        if (_tornDown.TryAdd(migrationId, true))
+        {
+            _tornDownOrder.Enqueue(migrationId);
+        }
+
         _incoming.TryRemove(migrationId, out _);
+
+        // Remembered so a late PrepareIncoming of the same id is refused; the API never retries one for long.
+        while (_tornDownOrder.Count > EndedLimit && _tornDownOrder.TryDequeue(out var oldest))
+        {
+            _tornDown.TryRemove(oldest, out _);
+        }
     }
 
     public bool IsIncomingTornDown(string migrationId) => _tornDown.ContainsKey(migrationId);

@@ -6,14 +6,22 @@ using Ferry.Contracts;
 namespace Ferry.Agent.Migration;
 
 /// <summary>
-/// One migration leaving this host, as every Migrate call sees it: an append-only history of
-/// progress messages with sequence numbers that only grow, replayed to each reader and then
-/// followed live. It outlives the RPC that started it; only <see cref="TryCancel"/> stops it.
+/// One migration leaving this host, as every Migrate call sees it: a history of progress messages with
+/// sequence numbers that only grow, replayed to each reader and then followed live. It outlives the RPC
+/// that started it; only <see cref="TryCancel"/> stops it. The history is bounded: past
+/// <see cref="SampleLimit"/> samples the oldest go (a migration that never converges would otherwise
+/// grow by one every second until it is cancelled), the phase changes and the end always stay; a reader
+/// that falls behind sees a gap in the sequence, which the API accepts (it applies samples by sequence).
 /// </summary>
 public sealed class OutgoingMigration : IMigrationObserver, IDisposable
 {
+    /// <summary>Samples kept for readers that attach late; four minutes of the native transport's one a second.</summary>
+    public const int SampleLimit = 256;
+
     private readonly Lock _gate = new();
-    private readonly List<MigrationProgress> _history = [];
+    private readonly List<(MigrationProgress Message, bool Sample)> _history = [];
+    private int _samples;
+    private ProbeRun? _probe;
     private readonly CancellationTokenSource _cancel = new();
     private readonly Action<MigrationProgress> _published;
     private TaskCompletionSource _changed = NewSignal();
@@ -32,7 +40,7 @@ public sealed class OutgoingMigration : IMigrationObserver, IDisposable
     public OutgoingMigrationRequest Request { get; }
 
     /// <summary>The network probe measuring this migration, when its policy asked for one.</summary>
-    public ProbeRun? Probe { get; init; }
+    public ProbeRun? Probe { get => _probe; init => _probe = value; }
 
     public string Id => Request.MigrationId;
 
@@ -137,7 +145,7 @@ public sealed class OutgoingMigration : IMigrationObserver, IDisposable
         lock (_gate)
         {
             _end = end;
-            _history.Add(end);
+            _history.Add((end, false));
             changed = _changed;
             _changed = NewSignal();
         }
@@ -145,19 +153,54 @@ public sealed class OutgoingMigration : IMigrationObserver, IDisposable
         changed.TrySetResult();
     }
 
-    /// <summary>Everything published so far, then what comes, until the end.</summary>
+    /// <summary>Messages kept for readers: the retained samples, the phase changes and the end.</summary>
+    public int Retained
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _history.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Once the API has the result, nothing but the end is worth keeping: a late reader (a Migrate retried
+    /// after the API restarted) learns the end, and a cancel learns it came too late. Drops the samples and
+    /// the probe's records; no-op while the migration runs.
+    /// </summary>
+    public void Compact()
+    {
+        lock (_gate)
+        {
+            if (_end is not { } end)
+            {
+                return;
+            }
+
+            _history.Clear();
+            _history.Add((end, false));
+            _samples = 0;
+            _probe = null;
+        }
+    }
+
+    /// <summary>Everything kept so far, then what comes, until the end.</summary>
     public async IAsyncEnumerable<MigrationProgress> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var next = 0;
+        // By sequence, not by position: samples may leave the history between two reads.
+        var read = 0L;
         while (true)
         {
             MigrationProgress? item = null;
             Task changed;
             lock (_gate)
             {
-                if (next < _history.Count)
+                if (FirstAfter(read) is { } next)
                 {
-                    item = _history[next++];
+                    item = next;
+                    read = next.Sequence;
                 }
                 else if (_end is not null)
                 {
@@ -179,6 +222,38 @@ public sealed class OutgoingMigration : IMigrationObserver, IDisposable
 
     public void Dispose() => _cancel.Dispose();
 
+    private MigrationProgress? FirstAfter(long sequence)
+    {
+        // Sorted by sequence and a few hundred long at most.
+        int low = 0, high = _history.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (_history[middle].Message.Sequence <= sequence)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low < _history.Count ? _history[low].Message : null;
+    }
+
+    private void Append(MigrationProgress message, bool sample)
+    {
+        _history.Add((message, sample));
+        if (!sample || ++_samples <= SampleLimit)
+        {
+            return;
+        }
+
+        _history.RemoveAt(_history.FindIndex(m => m.Sample));
+        _samples--;
+    }
+
     private void PublishPhase(MigrationPhase? reached, Func<MigrationPhase, MigrationProgress> create)
     {
         MigrationProgress message;
@@ -198,7 +273,7 @@ public sealed class OutgoingMigration : IMigrationObserver, IDisposable
             message = create(_phase);
             message.MigrationId = Id;
             message.Sequence = ++_sequence;
-            _history.Add(message);
+            Append(message, sample: reached is null);
             changed = _changed;
             _changed = NewSignal();
         }

@@ -212,13 +212,26 @@ internal sealed partial class SourceMigrations(
         {
             if (migration.Probe is { } probe)
             {
-                await probe.DisposeAsync();
+                await DisposeProbeAsync(probe, migration.Id);
             }
         }
     }
 
+    /// <summary>A probe's teardown is best effort: it never keeps a migration from ending.</summary>
+    private async Task DisposeProbeAsync(ProbeRun probe, string migrationId)
+    {
+        try
+        {
+            await probe.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.ProbeFailed(logger, ex, migrationId);
+        }
+    }
+
     /// <summary>Lets the stream come through the guest before the migration starts; a cancel meanwhile is the migration's to report.</summary>
-    private static async Task WarmUpAsync(ProbeRun probe, OutgoingMigration migration)
+    private async Task WarmUpAsync(ProbeRun probe, OutgoingMigration migration)
     {
         try
         {
@@ -226,6 +239,11 @@ internal sealed partial class SourceMigrations(
         }
         catch (OperationCanceledException) when (migration.CancellationToken.IsCancellationRequested)
         {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The migration starts anyway: the probe measures it, it does not gate it.
+            Log.ProbeFailed(logger, ex, migration.Id);
         }
     }
 
@@ -264,7 +282,7 @@ internal sealed partial class SourceMigrations(
         {
             // Measured and gone before anyone learns the end: the result carries the figure, the switch no probe.
             await AddProbeOutcomeAsync(probe, end, migration.Id);
-            await probe.DisposeAsync();
+            await DisposeProbeAsync(probe, migration.Id);
         }
 
         if (end.GuestOnTarget && end.Stats is { } moved)
@@ -277,8 +295,9 @@ internal sealed partial class SourceMigrations(
         {
             await outbox.StoreAsync(end, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // The end is published whatever happened to the disk: the Migrate stream still carries it.
             Log.OutboxFailed(logger, ex, migration.Id);
         }
 
@@ -297,8 +316,9 @@ internal sealed partial class SourceMigrations(
         {
             outcome = await probe.FinishAsync(guestMoved: end.GuestOnTarget, CancellationToken.None);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // A probe of any kind of failure costs its measurement and nothing else.
             Log.ProbeFailed(logger, ex, migrationId);
             if (end.Stats is { } failed)
             {
@@ -344,7 +364,7 @@ internal sealed partial class SourceMigrations(
         {
             arrival = await target.DescribeArrivalAsync(ArrivalWait, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Log.ArrivalUnknown(logger, migrationId, ex.Message);
             return;

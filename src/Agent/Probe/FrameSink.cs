@@ -164,8 +164,10 @@ public sealed class FrameSink : IAsyncDisposable
                 Interlocked.Exchange(ref _lastArrival, _time.GetTimestamp());
             }
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // Whatever it was, it ends the receiving, never the process: this is a thread of its own,
+            // where an escaping exception would take the agent down. Callers learn it from the next call.
             _failure = e;
         }
         finally

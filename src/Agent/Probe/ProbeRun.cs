@@ -8,6 +8,10 @@ namespace Ferry.Agent.Probe;
 /// cleanup: the generator sends at a fixed rate, the sink records every arrival, and the window marked by
 /// <see cref="OpenWindow"/> (the guest paused) and <see cref="CloseWindow"/> (it runs at the destination)
 /// picks out the gap that is the network downtime. Disposing stops the stream and removes its ports and rules.
+/// A probe is a measurement, never a part of the migration: once started, none of its members throws
+/// (but for the caller's own cancellation). A failure of any kind in the generator, the sink or the
+/// announcement watcher ends the probe; <see cref="FinishAsync"/> then reports no network downtime and a
+/// note saying what failed, and the migration's bookkeeping goes on untouched.
 /// </summary>
 public sealed partial class ProbeRun : IAsyncDisposable
 {
@@ -33,6 +37,7 @@ public sealed partial class ProbeRun : IAsyncDisposable
     private bool _warmedUp;
     private bool _windowOpened;
     private bool _disposed;
+    private string? _failure;
 
     internal ProbeRun(IOvsSwitch ovs, ProbeOptions options, TimeProvider time, ILogger logger, string migrationId, double framesPerSecond)
     {
@@ -51,6 +56,9 @@ public sealed partial class ProbeRun : IAsyncDisposable
 
     public double FramesPerSecond { get; }
 
+    /// <summary>What ended the probe early (its generator, sink or window failed); null while it works.</summary>
+    public string? Failure => Volatile.Read(ref _failure);
+
     /// <summary>Adds the ports, opens the sockets, steers the stream and starts sending; undone by <see cref="DisposeAsync"/>.</summary>
     internal async Task StartAsync(string guestIn, string guestOut, string fabric, string? networkNamespace, CancellationToken cancellationToken)
     {
@@ -66,14 +74,23 @@ public sealed partial class ProbeRun : IAsyncDisposable
         _sockets.Add(announcementSocket);
         _watchingAnnouncements = Task.Factory.StartNew(() => WatchAnnouncements(announcementSocket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _generator = new FrameGenerator(generatorSocket, Stream, _time);
-        _sending = _generator.RunAsync(FramesPerSecond, null, _stopSending.Token);
+        _sending = SendAsync(_generator);
         Log.Started(_logger, _migrationId, FramesPerSecond, guestIn, guestOut, fabric);
     }
 
     /// <summary>Waits until the stream comes back through the guest, up to <see cref="ProbeOptions.WarmupTimeout"/>; false when it did not.</summary>
     public async Task<bool> WarmUpAsync(CancellationToken cancellationToken)
     {
-        _warmedUp = await Sink.WaitForAsync(1, _options.WarmupTimeout, cancellationToken);
+        try
+        {
+            _warmedUp = await Sink.WaitForAsync(1, _options.WarmupTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            Fail("waiting for the stream", ex);
+            return false;
+        }
+
         if (!_warmedUp)
         {
             Log.NoStream(_logger, _migrationId, _options.WarmupTimeout.TotalSeconds);
@@ -91,11 +108,29 @@ public sealed partial class ProbeRun : IAsyncDisposable
             _windowOpened = true;
         }
 
-        Sink.OpenWindow();
+        // Called from the migration's own progress path: whatever the sink does, it must not get there.
+        try
+        {
+            Sink.OpenWindow();
+        }
+        catch (Exception ex)
+        {
+            Fail("opening the window", ex);
+        }
     }
 
     /// <summary>The guest runs at its destination.</summary>
-    public void CloseWindow() => Sink.CloseWindow();
+    public void CloseWindow()
+    {
+        try
+        {
+            Sink.CloseWindow();
+        }
+        catch (Exception ex)
+        {
+            Fail("closing the window", ex);
+        }
+    }
 
     /// <summary>
     /// Ends the measurement: when the guest moved, waits for the stream to resume at the destination (up to
@@ -103,6 +138,21 @@ public sealed partial class ProbeRun : IAsyncDisposable
     /// sending, lets frames in flight arrive and reports.
     /// </summary>
     public async Task<ProbeOutcome> FinishAsync(bool guestMoved, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await MeasureAsync(guestMoved, cancellationToken);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            Fail("finishing", ex);
+            var sent = _generator?.Sent ?? 0;
+            Log.Finished(_logger, _migrationId, sent, 0, 0, null, 0, 0, 0, null, _failure);
+            return new ProbeOutcome(null, sent, 0, 0, _failure);
+        }
+    }
+
+    private async Task<ProbeOutcome> MeasureAsync(bool guestMoved, CancellationToken cancellationToken)
     {
         var sink = Sink;
         sink.CloseWindow();
@@ -128,7 +178,12 @@ public sealed partial class ProbeRun : IAsyncDisposable
         var report = sink.Report(sent);
         string? note = null;
         TimeSpan? downtime = null;
-        if (!_warmedUp)
+        if (_failure is { } failure)
+        {
+            // A stream that broke on the way has a gap that is the probe's, not the guest's.
+            note = failure;
+        }
+        else if (!_warmedUp)
         {
             note = $"no probe frame came back through the guest within {_options.WarmupTimeout.TotalSeconds:0.#} s before the migration started; does it forward from its first port to its second?";
         }
@@ -154,14 +209,21 @@ public sealed partial class ProbeRun : IAsyncDisposable
 
         _disposed = true;
         await StopSendingAsync();
-        if (_watchingAnnouncements is not null)
+        try
         {
-            await _watchingAnnouncements;
-        }
+            if (_watchingAnnouncements is not null)
+            {
+                await _watchingAnnouncements;
+            }
 
-        if (_sink is not null)
+            if (_sink is not null)
+            {
+                await _sink.DisposeAsync();
+            }
+        }
+        catch (Exception ex)
         {
-            await _sink.DisposeAsync();
+            Fail("stopping", ex);
         }
 
         foreach (var socket in _sockets)
@@ -176,12 +238,36 @@ public sealed partial class ProbeRun : IAsyncDisposable
             await _ovs.RemovePortAsync(_generatorPort, CancellationToken.None);
             await _ovs.RemovePortAsync(_sinkPort, CancellationToken.None);
         }
-        catch (OvsCommandException ex)
+        catch (Exception ex)
         {
             Log.TeardownFailed(_logger, _migrationId, ex.Message);
         }
 
         _stopSending.Dispose();
+    }
+
+    /// <summary>The generator's run; one that stops on its own (its port went away, say) ends the probe, not the caller.</summary>
+    private async Task<long> SendAsync(FrameGenerator generator)
+    {
+        try
+        {
+            return await generator.RunAsync(FramesPerSecond, null, _stopSending.Token);
+        }
+        catch (Exception ex)
+        {
+            Fail("sending", ex);
+            return generator.Sent;
+        }
+    }
+
+    /// <summary>What failed first, said once: the probe is over from here, the migration is not.</summary>
+    private void Fail(string doing, Exception exception)
+    {
+        var reason = $"the probe failed {doing}: {exception.GetType().Name}: {exception.Message}";
+        if (Interlocked.CompareExchange(ref _failure, reason, null) is null)
+        {
+            Log.Failed(_logger, exception, _migrationId, doing);
+        }
     }
 
     /// <summary>
@@ -201,9 +287,14 @@ public sealed partial class ProbeRun : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is ObjectDisposedException || (e is System.Net.Sockets.SocketException && _stopSending.IsCancellationRequested))
         {
             // The socket closed under the watcher: the probe is ending.
+        }
+        catch (Exception e)
+        {
+            // Only the announcement's moment is lost; the stream itself goes on.
+            Log.AnnouncementsLost(_logger, _migrationId, e.Message);
         }
     }
 
@@ -238,5 +329,11 @@ public sealed partial class ProbeRun : IAsyncDisposable
 
         [LoggerMessage(EventId = 3493, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe's ports or rules could not be removed: {Reason}")]
         public static partial void TeardownFailed(ILogger logger, string migrationId, string reason);
+
+        [LoggerMessage(EventId = 3494, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe failed {Doing} and ends here; the migration goes on without a network measurement")]
+        public static partial void Failed(ILogger logger, Exception exception, string migrationId, string doing);
+
+        [LoggerMessage(EventId = 3495, Level = LogLevel.Warning, Message = "Migration {MigrationId}: announcements are no longer watched: {Reason}")]
+        public static partial void AnnouncementsLost(ILogger logger, string migrationId, string reason);
     }
 }

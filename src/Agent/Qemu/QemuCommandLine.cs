@@ -19,6 +19,8 @@ public static class QemuCommandLine
         ResourceName.Validate(spec.Instance, "instance");
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.MemoryMiB, 16);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(spec.MemoryMiB, 1024 * 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Vcpus, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(spec.Vcpus, Domain.Guests.Guest.MaxVcpus);
         var memory = spec.MemoryMiB.ToString(CultureInfo.InvariantCulture);
 
         var args = new List<string>
@@ -29,7 +31,7 @@ public static class QemuCommandLine
             "-display", "none",
             "-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg",
             "-machine", $"{Escape(options.MachineType)},memory-backend=ram0",
-            "-smp", "1",
+            "-smp", spec.Vcpus.ToString(CultureInfo.InvariantCulture),
             "-m", $"{memory}M",
 
             // A shared file mapping so vhost-user backends and the native engine see the same pages.

@@ -14,6 +14,7 @@ namespace Ferry.Agent.Qemu;
 /// <param name="Incoming">Start paused with <c>-incoming defer</c>, as a migration target.</param>
 /// <param name="VhostUserSocketDirectory">Where the switch put the ports' sockets; the launcher's configured directory when null.</param>
 /// <param name="Kernel">Boots this kernel and initramfs instead of <paramref name="BootDisk"/> or nothing.</param>
+/// <param name="Vcpus">Virtual CPUs (<c>-smp</c>); source and target of a migration must agree.</param>
 public sealed record QemuGuestSpec(
     string Guest,
     string Instance,
@@ -23,7 +24,8 @@ public sealed record QemuGuestSpec(
     IReadOnlyList<string>? VhostUserPorts = null,
     bool Incoming = false,
     string? VhostUserSocketDirectory = null,
-    KernelBoot? Kernel = null)
+    KernelBoot? Kernel = null,
+    int Vcpus = 1)
 {
     /// <summary>What the guest runs, which decides its accelerator: a kernel boot is Linux, the rest firmware-level code.</summary>
     public GuestKind Kind => Kernel is null ? GuestKind.Firmware : GuestKind.Linux;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Ferry.Agent.Qmp;
+using Ferry.Transfer.Interop;
 using Ferry.Transfer.Memory;
 using Microsoft.Extensions.Logging;
 
@@ -34,6 +35,9 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         Log.AcceleratorChosen(_logger, GuestKind.Firmware, _firmware.Accelerator, _firmware.Reason);
         _linux = new Lazy<AcceleratorChoice>(ChooseForLinux);
     }
+
+    /// <summary>The QEMUs started or adopted and not yet disposed or released.</summary>
+    internal IReadOnlyList<QemuProcess> Running => [.. _running.Values];
 
     public AcceleratorChoice AcceleratorFor(GuestKind kind) => kind == GuestKind.Linux ? _linux.Value : _firmware;
 
@@ -105,6 +109,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         }
 
         await File.WriteAllLinesAsync(layout.ArgumentsFile, arguments.Prepend(_options.QemuBinary), cancellationToken);
+        await File.WriteAllBytesAsync(Path.Combine(layout.Directory, QemuInstanceRecord.FileName), QemuInstanceRecord.Of(spec, layout, accelerator).ToJson(), cancellationToken);
 
         var startInfo = new ProcessStartInfo(_options.QemuBinary)
         {
@@ -148,11 +153,44 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         }
     }
 
+    public async Task<QemuProcess> AdoptAsync(int pid, QemuInstanceRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var spec = record.ToSpec();
+        var layout = QemuInstanceLayout.For(_options, spec) with { RamFile = record.RamFile };
+        if (_running.ContainsKey(spec.Instance))
+        {
+            throw new InvalidOperationException($"QEMU instance '{spec.Instance}' is already running.");
+        }
+
+        var handle = ProcessHandle.Open(pid) ?? throw new QemuLaunchException($"QEMU {spec.Instance} (pid {pid}) exited before it could be adopted.");
+        var arguments = File.Exists(layout.ArgumentsFile) ? (await File.ReadAllLinesAsync(layout.ArgumentsFile, cancellationToken)).Skip(1).ToList() : [];
+        var qemu = QemuProcess.Adopt(spec, layout, new AcceleratorChoice(record.Accelerator, record.AcceleratorReason), arguments, handle, _logger, p => _running.TryRemove(p.Spec.Instance, out _));
+        try
+        {
+            qemu.AttachQmp(await _qmp.ConnectAsync(layout.QmpSocket, cancellationToken));
+        }
+        catch
+        {
+            // Not ours to kill: it is a guest that would not talk, and the caller decides what that means.
+            // The pidfd stays open while the QEMU lives: its exit watch polls it, and a closed descriptor's
+            // number could name another file by then.
+            await qemu.Release();
+            throw;
+        }
+
+        _running[spec.Instance] = qemu;
+        Log.Adopted(_logger, spec.Instance, pid, record.Accelerator);
+        return qemu;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        // The agent stops, its guests do not: the next agent adopts them. Each QEMU's QMP connection is
+        // closed so that its monitor is free for that agent.
         foreach (var (_, qemu) in _running)
         {
-            await qemu.DisposeAsync();
+            await qemu.Release();
         }
     }
 
@@ -196,6 +234,9 @@ internal sealed partial class QemuLauncher : IQemuLauncher
     {
         [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "{Kind} guests run with {Accelerator}: {Reason}")]
         public static partial void AcceleratorChosen(ILogger logger, GuestKind kind, Accelerator accelerator, string reason);
+
+        [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}, {Accelerator}), started by an earlier life of this agent, adopted")]
+        public static partial void Adopted(ILogger logger, string instance, int pid, Accelerator accelerator);
 
         [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "QEMU {Instance} started (pid {Pid}, {Accelerator}, incoming {Incoming})")]
         public static partial void Started(ILogger logger, string instance, int pid, Accelerator accelerator, bool incoming);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ferry.Agent.Qmp;
+using Ferry.Transfer.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Agent.Qemu;
@@ -7,10 +8,21 @@ namespace Ferry.Agent.Qemu;
 /// <summary>
 /// A running QEMU: its QMP connection, its files and its exit. Disposing kills it (if it still runs),
 /// waits for the exit and frees the RAM file; the serial and process logs stay for diagnosis.
+/// <see cref="Release"/> instead lets it go on running without this agent (agent shutdown). A QEMU is
+/// either this agent's child or adopted from an earlier life of the agent (<see cref="Adopted"/>): then
+/// it is held by a pidfd, its exit code is unknown (<see cref="UnknownExitCode"/>) and its output went
+/// to the earlier agent.
 /// </summary>
 public sealed partial class QemuProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    /// <summary>The exit code of an adopted QEMU: only a parent learns the real one.</summary>
+    public const int UnknownExitCode = -1;
+
+    /// <summary>How often the exit of an adopted QEMU is looked for; a pidfd is polled, not awaited.</summary>
+    private static readonly TimeSpan AdoptedExitPoll = TimeSpan.FromMilliseconds(250);
+
+    private readonly Process? _process;
+    private readonly ProcessHandle? _handle;
     private readonly Task _logPump;
     private readonly ILogger _logger;
     private readonly Action<QemuProcess> _onDisposed;
@@ -40,6 +52,28 @@ public sealed partial class QemuProcess : IAsyncDisposable
         _ = ReportUnexpectedExitAsync();
     }
 
+    private QemuProcess(QemuGuestSpec spec, QemuInstanceLayout layout, AcceleratorChoice accelerator, IReadOnlyList<string> arguments, ProcessHandle handle, ILogger logger, Action<QemuProcess> onDisposed)
+    {
+        Spec = spec;
+        Layout = layout;
+        Accelerator = accelerator;
+        Arguments = arguments;
+        _handle = handle;
+        _logPump = Task.CompletedTask;
+        _logger = logger;
+        _onDisposed = onDisposed;
+        Pid = handle.Pid;
+        Adopted = true;
+        Exited = WaitForExitAsync(handle);
+        _ = ReportUnexpectedExitAsync();
+    }
+
+    /// <summary>A QEMU an earlier life of this agent started, held through <paramref name="handle"/> from now on.</summary>
+    internal static QemuProcess Adopt(QemuGuestSpec spec, QemuInstanceLayout layout, AcceleratorChoice accelerator, IReadOnlyList<string> arguments, ProcessHandle handle, ILogger logger,
+        Action<QemuProcess> onDisposed) => new(spec, layout, accelerator, arguments, handle, logger, onDisposed);
+
+    /// <summary>True when an earlier life of this agent started this QEMU and this one adopted it.</summary>
+    public bool Adopted { get; }
     public QemuGuestSpec Spec { get; }
 
     public QemuInstanceLayout Layout { get; }
@@ -63,9 +97,16 @@ public sealed partial class QemuProcess : IAsyncDisposable
     /// <summary>SIGKILL, no questions: for teardown and for tests that simulate a crash.</summary>
     public void Kill()
     {
+        if (_handle is not null)
+        {
+            // Through the pidfd: reaches this QEMU or nobody, never a process that got its pid later.
+            _handle.Kill();
+            return;
+        }
+
         try
         {
-            if (!_process.HasExited)
+            if (!_process!.HasExited)
             {
                 _process.Kill(entireProcessTree: false);
             }
@@ -74,6 +115,27 @@ public sealed partial class QemuProcess : IAsyncDisposable
         {
             // Exited between the check and the kill.
         }
+    }
+
+    /// <summary>
+    /// Lets the QEMU run on without this agent: the QMP connection is closed (the monitor is free for the
+    /// next agent, which adopts the QEMU), nothing is killed or deleted. For the agent's shutdown: a guest
+    /// outlives the daemon that manages it, as a VM outlives a restarted libvirtd.
+    /// </summary>
+    public async ValueTask Release()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_qmp is not null)
+        {
+            await _qmp.DisposeAsync();
+        }
+
+        Log.Released(_logger, Spec.Instance, Pid);
+        _onDisposed(this);
     }
 
     /// <summary>
@@ -143,7 +205,8 @@ public sealed partial class QemuProcess : IAsyncDisposable
         Kill();
         var code = await Exited;
         await _logPump;
-        _process.Dispose();
+        _process?.Dispose();
+        _handle?.Dispose();
         TryDelete(Layout.RamFile);
         TryDelete(Layout.BootDisk);
         TryDelete(Layout.QmpSocket);
@@ -155,6 +218,17 @@ public sealed partial class QemuProcess : IAsyncDisposable
     {
         await process.WaitForExitAsync(CancellationToken.None);
         return process.ExitCode;
+    }
+
+    private static async Task<int> WaitForExitAsync(ProcessHandle handle)
+    {
+        // A pidfd turns readable at the exit of any process, child or not; polled without blocking a thread.
+        while (!handle.WaitForExit(TimeSpan.Zero))
+        {
+            await Task.Delay(AdoptedExitPoll);
+        }
+
+        return UnknownExitCode;
     }
 
     /// <summary>A QEMU that dies on its own (crash, OOM kill, guest shutdown) is logged the moment it happens.</summary>
@@ -186,6 +260,9 @@ public sealed partial class QemuProcess : IAsyncDisposable
 
         [LoggerMessage(EventId = 3212, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}) exited on its own with code {ExitCode}")]
         public static partial void ExitedUnexpectedly(ILogger logger, string instance, int pid, int exitCode);
+
+        [LoggerMessage(EventId = 3213, Level = LogLevel.Information, Message = "QEMU {Instance} (pid {Pid}) left running for the next agent to adopt")]
+        public static partial void Released(ILogger logger, string instance, int pid);
 
         [LoggerMessage(EventId = 3211, Level = LogLevel.Warning, Message = "Could not delete {Path}: {Reason}")]
         public static partial void CleanupFailed(ILogger logger, string path, string reason);

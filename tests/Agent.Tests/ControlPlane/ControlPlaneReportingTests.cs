@@ -1,6 +1,7 @@
 using Ferry.Agent.ControlPlane;
 using Ferry.Agent.Tests.Support;
 using Ferry.Contracts;
+using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using static Ferry.Agent.Tests.Support.AgentCalls;
 
@@ -63,7 +64,7 @@ public sealed class ControlPlaneReportingTests
         Assert.Equal(MigrationPhase.Failed, end.Phase);
         var outbox = a.Services.GetRequiredService<IResultOutbox>();
         Assert.Equal([id], outbox.Pending);
-        Assert.True(File.Exists(Path.Combine(a.RunDirectory, "outbox", id + ".result")));
+        Assert.True(File.Exists(Path.Combine(a.RunDirectory, "state", "outbox", id + ".result")));
 
         await api.StartAgainAsync();
 
@@ -92,7 +93,7 @@ public sealed class ControlPlaneReportingTests
             await first.Services.GetRequiredService<IResultOutbox>().StoreAsync(result, TestContext.Current.CancellationToken);
         }
 
-        Assert.True(File.Exists(Path.Combine(run.Path, "outbox", result.MigrationId + ".result")));
+        Assert.True(File.Exists(Path.Combine(run.Path, "state", "outbox", result.MigrationId + ".result")));
         await api.StartAgainAsync();
         await using var second = await AgentTestHost.StartAsync("host-o", api.Url, run.Path);
 
@@ -105,8 +106,8 @@ public sealed class ControlPlaneReportingTests
     public async Task An_outbox_file_that_is_not_a_result_is_set_aside_and_not_sent()
     {
         using var run = new TestDirectory();
-        Directory.CreateDirectory(Path.Combine(run.Path, "outbox"));
-        var garbage = Path.Combine(run.Path, "outbox", Guid.NewGuid() + ".result");
+        Directory.CreateDirectory(Path.Combine(run.Path, "state", "outbox"));
+        var garbage = Path.Combine(run.Path, "state", "outbox", Guid.NewGuid() + ".result");
         await File.WriteAllBytesAsync(garbage, [0xFF, 0xFF, 0xFF, 0xFF, 0x0F], TestContext.Current.CancellationToken);
         await using var api = await FakeControlPlane.StartAsync();
         await using var agent = await AgentTestHost.StartAsync("host-g", api.Url, run.Path);
@@ -115,4 +116,54 @@ public sealed class ControlPlaneReportingTests
         Assert.False(File.Exists(garbage));
         Assert.Empty(api.Calls.Results);
     }
+
+    [Fact]
+    public async Task A_result_the_api_refuses_as_invalid_is_parked_with_the_reason_and_the_results_behind_it_are_delivered()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var agent = await AgentTestHost.StartAsync("host-p", api.Url);
+        var outbox = agent.Services.GetRequiredService<IResultOutbox>();
+        var refused = Result(MigrationPhase.Failed);
+        var accepted = Result(MigrationPhase.Completed);
+        api.Calls.RefusedResults[refused.MigrationId] = "sequence 0 is not a result";
+
+        await outbox.StoreAsync(refused, TestContext.Current.CancellationToken);
+        await outbox.StoreAsync(accepted, TestContext.Current.CancellationToken);
+
+        await ControlPlaneCalls.WaitUntilAsync(() => api.Calls.Results.Any(r => r.MigrationId == accepted.MigrationId), Patience, "the result behind the refused one at the API");
+        await ControlPlaneCalls.WaitUntilAsync(() => outbox.Parked.Count == 1, Patience, "the refused result parked");
+        Assert.Equal([refused.MigrationId], outbox.Parked);
+        Assert.Empty(outbox.Pending);
+        var parked = Path.Combine(agent.RunDirectory, "state", "outbox", "parked", refused.MigrationId);
+        Assert.Equal(refused, MigrationProgress.Parser.ParseFrom(await File.ReadAllBytesAsync(parked + ".result", TestContext.Current.CancellationToken)));
+        var reason = await File.ReadAllTextAsync(parked + ".reason", TestContext.Current.CancellationToken);
+        Assert.Contains("InvalidArgument sequence 0 is not a result", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(api.Calls.Results, r => r.MigrationId == refused.MigrationId);
+    }
+
+    [Fact]
+    public async Task A_result_an_older_agent_left_in_the_run_directory_moves_to_persistent_storage_and_is_delivered()
+    {
+        using var run = new TestDirectory();
+        var result = Result(MigrationPhase.Completed);
+        var legacy = Path.Combine(run.Path, "outbox", result.MigrationId + ".result");
+        Directory.CreateDirectory(Path.GetDirectoryName(legacy)!);
+        await File.WriteAllBytesAsync(legacy, result.ToByteArray(), TestContext.Current.CancellationToken);
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var agent = await AgentTestHost.StartAsync("host-l", api.Url, run.Path);
+
+        await ControlPlaneCalls.WaitUntilAsync(() => api.Calls.Results.Any(r => r.MigrationId == result.MigrationId), Patience, "the older agent's result at the API");
+        Assert.Equal(result, Assert.Single(api.Calls.Results));
+        Assert.False(File.Exists(legacy));
+        await ControlPlaneCalls.WaitUntilAsync(() => agent.Services.GetRequiredService<IResultOutbox>().Pending.Count == 0, Patience, "an empty outbox");
+    }
+
+    private static MigrationProgress Result(MigrationPhase phase) => new()
+    {
+        MigrationId = Guid.NewGuid().ToString(),
+        Sequence = 7,
+        Phase = phase,
+        GuestOnTarget = phase == MigrationPhase.Completed,
+        Stats = new MigrationStats { Transport = Transport.Qemu, TotalTimeMs = 321, DowntimeMs = 4 },
+    };
 }

@@ -199,6 +199,35 @@ public sealed class AgentMigrationTests
         Assert.True(invariant.Holds, invariant.ToString());
     }
 
+    [Fact]
+    public async Task A_migration_whose_result_reached_the_api_is_released_and_a_late_migrate_call_replays_only_its_end()
+    {
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = PageCounter("released", 64) }, Call());
+        await QemuHost.WaitUntilCountingAsync(a.Qemu("released"));
+        var source = a.Qemu("released");
+        var id = Guid.NewGuid().ToString();
+        var closed = new PrepareIncomingReply { Address = "127.0.0.1", Port = ClosedPort(), Transport = Transport.Qemu };
+        var request = Migrate(id, "released", closed, b, new MigrationPolicy { Transport = Transport.Qemu });
+
+        var first = await MigrateToEndAsync(a.Client, request);
+        await ControlPlaneCalls.WaitUntilAsync(() => api.Calls.Results.Any(r => r.MigrationId == id), TimeSpan.FromSeconds(30), "the result at the API");
+        var ledger = a.Services.GetRequiredService<Ferry.Agent.Migration.IMigrationLedger>();
+        await ControlPlaneCalls.WaitUntilAsync(() => ledger.FindOutgoing(id)?.Retained == 1, TimeSpan.FromSeconds(30), "the delivered migration compacted to its end");
+        var again = await MigrateToEndAsync(a.Client, request);
+
+        Assert.True(first.Count > 1 || first[^1].Phase == MigrationPhase.Failed, "the first call read the migration");
+        Assert.Equal([first[^1]], again);
+        Assert.Null(ledger.FindOutgoing(id)!.Probe);
+        Assert.Same(source, a.Qemu("released"));
+        Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "released" }, Call())).RunState);
+        Assert.Single(api.Calls.Results, r => r.MigrationId == id);
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(source);
+        Assert.True(invariant.Holds, invariant.ToString());
+    }
+
     [Theory]
     [InlineData(Transport.Qemu)]
     [InlineData(Transport.Native)]

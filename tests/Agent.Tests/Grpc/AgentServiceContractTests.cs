@@ -1,3 +1,4 @@
+using Ferry.Agent.Guests;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Tests.Support;
 using Ferry.Contracts;
@@ -54,17 +55,20 @@ public sealed class AgentServiceContractTests
     }
 
     [Fact]
-    public async Task Launching_a_running_guest_again_returns_its_status_and_starts_no_second_qemu()
+    public async Task Launching_a_running_guest_again_is_refused_as_already_existing_and_starts_no_second_qemu()
     {
         await using var api = new FakeControlPlane();
         await using var agent = await AgentTestHost.StartAsync("host-v", api.Url);
         var first = await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("twice") }, Call());
         var pid = agent.Qemu("twice").Pid;
 
-        var second = await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("twice") }, Call());
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = Idle("twice") }, Call()));
 
-        Assert.Equal(first, second);
+        Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
+        Assert.Contains($"pid {pid}, running", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("running", first.RunState);
         Assert.Equal(pid, agent.Qemu("twice").Pid);
+        Assert.Single(OrphanReaper.Find(Path.Combine(agent.RunDirectory, "q")), q => q.Instance == "twice");
         var stopped = await agent.Client.StopGuestAsync(new StopGuestRequest { Name = "twice" }, Call());
         Assert.False(stopped.Exists);
         Assert.False((await agent.Client.StopGuestAsync(new StopGuestRequest { Name = "twice" }, Call())).Exists);

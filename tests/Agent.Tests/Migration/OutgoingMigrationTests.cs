@@ -95,4 +95,83 @@ public sealed class OutgoingMigrationTests
         Assert.Equal(2, end.Sequence);
         Assert.False(migration.TryCancel());
     }
+
+    [Fact]
+    public async Task A_migration_that_never_converges_keeps_a_bounded_number_of_samples_and_every_phase_change()
+    {
+        using var migration = NewMigration();
+        const int published = (OutgoingMigration.SampleLimit * 4) + 3;
+        for (var i = 0; i < published; i++)
+        {
+            migration.Report(Sample(i % 100));
+        }
+
+        migration.SwitchingOver();
+        for (var i = 0; i < published; i++)
+        {
+            migration.Report(Sample(i % 100));
+        }
+
+        migration.CleaningUp();
+        migration.Finish(migration.Seal(new MigrationProgress { Phase = MigrationPhase.Completed }));
+
+        Assert.Equal(OutgoingMigration.SampleLimit + 3, migration.Retained);
+        var read = new List<MigrationProgress>();
+        await foreach (var message in migration.ReadAllAsync(TestContext.Current.CancellationToken))
+        {
+            read.Add(message);
+        }
+
+        Assert.Equal(OutgoingMigration.SampleLimit + 3, read.Count);
+        Assert.True(read.Zip(read.Skip(1)).All(p => p.Second.Sequence > p.First.Sequence), "sequences must only grow");
+        Assert.Equal((2 * published) + 3, read[^1].Sequence);
+        Assert.Single(read, m => m.Phase == MigrationPhase.SwitchingOver && m.TotalBytes == 0);
+        Assert.Single(read, m => m.Phase == MigrationPhase.CleaningUp);
+        Assert.Equal(MigrationPhase.Completed, read[^1].Phase);
+
+        // The newest samples are the ones kept.
+        Assert.Equal((2 * published) + 1, read.Where(m => m.TotalBytes == 100).Max(m => m.Sequence));
+    }
+
+    [Fact]
+    public async Task A_reader_that_falls_behind_while_samples_are_dropped_goes_on_from_the_next_kept_one()
+    {
+        using var migration = NewMigration();
+        migration.Report(Sample(1));
+        await using var reader = migration.ReadAllAsync(TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken);
+        Assert.True(await reader.MoveNextAsync());
+        Assert.Equal(1, reader.Current.Sequence);
+
+        for (var i = 0; i < OutgoingMigration.SampleLimit * 2; i++)
+        {
+            migration.Report(Sample(2));
+        }
+
+        Assert.True(await reader.MoveNextAsync());
+        Assert.Equal(OutgoingMigration.SampleLimit + 2, reader.Current.Sequence);
+    }
+
+    [Fact]
+    public async Task Compacting_an_ended_migration_keeps_its_end_alone_and_a_running_one_untouched()
+    {
+        using var migration = NewMigration();
+        migration.Report(Sample(10));
+        migration.Compact();
+        Assert.Equal(1, migration.Retained);
+
+        migration.CleaningUp();
+        var end = migration.Seal(new MigrationProgress { Phase = MigrationPhase.Completed });
+        migration.Finish(end);
+        migration.Compact();
+
+        Assert.Equal(1, migration.Retained);
+        var read = new List<MigrationProgress>();
+        await foreach (var message in migration.ReadAllAsync(TestContext.Current.CancellationToken))
+        {
+            read.Add(message);
+        }
+
+        Assert.Equal([end], read);
+        Assert.False(migration.TryCancel());
+    }
 }

@@ -91,6 +91,15 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void The_guest_gets_the_vcpus_its_spec_asks_for_and_one_by_default()
+    {
+        Assert.Equal("1", ValueOf(Build(new QemuGuestSpec("guest", "inst", 64)), "-smp"));
+        Assert.Equal("4", ValueOf(Build(new QemuGuestSpec("guest", "inst", 64, Vcpus: 4)), "-smp"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Build(new QemuGuestSpec("guest", "inst", 64, Vcpus: 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Build(new QemuGuestSpec("guest", "inst", 64, Vcpus: Domain.Guests.Guest.MaxVcpus + 1)));
+    }
+
+    [Fact]
     public void Hugetlbfs_backing_puts_the_ram_file_under_the_hugetlbfs_root()
     {
         var spec = new QemuGuestSpec("guest", "inst", 256, MemoryBacking.Hugetlbfs);

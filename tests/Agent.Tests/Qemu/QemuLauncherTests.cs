@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Tests.Support;
@@ -44,16 +45,29 @@ public sealed class QemuLauncherTests
     }
 
     [Fact]
-    public async Task Disposing_the_launcher_kills_every_qemu_it_started()
+    public async Task Disposing_the_launcher_leaves_every_qemu_running_with_its_monitor_free_for_the_next_agent()
     {
         await using var host = QemuHost.Create();
         var first = await host.LaunchIdleAsync("idle", "idle-1");
         var second = await host.LaunchIdleAsync("idle", "idle-2", incoming: true);
+        try
+        {
+            await host.Launcher.DisposeAsync();
 
-        await host.Launcher.DisposeAsync();
-
-        Assert.True(first.HasExited);
-        Assert.True(second.HasExited);
+            Assert.False(first.HasExited);
+            Assert.False(second.HasExited);
+            Assert.Empty(host.Launcher.Running);
+            var connector = new QmpConnector(new QmpClientOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+            await using var monitor = await connector.ConnectAsync(first.Layout.QmpSocket, TestContext.Current.CancellationToken);
+            Assert.True((await monitor.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
+            Assert.Equal("idle-1", QemuInstanceRecord.TryRead(first.Layout.Directory)?.Instance);
+        }
+        finally
+        {
+            first.Kill();
+            second.Kill();
+            await Task.WhenAll(first.Exited, second.Exited);
+        }
     }
 
     [Fact]

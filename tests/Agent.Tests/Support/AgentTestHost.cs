@@ -11,8 +11,10 @@ namespace Ferry.Agent.Tests.Support;
 
 /// <summary>
 /// The real agent host (Kestrel, HTTP/2 on a loopback port the kernel picks) over private run and
-/// RAM directories. Disposing stops it, which kills its QEMUs, and removes its files unless the run
-/// directory was handed in (to start a second life of the same agent on it).
+/// RAM directories. Disposing stops it, then kills the QEMUs it leaves running (an agent's shutdown
+/// never kills guests; a test's does), and removes its files unless the run directory was handed in
+/// (to start a second life of the same agent on it). <see cref="StopLeavingGuestsAsync"/> stops the agent
+/// alone, as a restart would, for the next life to adopt its QEMUs: both lives then share the RAM directory.
 /// </summary>
 internal sealed class AgentTestHost : IAsyncDisposable
 {
@@ -21,6 +23,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
     private readonly string _shm;
     private readonly bool _ownsRunDirectory;
     private int _disposed;
+    private bool _guestsLeft;
 
     private AgentTestHost(WebApplication app, Uri endpoint, string runDirectory, string shm, bool ownsRunDirectory)
     {
@@ -57,7 +60,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
 
         var ownsRun = runDirectory is null;
         runDirectory ??= Directory.CreateTempSubdirectory("fagt").FullName;
-        var shm = Path.Combine("/dev/shm", "fagt" + Guid.NewGuid().ToString("N")[..10]);
+
+        // One RAM directory per run directory, so a second life of the agent finds its guests' RAM where they are.
+        var shm = Path.Combine("/dev/shm", "fagt" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runDirectory)))[..10].ToLowerInvariant());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -67,6 +72,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
             ["Agent:MigrationAddress"] = "127.0.0.1",
             ["Agent:ApiUrl"] = apiUrl,
             ["Agent:RunDirectory"] = runDirectory,
+
+            // Never the host's /var/lib/ferry: each test agent keeps its outbox in its own directory.
+            ["Agent:StateDirectory"] = Path.Combine(runDirectory, "state"),
             ["Agent:HeartbeatInterval"] = "00:00:00.200",
             ["Agent:CallTimeout"] = "00:00:05",
             ["Agent:RetryBaseDelay"] = "00:00:00.050",
@@ -115,8 +123,31 @@ internal sealed class AgentTestHost : IAsyncDisposable
     /// <summary>The QEMU process of a guest on this host; fails the test when there is none.</summary>
     public QemuProcess Qemu(string guest) => Guests.Find(guest) ?? throw new InvalidOperationException($"No QEMU for guest '{guest}'.");
 
-    /// <summary>Stops the agent as its process ending would: its QEMUs die with it. Safe to call twice.</summary>
+    /// <summary>Stops the agent as its restart would: its QEMUs run on, for the next life on <see cref="RunDirectory"/> to adopt.</summary>
+    public async Task StopLeavingGuestsAsync()
+    {
+        _guestsLeft = true;
+        await StopAsync();
+    }
+
+    /// <summary>Stops the agent, then kills every QEMU it leaves behind and removes its files, unless <see cref="StopLeavingGuestsAsync"/> left them for a next life. Safe to call twice.</summary>
     public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_guestsLeft)
+        {
+            return;
+        }
+
+        await KillLeftoversAsync(Path.Combine(RunDirectory, "q"));
+        TryDelete(_shm);
+        if (_ownsRunDirectory)
+        {
+            TryDelete(RunDirectory);
+        }
+    }
+
+    private async Task StopAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
@@ -126,10 +157,23 @@ internal sealed class AgentTestHost : IAsyncDisposable
         _channel.Dispose();
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
-        TryDelete(_shm);
-        if (_ownsRunDirectory)
+    }
+
+    /// <summary>The QEMUs still running under <paramref name="qemuRunDirectory"/>, killed through a pidfd and waited for.</summary>
+    private static async Task KillLeftoversAsync(string qemuRunDirectory)
+    {
+        if (!Directory.Exists(qemuRunDirectory))
         {
-            TryDelete(RunDirectory);
+            return;
+        }
+
+        foreach (var leftover in OrphanReaper.Find(qemuRunDirectory))
+        {
+            using var handle = Ferry.Transfer.Interop.ProcessHandle.Open(leftover.Pid);
+            if (handle is not null && handle.Kill())
+            {
+                await Task.Run(() => handle.WaitForExit(TimeSpan.FromSeconds(10)));
+            }
         }
     }
 

@@ -14,6 +14,9 @@ internal sealed class ControlPlaneCalls
 
     public ConcurrentQueue<MigrationProgress> Results { get; } = new();
 
+    /// <summary>Migration ids whose results the fake refuses as the API refuses a result it holds invalid.</summary>
+    public ConcurrentDictionary<string, string> RefusedResults { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Polls until <paramref name="condition"/> holds; fails the test after <paramref name="within"/>.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan within, string what)
     {

@@ -7,7 +7,7 @@ namespace Ferry.Agent.Tests.Support;
 
 /// <summary>
 /// A launcher over private run and RAM directories, for tests with real QEMU. Disposing kills every
-/// QEMU it started and removes all of its files. Skips the test when there is no QEMU binary.
+/// QEMU it started (the launcher alone would let them run) and removes all of its files. Skips the test when there is no QEMU binary.
 /// </summary>
 internal sealed class QemuHost : IAsyncDisposable
 {
@@ -99,6 +99,12 @@ internal sealed class QemuHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The launcher lets its QEMUs run when it is disposed (guests outlive their agent); a test's do not.
+        foreach (var qemu in Launcher.Running)
+        {
+            await qemu.DisposeAsync();
+        }
+
         await Launcher.DisposeAsync();
         try
         {

@@ -26,6 +26,11 @@ internal sealed class RecordingControlPlane(ControlPlaneCalls calls) : Ferry.Con
 
     public override Task<ReportAck> ReportResult(MigrationProgress request, ServerCallContext context)
     {
+        if (calls.RefusedResults.TryGetValue(request.MigrationId, out var reason))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, reason));
+        }
+
         calls.Results.Enqueue(request);
         return Task.FromResult(new ReportAck { Known = true });
     }
