@@ -20,25 +20,8 @@ run_root=${1:?usage: reap.sh RUN_ROOT HOST=NAMESPACE...}
 shift
 status=0
 
-alive() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]]
-}
-wait_gone() { # wait_gone SECONDS PID...
-  local seconds=$1 pid left tick
-  shift
-  for ((tick = 0; tick < seconds * 5; tick++)); do
-    left=0
-    for pid in "$@"; do
-      alive "$pid" && left=1
-    done
-    ((left)) || return 0
-    sleep 0.2
-  done
-  return 1
-}
+# alive and wait_gone, as make run uses them.
+source "$(dirname "${BASH_SOURCE[0]}")/supervise.sh"
 
 namespaces=() pids=()
 for pair in "$@"; do

@@ -140,7 +140,8 @@ public sealed partial class FaultSuiteTests(TwoHostCluster cluster)
             // Recorded once: one terminal entry, nothing after it, one row, and its result only when completed.
             await AssertRecordedOnceAsync(guest, state);
 
-            // And the guest moves again.
+            // And the guest moves again, once both hosts are back (a cut link marks host-b down until its next heartbeat).
+            await cluster.WaitUntilBothHostsReady();
             var other = host == "host-a" ? "host-b" : "host-a";
             var again = await cluster.Post("/api/v1/migrations", new { guest, targetHost = other, policy = Policy() });
             JsonObject next = [];

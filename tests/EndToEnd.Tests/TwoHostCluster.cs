@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Ferry.Testing;
 
@@ -81,7 +79,7 @@ public sealed class TwoHostCluster : IAsyncLifetime
         Api.DefaultRequestHeaders.Add("X-Api-Key", key);
         _apiKeyHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
         // A free port, not one derived from the pid: 5400 + pid % 500 met make run's 5433 for one pid in 500.
-        _pgPort = FreePort();
+        _pgPort = FreePorts.Next();
         await Scripts.RunAsync("postgres.sh", ScriptEnvironment, "start", _pgData, _pgPort.ToString(CultureInfo.InvariantCulture));
         await StartApiAsync();
 
@@ -405,13 +403,6 @@ public sealed class TwoHostCluster : IAsyncLifetime
     public async Task<JsonObject> Get(string path) => JsonNode.Parse(await Api.GetStringAsync(path))!.AsObject();
 
     private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static void TryDelete(string path)
     {

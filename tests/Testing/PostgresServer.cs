@@ -26,8 +26,10 @@ public sealed class PostgresServer : Xunit.IAsyncLifetime
             return;
         }
 
-        _dataDir = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}");
+        // One directory per server, not per process: an assembly whose classes each take a server as a class
+        // fixture starts several at once, and two in one directory fail (Deploy.Tests' compose tests did).
         var port = FreePorts.Next();
+        _dataDir = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}-{port}");
         await Scripts.RunAsync("postgres.sh", null, "start", _dataDir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _adminConnectionString = $"Host=127.0.0.1;Port={port};Username=ferry;Password=ferry;Database=postgres;Pooling=false";
     }

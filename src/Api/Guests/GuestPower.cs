@@ -44,17 +44,33 @@ internal static class GuestPower
             reply = start
                 ? await agents.Idempotent(host.AgentEndpoint, (c, t) => c.LaunchGuestAsync(new LaunchGuestRequest { Guest = g.ToSpec() },
                     deadline: agents.Deadline(agents.Options.PrepareDeadline), cancellationToken: t).ResponseAsync, ct)
-                : await agents.Idempotent(host.AgentEndpoint, (c, t) => c.StopGuestAsync(new StopGuestRequest { Name = g.Name },
-                    deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
+                : await StopOnAgent(agents, host.AgentEndpoint, g.Name, ct);
+        }
+        catch (RpcException e) when (start && e.StatusCode == StatusCode.AlreadyExists)
+        {
+            // The agent refuses a second QEMU of a guest that runs (one it adopted after a restart, or one
+            // started by an earlier call whose answer was lost): the guest runs, and this call started nothing.
+            g.Observe(GuestState.Running);
+            await db.SaveChangesAsync(ct);
+            return Problems.Conflict($"Guest '{g.Name}' already runs on host '{host.Name}'.");
         }
         catch (Exception e) when (AgentClients.IsAgentFailure(e))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Agent call failed",
-                detail: $"The agent of host '{host.Name}' did not {(start ? "start" : "stop")} the guest: {(e as RpcException)?.Status.Detail ?? e.Message}");
+            return AgentFailed(host.Name, start ? "start" : "stop", e);
         }
 
         g.Observe(reply.Exists && reply.RunState is "running" ? GuestState.Running : GuestState.Stopped);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(GuestView.From(g, host.Name, host.Capabilities));
     }
+
+    /// <summary>Stops the guest's QEMU on the host whose agent listens at <paramref name="endpoint"/>; a guest that does not run there is already stopped.</summary>
+    public static Task<GuestStatusReply> StopOnAgent(AgentClients agents, string endpoint, string guest, CancellationToken ct) =>
+        agents.Idempotent(endpoint, (c, t) => c.StopGuestAsync(new StopGuestRequest { Name = guest },
+            deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
+
+    /// <summary>The problem for an agent call that failed: the gateway's 502, with the agent's own words.</summary>
+    public static ProblemHttpResult AgentFailed(string host, string what, Exception e) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Agent call failed",
+            detail: $"The agent of host '{host}' did not {what} the guest: {(e as RpcException)?.Status.Detail ?? e.Message}");
 }

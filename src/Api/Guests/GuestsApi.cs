@@ -172,7 +172,7 @@ internal static class GuestsApi
     private static Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Stop(FerryDbContext db, AgentClients agents, string guest, CancellationToken ct) =>
         GuestPower.Change(db, agents, guest, start: false, ct);
 
-    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Delete(FerryDbContext db, string guest, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Delete(FerryDbContext db, AgentClients agents, string guest, CancellationToken ct)
     {
         var (id, error) = Identifier.Parse(guest);
         if (id is null)
@@ -188,6 +188,22 @@ internal static class GuestsApi
         if (await db.Migrations.AnyActiveForGuestAsync(g.Id, ct))
         {
             return Problems.Conflict($"Guest '{g.Name}' is migrating; cancel the migration first.");
+        }
+
+        // The guest's QEMU stops before its record goes: a QEMU left running with no record would hold its
+        // memory, its name and its ports with nothing in Ferry to stop it (an agent adopts what it finds).
+        // An agent that cannot be reached keeps the record, so the delete can be asked again.
+        var host = await db.Hosts.SingleAsync(h => h.Id == g.HostId, ct);
+        if (host.AgentEndpoint is not null)
+        {
+            try
+            {
+                await GuestPower.StopOnAgent(agents, host.AgentEndpoint, g.Name, ct);
+            }
+            catch (Exception e) when (AgentClients.IsAgentFailure(e))
+            {
+                return GuestPower.AgentFailed(host.Name, "stop", e);
+            }
         }
 
         db.Guests.Remove(g);

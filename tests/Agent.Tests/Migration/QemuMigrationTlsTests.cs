@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Ferry.Agent.Migration;
@@ -55,14 +54,6 @@ public sealed class QemuMigrationTlsTests : IDisposable
     private static void Report(string what, QemuMigrationResult result) =>
         TestContext.Current.SendDiagnosticMessage($"{what}: {result.Outcome} {result.Reason} {result.Stats}");
 
-    private static string OwnerAndMode(string path)
-    {
-        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%u %a", path]) { RedirectStandardOutput = true })!;
-        var text = stat.StandardOutput.ReadToEnd().Trim();
-        stat.WaitForExit();
-        return text;
-    }
-
     [Fact]
     public async Task A_page_counter_guest_migrates_over_tls_with_its_memory_intact_and_both_ends_hold_the_credentials()
     {
@@ -102,8 +93,8 @@ public sealed class QemuMigrationTlsTests : IDisposable
         Assert.True(invariant.GuestHasRun);
 
         // QEMU's copies of the host's key are private to QEMU's user.
-        Assert.EndsWith(" 700", OwnerAndMode(targetTls.CredentialsDirectory), StringComparison.Ordinal);
-        Assert.All(Directory.GetFiles(targetTls.CredentialsDirectory), f => Assert.EndsWith(" 600", OwnerAndMode(f), StringComparison.Ordinal));
+        Assert.EndsWith(" 700", FileModes.OwnerAndMode(targetTls.CredentialsDirectory), StringComparison.Ordinal);
+        Assert.All(Directory.GetFiles(targetTls.CredentialsDirectory), f => Assert.EndsWith(" 600", FileModes.OwnerAndMode(f), StringComparison.Ordinal));
         Assert.Equal(
             ["ca-cert.pem", "client-cert.pem", "client-key.pem", "server-cert.pem", "server-key.pem"],
             Directory.GetFiles(targetTls.CredentialsDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
@@ -271,8 +262,8 @@ public sealed class QemuMigrationTlsTests : IDisposable
         Assert.True((await target.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
         Assert.Contains("-sandbox", File.ReadAllLines(target.Layout.ArgumentsFile));
         Assert.Equal(nobody.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), Status(target.Pid)["Uid"].Split('\t')[0]);
-        Assert.Equal($"{nobody.Uid} 700", OwnerAndMode(targetTls.CredentialsDirectory));
-        Assert.All(Directory.GetFiles(targetTls.CredentialsDirectory), f => Assert.Equal($"{nobody.Uid} 600", OwnerAndMode(f)));
+        Assert.Equal($"{nobody.Uid} 700", FileModes.OwnerAndMode(targetTls.CredentialsDirectory));
+        Assert.All(Directory.GetFiles(targetTls.CredentialsDirectory), f => Assert.Equal($"{nobody.Uid} 600", FileModes.OwnerAndMode(f)));
     }
 
     private static Dictionary<string, string> Status(int pid) => File.ReadAllLines($"/proc/{pid}/status")

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Tests.Support;
+using Ferry.Testing;
 
 namespace Ferry.Agent.Tests.Qemu;
 
@@ -10,14 +11,6 @@ public sealed class QemuHardeningTests
 {
     private static Dictionary<string, string> Status(int pid) => File.ReadAllLines($"/proc/{pid}/status")
         .Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim());
-
-    private static string OwnerAndMode(string path)
-    {
-        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%u %a", path]) { RedirectStandardOutput = true })!;
-        var text = stat.StandardOutput.ReadToEnd().Trim();
-        stat.WaitForExit();
-        return text;
-    }
 
     [Fact]
     public async Task Qemu_runs_in_its_seccomp_sandbox_with_its_ram_private_to_the_agent()
@@ -28,8 +21,8 @@ public sealed class QemuHardeningTests
         Assert.Equal("2", Status(qemu.Pid)["Seccomp"]); // 2: a filter is installed
         Assert.Contains("-sandbox", File.ReadAllLines(qemu.Layout.ArgumentsFile));
         Assert.True((await qemu.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
-        Assert.EndsWith(" 600", OwnerAndMode(qemu.Layout.RamFile), StringComparison.Ordinal);
-        Assert.EndsWith(" 700", OwnerAndMode(host.Options.TmpfsDirectory), StringComparison.Ordinal);
+        Assert.EndsWith(" 600", FileModes.OwnerAndMode(qemu.Layout.RamFile), StringComparison.Ordinal);
+        Assert.EndsWith(" 700", FileModes.OwnerAndMode(host.Options.TmpfsDirectory), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -48,7 +41,7 @@ public sealed class QemuHardeningTests
         Assert.All(uids, uid => Assert.Equal(nobody.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), uid));
         Assert.Equal("2", Status(qemu.Pid)["Seccomp"]);
         Assert.True((await qemu.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
-        Assert.Equal($"{nobody.Uid} 600", OwnerAndMode(qemu.Layout.RamFile));
+        Assert.Equal($"{nobody.Uid} 600", FileModes.OwnerAndMode(qemu.Layout.RamFile));
     }
 
     [Fact]

@@ -234,6 +234,22 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
     }
 
     [Fact]
+    public async Task A_cancel_before_the_pause_that_neither_agent_can_place_is_cancelled_and_the_guest_stays_the_sources()
+    {
+        // make run's restart ended every QEMU of the killed run: the source forgot the migration, neither host runs the guest.
+        var id = await StartSilentMigration();
+        _source.CancelAnswer = _ => new CancelReply { Cancelled = false, Outcome = CancelReply.Types.Outcome.Unknown };
+
+        var m = await CancelAndSettle(id);
+
+        Assert.Equal("cancelled", m["state"]!.GetValue<string>());
+        Assert.False(m["guestOnTarget"]!.GetValue<bool>());
+        Assert.Contains("status vnf-1", _target.Calls);
+        Assert.Contains("cleanup Target", _target.Calls);
+        Assert.Equal("host-a", await GuestHost());
+    }
+
+    [Fact]
     public async Task A_cancel_refused_by_an_agent_without_outcomes_and_a_target_that_says_the_guest_runs_there_leaves_the_guest_on_the_target()
     {
         var id = await StartSilentMigration();

@@ -46,6 +46,12 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
     /// <summary>What DescribeArrival answers; default: the guest never ran here.</summary>
     public Func<DescribeArrivalRequest, ArrivalReport> Arrival { get; set; } = _ => new ArrivalReport { Note = "not arrived" };
 
+    /// <summary>What LaunchGuest does; default: the guest runs. An exception thrown from it is the agent's refusal.</summary>
+    public Func<LaunchGuestRequest, GuestStatusReply> Launch { get; set; } = r => Status(r.Guest.Name, "running");
+
+    /// <summary>What StopGuest does; default: the guest no longer runs. An exception thrown from it is the agent's refusal.</summary>
+    public Func<StopGuestRequest, GuestStatusReply> Stop { get; set; } = r => new GuestStatusReply { Name = r.Name };
+
     /// <summary>A guest status as a real agent reports it.</summary>
     public static GuestStatusReply Status(string name, string runState) => new() { Name = name, Exists = true, RunState = runState };
 
@@ -121,6 +127,18 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
     {
         Calls.Enqueue($"status {request.Name}");
         return Task.FromResult(GuestStatus(request.Name));
+    }
+
+    public override Task<GuestStatusReply> LaunchGuest(LaunchGuestRequest request, ServerCallContext context)
+    {
+        Calls.Enqueue($"launch {request.Guest.Name}");
+        return Task.FromResult(Launch(request));
+    }
+
+    public override Task<GuestStatusReply> StopGuest(StopGuestRequest request, ServerCallContext context)
+    {
+        Calls.Enqueue($"stop {request.Name}");
+        return Task.FromResult(Stop(request));
     }
 
     public override Task<ArrivalReport> DescribeArrival(DescribeArrivalRequest request, ServerCallContext context)

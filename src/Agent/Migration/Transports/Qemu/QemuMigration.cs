@@ -105,6 +105,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         var lastProgress = started;
         var targetAnswered = started;
         var stopAndCopy = false;
+        var continued = false;
         var targetAsked = started;
         var lastTransferred = -1L;
         MigrationInfo? lastSeen = null;
@@ -140,13 +141,17 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                         return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, $"QEMU reported the migration failed: {info.ErrorDescription ?? "no reason given"}");
                     case MigrationState.Cancelled:
                         return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, "The migration was cancelled outside Ferry.");
-                    case MigrationState.PreSwitchover when settings.ConfirmTargetBeforeSwitchover:
+                    case MigrationState.PreSwitchover when settings.ConfirmTargetBeforeSwitchover && !continued:
                         if (await ConfirmTargetAsync(request) is { } refusal)
                         {
                             return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, refusal);
                         }
 
                         await source.MigrateContinueAsync(cancellationToken);
+                        // Once: migrate-continue only wakes QEMU's migration thread, which leaves pre-switchover when it
+                        // runs; a poll before that still reads pre-switchover, and a second continue then fails with
+                        // "Migration not in expected state: device" (seen in the fault suite, on a loaded machine).
+                        continued = true;
                         stopAndCopy = true;
                         continue;
                 }
