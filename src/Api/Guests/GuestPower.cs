@@ -65,7 +65,7 @@ internal static class GuestPower
     }
 
     /// <summary>Stops the guest's QEMU on the host whose agent listens at <paramref name="endpoint"/>; a guest that does not run there is already stopped.</summary>
-    public static Task<GuestStatusReply> StopOnAgent(AgentClients agents, string endpoint, string guest, CancellationToken ct) =>
+    public static ValueTask<GuestStatusReply> StopOnAgent(AgentClients agents, string endpoint, string guest, CancellationToken ct) =>
         agents.Idempotent(endpoint, (c, t) => c.StopGuestAsync(new StopGuestRequest { Name = guest },
             deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
 
