@@ -230,12 +230,14 @@ internal sealed partial class AgentDispatcher(
                 default:
                     // The source knows nothing of it, or cannot be asked: the agents' guests tell.
                     var place = await LocateGuestAsync(m, source?.AgentEndpoint, target?.AgentEndpoint, cancellationToken);
-                    if (place == GuestPlace.Unknown && !m.Timeline.Any(e => e.State == MigrationState.SwitchingOver))
+                    if (place == GuestPlace.Unknown && !m.Timeline.Any(e => e.State == MigrationState.SwitchingOver)
+                        && target?.AgentEndpoint is { } emptyTarget && await TearDownTargetAsync(m, emptyTarget))
                     {
-                        // Neither runs it, and the switch-over was never reported: the guest is the source's, stopped
-                        // there (make run's restart had ended every QEMU of the killed run). Waiting for the reconcile
-                        // deadline would only hold the guest for minutes; the target never ran it, so it is torn down.
-                        place = GuestPlace.Source;
+                        // Neither runs it, the switch-over was never reported, and the target let its side be torn
+                        // down (it refuses while the guest runs there): the guest is the source's, stopped there
+                        // (make run's restart had ended every QEMU of the killed run). Waiting for the reconcile
+                        // deadline would only hold the guest for minutes.
+                        return true;
                     }
 
                     if (place != GuestPlace.Source)
