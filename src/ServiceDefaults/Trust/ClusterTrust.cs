@@ -96,6 +96,14 @@ public sealed class ClusterTrust : IDisposable
         return new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
+
+            // A peer behind a cut link never closes its connection: without pings the next call waits on it until
+            // its deadline (the fault suite's next migration after a link cut failed its 2 s switch-over check so).
+            // Pinged every 5 s, a dead connection is dropped within 10 s and the next call dials afresh.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [Certificate],
