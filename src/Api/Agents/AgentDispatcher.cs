@@ -131,7 +131,7 @@ internal sealed partial class AgentDispatcher(
         {
             for (var wait = TimeSpan.FromSeconds(1); wait <= TimeSpan.FromSeconds(16); wait *= 2)
             {
-                if (await RunsAtAsync(m, targetEndpoint, m.TargetHostName, stopping) && await CleanUpSourceAsync(m, sourceEndpoint, stopping))
+                if (await RunsAtAsync(m, targetEndpoint, m.TargetHostName, stopping) && await CleanUpAtAsync(m, sourceEndpoint, m.SourceHostName, CleanupRequest.Types.Role.Source, stopping))
                 {
                     LogSourceSettled(logger, m.Id, m.SourceHostName);
                     return;
@@ -142,22 +142,6 @@ internal sealed partial class AgentDispatcher(
 
             LogSourceNotSettled(logger, m.Id, m.SourceHostName, m.GuestName);
         }, stopping).ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
-    }
-
-    private async Task<bool> CleanUpSourceAsync(DomainMigration m, string sourceEndpoint, CancellationToken ct)
-    {
-        try
-        {
-            await agents.Idempotent(sourceEndpoint, (c, t) => c.CleanupAsync(
-                new CleanupRequest { MigrationId = m.Id.ToString(), GuestName = m.GuestName, Role = CleanupRequest.Types.Role.Source },
-                deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
-            return true;
-        }
-        catch (Exception e) when (AgentClients.IsAgentFailure(e))
-        {
-            LogAbortCallFailed(logger, m.Id, m.SourceHostName, e.Message);
-            return false;
-        }
     }
 
     /// <summary>
@@ -398,18 +382,22 @@ internal sealed partial class AgentDispatcher(
             or StatusCode.AlreadyExists or StatusCode.Unauthenticated;
 
     /// <summary>Tells the target to tear down what it prepared; false when it refused or could not be reached.</summary>
-    private async Task<bool> TearDownTargetAsync(DomainMigration m, string targetEndpoint)
+    private Task<bool> TearDownTargetAsync(DomainMigration m, string targetEndpoint) =>
+        CleanUpAtAsync(m, targetEndpoint, m.TargetHostName, CleanupRequest.Types.Role.Target, CancellationToken.None);
+
+    /// <summary>Asks one end of the migration to clean its side up; false (logged) when its agent cannot be reached or refuses.</summary>
+    private async Task<bool> CleanUpAtAsync(DomainMigration m, string endpoint, string? host, CleanupRequest.Types.Role role, CancellationToken ct)
     {
         try
         {
-            await agents.Idempotent(targetEndpoint, (c, ct) => c.CleanupAsync(
-                new CleanupRequest { MigrationId = m.Id.ToString(), GuestName = m.GuestName, Role = CleanupRequest.Types.Role.Target },
-                deadline: agents.Deadline(), cancellationToken: ct).ResponseAsync, CancellationToken.None);
+            await agents.Idempotent(endpoint, (c, t) => c.CleanupAsync(
+                new CleanupRequest { MigrationId = m.Id.ToString(), GuestName = m.GuestName, Role = role },
+                deadline: agents.Deadline(), cancellationToken: t).ResponseAsync, ct);
             return true;
         }
         catch (Exception e) when (AgentClients.IsAgentFailure(e))
         {
-            LogAbortCallFailed(logger, m.Id, m.TargetHostName ?? "?", e.Message);
+            LogAbortCallFailed(logger, m.Id, host ?? "?", e.Message);
             return false;
         }
     }
