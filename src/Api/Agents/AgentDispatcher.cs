@@ -91,7 +91,7 @@ internal sealed partial class AgentDispatcher(
         var (ended, refusal) = await FollowMigrateAsync(db, m, guest!.Name, source!.AgentEndpoint!, target!.AgentEndpoint!, guest.MemoryMiB, stopping);
         if (ended)
         {
-            await SettleSourceAsync(db, migrationId, source.AgentEndpoint!, target.AgentEndpoint!, stopping);
+            await SettleAsync(db, migrationId, source.AgentEndpoint!, target.AgentEndpoint!, stopping);
             return;
         }
 
@@ -106,43 +106,63 @@ internal sealed partial class AgentDispatcher(
         else if (m.State is MigrationState.SwitchingOver or MigrationState.CleaningUp)
         {
             await ReconcileAsync(db, m, source.AgentEndpoint!, target.AgentEndpoint!, refusal, stopping);
-            await SettleSourceAsync(db, migrationId, source.AgentEndpoint!, target.AgentEndpoint!, stopping);
+            await SettleAsync(db, migrationId, source.AgentEndpoint!, target.AgentEndpoint!, stopping);
         }
     }
 
     /// <summary>
-    /// A migration that ended with the guest on the target, but not by the source's own clean end (its agent was lost past
-    /// the pause and the API reconciled, or the source could not ask the target whether it runs), can leave the source's
-    /// paused copy behind: two QEMUs of one guest, seen in the fault suite. Once the target says the guest runs there, the
-    /// source is asked to remove its copy (the agent refuses unless QEMU handed the guest over). Asked in the background
-    /// with backoff for about half a minute (a killed agent is back within seconds); an agent back later keeps the paused
-    /// copy, which never runs by itself, and the log says so.
+    /// After a migration's end, what is left at the end the guest did not stay on goes. With the guest on the target
+    /// but no clean end from the source (its agent was lost past the pause and the API reconciled, or the source could
+    /// not ask the target whether it runs), the source's paused copy is left: two QEMUs of one guest, seen in the fault
+    /// suite; once the target says the guest runs there, the source is asked to remove it (the agent refuses unless
+    /// QEMU handed the guest over). With the guest at the source, the target's prepared incoming QEMU is left when the
+    /// source could not tear it down (the link between them was cut); the target is asked (it refuses while the guest
+    /// runs there). Asked in the background with backoff (1 s doubling to 30 s) until
+    /// <see cref="AgentClientOptions.ReconcileDeadline"/>; an agent back later keeps the leftover, which never runs by
+    /// itself, and the log says so.
     /// </summary>
-    private async Task SettleSourceAsync(FerryDbContext db, Guid migrationId, string sourceEndpoint, string targetEndpoint, CancellationToken stopping)
+    private async Task SettleAsync(FerryDbContext db, Guid migrationId, string sourceEndpoint, string targetEndpoint, CancellationToken stopping)
     {
         db.ChangeTracker.Clear();
         var m = await db.Migrations.AsNoTracking().SingleAsync(x => x.Id == migrationId, stopping);
-        if (!m.IsTerminal || !m.GuestOnTarget || (m.State == MigrationState.Completed && m.Result is not null))
+        if (!m.IsTerminal || (m.State == MigrationState.Completed && m.Result is not null))
         {
             return;
         }
 
+        if (m.GuestOnTarget)
+        {
+            SettleInBackground(m, m.SourceHostName, async ct =>
+                await RunsAtAsync(m, targetEndpoint, m.TargetHostName, ct) && await CleanUpAtAsync(m, sourceEndpoint, m.SourceHostName, CleanupRequest.Types.Role.Source, ct), stopping);
+        }
+        else
+        {
+            SettleInBackground(m, m.TargetHostName, ct => CleanUpAtAsync(m, targetEndpoint, m.TargetHostName, CleanupRequest.Types.Role.Target, ct), stopping);
+        }
+    }
+
+    /// <summary>Tries <paramref name="settle"/> until it succeeds, with backoff (1 s doubling to 30 s) until the reconcile deadline, off the caller's path.</summary>
+    private void SettleInBackground(DomainMigration m, string? host, Func<CancellationToken, Task<bool>> settle, CancellationToken stopping)
+    {
         _ = Task.Run(async () =>
         {
-            for (var wait = TimeSpan.FromSeconds(1); wait <= TimeSpan.FromSeconds(16); wait *= 2)
+            var started = time.GetTimestamp();
+            for (var wait = TimeSpan.FromSeconds(1); time.GetElapsedTime(started) < agents.Options.ReconcileDeadline; wait = Min(wait * 2, TimeSpan.FromSeconds(30)))
             {
-                if (await RunsAtAsync(m, targetEndpoint, m.TargetHostName, stopping) && await CleanUpAtAsync(m, sourceEndpoint, m.SourceHostName, CleanupRequest.Types.Role.Source, stopping))
+                if (await settle(stopping))
                 {
-                    LogSourceSettled(logger, m.Id, m.SourceHostName);
+                    LogSettled(logger, m.Id, host);
                     return;
                 }
 
                 await Task.Delay(wait, time, stopping);
             }
 
-            LogSourceNotSettled(logger, m.Id, m.SourceHostName, m.GuestName);
+            LogNotSettled(logger, m.Id, host, m.GuestName);
         }, stopping).ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>
     /// Past the pause, the source's result did not come: its agent forgot the migration (it refused the re-attach), or
@@ -243,6 +263,10 @@ internal sealed partial class AgentDispatcher(
                 await RecordAsync(db, m, place, cancellationToken);
                 return false;
             }
+
+            // Unreachable (a cut link): the migration ends with the guest at the source, and what the target
+            // prepared goes once it can be asked.
+            SettleInBackground(m, m.TargetHostName, ct => TearDownTargetAsync(m, targetEndpoint), CancellationToken.None);
         }
 
         return true;
@@ -438,11 +462,11 @@ internal sealed partial class AgentDispatcher(
     [LoggerMessage(EventId = 426, Level = LogLevel.Warning, Message = "Migration {MigrationId}: neither agent says guest {Guest} runs on it; asking again later")]
     private static partial void LogGuestNotFound(ILogger logger, Guid migrationId, string guest);
 
-    [LoggerMessage(EventId = 427, Level = LogLevel.Information, Message = "Migration {MigrationId}: the guest runs on the target; host {Host} removed its paused copy")]
-    private static partial void LogSourceSettled(ILogger logger, Guid migrationId, string host);
+    [LoggerMessage(EventId = 427, Level = LogLevel.Information, Message = "Migration {MigrationId}: host {Host}, where the guest did not stay, removed what the migration left there")]
+    private static partial void LogSettled(ILogger logger, Guid migrationId, string? host);
 
-    [LoggerMessage(EventId = 428, Level = LogLevel.Warning, Message = "Migration {MigrationId}: host {Host} may still hold a paused copy of guest {Guest}: the target did not confirm it runs the guest, or the source could not be asked")]
-    private static partial void LogSourceNotSettled(ILogger logger, Guid migrationId, string host, string guest);
+    [LoggerMessage(EventId = 428, Level = LogLevel.Warning, Message = "Migration {MigrationId}: host {Host} may still hold a copy of guest {Guest} that does not run: it could not be asked, refused, or (guest on the target) the target did not confirm it runs the guest")]
+    private static partial void LogNotSettled(ILogger logger, Guid migrationId, string? host, string guest);
 
     [LoggerMessage(EventId = 424, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, Guid migrationId, string reason);

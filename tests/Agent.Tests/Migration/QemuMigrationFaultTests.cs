@@ -247,6 +247,92 @@ public sealed class QemuMigrationFaultTests
         Assert.True(result.SourceRunning);
     }
 
+    /// <summary>
+    /// A source whose earlier migration is still cancelling for <paramref name="unsettledQueries"/> query-migrates: until then it refuses
+    /// capabilities as QEMU does; afterwards this migration's query-migrate answers "failed" (scripted), which ends the run quickly.
+    /// </summary>
+    private static Func<FakeQmpPeer, Task> CancellingSource(int unsettledQueries, List<string> commands) => async peer =>
+    {
+        var queries = 0;
+        var migrateSent = false;
+        await peer.HandshakeAsync();
+        while (await peer.ReadCommandAsync() is { } command)
+        {
+            var name = command.GetProperty("execute").GetString()!;
+            lock (commands)
+            {
+                commands.Add(name);
+            }
+
+            switch (name)
+            {
+                case "migrate-set-capabilities" when queries <= unsettledQueries:
+                    await peer.ReplyErrorAsync(command, "GenericError", "There's a migration process in progress");
+                    break;
+                case "query-migrate":
+                    queries++;
+                    await peer.ReplyAsync(command, migrateSent ? """{"status": "failed", "error-desc": "scripted"}"""
+                        : queries > unsettledQueries ? """{"status": "cancelled"}""" : """{"status": "cancelling"}""");
+                    break;
+                case "query-status":
+                    await peer.ReplyAsync(command, """{"status": "running", "running": true}""");
+                    break;
+                default:
+                    migrateSent |= name == "migrate";
+                    await peer.ReplyAsync(command);
+                    break;
+            }
+        }
+    };
+
+    [Fact]
+    public async Task A_source_still_cancelling_an_earlier_migration_is_waited_for_and_then_migrates()
+    {
+        var commands = new List<string>();
+        await using var server = new FakeQmpServer(CancellingSource(unsettledQueries: 3, commands));
+        await using var source = await ConnectAsync(server);
+        var settings = new MigrationSettings { PollInterval = TimeSpan.FromMilliseconds(20) };
+
+        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, new RecordingTarget(), settings), TestContext.Current.CancellationToken);
+
+        Assert.Contains("scripted", result.Reason, StringComparison.Ordinal);
+        Assert.Equal(["migrate-set-capabilities", "query-migrate", "query-migrate", "query-migrate", "query-migrate", "migrate-set-capabilities", "migrate-set-parameters", "migrate"],
+            commands.Take(8));
+    }
+
+    [Fact]
+    public async Task A_capability_refusal_with_no_earlier_migration_running_fails_without_asking_again_or_cancelling()
+    {
+        var commands = new List<string>();
+        await using var server = new FakeQmpServer(async peer =>
+        {
+            await peer.HandshakeAsync();
+            while (await peer.ReadCommandAsync() is { } command)
+            {
+                var name = command.GetProperty("execute").GetString()!;
+                commands.Add(name);
+                await (name switch
+                {
+                    "migrate-set-capabilities" => peer.ReplyErrorAsync(command, "GenericError", "Capability 'x' not supported"),
+                    "query-migrate" => peer.ReplyAsync(command, """{"status": "none"}"""),
+                    "query-status" => peer.ReplyAsync(command, """{"status": "running", "running": true}"""),
+                    _ => peer.ReplyAsync(command),
+                });
+            }
+        });
+        await using var source = await ConnectAsync(server);
+        var target = new RecordingTarget();
+
+        var result = await NewMigration().MigrateAsync(new QemuMigrationRequest(source, Destination, target, new MigrationSettings()), TestContext.Current.CancellationToken);
+
+        Assert.Equal(MigrationOutcome.Failed, result.Outcome);
+        Assert.Contains("not supported", result.Reason, StringComparison.Ordinal);
+        Assert.Single(commands, c => c == "migrate-set-capabilities");
+        Assert.DoesNotContain("migrate", commands);
+        Assert.DoesNotContain("migrate_cancel", commands);
+        Assert.Equal(1, target.TearDowns);
+    }
+
     [Fact]
     public async Task When_the_target_never_resumes_after_switchover_the_source_is_neither_resumed_nor_cleaned_up()
     {

@@ -131,6 +131,47 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
         Assert.False(m["guestOnTarget"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task A_failure_at_the_source_with_the_target_cut_off_tears_the_target_down_once_it_can_be_reached_again()
+    {
+        // The link was cut: the source gave up on the target and could not tear it down; the API keeps asking.
+        _source.Migration = r =>
+        [
+            new MigrationProgress { MigrationId = r.MigrationId, Sequence = 1, Phase = MigrationPhase.Running },
+            new MigrationProgress { MigrationId = r.MigrationId, Sequence = 2, Phase = MigrationPhase.Failed, FailureReason = "The target has not answered for 10 s" },
+        ];
+        var reachable = false;
+        var tornDown = 0;
+        _target.CleanupAnswer = _ =>
+        {
+            if (!Volatile.Read(ref reachable))
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "link down"));
+            }
+
+            Interlocked.Increment(ref tornDown);
+            return new CleanupReply();
+        };
+
+        var m = await MigrateAndSettle();
+        Assert.Equal("failed", m["state"]!.GetValue<string>());
+        await WaitUntil(() => Task.FromResult(_target.Calls.Contains("cleanup Target")), "the first teardown");
+
+        Volatile.Write(ref reachable, true);
+        await WaitUntil(() =>
+        {
+            Factory.Clock.Advance(TimeSpan.FromSeconds(5));
+            return Task.FromResult(Volatile.Read(ref tornDown) >= 1);
+        }, "the teardown asked again");
+
+        // Done once it went through: nobody asks again.
+        Factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(200, Ct);
+        Assert.Equal(1, Volatile.Read(ref tornDown));
+        Assert.Equal("failed", (await GetMigration(m["id"]!.GetValue<string>()))["state"]!.GetValue<string>());
+        Assert.DoesNotContain(_source.Calls, c => c.StartsWith("cleanup", StringComparison.Ordinal));
+    }
+
     /// <summary>A migration running at the source that streams nothing yet, as a QEMU migration still in setup does.</summary>
     private async Task<string> StartSilentMigration()
     {

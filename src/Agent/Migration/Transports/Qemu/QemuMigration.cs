@@ -15,6 +15,9 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
     /// <summary>Bounds every QMP call made while cleaning up, when the caller's token may already be cancelled.</summary>
     private static readonly TimeSpan RecoveryBudget = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a new migration waits for an earlier, still cancelling one of the same QEMU to settle.</summary>
+    private static readonly TimeSpan EarlierMigrationBudget = TimeSpan.FromSeconds(30);
+
     /// <summary>How much longer than the downtime limit QMP may stay silent during stop-and-copy.</summary>
     private static readonly TimeSpan StopAndCopyGrace = TimeSpan.FromSeconds(30);
 
@@ -72,7 +75,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
         try
         {
-            await source.SetMigrationCapabilitiesAsync(Capabilities(settings, source: true), cancellationToken);
+            await SetSourceCapabilitiesAsync(source, settings, cancellationToken);
             await ArmTlsAsync(source, request.Tls, TlsEndpoint.Client, cancellationToken);
             await source.SetMigrationParametersAsync(
                 new MigrationParameters
@@ -291,6 +294,58 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
     }
 
     /// <summary>
+    /// Sets the source's capabilities. QEMU refuses while an earlier migration of this guest has not settled ("There's
+    /// a migration process in progress"): after a cut link its cancel can stay in "cancelling" past the agent's
+    /// recovery budget, while the guest already runs on here. Such a refusal waits for that migration to settle
+    /// (<see cref="EarlierMigrationBudget"/>) and asks once more; any other refusal stands.
+    /// </summary>
+    private async Task SetSourceCapabilitiesAsync(IQmpClient source, MigrationSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await source.SetMigrationCapabilitiesAsync(Capabilities(settings, source: true), cancellationToken);
+            return;
+        }
+        catch (QmpException ex) when (ex.Failure == QmpFailure.CommandFailed)
+        {
+            if (!await EarlierMigrationSettledAsync(source, settings, cancellationToken))
+            {
+                throw;
+            }
+        }
+
+        await source.SetMigrationCapabilitiesAsync(Capabilities(settings, source: true), cancellationToken);
+    }
+
+    /// <summary>True when QEMU was still running an earlier migration and it has now settled; false when none was running or it did not settle in time.</summary>
+    private async Task<bool> EarlierMigrationSettledAsync(IQmpClient source, MigrationSettings settings, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(EarlierMigrationBudget);
+        try
+        {
+            var state = (await source.QueryMigrateAsync(budget.Token)).State;
+            if (state.IsFinal() || state == MigrationState.None)
+            {
+                return false;
+            }
+
+            Log.EarlierMigrationUnsettled(logger, state);
+            while (!state.IsFinal() && state != MigrationState.None)
+            {
+                await Task.Delay(settings.PollInterval, timeProvider, budget.Token);
+                state = (await source.QueryMigrateAsync(budget.Token)).State;
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// QEMU 7.2 publishes status "completed" a moment before it computes total-time and downtime, so
     /// a query in between reads zeros; ask again briefly rather than report a 0 ms migration.
     /// </summary>
@@ -502,6 +557,9 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
         [LoggerMessage(EventId = 3307, Level = LogLevel.Error, Message = "Tearing down the target failed: {Reason}")]
         public static partial void TargetTeardownFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 3313, Level = LogLevel.Warning, Message = "QEMU still runs an earlier migration ({State}); waiting for it to settle before this one starts")]
+        public static partial void EarlierMigrationUnsettled(ILogger logger, MigrationState state);
 
         [LoggerMessage(EventId = 3309, Level = LogLevel.Error, Message = "The source does not run after the failed migration; it is left as it is for an operator")]
         public static partial void SourceNotRunning(ILogger logger);
