@@ -117,23 +117,27 @@ internal sealed partial class FerryDbContext
         // Holding one lock from the first id taken until commit makes commit order follow id order.
         // It is taken after the migration rows were written, so no row lock is awaited while holding
         // it (no deadlock with a writer that holds a row lock), and it covers a few inserts and the commit.
-        await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({EventLockKey})", ct);
-        foreach (var e in events)
-        {
-            if (e.Kind == MigrationEventKinds.Result)
-            {
-                // Bounded: progress is kept while a migration runs; once it has ended, its states and result tell its story.
-                await Database.ExecuteSqlAsync($"DELETE FROM migration_events WHERE migration_id = {e.MigrationId} AND kind = {MigrationEventKinds.Progress}", ct);
-            }
-
-            await Database.ExecuteSqlAsync(
-                $"INSERT INTO migration_events (migration_id, kind, state, at, data) VALUES ({e.MigrationId}, {e.Kind}, {e.State.ToString()}, {e.At}, {e.Data}::json)", ct);
-        }
-
-        foreach (var id in events.Select(e => e.MigrationId).Distinct())
-        {
-            // Delivered at commit, to every replica's listener (EventNotifications); nothing if rolled back.
-            await Database.ExecuteSqlAsync($"SELECT pg_notify({EventChannel}, {id.ToString()})", ct);
-        }
+        // One round trip from the lock to the commit: every state change of every migration queues on this lock, and
+        // with a statement per event, per delete and per notify (4-6 round trips held under it) the fleet benchmark
+        // (1000 hosts, 2000 migrations, ~6 state changes each) found it the longest wait among the API's queries.
+        // Ended migrations' progress events go (bounded: once it has ended, its states and result tell its story),
+        // the events are inserted in their order (ORDER BY ordinality: ids follow it), and every migration named is
+        // announced at commit, to every replica's listener (EventNotifications); nothing if rolled back.
+        var ended = events.Where(e => e.Kind == MigrationEventKinds.Result).Select(e => e.MigrationId).Distinct().ToArray();
+        var ids = events.Select(e => e.MigrationId).ToArray();
+        var kinds = events.Select(e => e.Kind).ToArray();
+        var states = events.Select(e => e.State.ToString()).ToArray();
+        var ats = events.Select(e => e.At).ToArray();
+        var data = events.Select(e => e.Data).ToArray();
+        var named = events.Select(e => e.MigrationId.ToString()).Distinct().ToArray();
+        await Database.ExecuteSqlAsync($"""
+            SELECT pg_advisory_xact_lock({EventLockKey});
+            DELETE FROM migration_events WHERE migration_id = ANY({ended}) AND kind = {MigrationEventKinds.Progress};
+            INSERT INTO migration_events (migration_id, kind, state, at, data)
+                SELECT e.migration_id, e.kind, e.state, e.at, e.data::json
+                FROM unnest({ids}, {kinds}, {states}, {ats}, {data}) WITH ORDINALITY AS e(migration_id, kind, state, at, data, n)
+                ORDER BY e.n;
+            SELECT pg_notify({EventChannel}, n.id) FROM unnest({named}) AS n(id);
+            """, ct);
     }
 }
