@@ -364,8 +364,12 @@ public sealed partial class MigrationScheduler(
                 continue;
             }
 
-            IEnumerable<Ferry.Domain.Hosts.Host> pool = migration.TargetHostId is not { } wanted ? hosts
-                : hostsById.TryGetValue(wanted, out var only) ? [only] : [];
+            var pool = hosts;
+            if (migration.TargetHostId is { } wanted)
+            {
+                pool = hostsById.TryGetValue(wanted, out var only) ? [only] : [];
+            }
+
             var candidates = pool
                 .Select(h => new PlacementCandidate(h, involved.GetValueOrDefault(h.Id), inbound.GetValueOrDefault(h.Id)))
                 .ToList();
