@@ -325,8 +325,13 @@ public sealed partial class MigrationScheduler(
             Count(l.SourceHostId, l.TargetHostId);
         }
 
-        // Read-only here: placement reads them, only migrations and guests are written.
-        var hosts = await db.Hosts.AsNoTracking().ToListAsync(ct);
+        // Read-only here: placement reads them, only migrations and guests are written. Every host only when a
+        // migration leaves its target to placement; otherwise the sources and targets named (a pass runs several
+        // times a second under load, and 1000 hosts' inventories are most of what it would read).
+        var named = migrations.Values.SelectMany(m => m.TargetHostId is { } t ? new[] { m.SourceHostId, t } : [m.SourceHostId]).Distinct().ToList();
+        var hosts = migrations.Values.Any(m => m.TargetHostId is null)
+            ? await db.Hosts.AsNoTracking().ToListAsync(ct)
+            : await db.Hosts.AsNoTracking().Where(h => named.Contains(h.Id)).ToListAsync(ct);
         var hostsById = hosts.ToDictionary(h => h.Id);
         var now = time.Now();
         var changed = false;
