@@ -24,7 +24,7 @@ internal sealed partial class AgentDispatcher(
     public async Task RunAsync(Guid migrationId, CancellationToken stopping)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredKeyedService<FerryDbContext>(BackgroundDatabase.Key);
+        var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
         var m = await db.Migrations.SingleAsync(x => x.Id == migrationId, stopping);
         if (m.IsTerminal || m.State is MigrationState.Queued or MigrationState.Cancelling)
         {
@@ -150,7 +150,7 @@ internal sealed partial class AgentDispatcher(
     public async Task<bool> AbortAsync(Guid migrationId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredKeyedService<FerryDbContext>(BackgroundDatabase.Key);
+        var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
         var m = await db.Migrations.AsNoTracking().SingleAsync(x => x.Id == migrationId, cancellationToken);
         var source = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == m.SourceHostId, cancellationToken);
         var target = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == m.TargetHostId, cancellationToken);

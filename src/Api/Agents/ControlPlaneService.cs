@@ -13,7 +13,7 @@ namespace Ferry.Api.Agents;
 
 /// <summary>The API's side of the agent protocol: registration, heartbeats and migration reports.</summary>
 internal sealed partial class ControlPlaneService(
-    [FromKeyedServices(BackgroundDatabase.Key)] FerryDbContext db, MigrationReports reports, AgentCallers callers, TimeProvider time, IOptions<AgentClientOptions> options, ILogger<ControlPlaneService> logger)
+    FerryDbContext db, MigrationReports reports, AgentCallers callers, TimeProvider time, IOptions<AgentClientOptions> options, ILogger<ControlPlaneService> logger)
     : ControlPlane.ControlPlaneBase
 {
     public override async Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)

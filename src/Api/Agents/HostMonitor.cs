@@ -34,7 +34,7 @@ internal sealed partial class HostMonitor(IServiceScopeFactory scopes, IOptions<
     public async Task SweepAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredKeyedService<FerryDbContext>(BackgroundDatabase.Key);
+        var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
         var cutoff = time.Now() - (options.Value.HeartbeatInterval * options.Value.MissedHeartbeatsForDown);
         var silent = await db.Hosts
             .Where(h => h.AgentEndpoint != null && h.State != HostState.Down && h.LastHeartbeatAt < cutoff)

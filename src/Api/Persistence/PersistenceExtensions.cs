@@ -16,8 +16,6 @@ internal static partial class PersistenceExtensions
         builder.Services.AddOptions<PersistenceOptions>().BindConfiguration(PersistenceOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddDbContextPool<FerryDbContext>(o => Configure(o, connectionString));
-        builder.Services.AddSingleton(sp => new BackgroundDatabase(connectionString, sp.GetRequiredService<IOptions<PersistenceOptions>>().Value));
-        builder.Services.AddKeyedScoped(BackgroundDatabase.Key, (sp, _) => sp.GetRequiredService<BackgroundDatabase>().Create());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [FerryDefaults.ReadyTag]);
         return builder;
     }

@@ -13,11 +13,4 @@ internal sealed class PersistenceOptions
     /// <summary>How long start-up waits for the database to accept connections.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan StartupWait { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>
-    /// Connections the API's own work (scheduler, dispatcher, host monitor, agents' calls) takes at most, apart from
-    /// the pool REST requests use (see <see cref="BackgroundDatabase"/>).
-    /// </summary>
-    [Range(1, 1000)]
-    public int BackgroundMaxConnections { get; set; } = 16;
 }

@@ -112,7 +112,7 @@ public sealed partial class MigrationScheduler(
     public async Task RunOnceAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredKeyedService<FerryDbContext>(BackgroundDatabase.Key);
+        var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
         await RenewLeasesAsync(db, ct);
         // What this instance drives is watched too: cancels and timeouts apply to it first of all.
         var ids = _runs.Keys.Concat(await ClaimAsync(db, ct)).Distinct().ToList();
@@ -490,7 +490,7 @@ public sealed partial class MigrationScheduler(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredKeyedService<FerryDbContext>(BackgroundDatabase.Key);
+            var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
             await db.Database.ExecuteSqlAsync($"DELETE FROM migration_leases WHERE migration_id = {id} AND owner = {InstanceId}", CancellationToken.None);
         }
         catch (NpgsqlException)
