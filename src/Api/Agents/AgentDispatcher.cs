@@ -50,8 +50,9 @@ internal sealed partial class AgentDispatcher(
 
         if (m.State == MigrationState.Scheduled)
         {
+            // Saved with the page stream token below, in one write: every state change is a transaction that queues
+            // on the event log's lock, so a run writes as few as its resumption needs.
             m.Advance(MigrationState.PreparingTarget, time.Now());
-            await db.SaveChangesAsync(stopping);
         }
 
         if (m.State == MigrationState.PreparingTarget)
@@ -78,15 +79,17 @@ internal sealed partial class AgentDispatcher(
                 return;
             }
 
+            // Saved with the advance to running below: a run that dies before that write prepares again on resumption,
+            // which the target answers from what it prepared (PrepareIncoming is idempotent by migration id).
             m.TargetPrepared($"{prepared.Address}:{prepared.Port}", time.Now(), prepared.PageStreamPort > 0 ? prepared.PageStreamPort : null);
-            await db.SaveChangesAsync(stopping);
         }
 
         if (m.State == MigrationState.TargetReady)
         {
             m.Advance(MigrationState.Running, time.Now());
-            await db.SaveChangesAsync(stopping);
         }
+
+        await db.SaveChangesAsync(stopping);
 
         var (ended, refusal) = await FollowMigrateAsync(db, m, guest!.Name, source!.AgentEndpoint!, target!.AgentEndpoint!, guest.MemoryMiB, stopping);
         if (ended)

@@ -3,6 +3,7 @@ using Ferry.Api.Persistence;
 using Ferry.Contracts;
 using Ferry.Domain;
 using Ferry.Domain.Guests;
+using Ferry.Domain.Hosts;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -79,10 +80,25 @@ internal sealed partial class ControlPlaneService(
     public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
         callers.RequireHost(context, request.HostName, "heartbeat");
-        var host = await db.Hosts.FirstOrDefaultAsync(h => h.Name == request.HostName, context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"host '{request.HostName}' is not registered; register first"));
-        host.Heartbeat(time.Now(), request.Inventory?.ToCapabilities());
-        await db.SaveChangesAsync(context.CancellationToken);
+        var now = time.Now();
+        var capabilities = request.Inventory?.ToCapabilities();
+        // One statement, not a read and a tracked write: 1000 agents heartbeat 200 times a second, and as a read plus
+        // a write each they were two of every five statements the API ran in `make bench-control-plane`. What it sets
+        // is Host.Heartbeat's rule: the time, the inventory when one came, and a host that was down is ready again.
+        var updated = await db.Hosts.Where(h => h.Name == request.HostName).ExecuteUpdateAsync(s =>
+        {
+            s.SetProperty(h => h.LastHeartbeatAt, now);
+            s.SetProperty(h => h.State, h => h.State == HostState.Down ? HostState.Ready : h.State);
+            if (capabilities is not null)
+            {
+                s.SetProperty(h => h.Capabilities, capabilities);
+            }
+        }, context.CancellationToken);
+        if (updated == 0)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"host '{request.HostName}' is not registered; register first"));
+        }
+
         return new HeartbeatReply();
     }
 
