@@ -59,7 +59,7 @@ public sealed class MigrationEventStreamTests(PostgresServer postgres) : ApiTest
     private static async Task Settle(FerryApiFactory replica)
     {
         await replica.Scheduler.RunOnceAsync(Ct);
-        for (var i = 0; i < 400 && replica.Scheduler.InFlight.Count > 0; i++)
+        for (var i = 0; i < 1200 && replica.Scheduler.InFlight.Count > 0; i++)
         {
             await Task.Delay(25, Ct);
         }
