@@ -73,6 +73,8 @@ internal static class FerryApi
         builder.Services.AddSingleton<AgentClients>();
         builder.Services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<EventSignal>();
+        builder.Services.AddSingleton<EventSequencer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventSequencer>());
         builder.Services.AddHostedService<EventNotifications>();
         builder.Services.AddSingleton<MigrationReports>();
         builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();

@@ -4,15 +4,16 @@ using Npgsql;
 namespace Ferry.Api.Events;
 
 /// <summary>
-/// One PostgreSQL connection per replica that LISTENs on the event log's channel and pulses the
-/// <see cref="EventSignal"/> on every notification. Why LISTEN/NOTIFY and not polling alone: a commit on
+/// One PostgreSQL connection per replica that LISTENs on the event log's two channels: a writer's commit
+/// (<see cref="FerryDbContext.EventChannel"/>) wakes the <see cref="EventSequencer"/>, a pass that positioned
+/// events (<see cref="EventSequencer.PublishedChannel"/>) pulses the streams' <see cref="EventSignal"/>. Why LISTEN/NOTIFY and not polling alone: a commit on
 /// any replica reaches every stream within a round trip instead of a poll interval (progress at
 /// 250 ms would need a faster poll than that), and the database's load does not grow with the number
 /// of open streams (one idle connection per replica, one indexed read per stream per commit). Streams
 /// still read the log every <see cref="EventOptions.PollInterval"/>, for a notification lost while this
-/// connection was being re-made; after every (re)connection all streams are woken to catch up.
+/// connection was being re-made; after every (re)connection the sequencer and all streams are woken to catch up.
 /// </summary>
-internal sealed partial class EventNotifications(IConfiguration configuration, EventSignal signal, TimeProvider time, ILogger<EventNotifications> logger)
+internal sealed partial class EventNotifications(IConfiguration configuration, EventSignal signal, EventSequencer sequencer, TimeProvider time, ILogger<EventNotifications> logger)
     : BackgroundService
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
@@ -45,6 +46,7 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
                 try
                 {
                     connection ??= await ListenAsync(stoppingToken);
+                    sequencer.Wake();
                     signal.Pulse();
                     while (true)
                     {
@@ -92,8 +94,18 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
         try
         {
             await connection.OpenAsync(ct);
-            connection.Notification += (_, _) => signal.Pulse();
-            await using var listen = new NpgsqlCommand($"LISTEN {FerryDbContext.EventChannel}", connection);
+            connection.Notification += (_, e) =>
+            {
+                if (e.Channel == EventSequencer.PublishedChannel)
+                {
+                    signal.Pulse();
+                }
+                else
+                {
+                    sequencer.Wake();
+                }
+            };
+            await using var listen = new NpgsqlCommand($"LISTEN {FerryDbContext.EventChannel}; LISTEN {EventSequencer.PublishedChannel}", connection);
             await listen.ExecuteNonQueryAsync(ct);
             LogListening(logger, FerryDbContext.EventChannel);
             return connection;

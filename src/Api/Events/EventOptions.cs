@@ -21,4 +21,11 @@ public sealed class EventOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often the event log's sequencer runs a pass without being woken by a commit's notification: the
+    /// safety net for one lost while a replica's listening connection was down (events wait at most this long).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan SequencePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

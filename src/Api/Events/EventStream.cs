@@ -6,7 +6,7 @@ using Npgsql;
 namespace Ferry.Api.Events;
 
 /// <summary>
-/// Writes one Server-Sent Events response: reads the log after the last id sent, writes and flushes,
+/// Writes one Server-Sent Events response: reads the log after the last position sent, writes and flushes,
 /// then waits for a pulse of <see cref="EventSignal"/>, the poll interval or the keepalive, whichever
 /// comes first. Ends when the client goes, the API stops, or (for one migration) after its result.
 /// </summary>
@@ -34,7 +34,7 @@ internal sealed partial class EventStream(HttpContext http, EventSignal signal, 
                 foreach (var e in batch)
                 {
                     await WriteAsync(e, ct);
-                    after = e.Id;
+                    after = e.Position!.Value;
                     if (endsWithResult && e.Kind == MigrationEventKinds.Result)
                     {
                         await http.Response.Body.FlushAsync(ct);
@@ -109,7 +109,7 @@ internal sealed partial class EventStream(HttpContext http, EventSignal signal, 
 
     private Task WriteAsync(MigrationEvent e, CancellationToken ct) =>
         // Data is one line: JSON from System.Text.Json without indentation, strings escaped.
-        http.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"id: {e.Id}\nevent: {e.Kind}\ndata: {e.Data}\n\n"), ct);
+        http.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"id: {e.Position}\nevent: {e.Kind}\ndata: {e.Data}\n\n"), ct);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Debug, Message = "Event stream {Path} ended: the client's connection broke ({Reason})")]
     private static partial void LogClientGone(ILogger logger, string path, string reason);

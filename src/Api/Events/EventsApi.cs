@@ -13,7 +13,7 @@ namespace Ferry.Api.Events;
 
 /// <summary>
 /// Server-Sent Events of migrations, read from the event log in PostgreSQL
-/// (<see cref="MigrationEvent"/>): <c>id:</c> is the log's id, <c>event:</c> is <c>state</c>,
+/// (<see cref="MigrationEvent"/>): <c>id:</c> is the event's position in the log, <c>event:</c> is <c>state</c>,
 /// <c>progress</c> or <c>result</c>, <c>data:</c> one line of JSON. <c>Last-Event-ID</c> resumes after
 /// that id on any replica. A stream of one migration closes after its result; a client that resumes
 /// after the result gets 204, which tells a browser's EventSource to stop reconnecting. The stream of
@@ -76,17 +76,18 @@ internal static partial class EventsApi
             {
                 // Ended before the event log existed: its result is all there is to tell.
                 var view = JsonSerializer.Serialize(MigrationView.From(migration), Json);
-                await Stream(http).RunAsync([new MigrationEvent { Id = after, Kind = MigrationEventKinds.Result, State = migration.State, Data = view }], ct);
+                await Stream(http).RunAsync([new MigrationEvent { Position = after, Kind = MigrationEventKinds.Result, State = migration.State, Data = view }], ct);
                 return Results.Empty;
             }
 
-            if (!await log.AnyAsync(e => e.Id > after, ct))
+            // A result not yet positioned is on its way: the stream waits for it rather than end with 204.
+            if (!await log.AnyAsync(e => e.Position == null || e.Position > after, ct))
             {
                 return Results.NoContent();
             }
         }
 
-        await Stream(http).RunAsync(after, (from, c) => log.Where(e => e.Id > from).OrderBy(e => e.Id).Take(Batch).ToListAsync(c), endsWithResult: true, ct);
+        await Stream(http).RunAsync(after, (from, c) => log.Where(e => e.Position > from).OrderBy(e => e.Position).Take(Batch).ToListAsync(c), endsWithResult: true, ct);
         return Results.Empty;
     }
 
@@ -106,7 +107,7 @@ internal static partial class EventsApi
         {
             // A new watcher wants what happens from now on, not the whole history of the cluster
             // (which grows without bound); Last-Event-ID: 0 asks for everything the log holds.
-            after = await db.MigrationEvents.MaxAsync(e => (long?)e.Id, ct) ?? 0;
+            after = await db.MigrationEvents.MaxAsync(e => e.Position, ct) ?? 0;
         }
 
         var log = db.MigrationEvents.AsNoTracking();
@@ -122,7 +123,7 @@ internal static partial class EventsApi
             log = log.Where(e => e.State == s);
         }
 
-        await Stream(http).RunAsync(after, (from, c) => log.Where(e => e.Id > from).OrderBy(e => e.Id).Take(Batch).ToListAsync(c), endsWithResult: false, ct);
+        await Stream(http).RunAsync(after, (from, c) => log.Where(e => e.Position > from).OrderBy(e => e.Position).Take(Batch).ToListAsync(c), endsWithResult: false, ct);
         return Results.Empty;
     }
 

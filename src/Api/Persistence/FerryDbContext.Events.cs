@@ -17,14 +17,8 @@ internal sealed partial class FerryDbContext
     /// <summary>Shadow property of migrations: when the last progress event was written (null: none yet).</summary>
     public const string ProgressEventAt = "ProgressEventAt";
 
-    /// <summary>The channel a commit with events notifies (payload: the migration id); every replica listens.</summary>
+    /// <summary>The channel a commit with events notifies (payload: the migration id): the sequencers of every replica listen.</summary>
     public const string EventChannel = "ferry_migration_events";
-
-    /// <summary>Advisory lock key that orders the event log's ids ("FERRYE" in ASCII; the scheduler's capacity lock is "FERRY").</summary>
-    private const long EventLockKey = 0x464552525945;
-
-    /// <summary>Transactions of this process that may wait on the event lock at once (see SaveChangesAsync).</summary>
-    private static readonly SemaphoreSlim EventWriters = new(4, 4);
 
     private static readonly JsonSerializerOptions EventJson = ApiJson.Create();
 
@@ -43,18 +37,7 @@ internal sealed partial class FerryDbContext
         }
 
         // The scheduler saves inside its own transaction (and commits right after); elsewhere this one is ours.
-        var own = Database.CurrentTransaction is null;
-        if (own)
-        {
-            // Every transaction with events queues on the event lock (AppendAsync), holding a connection while it
-            // waits: in `make bench-control-plane` (2 shared cores) 1065 of 2354 sampled backends were waiting on it
-            // and the pool's 100 connections were all taken, so REST reads queued for a connection. Waiting here, before
-            // the transaction begins, holds no connection and no row lock (so no holder can wait on a waiter), and a
-            // few writers per process keep the lock as busy as a hundred would.
-            await EventWriters.WaitAsync(cancellationToken);
-        }
-
-        var transaction = own ? await BeginOwnTransactionAsync(cancellationToken) : null;
+        var transaction = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
         try
         {
             var written = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
@@ -77,24 +60,6 @@ internal sealed partial class FerryDbContext
             {
                 await transaction.DisposeAsync();
             }
-
-            if (own)
-            {
-                EventWriters.Release();
-            }
-        }
-    }
-
-    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> BeginOwnTransactionAsync(CancellationToken ct)
-    {
-        try
-        {
-            return await Database.BeginTransactionAsync(ct);
-        }
-        catch
-        {
-            EventWriters.Release();
-            throw;
         }
     }
 
@@ -144,17 +109,14 @@ internal sealed partial class FerryDbContext
 
     private async Task AppendAsync(List<MigrationEvent> events, CancellationToken ct)
     {
-        // A sequence hands out ids at insert, but readers see rows at commit: transaction A takes 7,
-        // B takes 8 and commits first, a stream sends 8 and resumes after it, and 7 is never seen.
-        // Holding one lock from the first id taken until commit makes commit order follow id order.
-        // It is taken after the migration rows were written, so no row lock is awaited while holding
-        // it (no deadlock with a writer that holds a row lock), and it covers a few inserts and the commit.
-        // One round trip from the lock to the commit: every state change of every migration queues on this lock, and
-        // with a statement per event, per delete and per notify (4-6 round trips held under it) the fleet benchmark
-        // (1000 hosts, 2000 migrations, ~6 state changes each) found it the longest wait among the API's queries.
-        // Ended migrations' progress events go (bounded: once it has ended, its states and result tell its story),
-        // the events are inserted in their order (ORDER BY ordinality: ids follow it), and every migration named is
-        // announced at commit, to every replica's listener (EventNotifications); nothing if rolled back.
+        // No lock and no order across writers here: rows go in without a position, and the sequencer
+        // (EventSequencer) positions committed rows in order. Until 2026-12-07 each writer held one advisory lock
+        // from its insert to its commit so that ids became visible in id order; every state change in the cluster
+        // queued behind the holder's next turn on a CPU, which capped `make bench-control-plane` at 200-240 such
+        // transactions a second (README, Benchmarks). One round trip: ended migrations' progress events go
+        // (bounded: once it has ended, its states and result tell its story), the events are inserted in their
+        // order (ORDER BY ordinality: ids follow it, and the sequencer keeps id order within what it positions),
+        // and every migration named is announced at commit to every replica's sequencer; nothing if rolled back.
         var ended = events.Where(e => e.Kind == MigrationEventKinds.Result).Select(e => e.MigrationId).Distinct().ToArray();
         var ids = events.Select(e => e.MigrationId).ToArray();
         var kinds = events.Select(e => e.Kind).ToArray();
@@ -163,7 +125,6 @@ internal sealed partial class FerryDbContext
         var data = events.Select(e => e.Data).ToArray();
         var named = events.Select(e => e.MigrationId.ToString()).Distinct().ToArray();
         await Database.ExecuteSqlAsync($"""
-            SELECT pg_advisory_xact_lock({EventLockKey});
             DELETE FROM migration_events WHERE migration_id = ANY({ended}) AND kind = {MigrationEventKinds.Progress};
             INSERT INTO migration_events (migration_id, kind, state, at, data)
                 SELECT e.migration_id, e.kind, e.state, e.at, e.data::json

@@ -253,45 +253,68 @@ public sealed class MigrationEventStreamTests(PostgresServer postgres) : ApiTest
     }
 
     [Fact]
-    public async Task An_event_id_is_not_visible_before_every_smaller_one_is()
+    public async Task An_event_committed_late_gets_a_position_after_every_one_a_stream_has_seen()
     {
         var a = Guid.Parse(await RequestMigration("vnf-1"));
         var b = Guid.Parse(await RequestMigration("vnf-2"));
-        var before = await WithDb(db => db.MigrationEvents.MaxAsync(e => e.Id, Ct));
+        await using var all = await EventStreamReader.OpenAsync(Client, "/api/v1/events");
 
-        // A changes its migration's state in a transaction it holds open: its event id is taken, not yet visible.
+        // A changes its migration's state in a transaction it holds open: its rows are inserted first, not yet visible.
         await using var scopeA = Factory.Services.CreateAsyncScope();
         var dbA = scopeA.ServiceProvider.GetRequiredService<FerryDbContext>();
         await using var tx = await dbA.Database.BeginTransactionAsync(Ct);
         (await dbA.Migrations.SingleAsync(m => m.Id == a, Ct)).Fail("held open by the test", Factory.Clock.GetUtcNow());
         await dbA.SaveChangesAsync(Ct);
 
-        // B changes another migration meanwhile, on its own connection.
-        var saveB = Task.Run(async () =>
+        // B changes another migration meanwhile and commits: a writer waits for no other, and the stream sees B's
+        // events (inserted after A's) before A's exist for anyone.
+        await WithDb(async db =>
         {
-            await using var scopeB = Factory.Services.CreateAsyncScope();
-            var dbB = scopeB.ServiceProvider.GetRequiredService<FerryDbContext>();
-            (await dbB.Migrations.SingleAsync(m => m.Id == b, Ct)).Fail("committed while A is open", Factory.Clock.GetUtcNow());
-            await dbB.SaveChangesAsync(Ct);
-        }, Ct);
-        while (!saveB.IsCompleted && await WaitersOnAdvisoryLocks() == 0)
-        {
-            await Task.Delay(10, Ct);
-        }
+            (await db.Migrations.SingleAsync(m => m.Id == b, Ct)).Fail("committed while A is open", Factory.Clock.GetUtcNow());
+            await db.SaveChangesAsync(Ct);
+            return 0;
+        });
+        var seenB = await all.ReadThroughAsync("result");
+        Assert.All(seenB, e => Assert.Equal(b.ToString(), e.Json["id"]!.GetValue<string>()));
 
-        // Had B committed a larger id now, a stream would send it and resume after it, never to see A's.
-        Assert.Empty(await WithDb(db => db.MigrationEvents.Where(e => e.Id > before).Select(e => e.Id).ToListAsync(Ct)));
-        Assert.False(saveB.IsCompleted);
-
+        // A commits: its events come after B's on the same stream, and a stream resuming after B's sees them too.
         await tx.CommitAsync(Ct);
-        await saveB;
-        var log = await WithDb(db => db.MigrationEvents.Where(e => e.Id > before).OrderBy(e => e.Id).Select(e => e.MigrationId).ToListAsync(Ct));
-        Assert.Equal([a, a, b, b], log); // failed + result of A, then of B
+        var seenA = await all.ReadThroughAsync("result");
+        Assert.Equal([a, a], seenA.Select(e => Guid.Parse(e.Json["id"]!.GetValue<string>())));
+        Assert.True(seenA[0].Id > seenB[^1].Id, $"A's first position {seenA[0].Id} is not after B's last {seenB[^1].Id}");
+        await using var resumed = await EventStreamReader.OpenAsync(Client, "/api/v1/events", seenB[^1].Id);
+        Assert.Equal(Wire(seenA), Wire(await resumed.ReadThroughAsync("result")));
     }
 
-    private Task<int> WaitersOnAdvisoryLocks() => WithDb(db => db.Database.SqlQuery<int>(
-        $"SELECT count(*)::int AS \"Value\" FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
-        .SingleAsync(Ct));
+    [Fact]
+    public async Task Concurrent_writers_never_give_two_events_one_position_and_every_event_gets_one()
+    {
+        var ids = new List<Guid>();
+        for (var k = 0; k < 8; k++)
+        {
+            await DefineGuest($"vnf-p{k}", "host-a");
+            ids.Add(Guid.Parse(await RequestMigration($"vnf-p{k}")));
+        }
+
+        await Task.WhenAll(ids.Select(id => Task.Run(() => WithDb(async db =>
+        {
+            (await db.Migrations.SingleAsync(m => m.Id == id, Ct)).Fail("written concurrently", Factory.Clock.GetUtcNow());
+            await db.SaveChangesAsync(Ct);
+            return 0;
+        }), Ct)));
+
+        await using var everything = await EventStreamReader.OpenAsync(Client, "/api/v1/events", 0);
+        var results = new List<ServerSentEvent>();
+        while (results.Count(e => e.Kind == "result") < ids.Count)
+        {
+            results.AddRange(await everything.ReadThroughAsync("result"));
+        }
+
+        var positions = await WithDb(db => db.MigrationEvents.Select(e => e.Position).ToListAsync(Ct));
+        Assert.DoesNotContain(null, positions);
+        Assert.Equal(positions.Count, positions.Distinct().Count());
+        Assert.Equal(ids.Order(), results.Where(e => e.Kind == "result").Select(e => Guid.Parse(e.Json["id"]!.GetValue<string>())).Order());
+    }
 
     [Fact]
     public async Task A_silent_stream_sends_a_keepalive_comment_every_15_s()

@@ -42,6 +42,14 @@ public abstract class ApiTest(PostgresServer postgres) : IAsyncLifetime
             await f.DisposeAsync();
         }
 
+        // Each test has its own database, so its own connection pool, whose idle connections Npgsql keeps for
+        // minutes: a run of this assembly filled the server's connections with them ("too many clients already").
+        if (ConnectionString.Length > 0)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+            Npgsql.NpgsqlConnection.ClearPool(connection);
+        }
+
         GC.SuppressFinalize(this);
     }
 

@@ -53,7 +53,9 @@ public sealed class FerryProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="fileName"/> with <paramref name="args"/>; the environment is this process's
-    /// without any <c>FERRY_*</c> variable, plus <paramref name="environment"/>.
+    /// without any <c>FERRY_*</c> variable and without <c>NO_COLOR</c>, plus <paramref name="environment"/>.
+    /// (The xUnit runner's <c>-noColor</c> sets <c>NO_COLOR</c> for itself, and a ferry started beside it would draw
+    /// no colour, which the live display's tests look for.)
     /// </summary>
     public static FerryProcess Start(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string workingDirectory)
     {
@@ -71,7 +73,7 @@ public sealed class FerryProcess : IAsyncDisposable
             psi.ArgumentList.Add(a);
         }
 
-        foreach (var name in psi.Environment.Keys.Where(k => k.StartsWith("FERRY_", StringComparison.Ordinal)).ToList())
+        foreach (var name in psi.Environment.Keys.Where(k => k.StartsWith("FERRY_", StringComparison.Ordinal) || k == "NO_COLOR").ToList())
         {
             psi.Environment.Remove(name);
         }

@@ -16,7 +16,10 @@ internal sealed class MigrationEventConfiguration : IEntityTypeConfiguration<Mig
         // json, not jsonb: the stream sends the text as written, with the REST view's key order.
         b.Property(e => e.Data).HasColumnType("json");
         b.HasOne<Migration>().WithMany().HasForeignKey(e => e.MigrationId).OnDelete(DeleteBehavior.Cascade);
-        // A migration's stream reads its events after an id.
-        b.HasIndex(e => new { e.MigrationId, e.Id });
+        // A migration's stream reads its events after a position, the stream of all migrations the log after one.
+        b.HasIndex(e => new { e.MigrationId, e.Position });
+        b.HasIndex(e => e.Position).IsUnique();
+        // The sequencer's work: the rows without a position, in insert order.
+        b.HasIndex(e => e.Id).HasFilter("position IS NULL").HasDatabaseName("ix_migration_events_unpositioned");
     }
 }

@@ -95,6 +95,10 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("migration_id");
 
+                    b.Property<long?>("Position")
+                        .HasColumnType("bigint")
+                        .HasColumnName("position");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -104,8 +108,16 @@ namespace Ferry.Api.Persistence.Migrations
                     b.HasKey("Id")
                         .HasName("pk_migration_events");
 
-                    b.HasIndex("MigrationId", "Id")
-                        .HasDatabaseName("ix_migration_events_migration_id_id");
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_migration_events_unpositioned")
+                        .HasFilter("position IS NULL");
+
+                    b.HasIndex("Position")
+                        .IsUnique()
+                        .HasDatabaseName("ix_migration_events_position");
+
+                    b.HasIndex("MigrationId", "Position")
+                        .HasDatabaseName("ix_migration_events_migration_id_position");
 
                     b.ToTable("migration_events", (string)null);
                 });
