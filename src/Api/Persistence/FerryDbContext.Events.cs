@@ -38,8 +38,12 @@ internal sealed partial class FerryDbContext
 
         // The scheduler saves inside its own transaction (and commits right after); elsewhere this one is ours.
         var transaction = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
+        var savepoints = Database.AutoSavepointsEnabled;
         try
         {
+            // In a transaction it did not begin, EF brackets its statements with a savepoint (two more round trips,
+            // a third of those of a state change); in ours a failed save rolls the whole transaction back anyway.
+            Database.AutoSavepointsEnabled = savepoints && transaction is null;
             var written = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
             await AppendAsync(events, cancellationToken);
             if (transaction is not null)
@@ -56,6 +60,7 @@ internal sealed partial class FerryDbContext
         }
         finally
         {
+            Database.AutoSavepointsEnabled = savepoints;
             if (transaction is not null)
             {
                 await transaction.DisposeAsync();
