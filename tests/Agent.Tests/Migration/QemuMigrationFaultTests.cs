@@ -60,6 +60,27 @@ public sealed class QemuMigrationFaultTests
         }
     };
 
+    /// <summary>
+    /// A source that records every command and answers with <paramref name="answer"/> where it gives a reply; otherwise
+    /// success, and a running guest for query-status.
+    /// </summary>
+    private static Func<FakeQmpPeer, Task> Scripted(List<string> commands, Func<FakeQmpPeer, string, System.Text.Json.JsonElement, Task?> answer) => async peer =>
+    {
+        await peer.HandshakeAsync();
+        while (await peer.ReadCommandAsync() is { } command)
+        {
+            var name = command.GetProperty("execute").GetString()!;
+            lock (commands)
+            {
+                commands.Add(name);
+            }
+
+            await (answer(peer, name, command) ?? (name == "query-status"
+                ? peer.ReplyAsync(command, """{"status": "running", "running": true}""")
+                : peer.ReplyAsync(command)));
+        }
+    };
+
     [Fact]
     public async Task Garbage_from_the_source_qmp_fails_the_migration_cleanly_and_tears_the_target_down()
     {
@@ -214,27 +235,8 @@ public sealed class QemuMigrationFaultTests
     public async Task A_migrate_command_qemu_refuses_fails_without_cancelling_whatever_else_the_source_runs()
     {
         var commands = new List<string>();
-        await using var server = new FakeQmpServer(async peer =>
-        {
-            await peer.HandshakeAsync();
-            while (await peer.ReadCommandAsync() is { } command)
-            {
-                var name = command.GetProperty("execute").GetString()!;
-                commands.Add(name);
-                if (name == "migrate")
-                {
-                    await peer.ReplyErrorAsync(command, "GenericError", "There's a migration process in progress");
-                }
-                else if (name == "query-status")
-                {
-                    await peer.ReplyAsync(command, """{"status": "running", "running": true}""");
-                }
-                else
-                {
-                    await peer.ReplyAsync(command);
-                }
-            }
-        });
+        await using var server = new FakeQmpServer(Scripted(commands, (peer, name, command) =>
+            name == "migrate" ? peer.ReplyErrorAsync(command, "GenericError", "There's a migration process in progress") : null));
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget();
 
@@ -304,22 +306,12 @@ public sealed class QemuMigrationFaultTests
     public async Task A_capability_refusal_with_no_earlier_migration_running_fails_without_asking_again_or_cancelling()
     {
         var commands = new List<string>();
-        await using var server = new FakeQmpServer(async peer =>
+        await using var server = new FakeQmpServer(Scripted(commands, (peer, name, command) => name switch
         {
-            await peer.HandshakeAsync();
-            while (await peer.ReadCommandAsync() is { } command)
-            {
-                var name = command.GetProperty("execute").GetString()!;
-                commands.Add(name);
-                await (name switch
-                {
-                    "migrate-set-capabilities" => peer.ReplyErrorAsync(command, "GenericError", "Capability 'x' not supported"),
-                    "query-migrate" => peer.ReplyAsync(command, """{"status": "none"}"""),
-                    "query-status" => peer.ReplyAsync(command, """{"status": "running", "running": true}"""),
-                    _ => peer.ReplyAsync(command),
-                });
-            }
-        });
+            "migrate-set-capabilities" => peer.ReplyErrorAsync(command, "GenericError", "Capability 'x' not supported"),
+            "query-migrate" => peer.ReplyAsync(command, """{"status": "none"}"""),
+            _ => null,
+        }));
         await using var source = await ConnectAsync(server);
         var target = new RecordingTarget();
 
