@@ -83,6 +83,10 @@ internal sealed class AgentTestHost : IAsyncDisposable
             ["Qemu:RunDirectory"] = Path.Combine(runDirectory, "q"),
             ["Qemu:TmpfsDirectory"] = shm,
 
+            // Never the real host's /dev/hugepages/ferry-HOST: hugepage RAM files left there by a test (its guest
+            // stopped behind the agent's back) held 2 GiB of hugepages across runs.
+            ["Qemu:HugetlbfsDirectory"] = HugepageDirectory(shm),
+
             // Every native migration in these tests proves the target got the last version of every page.
             ["Native:VerifyRam"] = "true",
 
@@ -109,6 +113,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
         {
             await app.DisposeAsync();
             TryDelete(shm);
+            TryDelete(HugepageDirectory(shm));
             if (ownsRun)
             {
                 TryDelete(runDirectory);
@@ -119,6 +124,9 @@ internal sealed class AgentTestHost : IAsyncDisposable
 
         return new AgentTestHost(app, new Uri(app.Urls.Single()), runDirectory, shm, ownsRun);
     }
+
+    /// <summary>This agent's hugepage RAM directory, named as its tmpfs one.</summary>
+    private static string HugepageDirectory(string shm) => Path.Combine("/dev/hugepages", Path.GetFileName(shm));
 
     /// <summary>The QEMU process of a guest on this host; fails the test when there is none.</summary>
     public QemuProcess Qemu(string guest) => Guests.Find(guest) ?? throw new InvalidOperationException($"No QEMU for guest '{guest}'.");
@@ -141,6 +149,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
 
         await KillLeftoversAsync(Path.Combine(RunDirectory, "q"));
         TryDelete(_shm);
+        TryDelete(HugepageDirectory(_shm));
         if (_ownsRunDirectory)
         {
             TryDelete(RunDirectory);
