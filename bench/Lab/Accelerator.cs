@@ -15,7 +15,7 @@ internal static class Accelerator
 
         bool kvm = host.Body is { } h && h.TryGetProperty("capabilities", out var caps) && caps.TryGetProperty("kvm", out var k) && k.ValueKind == JsonValueKind.True;
 
-        // Linux guests hang early under this nested KVM, so the forwarding guest runs under TCG either way (DESIGN.md).
+        // Linux guests hang early under this nested KVM, so the forwarding guest runs under TCG either way (docs/architecture.md).
         return kvm ? "KVM where it works (Linux guests under TCG)" : "TCG (no KVM on the hosts)";
     }
 }

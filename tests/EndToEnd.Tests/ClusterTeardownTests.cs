@@ -11,7 +11,7 @@ public sealed class ClusterTeardownCollection
 }
 
 /// <summary>
-/// Nothing outlives what started it (RELIABILITY.md): the end-to-end suite's cluster, disposed while a guest
+/// Nothing outlives what started it (docs/reliability.md): the end-to-end suite's cluster, disposed while a guest
 /// that arrived by migration still runs, leaves no process, namespace, listener, RAM file, run directory or
 /// hugepage reservation. Before issue 12 every run of the suite left such a guest's 128 MiB RAM file in
 /// /dev/shm/ferry-host-b (its agent stops, its guests do not, and nobody freed their files).

@@ -9,7 +9,7 @@ namespace Ferry.EndToEnd.Tests;
 /// Issue 12's fault suite: a page-counter guest is moved from host-a to host-b and, held at the start of one
 /// phase (the test-only hold file, <see cref="TwoHostCluster.HoldFile"/>), one part is killed with SIGKILL and
 /// started again (the API, the source agent, the target agent, PostgreSQL) or the target's link is cut. After
-/// each: the migration ends within <see cref="EndBound"/> (README, Recovery); exactly one QEMU of the guest is
+/// each: the migration ends within <see cref="EndBound"/> (docs/recovery.md); exactly one QEMU of the guest is
 /// left, running, with its memory invariant intact; <c>guestOnTarget</c> says where it runs; the migration is
 /// recorded once; and a new migration of the guest completes.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed partial class FaultSuiteTests(TwoHostCluster cluster)
     /// <summary>The smallest page-counter guest the launcher takes is 16 MiB; 32 leaves the counter a range worth checking.</summary>
     private const int MemoryMiB = 32;
 
-    /// <summary>Within this after the fault every migration must have ended (README, Recovery): progress timeout, call deadlines and backoff, with room for a loaded machine.</summary>
+    /// <summary>Within this after the fault every migration must have ended (docs/recovery.md): progress timeout, call deadlines and backoff, with room for a loaded machine.</summary>
     private static readonly TimeSpan EndBound = TimeSpan.FromSeconds(90);
 
     /// <summary>How long the link stays cut when the migration has not ended by then: past the source's 10 s target-lost and the 20 s progress timeouts.</summary>

@@ -6,7 +6,7 @@ using Ferry.Agent.TestGuest;
 namespace Ferry.EndToEnd.Tests;
 
 /// <summary>
-/// Looks at a page-counter guest the way RELIABILITY.md asks: pause it through its QMP socket (in
+/// Looks at a page-counter guest the way docs/reliability.md asks: pause it through its QMP socket (in
 /// the agent's run directory), check the memory invariant on its RAM file, resume it. The test
 /// talks QMP itself rather than through the agent so that what it checks is not what it tests.
 /// </summary>

@@ -122,7 +122,7 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
             Assert.Equal("running", started["state"]!.GetValue<string>());
 
             // Far below what the guest forwards under TCG, so that only the migration interrupts the stream; and low
-            // because at 2000 frames/s the guest's virtio TX ring came out corrupt after some migrations here (README, Lab).
+            // because at 2000 frames/s the guest's virtio TX ring came out corrupt after some migrations here (docs/lab.md).
             var accepted = await cluster.Post("/api/v1/migrations", new
             {
                 guest, targetHost = "host-b",
@@ -137,7 +137,7 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
                 $"network downtime {result["networkDowntimeMs"]} ms, frames sent {result["framesSent"]}, lost {result["framesLost"]}, " +
                 $"{result["packetRatePps"]} frames/s arrived, first announcement {result["announceMs"]} ms after the pause; {result["probeNote"]}");
 
-            // Under TCG the forwarder itself sometimes stops passing frames (README, known faults: a fresh one
+            // Under TCG the forwarder itself sometimes stops passing frames (docs/lab.md, known faults: a fresh one
             // for its first seconds, a migrated one with a corrupt virtio TX ring); the probe then says the
             // stream did not come back through the guest, and measures nothing. That is the guest, not the
             // measurement under test: a fresh guest, at most twice more, and one attempt must measure.

@@ -11,7 +11,7 @@ using MigrationState = Ferry.Domain.Migrations.MigrationState;
 namespace Ferry.Api.Agents;
 
 /// <summary>
-/// Carries migrations out with the host agents, following DESIGN.md's flow: the target agent
+/// Carries migrations out with the host agents, following the flow of docs/architecture.md: the target agent
 /// prepares (PrepareIncoming), the source agent migrates and streams its progress (Migrate),
 /// every phase is persisted before the next step. Handed a migration again (after a restart, or
 /// by another replica), it resumes from the persisted phase: PrepareIncoming and Migrate are

@@ -1,6 +1,6 @@
 namespace Ferry.Cli.Rest;
 
-/// <summary>The API's migration states, in the order a migration that completes passes them (README, "How a migration flows").</summary>
+/// <summary>The API's migration states, in the order a migration that completes passes them (docs/api.md, "How a migration flows").</summary>
 internal static class MigrationStates
 {
     public const string Completed = "completed";

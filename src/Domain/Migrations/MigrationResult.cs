@@ -1,6 +1,6 @@
 namespace Ferry.Domain.Migrations;
 
-/// <summary>What a finished migration measured. Definitions are in DESIGN.md, "Measurements".</summary>
+/// <summary>What a finished migration measured. Definitions are in docs/architecture.md, "Measurements".</summary>
 public sealed record MigrationResult
 {
     /// <summary>The transport that ran.</summary>

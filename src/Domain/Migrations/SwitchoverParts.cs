@@ -1,7 +1,7 @@
 namespace Ferry.Domain.Migrations;
 
 /// <summary>
-/// A switch-over taken apart (DESIGN.md, "Measurements"): the network downtime a probe measures is the
+/// A switch-over taken apart (docs/architecture.md, "Measurements"): the network downtime a probe measures is the
 /// hypervisor's downtime (pause → running at the target; for the native transport in its own steps),
 /// then the target's OVS polling the guest's vhost-user ports, then the traffic finding the guest at its
 /// new place. Milliseconds; the moments are each host's own clock.

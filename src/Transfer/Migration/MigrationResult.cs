@@ -1,6 +1,6 @@
 namespace Ferry.Transfer.Migration;
 
-/// <summary>The outcome and the measurements of one native migration, as DESIGN.md defines them.</summary>
+/// <summary>The outcome and the measurements of one native migration, as docs/architecture.md defines them.</summary>
 public sealed record MigrationResult
 {
     /// <summary>True when the guest runs at the destination.</summary>

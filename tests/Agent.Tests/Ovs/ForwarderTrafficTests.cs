@@ -287,7 +287,7 @@ public sealed class ForwarderTrafficTests
     /// <summary>
     /// Launches the forwarding guest, steers its ports (<paramref name="steer"/>; their OpenFlow numbers
     /// change with every launch) and warms the path up. Under TCG a fresh forwarder sometimes passes
-    /// nothing at all (README, known faults): that guest is stopped and a fresh one tried, three at most,
+    /// nothing at all (docs/lab.md, known faults): that guest is stopped and a fresh one tried, three at most,
     /// each attempt said in the diagnostics. One must carry the warm-up.
     /// </summary>
     private static async Task LaunchForwardingAsync(AgentTestHost agent, GuestSpec guest, string networkNamespace, PacketSocket generatorSocket,

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ferry.Agent;
 
 namespace Ferry.Deploy.Tests.Chart;
 
@@ -87,6 +88,25 @@ public sealed class AgentDaemonSetTests
             Assert.Equal("false", env["Ovs__UseSystemInstance"]);
             Assert.DoesNotContain(RenderedChart.PodSpec(agent)["volumes"]!.AsArray(), v => v!["hostPath"]?["path"] is JsonNode p && (string?)p == (string)ovs["hostRunDirectory"]!);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task The_agents_result_outbox_and_run_directory_are_the_nodes_own_directories(string set)
+    {
+        var (values, agent, container) = await RenderAgentAsync(set);
+        var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
+
+        // The outbox (Agent:StateRoot) holds the only record of a result the API has not acknowledged: in the
+        // container's own file system it would die with the container, so it must be the node's directory.
+        foreach (var (setting, value) in new[] { ("Agent__StateRoot", "stateRoot"), ("Agent__RunRoot", "runRoot") })
+        {
+            var directory = (string)values["agent"]![value]!;
+            Assert.Equal(directory, env[setting]);
+            Assert.Equal(directory, (string?)VolumeAt(agent, container, directory)["hostPath"]?["path"]);
+        }
+
+        Assert.NotEqual(new AgentOptions().StateRoot, new AgentOptions().RunRoot);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using Ferry.Testing;
 namespace Ferry.Deploy.Tests.Chart;
 
 /// <summary>
-/// The chart installed into a namespace the way the README's "Deployment" section says to: first the
+/// The chart installed into a namespace the way docs/deployment.md says to: first the
 /// Secrets the values name as existing (the API's certificate, the API keys' hashes, the database's
 /// connection string, the agents' certificates), made here with a test CA, then the rendered objects, the
 /// chart's own Secrets among them. A compute node has its certificate in the hostPath the values name.

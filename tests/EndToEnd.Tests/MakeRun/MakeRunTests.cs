@@ -5,7 +5,7 @@ using Ferry.Testing;
 namespace Ferry.EndToEnd.Tests.MakeRun;
 
 /// <summary>
-/// make run itself, as its users stop it and as its parts fail (RELIABILITY.md, "nothing outlives what
+/// make run itself, as its users stop it and as its parts fail (docs/reliability.md, "nothing outlives what
 /// started it"): stopped by SIGTERM to its process group (systemd, a container runtime, kill -- -PGID) or
 /// by Ctrl-C, it leaves no process, namespace, port, RAM file, socket or hugepage reservation behind and
 /// says "ferry: stopped"; an API or agent that dies is started again and make run says so.

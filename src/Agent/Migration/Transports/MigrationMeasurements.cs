@@ -2,7 +2,7 @@ using Ferry.Domain.Migrations;
 
 namespace Ferry.Agent.Migration.Transports;
 
-/// <summary>What a transport measured (definitions in DESIGN.md, "Measurements"); times in milliseconds.</summary>
+/// <summary>What a transport measured (definitions in docs/architecture.md, "Measurements"); times in milliseconds.</summary>
 public sealed record MigrationMeasurements
 {
     public required TransportKind Transport { get; init; }
