@@ -74,9 +74,19 @@ internal static class WatchCommand
             else
             {
                 session.Terminal.WriteLine($"watching every migration{Filter(scope)} ({source}); Ctrl-C ends");
+
+                // A line per change: a migration's end comes as its last state and as its result, which read the same.
+                var last = new Dictionary<Guid, string>();
                 await foreach (var sample in samples.WithCancellation(ct))
                 {
-                    session.Terminal.WriteLine((await TrackAsync(session, view, sample, ct)).Line());
+                    var line = (await TrackAsync(session, view, sample, ct)).Line();
+                    if (last.TryGetValue(sample.MigrationId, out var previous) && previous == line)
+                    {
+                        continue;
+                    }
+
+                    last[sample.MigrationId] = line;
+                    session.Terminal.WriteLine(line);
                     await session.Terminal.Output.FlushAsync(ct);
                 }
             }

@@ -53,7 +53,7 @@ internal static class SlaCommand
             var document = RestJson.To<SlaReportDocument>(report);
             var table = new Table().Border(TableBorder.Simple).AddColumns("FROM", "TO", "COUNT", "COMPLETED", "FAILED", "CANCELLED", "SUCCESS", "SLA MET",
                 "DOWNTIME p50/p95/p99", "TOTAL p50/p95/p99");
-            table.Title = new TableTitle($"SLA report  {Quantities.Time(document.From)} .. {Quantities.Time(document.To)}" + (document.Host is { } hh ? $"  host {hh}" : ""));
+            table.Title = new TableTitle("SLA report" + Period(document.From, document.To) + (document.Host is { } hh ? $"  host {hh}" : ""));
             AddRow(table, document.Overall, "all", "all");
             foreach (var pair in document.Pairs)
             {
@@ -78,4 +78,13 @@ internal static class SlaCommand
 
     private static string Percentiles(PercentilesDocument p) =>
         p.P50 is null ? Quantities.Unknown : $"{Quantities.Milliseconds(p.P50)} / {Quantities.Milliseconds(p.P95)} / {Quantities.Milliseconds(p.P99)}";
+
+    /// <summary>The report's period as asked: nothing for all of history, an open end as "since"/"until".</summary>
+    private static string Period(DateTimeOffset? from, DateTimeOffset? to) => (from, to) switch
+    {
+        (null, null) => "  (all finished migrations)",
+        ({ } f, null) => $"  since {Quantities.Time(f)}",
+        (null, { } t) => $"  until {Quantities.Time(t)}",
+        _ => $"  {Quantities.Time(from)} .. {Quantities.Time(to)}",
+    };
 }
