@@ -1,26 +1,26 @@
-// A migration's timeline as a Gantt chart: one row per phase it went through (from its timeline), one
-// row per copy pass (from the progress samples of its event stream: a pass lasts from its first sample
-// to the first sample of the next, or to the switch-over), and the moments within phases (guest paused,
+// A migration's timeline as a Gantt chart: one row per phase it went through, one row per copy pass (see
+// passesOf), and the moments within phases (guest paused,
 // target running, ports up) as ticks. Bars are positioned with element.style, which the page's
 // Content-Security-Policy allows (it forbids style attributes in markup, not the CSSOM).
 import { el, ms, words } from './format.js';
 import { phasesOf } from './phases.js';
 
-/** Spans of the copy passes, from progress samples ({pass, at} in arrival order). */
-export function passesOf(samples, endOfCopy) {
-  const spans = [];
-  for (const s of samples) {
-    const at = Date.parse(s.at);
-    const current = spans[spans.length - 1];
-    if (current && current.pass === s.pass) {
-      current.end = at;
-    } else {
-      if (current) current.end = at;
-      spans.push({ pass: s.pass, start: at, end: at });
-    }
+/**
+ * Spans of the copy passes: each starts at its `passStarted` moment on the timeline (the API records the
+ * first sample of every pass there) or, for a pass under way that the timeline shown does not have yet, at
+ * its first progress sample from the stream; it ends where the next begins, the last at the switch-over.
+ */
+export function passesOf(migration, samples, endOfCopy) {
+  const starts = new Map();
+  for (const t of migration.timeline) {
+    const pass = t.event === 'passStarted' ? Number(/^pass (\d+)$/.exec(t.note ?? '')?.[1]) : 0;
+    if (pass > 0 && !starts.has(pass)) starts.set(pass, Date.parse(t.at));
   }
-  if (spans.length > 0 && endOfCopy && endOfCopy > spans[spans.length - 1].end) spans[spans.length - 1].end = endOfCopy;
-  return spans;
+  for (const s of samples) {
+    if (!starts.has(s.pass)) starts.set(s.pass, Date.parse(s.at));
+  }
+  const ordered = [...starts].sort((a, b) => a[1] - b[1]);
+  return ordered.map(([pass, start], i) => ({ pass, start, end: i + 1 < ordered.length ? ordered[i + 1][1] : Math.max(start, endOfCopy) }));
 }
 
 export function gantt(migration, samples, now = Date.now()) {
@@ -28,7 +28,7 @@ export function gantt(migration, samples, now = Date.now()) {
   if (phases.length === 0) return el('p', { class: 'muted' }, 'No phase recorded yet.');
   const ended = ['completed', 'failed', 'cancelled'].includes(migration.state);
   const rows = phases.map((p, i) => ({
-    kind: 'phase',
+    kind: 'gantt-phase',
     name: p.state,
     start: p.at,
     // The last phase of a running migration lasts until now; an end state is a moment.
@@ -36,10 +36,10 @@ export function gantt(migration, samples, now = Date.now()) {
     note: p.note,
   }));
   const switchover = phases.find((p) => p.state === 'switchingOver')?.at ?? (ended ? rows[rows.length - 1].end : now);
-  for (const span of passesOf(samples, switchover)) {
-    rows.push({ kind: 'pass', name: `pass ${span.pass}`, start: span.start, end: span.end });
+  for (const span of passesOf(migration, samples, switchover)) {
+    rows.push({ kind: 'gantt-pass', name: `pass ${span.pass}`, start: span.start, end: span.end });
   }
-  const moments = migration.timeline.filter((t) => t.event).map((t) => ({ name: t.event, at: Date.parse(t.at), note: t.note }));
+  const moments = migration.timeline.filter((t) => t.event && t.event !== 'passStarted').map((t) => ({ name: t.event, at: Date.parse(t.at), note: t.note }));
 
   const t0 = Math.min(...rows.map((r) => r.start));
   const t1 = Math.max(...rows.map((r) => r.end), ...moments.map((m) => m.at), t0 + 1);
@@ -57,7 +57,7 @@ export function gantt(migration, samples, now = Date.now()) {
       el('span', { class: 'gantt-duration' }, ms(r.end - r.start)));
     bar.style.left = `${x(r.start)}%`;
     bar.style.width = `${x(r.end) - x(r.start)}%`;
-    chart.append(el('div', { class: `gantt-row ${r.kind}`, 'data-phase': r.kind === 'phase' ? r.name : null, 'data-pass': r.kind === 'pass' ? r.name.slice(5) : null },
+    chart.append(el('div', { class: `gantt-row ${r.kind}`, 'data-phase': r.kind === 'gantt-phase' ? r.name : null, 'data-pass': r.kind === 'gantt-pass' ? r.name.slice(5) : null },
       el('span', { class: 'gantt-label' }, words(r.name)), el('div', { class: 'gantt-track' }, bar)));
   }
   if (moments.length > 0) {
@@ -67,7 +67,7 @@ export function gantt(migration, samples, now = Date.now()) {
       tick.style.left = `${x(m.at)}%`;
       track.append(tick);
     }
-    chart.append(el('div', { class: 'gantt-row moments' }, el('span', { class: 'gantt-label' }, 'moments'), track));
+    chart.append(el('div', { class: 'gantt-row gantt-moments' }, el('span', { class: 'gantt-label' }, 'moments'), track));
   }
   return chart;
 }
