@@ -32,6 +32,18 @@ function policyLine(value) {
   };
 }
 
+/**
+ * Time range of the data with a little room, or a minute either side of a single migration (uPlot widens a
+ * single point of a time scale to 86400 / ms units: with seconds as the unit, 1000 days).
+ */
+function timeRange(u, min, max) {
+  const xs = u.data[0];
+  if (xs.length === 0) return [Date.now() / 1000 - 60, Date.now() / 1000 + 60];
+  if (xs.length === 1 || xs[0] === xs[xs.length - 1]) return [xs[0] - 60, xs[0] + 60];
+  const pad = Math.max(1, (max - min) * 0.03);
+  return [min - pad, max + pad];
+}
+
 /** A log range that always shows the policy line, with a decade of room around the data. */
 function logRangeWith(value) {
   return (u, min, max) => {
@@ -75,9 +87,9 @@ class Chart {
 /** Per migration over time: hypervisor and network downtime, log scale, 10 ms line. */
 export function downtimeChart(container) {
   return new Chart(container, {
-    scales: { x: { time: true }, y: { distr: 3, range: logRangeWith(SlaDowntimeMs) } },
+    scales: { x: { time: true, range: timeRange }, y: { distr: 3, range: logRangeWith(SlaDowntimeMs) } },
     axes: [{}, { label: 'downtime', values: (u, vs) => vs.map(ms), size: 70 }],
-    series: [{}, points('hypervisor (QEMU)', palette.hypervisor), points('network (probe)', palette.network)],
+    series: [{ label: 'finished' }, points('hypervisor (QEMU)', palette.hypervisor), points('network (probe)', palette.network)],
     hooks: { draw: [policyLine(SlaDowntimeMs)] },
   }, (state) => {
     const done = finished(state);
@@ -88,9 +100,9 @@ export function downtimeChart(container) {
 /** Per migration over time: total time, log scale, 2 s line. */
 export function totalChart(container) {
   return new Chart(container, {
-    scales: { x: { time: true }, y: { distr: 3, range: logRangeWith(SlaTotalMs) } },
+    scales: { x: { time: true, range: timeRange }, y: { distr: 3, range: logRangeWith(SlaTotalMs) } },
     axes: [{}, { label: 'total time', values: (u, vs) => vs.map(ms), size: 70 }],
-    series: [{}, points('total time', palette.total)],
+    series: [{ label: 'finished' }, points('total time', palette.total)],
     hooks: { draw: [policyLine(SlaTotalMs)] },
   }, (state) => {
     const done = finished(state);
@@ -107,7 +119,7 @@ export function percentileChart(container, figure, sla) {
       { splits: () => labels.map((_, i) => i), values: (u, vs) => vs.map((v) => labels[v] ?? ''), grid: { show: false } },
       { label: figure === 'downtimeMs' ? 'downtime' : 'total time', values: (u, vs) => vs.map(ms), size: 70 },
     ],
-    series: [{ value: (u, v) => labels[v] ?? '' }, points('p50', palette.p50), points('p95', palette.p95), points('p99', palette.p99)],
+    series: [{ label: 'pair', value: (u, v) => labels[v] ?? '' }, points('p50', palette.p50), points('p95', palette.p95), points('p99', palette.p99)],
     hooks: { draw: [policyLine(sla)] },
   }, (state) => {
     const pairs = (state?.sla?.pairs ?? []).filter((p) => p[figure].p50 !== null);

@@ -15,7 +15,7 @@ const state = {
   hosts: null,
   guests: null,
   sla: null,
-  adminRefused: null,
+  refused: null,
 };
 
 let session = null; // AbortController of everything the current key started.
@@ -55,7 +55,7 @@ async function start() {
   session?.abort();
   session = new AbortController();
   const signal = session.signal;
-  Object.assign(state, { migrations: new Map(), progress: new Map(), hosts: null, guests: null, sla: null, adminRefused: null });
+  Object.assign(state, { migrations: new Map(), progress: new Map(), hosts: null, guests: null, sla: null, refused: null });
   $('login').hidden = true;
   $('board').hidden = false;
   $('forget-key').hidden = false;
@@ -124,8 +124,8 @@ function failed(e) {
   if (e.name === 'AbortError') return;
   if (e instanceof ApiError && e.status === 401) return refused(e);
   if (e instanceof ApiError && e.status === 403) {
-    // Hosts, guests and the SLA report are the administrators' (scope admin); migrations need read.
-    state.adminRefused = e.message;
+    // Every list the page reads needs only the read scope; a deployment may still refuse one of them.
+    state.refused = e.message;
     return;
   }
   setStatus('reconnecting', e.message);
@@ -181,7 +181,7 @@ function render() {
 function renderHosts() {
   const body = $('hosts-body');
   if (!state.hosts) {
-    $('hosts-note').textContent = state.adminRefused ? `Hosts need a key with the admin scope (${state.adminRefused}).` : 'Loading…';
+    $('hosts-note').textContent = state.refused ? `This key may not read hosts: ${state.refused}` : 'Loading…';
     $('hosts-note').hidden = false;
     body.replaceChildren();
     return;
@@ -256,7 +256,7 @@ function renderMigrations() {
 
 function overall() {
   const o = state.sla?.overall;
-  if (!o) return [state.adminRefused ? el('span', { class: 'muted' }, 'The SLA report needs a key with the admin scope.') : ''];
+  if (!o) return [state.refused ? el('span', { class: 'muted' }, `This key may not read the SLA report: ${state.refused}`) : ''];
   const pct = (v) => (v === null ? '–' : `${(100 * v).toFixed(1)} %`);
   return [
     el('span', {}, `${o.count} finished`), el('span', {}, `success ${pct(o.successRate)}`), el('span', {}, `SLA met ${pct(o.slaMetFraction)}`),
