@@ -131,11 +131,20 @@ function failed(e) {
   setStatus('reconnecting', e.message);
 }
 
+/** The most migrations the page keeps: a tab left open for weeks on a busy fleet must not grow without bound. */
+const MaxMigrations = 5000;
+
 function upsert(m) {
   const known = state.migrations.get(m.id);
   if (known && Date.parse(known.updatedAt) > Date.parse(m.updatedAt)) return;
   state.migrations.set(m.id, m);
   if (Terminal.has(m.state)) state.progress.delete(m.id);
+  if (state.migrations.size > MaxMigrations) {
+    const oldest = [...state.migrations.values()].filter((x) => Terminal.has(x.state))
+      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))
+      .slice(0, state.migrations.size - MaxMigrations);
+    for (const x of oldest) state.migrations.delete(x.id);
+  }
 }
 
 function onEvent(type, data) {
