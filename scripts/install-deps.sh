@@ -7,15 +7,17 @@ set -euo pipefail
 # with EINVAL ("Failed to create mempool ... Invalid argument") and a vhost-user port gets no
 # backend. librte-net-null23 is the null driver of the port that keeps OVS's packet mempool alive
 # (OvsSwitch.MempoolKeeperPort). gcc and libc6-dev build the agent's dirty-tracking preload library.
-# jq reads the API's JSON in scripts/run.sh.
-packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk librte-mempool-ring23 librte-net-null23 socat iproute2 make procps cpio kmod gcc libc6-dev jq)
+# jq reads the API's JSON in scripts/run.sh. chromium is the browser tests/Dashboard.Tests drive with Playwright
+# (Debian's build, by its path: the tests never download a browser).
+packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk librte-mempool-ring23 librte-net-null23 socat iproute2 make procps cpio kmod gcc libc6-dev jq chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js and npm render and check the Helm chart in tests/Deploy.Tests. Machines of this kind
-# come with NodeSource's nodejs, which carries npm itself and conflicts with Debian's npm package,
-# so Debian's are installed only where there is no node or no npm at all.
+# Node.js and npm bundle the dashboard when src/Api builds (Api.csproj, DashboardBundle), and render
+# and check the Helm chart in tests/Deploy.Tests. Machines of this kind come with NodeSource's nodejs,
+# which carries npm itself and conflicts with Debian's npm package, so Debian's are installed only
+# where there is no node or no npm at all.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"

@@ -291,6 +291,7 @@ start_demo || demo_line="  the demo guest    not running: see the lines above"
 cat <<BANNER
 ferry: ready
   Swagger UI        $api/swagger   (Authorize with the admin API key in $state/api-key)
+  dashboard         $api/dashboard   (asks for the same key; docs/dashboard.md)
   API key           $state/api-key  e.g. curl -H "X-Api-Key: \$(cat .ferry/api-key)" $api/api/v1/hosts
 $demo_line
   the CLI           scripts/ferry --help   (hosts, guests, migrations, show, watch, cancel, drain, sla; --output json for scripts)

@@ -1,4 +1,5 @@
 using Ferry.Api.Agents;
+using Ferry.Api.Dashboard;
 using Ferry.Api.Events;
 using Ferry.Api.Guests;
 using Ferry.Api.Hosts;
@@ -111,6 +112,7 @@ internal static class FerryApi
         app.MapEventsApiV1();
         app.MapReportsApiV1();
         app.MapGrpcService<ControlPlaneService>();
+        app.MapDashboard();
         app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }

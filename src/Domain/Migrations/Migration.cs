@@ -290,7 +290,17 @@ public sealed class Migration
     /// <summary>Records that progress was seen, for the progress timeout.</summary>
     public void Touch(DateTimeOffset at) => UpdatedAt = at;
 
-    /// <summary>Keeps <paramref name="sample"/> as the latest progress; ignored once the migration has ended.</summary>
+    /// <summary>The most passes a migration's timeline records (a migration that does not converge may run hundreds).</summary>
+    public const int MaxPassMoments = 64;
+
+    /// <summary>The <see cref="TimelineEntry.Event"/> of the moment a copy pass began; its note is <c>pass N</c>.</summary>
+    public const string PassStartedEvent = "passStarted";
+
+    /// <summary>
+    /// Keeps <paramref name="sample"/> as the latest progress; ignored once the migration has ended. The first
+    /// sample of each pass is also a moment on the timeline (<see cref="PassStartedEvent"/>, at the time the
+    /// control plane received it): samples are dropped when a migration ends, and a migration's detail draws its passes.
+    /// </summary>
     public void RecordProgress(ProgressSample sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
@@ -299,10 +309,18 @@ public sealed class Migration
             throw new DomainException("a progress sample of another migration");
         }
 
-        if (!IsTerminal)
+        if (IsTerminal)
         {
-            Progress = sample;
+            return;
         }
+
+        if (Progress?.Pass != sample.Pass && _timeline.Count(e => e.Event == PassStartedEvent) < MaxPassMoments)
+        {
+            _timeline.Add(new TimelineEntry(State, sample.At,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"pass {sample.Pass}"), PassStartedEvent));
+        }
+
+        Progress = sample;
     }
 
     /// <summary>When the current phase was entered.</summary>

@@ -48,6 +48,35 @@ public sealed class ProgressSampleTests
     }
 
     [Fact]
+    public void The_first_sample_of_each_pass_is_a_moment_on_the_timeline()
+    {
+        var m = Running();
+        m.RecordProgress(ProgressSample.Measured(m.Id, m.State, 1, 100, 0, 0, 10, T0));
+        m.RecordProgress(ProgressSample.Measured(m.Id, m.State, 1, 50, 50, 0, 10, T0.AddSeconds(1)));
+        m.RecordProgress(ProgressSample.Measured(m.Id, m.State, 2, 10, 100, 0, 10, T0.AddSeconds(2)));
+
+        var passes = m.Timeline.Where(e => e.Event == Migration.PassStartedEvent).ToList();
+        Assert.Equal(["pass 1", "pass 2"], passes.Select(e => e.Note));
+        Assert.Equal([T0, T0.AddSeconds(2)], passes.Select(e => e.At));
+        Assert.All(passes, e => Assert.Equal(MigrationState.Running, e.State));
+        // A moment is not a phase: the migration is still in the phase it entered.
+        Assert.Equal(T0, m.EnteredCurrentStateAt);
+    }
+
+    [Fact]
+    public void A_migration_that_never_converges_records_a_bounded_number_of_passes()
+    {
+        var m = Running();
+        for (var pass = 1; pass <= Migration.MaxPassMoments + 10; pass++)
+        {
+            m.RecordProgress(ProgressSample.Measured(m.Id, m.State, pass, 10, 100, 0, 10, T0.AddMilliseconds(pass)));
+        }
+
+        Assert.Equal(Migration.MaxPassMoments, m.Timeline.Count(e => e.Event == Migration.PassStartedEvent));
+        Assert.Equal(Migration.MaxPassMoments + 10, m.Progress!.Pass);
+    }
+
+    [Fact]
     public void A_sample_of_another_migration_is_refused()
     {
         var m = Running();
