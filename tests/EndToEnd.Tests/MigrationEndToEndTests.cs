@@ -164,7 +164,9 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
         // The switch-over taken apart: the target's side (the guest running, OVS polling its ports) always, the
         // engine's steps natively; natively the RAM check proves every page QEMU and ovs-vswitchd wrote arrived.
         var parts = result["switchover"]!;
-        Assert.True(parts["portsUpMs"]!.GetValue<double>() >= 0, parts.ToJsonString());
+        // Once (a loaded machine, 2026-12-07) the parts came without portsUpMs while the probe saw the stream back:
+        // the result and the agents' logs say why, next time.
+        Assert.True(parts["portsUpMs"]?.GetValue<double>() >= 0, $"{result.ToJsonString()}\n{cluster.Diagnostics}");
         if (transport == "native")
         {
             Assert.True(parts["pauseMs"]!.GetValue<double>() > 0, parts.ToJsonString());
