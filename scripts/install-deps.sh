@@ -35,3 +35,18 @@ if [[ -z "${FERRY_KEEP_SYSTEM_SERVICES:-}" ]]; then
   service postgresql stop >/dev/null 2>&1 || true
   service openvswitch-switch stop >/dev/null 2>&1 || true
 fi
+# The unprivileged user QEMU drops to (Qemu:RunAs, ferry-qemu by default): a system user without a
+# home or a shell. QEMU opens /dev/kvm, its RAM file and sockets as root before it drops, so it needs no
+# group; it joins kvm where that group exists anyway, so a /dev/kvm that udev gives to kvm (0660) stays
+# usable should QEMU ever open it late. Without this user the agent warns and runs QEMU as root.
+if ! getent passwd ferry-qemu >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: must run as root to create the ferry-qemu user" >&2
+    exit 1
+  fi
+  echo "install-deps: creating the system user ferry-qemu"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group ferry-qemu
+fi
+if getent group kvm >/dev/null && ! id -nG ferry-qemu | tr ' ' '\n' | grep -qx kvm; then
+  usermod --append --groups kvm ferry-qemu
+fi

@@ -25,7 +25,9 @@ internal sealed class BenchmarkHost : IAsyncDisposable
         RunDirectory = Path.Combine("/tmp", options.Id);
         Directory.CreateDirectory(RunDirectory);
         Accelerator = AcceleratorProbe.Probe();
-        LauncherOptions = new QemuLauncherOptions { RunDirectory = RunDirectory, TmpfsDirectory = "/dev/shm" };
+        // The benchmark makes its QEMUs' disks and RAM files itself, as root, not as the launcher does for
+        // Qemu:RunAs: its QEMUs keep root's user.
+        LauncherOptions = new QemuLauncherOptions { RunDirectory = RunDirectory, TmpfsDirectory = "/dev/shm", RunAs = "" };
         var pki = BenchmarkPki.Create(Path.Combine(RunDirectory, "pki"), options.TargetAddress);
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder()

@@ -51,6 +51,33 @@ public static class GuestMemoryProbe
         }
     }
 
+    /// <summary>
+    /// The real, effective, saved and file-system uids of the QEMU whose QMP socket is in
+    /// <paramref name="instanceDirectory"/>, from <c>/proc/PID/status</c>; empty when no such process runs.
+    /// </summary>
+    public static IReadOnlyList<string> QemuUids(string instanceDirectory)
+    {
+        var qmp = $"socket,id=qmp0,path={Path.Combine(instanceDirectory, "qmp.sock")},";
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(entry), out _)
+                    && File.ReadAllText(Path.Combine(entry, "cmdline")).Split('\0').Any(a => a.StartsWith(qmp, StringComparison.Ordinal)))
+                {
+                    var uid = File.ReadLines(Path.Combine(entry, "status")).First(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                    return uid["Uid:".Length..].Split('\t', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // exited meanwhile
+            }
+        }
+
+        return [];
+    }
+
     /// <summary>Waits until the page counter on <paramref name="host"/> has booted and counts (its boot marker is on the serial log).</summary>
     public static async Task WaitUntilCountingAsync(string runRoot, string host, string guest)
     {

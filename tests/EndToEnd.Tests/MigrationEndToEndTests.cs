@@ -60,6 +60,12 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
         Assert.True(instances.Count == 1, $"{guest} has {instances.Count} QEMU instances on {host}\n{cluster.Diagnostics}");
         var (invariant, runState) = await GuestMemoryProbe.CheckAsync(host, instances[0], MemoryMiB);
         Assert.Equal("running", runState);
+
+        // The agents run as root, and their QEMUs drop to the default Qemu:RunAs user (make deps creates it).
+        var user = Ferry.Agent.Qemu.QemuUser.Find(new Ferry.Agent.Qemu.QemuLauncherOptions().RunAs);
+        Assert.True(user is not null, "no ferry-qemu user on this machine: run scripts/install-deps.sh (make deps)");
+        var uids = GuestMemoryProbe.QemuUids(instances[0]);
+        Assert.True(uids.Count == 4 && uids.All(u => u == user.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"{guest}'s QEMU on {host} runs as uids [{string.Join(' ', uids)}], not {user.Name}'s {user.Uid}");
         Assert.True(invariant.Holds, invariant.ToString());
         var other = host == "host-a" ? "host-b" : "host-a";
         Assert.Empty(GuestMemoryProbe.Instances(cluster.RunRoot, other, guest));

@@ -5,9 +5,10 @@ using Microsoft.Extensions.Logging;
 namespace Ferry.Agent.Guests;
 
 /// <summary>
-/// A guest's vhost-user ports on the host's OVS-DPDK bridge: created before its QEMU starts (QEMU
-/// connects to the sockets OVS creates) and removed after that QEMU is gone, which for a migration
-/// source is the deferred cleanup, outside the downtime.
+/// A guest's vhost-user ports on the host's OVS-DPDK bridge: <c>dpdkvhostuserclient</c> ports created
+/// before its QEMU starts (OVS keeps trying to connect to the socket QEMU will listen on, so QEMU, which
+/// waits at start for that connection, finds it within a second) and removed after that QEMU is gone,
+/// which for a migration source is the deferred cleanup, outside the downtime.
 /// </summary>
 internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> logger)
 {
@@ -15,15 +16,15 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
     private static readonly TimeSpan BackendTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Adds the ports and returns the directory their sockets are in; null when there are none.
-    /// Ports added before a failure are removed again.
+    /// Adds the ports, whose sockets QEMU will create in <paramref name="socketDirectory"/> (its instance
+    /// directory). Ports added before a failure are removed again.
     /// </summary>
     /// <exception cref="OvsCommandException">This agent runs no switch, or OVS refused a port.</exception>
-    public async Task<string?> AttachAsync(string guest, IReadOnlyList<string> ports, CancellationToken cancellationToken)
+    public async Task AttachAsync(string guest, IReadOnlyList<string> ports, string socketDirectory, CancellationToken cancellationToken)
     {
         if (ports.Count == 0)
         {
-            return null;
+            return;
         }
 
         if (ovs is null)
@@ -38,7 +39,7 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
         {
             foreach (var port in ports)
             {
-                await ovs.AddVhostUserPortAsync(port, VhostUserMode.OvsServer, cancellationToken);
+                await ovs.AddVhostUserPortAsync(port, VhostUserMode.OvsClient, socketDirectory, cancellationToken);
                 added.Add(port);
             }
         }
@@ -47,8 +48,6 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
             await DetachAsync(guest, added);
             throw;
         }
-
-        return ovs.VhostUserSocketDirectory;
     }
 
     /// <summary>Starts reading what ovs-vswitchd logs from now on, to learn whether the ports of a guest about to start get a backend.</summary>

@@ -236,10 +236,10 @@ internal sealed partial class GuestRegistry(
             throw new QemuLaunchException($"Guest '{spec.Guest}' asks for vhost-user ports ({string.Join(", ", wanted)}) that guest '{owner.Spec.Guest}' already has on this host.");
         }
 
-        var socketDirectory = await ports.AttachAsync(spec.Guest, wanted, cancellationToken);
+        await ports.AttachAsync(spec.Guest, wanted, QemuInstanceLayout.For(qemuOptions.Value, spec).Directory, cancellationToken);
         try
         {
-            var qemu = await launcher.LaunchAsync(spec with { VhostUserSocketDirectory = socketDirectory }, cancellationToken);
+            var qemu = await launcher.LaunchAsync(spec, cancellationToken);
             _guests[spec.Guest] = qemu;
             return qemu;
         }

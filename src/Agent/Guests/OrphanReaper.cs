@@ -49,6 +49,19 @@ internal sealed partial class OrphanReaper(
         foreach (var directory in Directory.GetDirectories(runDirectory))
         {
             var instance = Path.GetFileName(directory);
+            if (!ResourceName.IsValid(instance))
+            {
+                // Not an instance: the migration TLS credentials (migration.tls), or an instance's files for
+                // QEMU's user (<instance>.user), which go with their instance below.
+                if (directory.EndsWith(QemuInstanceLayout.UserDirectorySuffix, StringComparison.Ordinal)
+                    && !Directory.Exists(directory[..^QemuInstanceLayout.UserDirectorySuffix.Length]))
+                {
+                    DeleteDirectory(directory);
+                }
+
+                continue;
+            }
+
             if (live.TryGetValue(instance, out var orphan))
             {
                 var status = orphan.Incoming ? await RunStateAsync(directory, cancellationToken) : null;
@@ -277,6 +290,14 @@ internal sealed partial class OrphanReaper(
         }
 
         await ports.DetachAsync(instance, orphan?.Ports ?? []);
+        DeleteDirectory(directory);
+        DeleteDirectory(directory + QemuInstanceLayout.UserDirectorySuffix);
+
+        Log.Freed(logger, instance, orphan?.RamFile ?? "unknown", string.Join(", ", orphan?.Ports ?? []));
+    }
+
+    private static void DeleteDirectory(string directory)
+    {
         try
         {
             Directory.Delete(directory, recursive: true);
@@ -284,8 +305,6 @@ internal sealed partial class OrphanReaper(
         catch (DirectoryNotFoundException)
         {
         }
-
-        Log.Freed(logger, instance, orphan?.RamFile ?? "unknown", string.Join(", ", orphan?.Ports ?? []));
     }
 
     internal sealed record OrphanedQemu(int Pid, string Instance, bool Incoming, string? RamFile, IReadOnlyList<string> Ports);

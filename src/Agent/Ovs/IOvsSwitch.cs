@@ -10,7 +10,7 @@ public interface IOvsSwitch : IAsyncDisposable
     /// <summary>The agent's bridge.</summary>
     string Bridge { get; }
 
-    /// <summary>Where <c>dpdkvhostuser</c> sockets appear, one per port, named after the port.</summary>
+    /// <summary>Where <c>dpdkvhostuser</c> sockets appear (and client-mode sockets are looked for when no other directory is given), one per port, named after the port.</summary>
     string VhostUserSocketDirectory { get; }
 
     /// <summary>
@@ -37,9 +37,13 @@ public interface IOvsSwitch : IAsyncDisposable
     Task EnsureStartedAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Adds (or keeps) a vhost-user port on the bridge and returns the socket QEMU connects to or listens on.</summary>
-    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>; nothing ran.</exception>
+    /// <param name="port">The port's name; the socket is named after it.</param>
+    /// <param name="mode">Which side listens.</param>
+    /// <param name="socketDirectory">For <see cref="VhostUserMode.OvsClient"/>: where QEMU listens; <see cref="VhostUserSocketDirectory"/> when null.</param>
+    /// <param name="cancellationToken">Cancels the wait for OVS.</param>
+    /// <exception cref="ArgumentException">The name is not a valid <see cref="OvsName"/>, or a socket directory was given for a server-mode port; nothing ran.</exception>
     /// <exception cref="OvsCommandException">OVS refused the port.</exception>
-    Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, CancellationToken cancellationToken = default);
+    Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, string? socketDirectory = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Adds (or keeps) an OVS <c>internal</c> port: on the netdev datapath a tap device of that name in

@@ -14,8 +14,8 @@ public sealed record OvsOptions
 
     /// <summary>
     /// OVS_RUNDIR of the agent's switch: database socket, pid and control files and, because
-    /// <c>vhost-sock-dir</c> is left unset, the vhost-user sockets. It equals
-    /// <c>Qemu:VhostUserSocketDirectory</c>'s default so QEMU finds the sockets without wiring.
+    /// <c>vhost-sock-dir</c> is left unset, the sockets of server-mode (<c>dpdkvhostuser</c>) ports.
+    /// Guests' ports are client-mode: their sockets are QEMU's, in its instance directory.
     /// Everything in it but <see cref="LogDirectory"/> is removed when the switch stops.
     /// </summary>
     public string RunDirectory { get; init; } = "/run/ferry-agent/ovs";

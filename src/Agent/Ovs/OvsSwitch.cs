@@ -126,10 +126,15 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
     }
 
-    public async Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, CancellationToken cancellationToken = default)
+    public async Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, string? socketDirectory = null, CancellationToken cancellationToken = default)
     {
         var name = OvsName.Validate(port, "port");
-        var socket = Path.Combine(VhostUserSocketDirectory, name);
+        if (socketDirectory is not null && (mode == VhostUserMode.OvsServer || !Path.IsPathRooted(socketDirectory)))
+        {
+            throw new ArgumentException("A socket directory is for client-mode ports only, and must be absolute.", nameof(socketDirectory));
+        }
+
+        var socket = Path.Combine(socketDirectory ?? VhostUserSocketDirectory, name);
         List<string> arguments = ["--may-exist", "add-port", Bridge, name, "--", "set", "Interface", name];
         if (mode == VhostUserMode.OvsServer)
         {

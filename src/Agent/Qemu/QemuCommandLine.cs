@@ -75,11 +75,16 @@ public static class QemuCommandLine
         for (var i = 0; i < ports.Count; i++)
         {
             var port = ResourceName.Validate(ports[i], "port");
-            var socket = Path.Combine(spec.VhostUserSocketDirectory ?? options.VhostUserSocketDirectory, port);
+            var socket = spec.VhostUserSocketDirectory is { } directory ? Path.Combine(directory, port) : layout.VhostUserSocket(port);
             args.Add("-chardev");
 
-            // OVS listens (dpdkvhostuser); after an ovs-vswitchd restart QEMU reconnects within a second.
-            args.Add($"socket,id=char-{port},path={Escape(socket)},reconnect=1");
+            // QEMU listens and OVS connects (dpdkvhostuserclient, which OVS's documentation recommends over the
+            // deprecated dpdkvhostuser). QEMU creates the socket at start, before it drops to Qemu:RunAs, and keeps
+            // listening on it for its whole life: after an ovs-vswitchd restart OVS (root) reconnects to it. The
+            // other way round QEMU would reconnect as the dropped user to a socket the new ovs-vswitchd made as
+            // root, and may not. QEMU's vhost-user netdev still waits at start until OVS connected (OVS retries
+            // every second), so a port's backend exists before the guest runs or a migration arrives.
+            args.Add($"socket,id=char-{port},path={Escape(socket)},server=on,wait=off");
             args.Add("-netdev");
             args.Add($"vhost-user,id=net-{port},chardev=char-{port},vhostforce=on");
             args.Add("-device");

@@ -12,7 +12,7 @@ namespace Ferry.Agent.Qemu;
 /// <param name="BootDisk">Raw disk image the BIOS boots from; null for the idle guest.</param>
 /// <param name="VhostUserPorts">OVS vhost-user ports, one virtio-net NIC each, in guest order.</param>
 /// <param name="Incoming">Start paused with <c>-incoming defer</c>, as a migration target.</param>
-/// <param name="VhostUserSocketDirectory">Where the switch put the ports' sockets; the launcher's configured directory when null.</param>
+/// <param name="VhostUserSocketDirectory">Where QEMU creates the ports' listening sockets; the instance directory when null (<see cref="QemuInstanceLayout.VhostUserSocket"/>).</param>
 /// <param name="Kernel">Boots this kernel and initramfs instead of <paramref name="BootDisk"/> or nothing.</param>
 /// <param name="Vcpus">Virtual CPUs (<c>-smp</c>); source and target of a migration must agree.</param>
 public sealed record QemuGuestSpec(

@@ -16,6 +16,20 @@ public sealed record QemuInstanceLayout(
     /// </summary>
     public string OperatorQmpSocket => Path.Combine(Directory, "qmp-operator.sock");
 
+    /// <summary>
+    /// Files QEMU opens by path after it dropped to <c>Qemu:RunAs</c>, owned by that user (0700): the boot
+    /// disk. Beside the instance directory, not in it: that one holds the QMP sockets (root-equivalent)
+    /// and stays the agent's alone. The dot keeps it apart from instance directories (instance names
+    /// have none).
+    /// </summary>
+    public string UserDirectory => Directory + UserDirectorySuffix;
+
+    /// <summary>What <see cref="UserDirectory"/> adds to the instance directory's name.</summary>
+    public const string UserDirectorySuffix = ".user";
+
+    /// <summary>Where QEMU listens for the switch's connection to a vhost-user port (<c>dpdkvhostuserclient</c>): in the instance directory, named after the port (port names have no dot, so no file there clashes).</summary>
+    public string VhostUserSocket(string port) => Path.Combine(Directory, port);
+
     /// <summary>QEMU's argument vector, one argument per line: what ran, for operators and for the next agent after a crash.</summary>
     public string ArgumentsFile => Path.Combine(Directory, "qemu.args");
 
@@ -31,7 +45,7 @@ public sealed record QemuInstanceLayout(
             Path.Combine(directory, "qmp.sock"),
             Path.Combine(directory, "serial.log"),
             Path.Combine(directory, "qemu.log"),
-            Path.Combine(directory, "boot.img"),
+            Path.Combine(directory + UserDirectorySuffix, "boot.img"),
             Path.Combine(memoryRoot, $"ferry-{instance}.ram"));
     }
 }

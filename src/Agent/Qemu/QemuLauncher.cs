@@ -23,12 +23,23 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
     public QemuLauncher(QemuLauncherOptions options, IQmpConnector qmp, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
-        _options = options;
         _qmp = qmp;
         _timeProvider = timeProvider;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<QemuLauncher>();
-        _runAs = options.RunAs.Length > 0 ? QemuUser.Find(options.RunAs) : null;
+        var runAs = QemuRunAs.Resolve(options);
+        _runAs = runAs.User;
+        if (runAs.Problem is { } problem)
+        {
+            Log.NotRunningAs(_logger, options.RunAs, problem);
+        }
+        else if (_runAs is { } user)
+        {
+            Log.RunningAs(_logger, user.Name, user.Uid);
+        }
+
+        // Every command line this launcher builds names the user QEMU really drops to, or none.
+        _options = options with { RunAs = _runAs?.Name ?? string.Empty };
         _firmware = options.ForceAccelerator is { } forced
             ? new AcceleratorChoice(forced, "forced by configuration")
             : AcceleratorProbe.Probe(options.KvmDevice);
@@ -81,6 +92,12 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         if (OperatingSystem.IsLinux())
         {
             Directory.CreateDirectory(layout.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (_runAs is not null)
+            {
+                // QEMU's user reaches its own files beside the instance directories (search only: it lists
+                // nothing here and enters no instance directory, 0700).
+                File.SetUnixFileMode(_options.RunDirectory, File.GetUnixFileMode(_options.RunDirectory) | UnixFileMode.OtherExecute);
+            }
         }
         else
         {
@@ -105,7 +122,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
         if (spec.BootDisk is { } disk)
         {
-            await File.WriteAllBytesAsync(layout.BootDisk, disk, cancellationToken);
+            await WriteBootDiskAsync(layout, disk, cancellationToken);
         }
 
         await File.WriteAllLinesAsync(layout.ArgumentsFile, arguments.Prepend(_options.QemuBinary), cancellationToken);
@@ -194,6 +211,36 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         }
     }
 
+    /// <summary>
+    /// The boot disk is QEMU's user's, 0600, in a directory of that user's own: QEMU opens it at start as
+    /// root, but at a migration's switch-over QEMU 7.2 reopens it by path to change its access mode
+    /// (inactivating a node drops its write permission, the target's activation takes it back, and
+    /// file-posix cannot change an open descriptor's mode), by then as the dropped user. Root's 0644 disk in
+    /// the 0700 instance directory failed exactly there ("bdrv_inactivate_all() failed (-1)", the target's
+    /// "load of migration failed"); the same disk owned by that user in a directory it can reach migrated.
+    /// Passing descriptors instead (<c>-add-fd</c>, one read-only and one read-write, as libvirt does) would
+    /// need them inherited at exec, and a .NET process cannot give a child a chosen descriptor without every
+    /// other child started meanwhile (ovs-vsctl, other guests' QEMUs) inheriting it too. What this leaves:
+    /// every QEMU runs as the same user, so a subverted QEMU could open another guest's disk by path, as
+    /// under libvirt's DAC model without sVirt; guest RAM files stay out of its reach (0700 root directory).
+    /// </summary>
+    private async Task WriteBootDiskAsync(QemuInstanceLayout layout, ReadOnlyMemory<byte> disk, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var owner = _runAs is { } user ? (user.Uid, user.Gid) : ((uint, uint)?)null;
+            RamFiles.EnsureDirectoryFor(layout.UserDirectory, owner);
+            File.Delete(layout.BootDisk);
+            RamFiles.CreateExclusive(layout.BootDisk, owner);
+            await using var file = new FileStream(layout.BootDisk, FileMode.Open, FileAccess.Write);
+            await file.WriteAsync(disk, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new QemuLaunchException($"Cannot write the boot disk {layout.BootDisk}: {ex.Message}", ex);
+        }
+    }
+
     private async Task<IQmpClient> ConnectQmpAsync(QemuProcess qemu, CancellationToken cancellationToken)
     {
         var started = _timeProvider.GetTimestamp();
@@ -237,6 +284,12 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
         [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}, {Accelerator}), started by an earlier life of this agent, adopted")]
         public static partial void Adopted(ILogger logger, string instance, int pid, Accelerator accelerator);
+
+        [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "QEMU does not drop to Qemu:RunAs '{RunAs}' and runs as the agent's user: {Problem}. Set Qemu:RequireRunAs=true to refuse to start instead")]
+        public static partial void NotRunningAs(ILogger logger, string runAs, string problem);
+
+        [LoggerMessage(EventId = 3204, Level = LogLevel.Information, Message = "QEMU drops to user {User} (uid {Uid}) once started")]
+        public static partial void RunningAs(ILogger logger, string user, uint uid);
 
         [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "QEMU {Instance} started (pid {Pid}, {Accelerator}, incoming {Incoming})")]
         public static partial void Started(ILogger logger, string instance, int pid, Accelerator accelerator, bool incoming);

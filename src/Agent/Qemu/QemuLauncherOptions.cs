@@ -12,9 +12,6 @@ public sealed record QemuLauncherOptions
 
     public string HugetlbfsDirectory { get; init; } = "/dev/hugepages";
 
-    /// <summary>Where OVS creates <c>dpdkvhostuser</c> sockets, one per port name.</summary>
-    public string VhostUserSocketDirectory { get; init; } = "/run/ferry-agent/ovs";
-
     public string KvmDevice { get; init; } = AcceleratorProbe.DefaultKvmDevice;
 
     /// <summary>Source and target must run the same machine type for migration to work.</summary>
@@ -49,11 +46,22 @@ public sealed record QemuLauncherOptions
     public bool Sandbox { get; init; } = true;
 
     /// <summary>
-    /// An unprivileged user QEMU drops to once it has opened what it needs (<c>-runas</c>): the RAM file
-    /// (created for that user, 0600), <c>/dev/kvm</c>, its sockets and logs are opened as the agent's
-    /// user before the drop. Empty, the default: QEMU runs as the agent's user.
+    /// The unprivileged user QEMU drops to once it has opened what it needs (<c>-runas</c>):
+    /// <c>/dev/kvm</c>, its RAM file (created for that user, 0600), its QMP and vhost-user listening
+    /// sockets and its logs are opened as the agent's user before the drop; what it opens later (its boot
+    /// disk, reopened at a migration's switch-over, and the migration TLS credentials) is that user's.
+    /// <c>ferry-qemu</c> by default (<c>scripts/install-deps.sh</c> creates it). Where the agent cannot
+    /// use it (the user is missing, the agent is not root) QEMU runs as the agent's user and the agent
+    /// warns at start, unless <see cref="RequireRunAs"/>. Empty: QEMU runs as the agent's user.
     /// </summary>
-    public string RunAs { get; init; } = "";
+    public string RunAs { get; init; } = "ferry-qemu";
+
+    /// <summary>
+    /// Refuse to start when QEMU cannot run as <see cref="RunAs"/> instead of falling back to the
+    /// agent's user with a warning. Off by default so a development machine without the user still
+    /// runs guests; production hosts should turn it on.
+    /// </summary>
+    public bool RequireRunAs { get; init; }
 
     /// <summary>Forces an accelerator for every kind of guest instead of probing (tests, inventory overrides).</summary>
     public Accelerator? ForceAccelerator { get; init; }

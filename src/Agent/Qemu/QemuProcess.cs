@@ -209,6 +209,7 @@ public sealed partial class QemuProcess : IAsyncDisposable
         _handle?.Dispose();
         TryDelete(Layout.RamFile);
         TryDelete(Layout.BootDisk);
+        TryDeleteDirectory(Layout.UserDirectory);
         TryDelete(Layout.QmpSocket);
         Log.Stopped(_logger, Spec.Instance, Pid, code);
         _onDisposed(this);
@@ -246,6 +247,21 @@ public sealed partial class QemuProcess : IAsyncDisposable
         try
         {
             File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.CleanupFailed(_logger, path, ex.Message);
+        }
+    }
+
+    private void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -26,8 +26,9 @@ public static class QemuServiceCollectionExtensions
             .Validate(o => o.ForwardingGuestImage.Length == 0 || Path.IsPathRooted(o.ForwardingGuestImage), "Qemu:ForwardingGuestImage must be absolute.")
             .Validate(o => o.ForwarderReadyTimeout > TimeSpan.Zero, "Qemu:ForwarderReadyTimeout must be positive.")
             .Validate(o => o.RunDirectory.Length < 60, "Qemu:RunDirectory must be short: UNIX socket paths are limited to 108 bytes.")
-            .Validate(o => o.RunAs.Length == 0 || QemuUser.Find(o.RunAs) is not null, "Qemu:RunAs names no user of this machine (see /etc/passwd).")
+            .Validate(o => !o.RequireRunAs || o.RunAs.Length > 0, "Qemu:RequireRunAs needs Qemu:RunAs.")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QemuLauncherOptions>, QemuRunAsValidation>());
         services.AddOptions<QmpClientOptions>().BindConfiguration("Qmp")
             .Validate(o => o.CommandTimeout > TimeSpan.Zero && o.ConnectTimeout > TimeSpan.Zero && o.MaxMessageBytes >= 4096, "Qmp limits must be positive.")
             .ValidateOnStart();

@@ -95,6 +95,41 @@ public static unsafe class RamFiles
         }
     }
 
+    /// <summary>
+    /// Creates <paramref name="path"/> with mode 0700 for <paramref name="owner"/>, or checks and takes the
+    /// directory already there (a symlink or a file is refused). For files a guest process opens by path
+    /// after it dropped its privileges: only that user, and root, enter.
+    /// </summary>
+    /// <param name="path">An absolute directory path under a root only the agent's user may write.</param>
+    /// <param name="owner">Uid and gid to give the directory; null keeps this process's.</param>
+    /// <exception cref="UnauthorizedAccessException">A symlink or a non-directory is at <paramref name="path"/>.</exception>
+    public static void EnsureDirectoryFor(string path, (uint Uid, uint Gid)? owner)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Libc.Mkdir(path, PrivateDirectoryMode) != 0 && Libc.LastError != Libc.Eexist)
+        {
+            throw new IOException($"Cannot create the directory {path}: {Libc.Describe(Libc.LastError)}");
+        }
+
+        int fd = Libc.Open(path, Libc.ORdOnly | Libc.ODirectory | Libc.ONofollow | Libc.OCloexec, 0);
+        if (fd < 0)
+        {
+            throw new UnauthorizedAccessException($"{path} is not a directory (a symlink or a file?): {Libc.Describe(Libc.LastError)}");
+        }
+
+        try
+        {
+            if ((owner is { } o && Libc.Fchown(fd, o.Uid, o.Gid) != 0) || Libc.Fchmod(fd, PrivateDirectoryMode) != 0)
+            {
+                throw new IOException($"Cannot make {path} private to uid {owner?.Uid}: {Libc.Describe(Libc.LastError)}");
+            }
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     /// <summary>Mode, owner and group of an open file (struct stat's layout differs between x86_64 and AArch64).</summary>
     internal static (uint Mode, uint Uid, uint Gid) Stat(int fd, string path)
     {

@@ -4,6 +4,7 @@ using Ferry.Agent.Migration;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Tests.Support;
+using Ferry.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ferry.Agent.Migration.Transports.Qemu;
 
@@ -37,12 +38,21 @@ public sealed class QemuMigrationTests
     [Fact]
     public async Task A_256_mib_page_counter_guest_migrates_runs_on_the_target_and_its_memory_invariant_holds()
     {
+        var user = QemuUsers.Default();
         await using var host = QemuHost.Create();
         await using var source = await host.LaunchPageCounterAsync("counter", "mig-a", 256);
         await QemuHost.WaitUntilCountingAsync(source);
         var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
         var (target, uri) = await PrepareTargetAsync(host, source, settings);
         await using var _ = target;
+
+        // Both QEMUs run as the default unprivileged user, and the guest's boot disk, which QEMU reopens by
+        // path at the switch-over, is that user's.
+        QemuUsers.AssertRunsAs(source.Pid, user);
+        QemuUsers.AssertRunsAs(target.Pid, user);
+        Assert.Equal($"{user.Uid} 600", FileModes.OwnerAndMode(source.Layout.BootDisk));
+        Assert.Equal($"{user.Uid} 700", FileModes.OwnerAndMode(source.Layout.UserDirectory));
+        Assert.Equal("0 700", FileModes.OwnerAndMode(source.Layout.Directory));
         var samples = new List<QemuMigrationProgress>();
 
         var result = await NewMigration().MigrateAsync(

@@ -234,20 +234,16 @@ public sealed class QemuMigrationTlsTests : IDisposable
     }
 
     [Fact]
-    public async Task With_run_as_and_the_sandbox_qemu_reads_its_credentials_as_that_user_and_migrates_over_tls()
+    public async Task As_the_run_as_user_and_in_the_sandbox_qemu_reads_its_credentials_and_migrates_a_disk_guest_over_tls()
     {
-        if (Environment.UserName != "root" || QemuUser.Find("nobody") is not { } nobody)
-        {
-            Assert.Skip("needs root and a 'nobody' user to drop QEMU's privileges to");
-            return;
-        }
+        var user = QemuUsers.Default();
 
-        // Idle guests: a guest with a boot disk does not migrate under -runas at all, TLS or not (QEMU 7.2 as
-        // nobody fails bdrv_inactivate_all at the switch-over on the agent's disk file), which is not this test's.
-        await using var hostA = QemuHost.Create(o => o with { RunAs = "nobody" });
-        await using var hostB = QemuHost.Create(o => o with { RunAs = "nobody" });
-        await using var source = await hostA.LaunchIdleAsync("idle", "tls-r", 64);
-        await using var target = await hostB.LaunchIdleAsync("idle", "tls-r-in", 64, incoming: true);
+        // Page-counter guests: their boot disk is reopened by path at the switch-over, as the dropped user.
+        await using var hostA = QemuHost.Create();
+        await using var hostB = QemuHost.Create();
+        await using var source = await hostA.LaunchPageCounterAsync("counter", "tls-r", 64);
+        await QemuHost.WaitUntilCountingAsync(source);
+        await using var target = await hostB.LaunchPageCounterAsync("counter", "tls-r-in", 64, incoming: true);
         var settings = new MigrationSettings { DowntimeLimit = TimeSpan.FromMilliseconds(500) };
         var targetTls = Credentials(_pki, "host-b", hostB).ForTarget("host-a")!;
         var uri = FreeLoopbackPort();
@@ -256,18 +252,17 @@ public sealed class QemuMigrationTlsTests : IDisposable
         var result = await NewMigration().MigrateAsync(
             new QemuMigrationRequest(source.Qmp, uri, new LocalQemuTarget(target), settings, Tls: Credentials(_pki, "host-a", hostA).ForSource("host-b")),
             TestContext.Current.CancellationToken);
-        Report("64 MiB idle guest over TLS, QEMU as nobody", result);
+        Report($"64 MiB page counter over TLS, QEMU as {user.Name}", result);
 
         Assert.True(result.Outcome == MigrationOutcome.Completed, $"{result.Outcome}: {result.Reason}");
         Assert.True((await target.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
         Assert.Contains("-sandbox", File.ReadAllLines(target.Layout.ArgumentsFile));
-        Assert.Equal(nobody.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), Status(target.Pid)["Uid"].Split('\t')[0]);
-        Assert.Equal($"{nobody.Uid} 700", FileModes.OwnerAndMode(targetTls.CredentialsDirectory));
-        Assert.All(Directory.GetFiles(targetTls.CredentialsDirectory), f => Assert.Equal($"{nobody.Uid} 600", FileModes.OwnerAndMode(f)));
+        QemuUsers.AssertRunsAs(target.Pid, user);
+        Assert.Equal($"{user.Uid} 700", FileModes.OwnerAndMode(targetTls.CredentialsDirectory));
+        Assert.All(Directory.GetFiles(targetTls.CredentialsDirectory), f => Assert.Equal($"{user.Uid} 600", FileModes.OwnerAndMode(f)));
+        var invariant = await QemuHost.StopAndCheckInvariantAsync(target);
+        Assert.True(invariant.Holds, invariant.ToString());
     }
-
-    private static Dictionary<string, string> Status(int pid) => File.ReadAllLines($"/proc/{pid}/status")
-        .Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim());
 
     /// <summary>The target QEMU still runs and still waits for its migration: the stranger took nothing from it.</summary>
     private static async Task AssertStillWaitingAsync(QemuProcess target, string after)

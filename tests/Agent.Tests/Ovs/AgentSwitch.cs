@@ -44,21 +44,29 @@ internal sealed class AgentSwitch : IAsyncDisposable
         return new AgentSwitch(root, name);
     }
 
+    /// <summary>Whether OVS is connected to the port's vhost-user socket, which QEMU listens on (client-mode port).</summary>
+    public async Task<bool> IsConnectedAsync(string port) => (await ConnectionsAsync(port)).Count > 0;
+
     /// <summary>
-    /// Whether a front end (QEMU) is connected to the port's socket: the kernel then lists the
-    /// accepted end of the connection under the socket's path, in the network namespace of the
-    /// process that connected (QEMU runs in this test's). OVS's own <c>status</c> turns
+    /// Inodes of the connections QEMU accepted on the port's socket (a reconnection gives a new one). The
+    /// kernel lists an accepted end under the listening socket's path, in the network namespace of the
+    /// process that connected: ovs-vswitchd's, read through its /proc entry. OVS's own <c>status</c> turns
     /// "connected" only once a guest driver starts the device, which a guest without an OS never does.
     /// </summary>
-    public bool IsConnected(string port)
+    public async Task<IReadOnlySet<string>> ConnectionsAsync(string port)
     {
-        var socket = Path.Combine(RunDirectory, port);
+        var socket = await VsctlAsync("get", "Interface", port, "options:vhost-server-path");
 
         // Columns: Num RefCount Protocol Flags Type St Inode Path; St 03 is SS_CONNECTED.
-        return File.ReadLines("/proc/self/net/unix").Skip(1)
+        return File.ReadLines($"/proc/{VswitchdPid()}/net/unix").Skip(1)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Any(fields => fields.Length == 8 && fields[5] == "03" && fields[7] == socket);
+            .Where(fields => fields.Length == 8 && fields[5] == "03" && fields[7] == socket)
+            .Select(fields => fields[6])
+            .ToHashSet(StringComparer.Ordinal);
     }
+
+    /// <summary>The pid of the switch's ovs-vswitchd, from its pid file.</summary>
+    public int VswitchdPid() => int.Parse(File.ReadAllText(Path.Combine(RunDirectory, "ovs-vswitchd.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     public async Task<string[]> PortsAsync() =>
         (await VsctlAsync("list-ports", _bridge)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(p => p != Agent.Ovs.OvsSwitch.MempoolKeeperPort).ToArray();

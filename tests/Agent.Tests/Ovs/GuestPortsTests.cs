@@ -29,9 +29,10 @@ public sealed class GuestPortsTests
         Assert.Equal(["vhu-in", "vhu-out"], await switchA.PortsAsync());
         foreach (var port in new[] { "vhu-in", "vhu-out" })
         {
-            Assert.Equal("dpdkvhostuser", await switchA.VsctlAsync("get", "Interface", port, "type"));
+            Assert.Equal("dpdkvhostuserclient", await switchA.VsctlAsync("get", "Interface", port, "type"));
+            Assert.Equal(a.Qemu("nic-guest").Layout.VhostUserSocket(port), await switchA.VsctlAsync("get", "Interface", port, "options:vhost-server-path"));
 
-            Assert.True(switchA.IsConnected(port), $"QEMU is not connected to {port}'s vhost-user socket");
+            Assert.True(await switchA.IsConnectedAsync(port), $"QEMU is not connected to {port}'s vhost-user socket");
         }
 
         await a.Client.StopGuestAsync(new StopGuestRequest { Name = "nic-guest" }, Call());
@@ -58,17 +59,73 @@ public sealed class GuestPortsTests
         var target = await b.Client.PrepareIncomingAsync(new PrepareIncomingRequest { MigrationId = id, Guest = guest, Policy = policy }, Call(120));
 
         Assert.Equal(["vhu-m0", "vhu-m1"], await switchB.PortsAsync());
-        Assert.True(switchB.IsConnected("vhu-m0"), "the target QEMU is not connected to vhu-m0");
+        Assert.True(await switchB.IsConnectedAsync("vhu-m0"), "the target QEMU is not connected to vhu-m0");
         var end = (await MigrateToEndAsync(a.Client, Migrate(id, "nic-mover", target, b, policy)))[^1];
         Report("64 MiB page counter with two vhost-user NICs", end);
 
         Assert.Equal(MigrationPhase.Completed, end.Phase);
+        if (Environment.IsPrivilegedProcess)
+        {
+            QemuUsers.AssertRunsAs(b.Qemu("nic-mover").Pid, QemuUsers.Default());
+        }
+
         var left = await switchA.PortsAsync();
         Assert.True(left.Length == 0, $"ports {string.Join(", ", left)} left on the source after a cleanup of {end.Stats.CleanupTimeMs} ms");
         Assert.Equal(["vhu-m0", "vhu-m1"], await switchB.PortsAsync());
-        Assert.True(switchB.IsConnected("vhu-m1"), "the target QEMU is not connected to vhu-m1");
+        Assert.True(await switchB.IsConnectedAsync("vhu-m1"), "the target QEMU is not connected to vhu-m1");
         var invariant = await QemuHost.StopAndCheckInvariantAsync(b.Qemu("nic-mover"));
         Assert.True(invariant.Holds, invariant.ToString());
+    }
+
+    [Fact]
+    public async Task After_ovs_vswitchd_is_killed_the_restarted_switch_reconnects_to_the_sockets_the_unprivileged_qemu_still_listens_on()
+    {
+        await OvsTestSwitch.ReserveHugepagesAsync();
+        await using var api = await FakeControlPlane.StartAsync();
+        await using var switchA = AgentSwitch.Create();
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: switchA.Settings);
+        var guest = Idle("nic-restart");
+        guest.VhostUserPorts.Add(["vhu-r0", "vhu-r1"]);
+        await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call(120));
+        var qemu = a.Qemu("nic-restart");
+        if (Environment.IsPrivilegedProcess)
+        {
+            QemuUsers.AssertRunsAs(qemu.Pid, QemuUsers.Default());
+        }
+
+        var before = new Dictionary<string, IReadOnlySet<string>>
+        {
+            ["vhu-r0"] = await switchA.ConnectionsAsync("vhu-r0"),
+            ["vhu-r1"] = await switchA.ConnectionsAsync("vhu-r1"),
+        };
+        Assert.All(before.Values, connections => Assert.Single(connections));
+        var killed = switchA.VswitchdPid();
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-9", killed.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        // The agent's supervisor starts a new ovs-vswitchd; it connects to QEMU's sockets as root. Before the
+        // ports were client-mode, QEMU (dropped to its user) had to reconnect to sockets the new daemon made.
+        var reconnected = new List<string>();
+        for (var attempt = 0; attempt < 1200 && reconnected.Count < 2; attempt++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            reconnected.Clear();
+            foreach (var (port, old) in before)
+            {
+                if ((await switchA.ConnectionsAsync(port)).Except(old).Any())
+                {
+                    reconnected.Add(port);
+                }
+            }
+        }
+
+        Assert.Equal(["vhu-r0", "vhu-r1"], reconnected);
+        Assert.NotEqual(killed, switchA.VswitchdPid());
+        Assert.False(qemu.HasExited, await qemu.ReadProcessLogAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("running", (await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "nic-restart" }, Call())).RunState);
     }
 
     [Fact]
@@ -90,7 +147,7 @@ public sealed class GuestPortsTests
         Assert.Contains("'holder'", refused.Status.Detail, StringComparison.Ordinal);
         Assert.False((await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "intruder" }, Call())).Exists);
         Assert.Equal(["vhu-shared"], await switchA.PortsAsync());
-        Assert.True(switchA.IsConnected("vhu-shared"), "the holder lost its connection to vhu-shared");
+        Assert.True(await switchA.IsConnectedAsync("vhu-shared"), "the holder lost its connection to vhu-shared");
     }
 
     [Fact]

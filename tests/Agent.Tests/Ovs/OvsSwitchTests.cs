@@ -112,7 +112,7 @@ public sealed class OvsSwitchTests(OvsSwitchFixture fixture) : IClassFixture<Ovs
     [Fact]
     public async Task A_client_mode_port_points_ovs_at_the_socket_qemu_will_listen_on()
     {
-        var port = await Switch.AddVhostUserPortAsync("vhc-client", VhostUserMode.OvsClient, Cancel);
+        var port = await Switch.AddVhostUserPortAsync("vhc-client", VhostUserMode.OvsClient, cancellationToken: Cancel);
 
         Assert.Equal("dpdkvhostuserclient", await Host.VsctlAsync("get", "Interface", "vhc-client", "type"));
         Assert.Equal($"\"{port.SocketPath}\"", await Host.VsctlAsync("get", "Interface", "vhc-client", "options:vhost-server-path"));
@@ -123,11 +123,26 @@ public sealed class OvsSwitchTests(OvsSwitchFixture fixture) : IClassFixture<Ovs
     }
 
     [Fact]
+    public async Task A_client_mode_ports_socket_may_be_in_qemus_own_directory_and_a_server_mode_port_takes_no_directory()
+    {
+        var runs = Switch.VsctlRuns;
+        await Assert.ThrowsAsync<ArgumentException>(() => Switch.AddVhostUserPortAsync("vhc-dir", VhostUserMode.OvsServer, "/run/elsewhere", Cancel));
+        await Assert.ThrowsAsync<ArgumentException>(() => Switch.AddVhostUserPortAsync("vhc-dir", VhostUserMode.OvsClient, "relative/dir", Cancel));
+        Assert.Equal(runs, Switch.VsctlRuns);
+
+        var port = await Switch.AddVhostUserPortAsync("vhc-dir", VhostUserMode.OvsClient, "/run/ferry-test-qemu/inst", Cancel);
+
+        Assert.Equal("/run/ferry-test-qemu/inst/vhc-dir", port.SocketPath);
+        Assert.Equal("\"/run/ferry-test-qemu/inst/vhc-dir\"", await Host.VsctlAsync("get", "Interface", "vhc-dir", "options:vhost-server-path"));
+        await Switch.RemovePortAsync("vhc-dir", Cancel);
+    }
+
+    [Fact]
     public async Task A_port_switched_from_client_to_server_mode_loses_its_server_path()
     {
-        await Switch.AddVhostUserPortAsync("vhu-mode", VhostUserMode.OvsClient, Cancel);
+        await Switch.AddVhostUserPortAsync("vhu-mode", VhostUserMode.OvsClient, cancellationToken: Cancel);
 
-        var port = await Switch.AddVhostUserPortAsync("vhu-mode", VhostUserMode.OvsServer, Cancel);
+        var port = await Switch.AddVhostUserPortAsync("vhu-mode", VhostUserMode.OvsServer, cancellationToken: Cancel);
 
         Assert.Equal("dpdkvhostuser", await Host.VsctlAsync("get", "Interface", "vhu-mode", "type"));
         Assert.Equal("{}", await Host.VsctlAsync("get", "Interface", "vhu-mode", "options"));
@@ -150,7 +165,7 @@ public sealed class OvsSwitchTests(OvsSwitchFixture fixture) : IClassFixture<Ovs
         var runs = Switch.VsctlRuns;
 
         await Assert.ThrowsAsync<ArgumentException>(() => Switch.AddVhostUserPortAsync(name, cancellationToken: Cancel));
-        await Assert.ThrowsAsync<ArgumentException>(() => Switch.AddVhostUserPortAsync(name, VhostUserMode.OvsClient, Cancel));
+        await Assert.ThrowsAsync<ArgumentException>(() => Switch.AddVhostUserPortAsync(name, VhostUserMode.OvsClient, cancellationToken: Cancel));
         await Assert.ThrowsAsync<ArgumentException>(() => Switch.RemovePortAsync(name, Cancel));
         await Assert.ThrowsAsync<ArgumentException>(() => Switch.GetInterfaceStatisticsAsync(name, Cancel));
 

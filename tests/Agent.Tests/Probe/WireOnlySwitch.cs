@@ -32,7 +32,7 @@ internal sealed class WireOnlySwitch : IOvsSwitch
 
     public Task RemovePortAsync(string port, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-    public Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, CancellationToken cancellationToken = default) =>
+    public Task<VhostUserPort> AddVhostUserPortAsync(string port, VhostUserMode mode = VhostUserMode.OvsServer, string? socketDirectory = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
     public Task SteerAsync(string fromPort, IReadOnlyList<string> toPorts, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -9,7 +9,6 @@ public sealed class QemuCommandLineTests
         RunDirectory = "/run/ferry/qemu",
         TmpfsDirectory = "/dev/shm",
         HugetlbfsDirectory = "/dev/hugepages",
-        VhostUserSocketDirectory = "/run/ferry/ovs",
     };
 
     private static IReadOnlyList<string> Build(QemuGuestSpec spec, Accelerator accelerator = Accelerator.Kvm, QemuLauncherOptions? options = null)
@@ -77,7 +76,7 @@ public sealed class QemuCommandLineTests
         Assert.Equal("memory-backend-file,id=ram0,mem-path=/shm/x,,prealloc=off/ferry-inst.ram,size=64M,share=on,prealloc=on", ValueOf(argv, "-object"));
         Assert.Equal("socket,id=qmp0,path=/run/a,,b/inst/qmp.sock,server=on,wait=off", ValueOf(argv, "-chardev", "socket,id=qmp0"));
         Assert.Equal("file,id=serial0,path=/run/a,,b/inst/serial.log", ValueOf(argv, "-chardev", "file,"));
-        Assert.Equal("file=/run/a,,b/inst/boot.img,format=raw,if=ide,index=0,media=disk", ValueOf(argv, "-drive"));
+        Assert.Equal("file=/run/a,,b/inst.user/boot.img,format=raw,if=ide,index=0,media=disk", ValueOf(argv, "-drive"));
     }
 
     [Fact]
@@ -160,7 +159,7 @@ public sealed class QemuCommandLineTests
         var tcg = Build(spec, Accelerator.Tcg);
         var kvm = Build(spec, Accelerator.Kvm);
 
-        Assert.Equal("socket,id=char-vhu-a,path=/run/ferry/ovs/vhu-a,reconnect=1", ValueOf(tcg, "-chardev", "socket,id=char-vhu-a"));
+        Assert.Equal("socket,id=char-vhu-a,path=/run/ferry/qemu/inst/vhu-a,server=on,wait=off", ValueOf(tcg, "-chardev", "socket,id=char-vhu-a"));
         Assert.Equal("vhost-user,id=net-vhu-b,chardev=char-vhu-b,vhostforce=on", ValueOf(tcg, "-netdev", "vhost-user,id=net-vhu-b"));
         var nic = ValueOf(tcg, "-device", "virtio-net-pci,id=nic-vhu-a");
         Assert.EndsWith(",vectors=0", nic, StringComparison.Ordinal);

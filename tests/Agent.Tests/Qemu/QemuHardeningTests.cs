@@ -26,22 +26,59 @@ public sealed class QemuHardeningTests
     }
 
     [Fact]
-    public async Task With_run_as_qemu_drops_to_that_user_after_opening_its_ram_file_and_still_answers()
+    public async Task By_default_qemu_drops_to_the_ferry_qemu_user_after_opening_its_ram_file_and_still_answers()
     {
-        if (Environment.UserName != "root" || QemuUser.Find("nobody") is not { } nobody)
+        var user = QemuUsers.Default();
+
+        await using var host = QemuHost.Create();
+        await using var qemu = await host.LaunchIdleAsync("dropped", "dropped");
+
+        QemuUsers.AssertRunsAs(qemu.Pid, user);
+        Assert.Contains("-runas", File.ReadAllLines(qemu.Layout.ArgumentsFile));
+        Assert.Equal("2", Status(qemu.Pid)["Seccomp"]);
+        Assert.True((await qemu.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
+        Assert.Equal($"{user.Uid} 600", FileModes.OwnerAndMode(qemu.Layout.RamFile));
+    }
+
+    [Fact]
+    public void Without_the_run_as_user_qemu_keeps_the_agents_user_and_the_reason_is_given_unless_it_is_required()
+    {
+        var options = new QemuLauncherOptions { RunAs = "ferry-no-such-user" };
+
+        var missing = QemuRunAs.Resolve(options, privileged: true);
+        var notRoot = QemuRunAs.Resolve(new QemuLauncherOptions(), privileged: false);
+        var off = QemuRunAs.Resolve(options with { RunAs = "" }, privileged: true);
+        var strict = new QemuRunAsValidation().Validate(null, options with { RequireRunAs = true });
+
+        Assert.Null(missing.User);
+        Assert.Contains("'ferry-no-such-user' is not in /etc/passwd", missing.Problem, StringComparison.Ordinal);
+        Assert.Null(notRoot.User);
+        Assert.Contains("does not run as root", notRoot.Problem, StringComparison.Ordinal);
+        Assert.Equal(new QemuRunAs(null, null), off);
+        Assert.True(strict.Failed);
+        Assert.Contains("Qemu:RequireRunAs is set and QEMU cannot run as 'ferry-no-such-user'", strict.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new QemuRunAsValidation().Validate(null, options).Succeeded);
+        Assert.Equal("ferry-qemu", new QemuLauncherOptions().RunAs);
+    }
+
+    [Fact]
+    public void A_run_directory_the_run_as_user_cannot_reach_keeps_qemu_as_the_agents_user()
+    {
+        var user = QemuUsers.Default();
+        using var closed = new TestDirectory();
+        if (!OperatingSystem.IsLinux())
         {
-            Assert.Skip("needs root and a 'nobody' user to drop QEMU's privileges to");
             return;
         }
 
-        await using var host = QemuHost.Create(o => o with { RunAs = "nobody" });
-        await using var qemu = await host.LaunchIdleAsync("dropped", "dropped");
+        File.SetUnixFileMode(closed.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        var uids = Status(qemu.Pid)["Uid"].Split('\t', StringSplitOptions.RemoveEmptyEntries);
-        Assert.All(uids, uid => Assert.Equal(nobody.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), uid));
-        Assert.Equal("2", Status(qemu.Pid)["Seccomp"]);
-        Assert.True((await qemu.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken)).Running);
-        Assert.Equal($"{nobody.Uid} 600", FileModes.OwnerAndMode(qemu.Layout.RamFile));
+        var blocked = QemuRunAs.Resolve(new QemuLauncherOptions { RunDirectory = Path.Combine(closed.Path, "qemu") });
+        var open = QemuRunAs.Resolve(new QemuLauncherOptions { RunDirectory = Path.Combine("/tmp", "fy-not-made-yet", "qemu") });
+
+        Assert.Null(blocked.User);
+        Assert.Contains($"{closed.Path} (mode 700)", blocked.Problem, StringComparison.Ordinal);
+        Assert.Equal(user, open.User);
     }
 
     [Fact]

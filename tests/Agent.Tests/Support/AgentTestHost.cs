@@ -59,7 +59,17 @@ internal sealed class AgentTestHost : IAsyncDisposable
         }
 
         var ownsRun = runDirectory is null;
-        runDirectory ??= Directory.CreateTempSubdirectory("fagt").FullName;
+        if (runDirectory is null)
+        {
+            runDirectory = Directory.CreateTempSubdirectory("fagt").FullName;
+
+            // Search only for others, as /run's directories are: QEMU, dropped to Qemu:RunAs, reaches its
+            // boot disk below (the agent runs QEMU as root when that user cannot get there).
+            if (OperatingSystem.IsLinux())
+            {
+                File.SetUnixFileMode(runDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            }
+        }
 
         // One RAM directory per run directory, so a second life of the agent finds its guests' RAM where they are.
         var shm = Path.Combine("/dev/shm", "fagt" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runDirectory)))[..10].ToLowerInvariant());

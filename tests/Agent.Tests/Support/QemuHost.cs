@@ -39,7 +39,6 @@ internal sealed class QemuHost : IAsyncDisposable
             QemuBinary = binary,
             RunDirectory = run.Path,
             TmpfsDirectory = tmpfs,
-            VhostUserSocketDirectory = Path.Combine(run.Path, "ovs"),
         };
         run.Dispose();
         return new QemuHost(configure is null ? options : configure(options));

@@ -153,9 +153,8 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
         }
 
         var directory = Directory;
-        var owner = qemu.RunAs.Length > 0
-            ? QemuUser.Find(qemu.RunAs) ?? throw new IOException($"Qemu:RunAs names no user of this machine: '{qemu.RunAs}'.")
-            : null;
+        // The user QEMU really drops to (the launcher warned at start when it is not the configured one).
+        var owner = QemuRunAs.Resolve(qemu).User;
         try
         {
             // Rewritten whole at every agent start: what is there may be an earlier life's certificate.
