@@ -13,7 +13,7 @@ namespace Ferry.Api.Events;
 /// are positioned here, one pass at a time across every replica (a transaction-scoped advisory lock), and a pass
 /// commits before the next one reads, so a position is never given below one a stream may already have seen.
 /// Before, every writer held that lock from its insert to its commit, and the whole cluster's state changes queued
-/// on it (README, Benchmarks); here the lock is held by one statement inside PostgreSQL, never across a round trip
+/// on it (docs/benchmarks.md); here the lock is held by one statement inside PostgreSQL, never across a round trip
 /// to a client, and a pass positions every row committed since the last one.
 /// </summary>
 internal sealed partial class EventSequencer(

@@ -118,7 +118,7 @@ internal sealed partial class FerryDbContext
         // (EventSequencer) positions committed rows in order. Until 2026-12-07 each writer held one advisory lock
         // from its insert to its commit so that ids became visible in id order; every state change in the cluster
         // queued behind the holder's next turn on a CPU, which capped `make bench-control-plane` at 200-240 such
-        // transactions a second (README, Benchmarks). One round trip: ended migrations' progress events go
+        // transactions a second (docs/benchmarks.md). One round trip: ended migrations' progress events go
         // (bounded: once it has ended, its states and result tell its story), the events are inserted in their
         // order (ORDER BY ordinality: ids follow it, and the sequencer keeps id order within what it positions),
         // and every migration named is announced at commit to every replica's sequencer; nothing if rolled back.
