@@ -28,6 +28,7 @@ public sealed partial class ContainerImageTests
         ["jq"] = "scripts/run.sh",
         ["socat"] = "a developer's tool; the agent starts no socat",
         ["cpio"] = "scripts/forwarding-guest/build.sh",
+        ["chromium"] = "the dashboard's browser tests",
     };
 
     public static TheoryData<string> Components() => ["Api", "Agent"];
@@ -114,6 +115,10 @@ public sealed partial class ContainerImageTests
         Assert.Contains("qemu-system-x86", packages);
         Assert.Contains("openvswitch-switch-dpdk", packages);
         Assert.Contains("librte-mempool-ring23", packages);
+
+        // The user guests' QEMUs drop to by default exists in the image, as install-deps.sh makes it on a host.
+        var runAs = new Ferry.Agent.Qemu.QemuLauncherOptions().RunAs;
+        Assert.Contains(image.Arguments("RUN"), r => Regex.IsMatch(r, $@"\buseradd\b.*\b{Regex.Escape(runAs)}\b"));
 
         // The chart's probes run a shell command with curl in the agent's container.
         var chart = await HelmChart.Ferry.RenderAsync(HelmChart.Ferry.Values());
