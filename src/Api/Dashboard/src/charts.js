@@ -40,7 +40,7 @@ function timeRange(u, min, max) {
   const xs = u.data[0];
   if (xs.length === 0) return [Date.now() / 1000 - 60, Date.now() / 1000 + 60];
   if (xs.length === 1 || xs[0] === xs[xs.length - 1]) return [xs[0] - 60, xs[0] + 60];
-  const pad = Math.max(1, (max - min) * 0.03);
+  const pad = Math.max(0.1, (max - min) * 0.03);
   return [min - pad, max + pad];
 }
 
