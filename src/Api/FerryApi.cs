@@ -10,6 +10,7 @@ using Ferry.Api.Reports;
 using Ferry.Api.Scheduling;
 using Ferry.Api.Testing;
 using Ferry.Api.Security;
+using Ferry.Api.Versions;
 using Ferry.ServiceDefaults;
 
 namespace Ferry.Api;
@@ -95,6 +96,7 @@ internal static class FerryApi
         });
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();
+        app.UseApiVersionHeader();
         app.UseFerrySecurity();
         app.UseSwagger();
         app.UseSwaggerUI(o =>
@@ -103,6 +105,7 @@ internal static class FerryApi
             o.EnablePersistAuthorization();
         });
         app.MapFerryDefaults();
+        app.MapVersionsApi();
         app.MapHostsApiV1();
         app.MapGuestsApiV1();
         app.MapMigrationsApiV1();

@@ -182,6 +182,16 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("vcpus");
 
+                    b.Property<string>("VnfInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnf_instance_id");
+
+                    b.Property<string>("VnfcInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnfc_instance_id");
+
                     b.PrimitiveCollection<List<string>>("_vhostUserPorts")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -360,6 +370,16 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("xid")
                         .HasColumnName("xmin");
 
+                    b.Property<string>("VnfInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnf_instance_id");
+
+                    b.Property<string>("VnfcInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnfc_instance_id");
+
                     b.Property<string>("_timeline")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -434,6 +454,9 @@ namespace Ferry.Api.Persistence.Migrations
 
                     b.HasIndex("TargetHostId", "CreatedAt")
                         .HasDatabaseName("ix_migrations_target_host_id_created_at");
+
+                    b.HasIndex("VnfInstanceId", "CreatedAt")
+                        .HasDatabaseName("ix_migrations_vnf_instance_id_created_at");
 
                     b.ToTable("migrations", (string)null);
                 });
