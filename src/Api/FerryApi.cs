@@ -4,6 +4,7 @@ using Ferry.Api.Guests;
 using Ferry.Api.Hosts;
 using Ferry.Api.Http;
 using Ferry.Api.Migrations;
+using Ferry.Api.Notifications;
 using Ferry.Api.Observability;
 using Ferry.Api.Persistence;
 using Ferry.Api.Reports;
@@ -75,6 +76,7 @@ internal static class FerryApi
         builder.Services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<EventSignal>();
         builder.Services.AddHostedService<EventNotifications>();
+        builder.AddFerryNotifications();
         builder.Services.AddSingleton<MigrationReports>();
         builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();
         builder.Services.AddHostedService<HostMonitor>();
@@ -111,6 +113,7 @@ internal static class FerryApi
         app.MapMigrationsApiV1();
         app.MapEventsApiV1();
         app.MapReportsApiV1();
+        app.MapSubscriptionsApiV1();
         app.MapGrpcService<ControlPlaneService>();
         app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;

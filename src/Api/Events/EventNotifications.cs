@@ -12,7 +12,8 @@ namespace Ferry.Api.Events;
 /// still read the log every <see cref="EventOptions.PollInterval"/>, for a notification lost while this
 /// connection was being re-made; after every (re)connection all streams are woken to catch up.
 /// </summary>
-internal sealed partial class EventNotifications(IConfiguration configuration, EventSignal signal, TimeProvider time, ILogger<EventNotifications> logger)
+internal sealed partial class EventNotifications(IConfiguration configuration, EventSignal signal, Notifications.NotificationSignal notifications,
+    TimeProvider time, ILogger<EventNotifications> logger)
     : BackgroundService
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
@@ -46,6 +47,7 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
                 {
                     connection ??= await ListenAsync(stoppingToken);
                     signal.Pulse();
+                    notifications.Pulse();
                     while (true)
                     {
                         await connection.WaitAsync(stoppingToken);
@@ -92,8 +94,19 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
         try
         {
             await connection.OpenAsync(ct);
-            connection.Notification += (_, _) => signal.Pulse();
-            await using var listen = new NpgsqlCommand($"LISTEN {FerryDbContext.EventChannel}", connection);
+            // The notification outbox's commits come on a channel of their own: its delivery need not wake for every progress sample.
+            connection.Notification += (_, e) =>
+            {
+                if (e.Channel == FerryDbContext.NotificationChannel)
+                {
+                    notifications.Pulse();
+                }
+                else
+                {
+                    signal.Pulse();
+                }
+            };
+            await using var listen = new NpgsqlCommand($"LISTEN {FerryDbContext.EventChannel}; LISTEN {FerryDbContext.NotificationChannel}", connection);
             await listen.ExecuteNonQueryAsync(ct);
             LogListening(logger, FerryDbContext.EventChannel);
             return connection;

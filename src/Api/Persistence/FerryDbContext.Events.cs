@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ferry.Api.Http;
 using Ferry.Api.Migrations;
+using Ferry.Api.Notifications;
 using Ferry.Domain.Migrations;
 using Microsoft.EntityFrameworkCore;
 
@@ -36,7 +37,8 @@ internal sealed partial class FerryDbContext
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         ChangeTracker.DetectChanges();
-        var events = PendingEvents();
+        var notifications = new List<NotificationEvent>();
+        var events = PendingEvents(notifications);
         if (events.Count == 0)
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
@@ -58,7 +60,7 @@ internal sealed partial class FerryDbContext
         try
         {
             var written = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
-            await AppendAsync(events, cancellationToken);
+            await AppendAsync(events, notifications, cancellationToken);
             if (transaction is not null)
             {
                 await transaction.CommitAsync(cancellationToken);
@@ -98,7 +100,7 @@ internal sealed partial class FerryDbContext
         }
     }
 
-    private List<MigrationEvent> PendingEvents()
+    private List<MigrationEvent> PendingEvents(List<NotificationEvent> notifications)
     {
         var events = new List<MigrationEvent>();
         foreach (var entry in ChangeTracker.Entries<Migration>())
@@ -123,6 +125,11 @@ internal sealed partial class FerryDbContext
                     ? view
                     : view with { State = state.State, UpdatedAt = state.At, Timeline = m.Timeline.Take(index + 1).ToList(), Result = null, FailureReason = null };
                 events.Add(Event(m.Id, MigrationEventKinds.State, state.State, state.At, asOf));
+                var previous = states.LastOrDefault(e => e.Index < index).Entry?.State;
+                if (NotificationEvent.Of(m, state.State, previous, state.At, view) is { } notification)
+                {
+                    notifications.Add(notification);
+                }
             }
 
             if (entry.Property(ProgressEventAt).IsModified && m.Progress is { } sample)
@@ -142,7 +149,7 @@ internal sealed partial class FerryDbContext
     private static MigrationEvent Event<T>(Guid migrationId, string kind, MigrationState state, DateTimeOffset at, T data) =>
         new() { MigrationId = migrationId, Kind = kind, State = state, At = at.ToUniversalTime(), Data = JsonSerializer.Serialize(data, EventJson) };
 
-    private async Task AppendAsync(List<MigrationEvent> events, CancellationToken ct)
+    private async Task AppendAsync(List<MigrationEvent> events, List<NotificationEvent> notifications, CancellationToken ct)
     {
         // A sequence hands out ids at insert, but readers see rows at commit: transaction A takes 7,
         // B takes 8 and commits first, a stream sends 8 and resumes after it, and 7 is never seen.
@@ -162,6 +169,12 @@ internal sealed partial class FerryDbContext
         var ats = events.Select(e => e.At).ToArray();
         var data = events.Select(e => e.Data).ToArray();
         var named = events.Select(e => e.MigrationId.ToString()).Distinct().ToArray();
+        if (notifications.Count > 0)
+        {
+            await AppendWithNotificationsAsync(ended, ids, kinds, states, ats, data, named, notifications, ct);
+            return;
+        }
+
         await Database.ExecuteSqlAsync($"""
             SELECT pg_advisory_xact_lock({EventLockKey});
             DELETE FROM migration_events WHERE migration_id = ANY({ended}) AND kind = {MigrationEventKinds.Progress};
