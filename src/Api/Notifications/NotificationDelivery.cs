@@ -100,14 +100,18 @@ internal sealed partial class NotificationDelivery(
                 SELECT x.id FROM notification_outbox x
                 WHERE x.id IN (
                     SELECT c.id FROM (
-                        SELECT y.id, row_number() OVER (PARTITION BY y.subscription_id ORDER BY y.id) AS r
-                        FROM notification_outbox y JOIN subscriptions t ON t.id = y.subscription_id
-                        WHERE y.dead_at IS NULL AND y.next_attempt_at <= @now
-                          AND (t.retry_at IS NULL OR t.retry_at <= @now)
-                          AND NOT (y.subscription_id = ANY(@busy))
-                          AND NOT EXISTS (SELECT 1 FROM notification_outbox e
-                                          WHERE e.subscription_id = y.subscription_id AND e.migration_id = y.migration_id
-                                            AND e.id < y.id AND e.dead_at IS NULL)
+                        SELECT h.id, row_number() OVER (PARTITION BY h.subscription_id ORDER BY h.id) AS r
+                        FROM (
+                            SELECT y.id, y.subscription_id
+                            FROM notification_outbox y JOIN subscriptions t ON t.id = y.subscription_id
+                            WHERE y.dead_at IS NULL AND y.next_attempt_at <= @now
+                              AND (t.retry_at IS NULL OR t.retry_at <= @now)
+                              AND NOT (y.subscription_id = ANY(@busy))
+                              AND NOT EXISTS (SELECT 1 FROM notification_outbox e
+                                              WHERE e.subscription_id = y.subscription_id AND e.migration_id = y.migration_id
+                                                AND e.id < y.id AND e.dead_at IS NULL)
+                            ORDER BY y.id LIMIT @scan
+                        ) h
                     ) c
                     WHERE c.r <= @per_subscriber ORDER BY c.id LIMIT @limit)
                   AND x.next_attempt_at <= @now AND x.dead_at IS NULL
@@ -120,6 +124,9 @@ internal sealed partial class NotificationDelivery(
         command.Parameters.AddWithValue("busy", busy);
         command.Parameters.AddWithValue("per_subscriber", o.MaxParallelPerSubscriber);
         command.Parameters.AddWithValue("limit", limit);
+        // The oldest due heads only: a backlog of a hundred thousand rows is not ranked whole on every claim (the
+        // window runs over these), and the oldest go first. Four times the room leaves enough after the per-subscriber cap.
+        command.Parameters.AddWithValue("scan", limit * 4);
         var rows = new List<ClaimedNotification>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
