@@ -23,7 +23,8 @@ internal sealed partial class NotificationDelivery(
     private static readonly JsonSerializerOptions Json = ApiJson.Create();
 
     private readonly ConcurrentDictionary<Guid, int> _inFlightPerSubscriber = new();
-    private NpgsqlDataSource? _data;
+    private string _connectionString = "";
+    private SemaphoreSlim _connections = null!;
     private int _inFlight;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -34,7 +35,10 @@ internal sealed partial class NotificationDelivery(
             return;
         }
 
-        _data = NpgsqlDataSource.Create(configuration.GetConnectionString("Ferry")!);
+        // The API's own connection string, so that delivery borrows from the pool EF uses (Npgsql pools by connection
+        // string) instead of keeping idle connections of its own, and at most MaxConnections of them at once.
+        _connectionString = configuration.GetConnectionString("Ferry")!;
+        _connections = new SemaphoreSlim(o.MaxConnections, o.MaxConnections);
         var running = new List<Task>();
         try
         {
@@ -84,7 +88,7 @@ internal sealed partial class NotificationDelivery(
         finally
         {
             await Task.WhenAll(running.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
-            await _data.DisposeAsync();
+            _connections.Dispose();
         }
     }
 
@@ -93,7 +97,23 @@ internal sealed partial class NotificationDelivery(
         var o = options.Value;
         var now = time.GetUtcNow();
         var busy = _inFlightPerSubscriber.Where(p => p.Value >= o.MaxParallelPerSubscriber).Select(p => p.Key).ToArray();
-        await using var command = _data!.CreateCommand("""
+        await _connections.WaitAsync(ct);
+        try
+        {
+            return await ClaimOnAsync(busy, now, limit, ct);
+        }
+        finally
+        {
+            _connections.Release();
+        }
+    }
+
+    private async Task<List<ClaimedNotification>> ClaimOnAsync(Guid[] busy, DateTimeOffset now, int limit, CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand("""
             UPDATE notification_outbox o SET next_attempt_at = @lease_end, attempts = o.attempts + 1
             FROM subscriptions s
             WHERE s.id = o.subscription_id AND o.id IN (
@@ -118,7 +138,7 @@ internal sealed partial class NotificationDelivery(
                 FOR UPDATE SKIP LOCKED)
             RETURNING o.id, o.notification_id, o.subscription_id, o.attempts, o.window_start, o.payload::text,
                       s.callback_uri, s.verbosity, s.protected_authentication
-            """);
+            """, connection);
         command.Parameters.AddWithValue("lease_end", now + o.AttemptTimeout + o.AttemptTimeout + TimeSpan.FromSeconds(10));
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("busy", busy);
@@ -180,9 +200,24 @@ internal sealed partial class NotificationDelivery(
 
     private async Task RecordAsync(ClaimedNotification row, AttemptOutcome outcome, CancellationToken ct)
     {
-        var o = options.Value;
         var now = time.GetUtcNow();
-        await using var batch = _data!.CreateBatch();
+        await _connections.WaitAsync(ct);
+        try
+        {
+            await RecordOnAsync(row, outcome, now, ct);
+        }
+        finally
+        {
+            _connections.Release();
+        }
+    }
+
+    private async Task RecordOnAsync(ClaimedNotification row, AttemptOutcome outcome, DateTimeOffset now, CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        await using var batch = new NpgsqlBatch(connection);
         if (outcome.Delivered)
         {
             batch.BatchCommands.Add(Command("DELETE FROM notification_outbox WHERE id = @id", ("id", row.Id)));

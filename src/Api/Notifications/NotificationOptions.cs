@@ -33,6 +33,14 @@ public sealed class NotificationOptions
     [Range(1, 10_000)]
     public int MaxParallel { get; set; } = 128;
 
+    /// <summary>
+    /// Database connections the delivery of this replica may use at once (claims and recorded outcomes), borrowed from
+    /// the API's pool: uncapped, on a pool of its own, a hundred attempts ending at once opened a hundred connections
+    /// and the test server ran out ("53300: sorry, too many clients already").
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxConnections { get; set; } = 4;
+
     /// <summary>Attempts this replica runs at once to one subscriber: a slow one holds at most this many of <see cref="MaxParallel"/>.</summary>
     [Range(1, 1000)]
     public int MaxParallelPerSubscriber { get; set; } = 16;
