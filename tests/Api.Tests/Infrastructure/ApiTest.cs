@@ -42,6 +42,14 @@ public abstract class ApiTest(PostgresServer postgres) : IAsyncLifetime
             await f.DisposeAsync();
         }
 
+        // Npgsql keeps a pool per connection string, idle connections included, after the API that used it is gone:
+        // one database per test left them open until the full run ran the shared server out (53300 too many clients).
+        if (ConnectionString.Length > 0)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+            Npgsql.NpgsqlConnection.ClearPool(connection);
+        }
+
         GC.SuppressFinalize(this);
     }
 
