@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test clean bench-migration bench-control-plane lab
+.PHONY: help deps build run test clean bench-migration bench-control-plane bench-notifications lab
 
 help:
 	@echo "make run    install what Ferry needs and run it in the foreground, restarting a part that fails (Ctrl-C or SIGTERM stops everything it started) [NO_BUILD=1]"
@@ -33,6 +33,10 @@ bench-migration:
 # make bench-control-plane [BENCH_ARGS="--agents 1000 --migrations 2000 --rest-rate 200"]: the API under a simulated fleet (issue 12); one JSON line.
 bench-control-plane:
 	@scripts/bench-control-plane.sh $(BENCH_ARGS)
+
+# make bench-notifications [BENCH_ARGS="--subscribers 100 --migrations 1000"]: notification delivery under load, one dead subscriber (issue 13); one JSON line.
+bench-notifications:
+	@scripts/bench-notifications.sh $(BENCH_ARGS)
 
 # make lab [RUNS=5] [RATE=2000] [TRANSPORTS=qemu,native] [IDLE_MIB=1024] [LAB_ARGS=--no-probe]: the origin document's experiment (issue 5).
 lab: build

@@ -5,12 +5,14 @@ using Ferry.Api.Guests;
 using Ferry.Api.Hosts;
 using Ferry.Api.Http;
 using Ferry.Api.Migrations;
+using Ferry.Api.Notifications;
 using Ferry.Api.Observability;
 using Ferry.Api.Persistence;
 using Ferry.Api.Reports;
 using Ferry.Api.Scheduling;
 using Ferry.Api.Testing;
 using Ferry.Api.Security;
+using Ferry.Api.Versions;
 using Ferry.ServiceDefaults;
 
 namespace Ferry.Api;
@@ -77,6 +79,7 @@ internal static class FerryApi
         builder.Services.AddSingleton<EventSequencer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventSequencer>());
         builder.Services.AddHostedService<EventNotifications>();
+        builder.AddFerryNotifications();
         builder.Services.AddSingleton<MigrationReports>();
         builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();
         builder.Services.AddHostedService<HostMonitor>();
@@ -98,6 +101,7 @@ internal static class FerryApi
         });
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();
+        app.UseApiVersionHeader();
         app.UseFerrySecurity();
         app.UseSwagger();
         app.UseSwaggerUI(o =>
@@ -106,11 +110,13 @@ internal static class FerryApi
             o.EnablePersistAuthorization();
         });
         app.MapFerryDefaults();
+        app.MapVersionsApi();
         app.MapHostsApiV1();
         app.MapGuestsApiV1();
         app.MapMigrationsApiV1();
         app.MapEventsApiV1();
         app.MapReportsApiV1();
+        app.MapSubscriptionsApiV1();
         app.MapGrpcService<ControlPlaneService>();
         app.MapDashboard();
         app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();

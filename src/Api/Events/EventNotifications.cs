@@ -13,7 +13,8 @@ namespace Ferry.Api.Events;
 /// still read the log every <see cref="EventOptions.PollInterval"/>, for a notification lost while this
 /// connection was being re-made; after every (re)connection the sequencer and all streams are woken to catch up.
 /// </summary>
-internal sealed partial class EventNotifications(IConfiguration configuration, EventSignal signal, EventSequencer sequencer, TimeProvider time, ILogger<EventNotifications> logger)
+internal sealed partial class EventNotifications(IConfiguration configuration, EventSignal signal, EventSequencer sequencer,
+    Notifications.NotificationSignal notifications, TimeProvider time, ILogger<EventNotifications> logger)
     : BackgroundService
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
@@ -48,6 +49,7 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
                     connection ??= await ListenAsync(stoppingToken);
                     sequencer.Wake();
                     signal.Pulse();
+                    notifications.Pulse();
                     while (true)
                     {
                         await connection.WaitAsync(stoppingToken);
@@ -94,9 +96,15 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
         try
         {
             await connection.OpenAsync(ct);
+            // The notification outbox's commits come on a channel of their own: its delivery need not wake for every
+            // progress sample. A writer's commit wakes the sequencer; a pass that positioned events wakes the streams.
             connection.Notification += (_, e) =>
             {
-                if (e.Channel == EventSequencer.PublishedChannel)
+                if (e.Channel == FerryDbContext.NotificationChannel)
+                {
+                    notifications.Pulse();
+                }
+                else if (e.Channel == EventSequencer.PublishedChannel)
                 {
                     signal.Pulse();
                 }
@@ -105,7 +113,8 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
                     sequencer.Wake();
                 }
             };
-            await using var listen = new NpgsqlCommand($"LISTEN {FerryDbContext.EventChannel}; LISTEN {EventSequencer.PublishedChannel}", connection);
+            await using var listen = new NpgsqlCommand(
+                $"LISTEN {FerryDbContext.EventChannel}; LISTEN {EventSequencer.PublishedChannel}; LISTEN {FerryDbContext.NotificationChannel}", connection);
             await listen.ExecuteNonQueryAsync(ct);
             LogListening(logger, FerryDbContext.EventChannel);
             return connection;

@@ -15,7 +15,7 @@ internal static class GuestsApi
 {
     public static RouteGroupBuilder MapGuestsApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/guests").WithTags("Guests").RequireScopes(Scopes.Admin);
+        var api = app.MapGroup("/api/v1/guests").WithTags("Guests").RequireScopes(Scopes.Admin).AddNextPageLinks();
         api.MapGet("/", List).WithSummary("List guests, optionally by host or state.");
         api.MapGet("/{guest}", Get).WithSummary("Get a guest by id or name.");
         api.MapPost("/", Define).WithSummary("Define a guest on a host.");
@@ -136,6 +136,16 @@ internal static class GuestsApi
             errors["host"] = hostError;
         }
 
+        if (Guest.ExplainCorrelationId(request.VnfInstanceId) is { } vnfProblem)
+        {
+            errors["vnfInstanceId"] = vnfProblem;
+        }
+
+        if (Guest.ExplainCorrelationId(request.VnfcInstanceId) is { } vnfcProblem)
+        {
+            errors["vnfcInstanceId"] = vnfcProblem;
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
@@ -156,7 +166,7 @@ internal static class GuestsApi
         }
 
         var guest = Guest.Define(request.Name!, request.MemoryMiB!.Value, request.Vcpus!.Value, host.Id, request.HugepageSizeKiB, ports,
-            request.Profile ?? GuestProfile.Idle);
+            request.Profile ?? GuestProfile.Idle, request.VnfInstanceId, request.VnfcInstanceId);
         db.Guests.Add(guest);
         if (!await db.TrySaveUniqueAsync(ct))
         {

@@ -16,7 +16,7 @@ internal static class HostsApi
 {
     public static RouteGroupBuilder MapHostsApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/hosts").WithTags("Hosts").RequireScopes(Scopes.Admin);
+        var api = app.MapGroup("/api/v1/hosts").WithTags("Hosts").RequireScopes(Scopes.Admin).AddNextPageLinks();
         api.MapGet("/", List).WithSummary("List hosts, optionally by state.");
         api.MapGet("/{host}", Get).WithSummary("Get a host by id or name.");
         api.MapPost("/", Create).WithSummary("Declare a host (administrators; agents register over gRPC).");

@@ -5,14 +5,20 @@ namespace Ferry.Api.Migrations;
 
 /// <summary>
 /// What the migration list and the event stream of all migrations filter by: state, host (source or
-/// target), guest (id or name) and creation time range. Parsed once, applied to either.
+/// target), guest (id or name), VNF instance id and creation time range. Parsed once, applied to either.
 /// </summary>
-internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, Identifier? Guest, DateTimeOffset? From, DateTimeOffset? To)
+internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, Identifier? Guest, DateTimeOffset? From, DateTimeOffset? To,
+    string? VnfInstanceId = null)
 {
     /// <summary>Parses the query parameters; each bad one adds its error to <paramref name="errors"/>.</summary>
     public static MigrationFilter Parse(string? state, string? host, string? guest, DateTimeOffset? from, DateTimeOffset? to,
-        Dictionary<string, string> errors)
+        Dictionary<string, string> errors, string? vnfInstanceId = null)
     {
+        if (Ferry.Domain.Guests.Guest.ExplainCorrelationId(vnfInstanceId) is { } vnfProblem)
+        {
+            errors["vnfInstanceId"] = vnfProblem;
+        }
+
         var (stateValue, stateError) = EnumQuery.Parse<MigrationState>(state);
         if (stateError is not null)
         {
@@ -43,7 +49,7 @@ internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, 
             errors["from"] = "must not be after 'to'";
         }
 
-        return new MigrationFilter(stateValue, hostId, guestId, from?.ToUniversalTime(), to?.ToUniversalTime());
+        return new MigrationFilter(stateValue, hostId, guestId, from?.ToUniversalTime(), to?.ToUniversalTime(), vnfInstanceId);
     }
 
     /// <summary>The migrations that match by host, guest and time range (not by state: its meaning differs between the list and the stream).</summary>
@@ -67,6 +73,11 @@ internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, 
             query = query.Where(m => m.GuestName == gname);
         }
 
+        if (VnfInstanceId is { } vnf)
+        {
+            query = query.Where(m => m.VnfInstanceId == vnf);
+        }
+
         if (From is { } f)
         {
             query = query.Where(m => m.CreatedAt >= f);
@@ -81,5 +92,5 @@ internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, 
     }
 
     /// <summary>Whether any filter but the state is set.</summary>
-    public bool NarrowsMigrations => Host is not null || Guest is not null || From is not null || To is not null;
+    public bool NarrowsMigrations => Host is not null || Guest is not null || From is not null || To is not null || VnfInstanceId is not null;
 }

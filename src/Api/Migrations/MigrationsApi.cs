@@ -19,7 +19,7 @@ internal static partial class MigrationsApi
 {
     public static RouteGroupBuilder MapMigrationsApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/migrations").WithTags("Migrations").RequireScopes(Scopes.Migrate);
+        var api = app.MapGroup("/api/v1/migrations").WithTags("Migrations").RequireScopes(Scopes.Migrate).AddNextPageLinks();
         api.MapPost("/", Create)
             .WithSummary("Request a live migration. Honours the Idempotency-Key header.")
             .Produces<MigrationView>(StatusCodes.Status202Accepted)
@@ -28,7 +28,7 @@ internal static partial class MigrationsApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        api.MapGet("/", List).WithSummary("List migrations, newest first, by state, host, guest and time range.");
+        api.MapGet("/", List).WithSummary("List migrations, newest first, by state, host, guest, VNF instance id and time range; a Link header names the next page.");
         api.MapGet("/{id}", Get).WithSummary("Get a migration with its timeline and result.");
         api.MapPost("/{id}/cancel", Cancel).WithSummary("Cancel a migration before switch-over; a no-op once it has ended.");
         return api;
@@ -123,7 +123,8 @@ internal static partial class MigrationsApi
         }
 
         var now = time.Now();
-        var migration = Migration.Request(guest.Id, guest.Name, source.Id, source.Name, target, policy, now);
+        var migration = Migration.Request(guest.Id, guest.Name, source.Id, source.Name, target, policy, now,
+            guest.VnfInstanceId, guest.VnfcInstanceId);
         guest.BeginMigration();
         db.Migrations.Add(migration);
         var view = MigrationView.From(migration);
@@ -180,7 +181,7 @@ internal static partial class MigrationsApi
 
     private static async Task<Results<Ok<Page<MigrationView>>, ValidationProblem>> List(FerryDbContext db,
         string? state, string? host, string? guest, DateTimeOffset? from, DateTimeOffset? to,
-        int? pageSize, string? pageToken, CancellationToken ct)
+        int? pageSize, string? pageToken, string? vnfInstanceId, CancellationToken ct)
     {
         var errors = new Dictionary<string, string>();
         var (size, sizeError) = Paging.Size(pageSize);
@@ -195,7 +196,7 @@ internal static partial class MigrationsApi
             errors["pageToken"] = "is not a token this API issued";
         }
 
-        var filter = MigrationFilter.Parse(state, host, guest, from, to, errors);
+        var filter = MigrationFilter.Parse(state, host, guest, from, to, errors, vnfInstanceId);
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);

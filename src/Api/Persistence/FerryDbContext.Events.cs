@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ferry.Api.Http;
 using Ferry.Api.Migrations;
+using Ferry.Api.Notifications;
 using Ferry.Domain.Migrations;
 using Microsoft.EntityFrameworkCore;
 
@@ -30,7 +31,8 @@ internal sealed partial class FerryDbContext
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         ChangeTracker.DetectChanges();
-        var events = PendingEvents();
+        var notifications = new List<NotificationEvent>();
+        var events = PendingEvents(notifications);
         if (events.Count == 0)
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
@@ -45,7 +47,7 @@ internal sealed partial class FerryDbContext
             // a third of those of a state change); in ours a failed save rolls the whole transaction back anyway.
             Database.AutoSavepointsEnabled = savepoints && transaction is null;
             var written = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
-            await AppendAsync(events, cancellationToken);
+            await AppendAsync(events, notifications, cancellationToken);
             if (transaction is not null)
             {
                 await transaction.CommitAsync(cancellationToken);
@@ -68,7 +70,7 @@ internal sealed partial class FerryDbContext
         }
     }
 
-    private List<MigrationEvent> PendingEvents()
+    private List<MigrationEvent> PendingEvents(List<NotificationEvent> notifications)
     {
         var events = new List<MigrationEvent>();
         foreach (var entry in ChangeTracker.Entries<Migration>())
@@ -93,6 +95,11 @@ internal sealed partial class FerryDbContext
                     ? view
                     : view with { State = state.State, UpdatedAt = state.At, Timeline = m.Timeline.Take(index + 1).ToList(), Result = null, FailureReason = null };
                 events.Add(Event(m.Id, MigrationEventKinds.State, state.State, state.At, asOf));
+                var previous = states.LastOrDefault(e => e.Index < index).Entry?.State;
+                if (NotificationEvent.Of(m, state.State, previous, state.At, view) is { } notification)
+                {
+                    notifications.Add(notification);
+                }
             }
 
             if (entry.Property(ProgressEventAt).IsModified && m.Progress is { } sample)
@@ -112,7 +119,7 @@ internal sealed partial class FerryDbContext
     private static MigrationEvent Event<T>(Guid migrationId, string kind, MigrationState state, DateTimeOffset at, T data) =>
         new() { MigrationId = migrationId, Kind = kind, State = state, At = at.ToUniversalTime(), Data = JsonSerializer.Serialize(data, EventJson) };
 
-    private async Task AppendAsync(List<MigrationEvent> events, CancellationToken ct)
+    private async Task AppendAsync(List<MigrationEvent> events, List<NotificationEvent> notifications, CancellationToken ct)
     {
         // No lock and no order across writers here: rows go in without a position, and the sequencer
         // (EventSequencer) positions committed rows in order. Until 2026-12-07 each writer held one advisory lock
@@ -129,6 +136,12 @@ internal sealed partial class FerryDbContext
         var ats = events.Select(e => e.At).ToArray();
         var data = events.Select(e => e.Data).ToArray();
         var named = events.Select(e => e.MigrationId.ToString()).Distinct().ToArray();
+        if (notifications.Count > 0)
+        {
+            await AppendWithNotificationsAsync(ended, ids, kinds, states, ats, data, named, notifications, ct);
+            return;
+        }
+
         await Database.ExecuteSqlAsync($"""
             DELETE FROM migration_events WHERE migration_id = ANY({ended}) AND kind = {MigrationEventKinds.Progress};
             INSERT INTO migration_events (migration_id, kind, state, at, data)

@@ -124,19 +124,40 @@ internal static partial class SecurityExtensions
         o.TokenValidationParameters.ValidAudience = jwt.Audience;
         if (jwt.SigningKeyFile is { Length: > 0 } file)
         {
-            // A key from a file trusts whoever holds its private half, whatever issuer the token names.
+            // A key from a file trusts whoever holds its private half, whatever issuer the token names (unless Issuer is set).
             o.TokenValidationParameters.IssuerSigningKey = JwtSigningKey.Read(file);
             o.TokenValidationParameters.ValidateIssuer = jwt.Authority is { Length: > 0 };
         }
+
+        if (jwt.JwksFile is { Length: > 0 } jwksFile)
+        {
+            o.TokenValidationParameters.IssuerSigningKeys = JwksKeys.ReadFile(jwksFile);
+            o.TokenValidationParameters.ValidateIssuer = false;
+        }
+
+        if (jwt.JwksUrl is { Length: > 0 } jwksUrl)
+        {
+            // Keys fetched (and re-fetched when a token names a key not yet seen) through JwtBearer's configuration manager.
+            o.ConfigurationManager = new JwksKeys(new Uri(jwksUrl));
+            o.TokenValidationParameters.ValidateIssuer = false;
+        }
+
+        if (jwt.Issuer is { Length: > 0 } issuer)
+        {
+            o.TokenValidationParameters.ValidIssuer = issuer;
+            o.TokenValidationParameters.ValidateIssuer = true;
+        }
+
+        var scopeClaims = jwt.ScopeClaim == "scope" ? new[] { "scope", "scp" } : [jwt.ScopeClaim];
 
         o.Events = new JwtBearerEvents
         {
             OnTokenValidated = context =>
             {
-                // ETSI SOL 013 / RFC 8693: scopes travel space-separated in "scope" ("scp" with some issuers).
+                // ETSI SOL 013 / RFC 8693: scopes travel space-separated in "scope" ("scp" with some issuers), or in the configured claim.
                 var principal = context.Principal!;
                 var client = principal.FindFirst("client_id")?.Value ?? principal.FindFirst("azp")?.Value ?? principal.FindFirst("sub")?.Value;
-                var scopes = principal.FindAll("scope").Concat(principal.FindAll("scp"))
+                var scopes = scopeClaims.SelectMany(principal.FindAll)
                     .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                     .Where(Scopes.IsKnown).Distinct(StringComparer.Ordinal);
                 var claims = new List<Claim> { new(ClaimTypes.Name, "jwt:" + (client ?? "unnamed")) };

@@ -59,9 +59,31 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<SecurityOption
                 failures.Add($"{SecurityOptions.Section}:Jwt:Audience is missing: tokens must be issued for this API.");
             }
 
-            if (string.IsNullOrWhiteSpace(jwt.Authority) && string.IsNullOrWhiteSpace(jwt.SigningKeyFile))
+            // Authority may go with a key source (it then names the issuer, as before JwksUrl and JwksFile existed); the key sources exclude each other.
+            var keySources = new[] { jwt.SigningKeyFile, jwt.JwksUrl, jwt.JwksFile }.Count(v => !string.IsNullOrWhiteSpace(v));
+            if (keySources == 0 && string.IsNullOrWhiteSpace(jwt.Authority))
             {
-                failures.Add($"{SecurityOptions.Section}:Jwt needs an Authority (the token issuer) or a SigningKeyFile (its public key, PEM).");
+                failures.Add($"{SecurityOptions.Section}:Jwt needs where the signing keys come from: an Authority (OpenID discovery), a JwksUrl, a JwksFile or a SigningKeyFile (PEM).");
+            }
+            else if (keySources > 1)
+            {
+                failures.Add($"{SecurityOptions.Section}:Jwt names {keySources} sources of signing keys (JwksUrl, JwksFile, SigningKeyFile); name one.");
+            }
+
+            if (jwt.JwksUrl is { Length: > 0 } jwks
+                && (!Uri.TryCreate(jwks, UriKind.Absolute, out var jwksUri) || !(jwksUri.Scheme == Uri.UriSchemeHttps || (jwksUri.Scheme == Uri.UriSchemeHttp && jwksUri.IsLoopback))))
+            {
+                failures.Add($"{SecurityOptions.Section}:Jwt:JwksUrl must be an https URL (http only on loopback); got '{jwks}'.");
+            }
+
+            if (jwt.JwksFile is { Length: > 0 } jwksFile && JwksKeys.ExplainFile(jwksFile) is { } jwksProblem)
+            {
+                failures.Add($"{SecurityOptions.Section}:Jwt:JwksFile {jwksProblem}");
+            }
+
+            if (string.IsNullOrWhiteSpace(jwt.ScopeClaim))
+            {
+                failures.Add($"{SecurityOptions.Section}:Jwt:ScopeClaim is empty: name the claim that holds Ferry's scopes (default 'scope').");
             }
 
             if (jwt.Authority is { Length: > 0 } authority

@@ -9,6 +9,9 @@ public sealed class Guest
     /// <summary>Most vCPUs accepted (QEMU's limit for the q35 machine).</summary>
     public const int MaxVcpus = 288;
 
+    /// <summary>Longest VNF or VNFC instance id accepted (an NFVO's identifier, ETSI SOL 003 <c>Identifier</c>).</summary>
+    public const int MaxCorrelationIdLength = 255;
+
     /// <summary>A vhost-user port becomes an OVS interface: the kernel's interface-name limit applies.</summary>
     public const int MaxPortNameLength = 15;
 
@@ -51,10 +54,27 @@ public sealed class Guest
     /// <summary>Lifecycle state.</summary>
     public GuestState State { get; private set; }
 
+    /// <summary>The VNF instance (as the NFVO or VNFM names it) this guest belongs to; null when none was given.</summary>
+    public string? VnfInstanceId { get; private set; }
+
+    /// <summary>The VNFC instance (one VM of a VNF) this guest is; null when none was given.</summary>
+    public string? VnfcInstanceId { get; private set; }
+
     /// <summary>Defines a guest on a host.</summary>
     public static Guest Define(string name, int memoryMiB, int vcpus, Guid hostId,
-        long? hugepageSizeKiB = null, IEnumerable<string>? vhostUserPorts = null, GuestProfile profile = GuestProfile.Idle)
+        long? hugepageSizeKiB = null, IEnumerable<string>? vhostUserPorts = null, GuestProfile profile = GuestProfile.Idle,
+        string? vnfInstanceId = null, string? vnfcInstanceId = null)
     {
+        if (ExplainCorrelationId(vnfInstanceId) is { } vnfProblem)
+        {
+            throw new DomainException($"vnfInstanceId {vnfProblem}");
+        }
+
+        if (ExplainCorrelationId(vnfcInstanceId) is { } vnfcProblem)
+        {
+            throw new DomainException($"vnfcInstanceId {vnfcProblem}");
+        }
+
         if (Names.Explain(name) is { } problem)
         {
             throw new DomainException($"guest name {problem}");
@@ -96,8 +116,18 @@ public sealed class Guest
             throw new DomainException("a forwarder guest needs exactly two vhost-user ports");
         }
 
-        return new Guest(Guid.CreateVersion7(), name, memoryMiB, vcpus, hugepageSizeKiB, hostId) { _vhostUserPorts = ports, Profile = profile };
+        return new Guest(Guid.CreateVersion7(), name, memoryMiB, vcpus, hugepageSizeKiB, hostId) { _vhostUserPorts = ports, Profile = profile, VnfInstanceId = vnfInstanceId, VnfcInstanceId = vnfcInstanceId };
     }
+
+    /// <summary>Why <paramref name="id"/> cannot be a VNF or VNFC instance id; null when it can (or is absent).</summary>
+    public static string? ExplainCorrelationId(string? id) => id switch
+    {
+        null => null,
+        { Length: 0 } => "must not be empty",
+        { Length: > MaxCorrelationIdLength } => $"must be at most {MaxCorrelationIdLength} characters",
+        _ when id.Any(char.IsControl) => "must not hold control characters",
+        _ => null,
+    };
 
     /// <summary>The state to return to when a migration ends; meaningful only while migrating.</summary>
     public GuestState StateBeforeMigration { get; private set; }

@@ -37,6 +37,12 @@ public sealed class Migration
     /// <summary>The guest's name when the migration was requested; kept for history.</summary>
     public string GuestName { get; private set; }
 
+    /// <summary>The guest's VNF instance id when the migration was requested (for an NFVO to correlate); null when it had none.</summary>
+    public string? VnfInstanceId { get; private set; }
+
+    /// <summary>The guest's VNFC instance id when the migration was requested; null when it had none.</summary>
+    public string? VnfcInstanceId { get; private set; }
+
     /// <summary>Where the guest ran when the migration was requested.</summary>
     public Guid SourceHostId { get; private set; }
 
@@ -102,7 +108,7 @@ public sealed class Migration
 
     /// <summary>Accepts a request. The migration starts <see cref="MigrationState.Queued"/>.</summary>
     public static Migration Request(Guid guestId, string guestName, Guid sourceHostId, string sourceHostName,
-        (Guid Id, string Name)? target, MigrationPolicy policy, DateTimeOffset at)
+        (Guid Id, string Name)? target, MigrationPolicy policy, DateTimeOffset at, string? vnfInstanceId = null, string? vnfcInstanceId = null)
     {
         if (target is { } t && t.Id == sourceHostId)
         {
@@ -114,6 +120,8 @@ public sealed class Migration
             TargetHostId = target?.Id,
             TargetHostName = target?.Name,
             TargetRequested = target is not null,
+            VnfInstanceId = vnfInstanceId,
+            VnfcInstanceId = vnfcInstanceId,
         };
         migration._timeline.Add(new TimelineEntry(MigrationState.Queued, at));
         return migration;

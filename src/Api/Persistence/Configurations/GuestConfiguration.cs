@@ -16,6 +16,8 @@ internal sealed class GuestConfiguration : IEntityTypeConfiguration<Guest>
         b.HasIndex(g => g.Name).IsUnique();
         b.Property(g => g.State).HasConversion<string>().HasMaxLength(16);
         b.Property(g => g.StateBeforeMigration).HasConversion<string>().HasMaxLength(16);
+        b.Property(g => g.VnfInstanceId).HasMaxLength(Guest.MaxCorrelationIdLength);
+        b.Property(g => g.VnfcInstanceId).HasMaxLength(Guest.MaxCorrelationIdLength);
         b.Property(g => g.Profile).HasConversion<string>().HasMaxLength(16);
         b.Property<List<string>>("_vhostUserPorts").HasColumnName("vhost_user_ports");
         b.Ignore(g => g.VhostUserPorts);

@@ -18,6 +18,10 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.SourceHostName).HasMaxLength(63);
         b.Property(m => m.TargetHostName).HasMaxLength(63);
         b.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
+        b.Property(m => m.VnfInstanceId).HasMaxLength(Ferry.Domain.Guests.Guest.MaxCorrelationIdLength);
+        b.Property(m => m.VnfcInstanceId).HasMaxLength(Ferry.Domain.Guests.Guest.MaxCorrelationIdLength);
+        // An NFVO lists the migrations of one VNF instance.
+        b.HasIndex(m => new { m.VnfInstanceId, m.CreatedAt });
         b.Property(m => m.FailureReason).HasMaxLength(4000);
         b.Property(m => m.TargetEndpoint).HasMaxLength(300);
         b.Property(m => m.PageStreamToken).HasMaxLength(32);

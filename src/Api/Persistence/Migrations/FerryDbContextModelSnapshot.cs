@@ -23,6 +23,185 @@ namespace Ferry.Api.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Ferry.Api.Notifications.OutboxNotification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeadAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dead_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<Guid>("MigrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("migration_id");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<Guid>("NotificationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("notification_id");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("SubscriptionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subscription_id");
+
+                    b.Property<DateTimeOffset>("WindowStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_start");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_outbox");
+
+                    b.HasIndex("MigrationId")
+                        .HasDatabaseName("ix_notification_outbox_migration_id");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_notification_outbox_next_attempt_at")
+                        .HasFilter("dead_at IS NULL");
+
+                    b.HasIndex("SubscriptionId", "MigrationId", "Id")
+                        .HasDatabaseName("ix_notification_outbox_subscription_id_migration_id_id");
+
+                    b.ToTable("notification_outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Ferry.Api.Notifications.Subscription", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CallbackUri")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("callback_uri");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("consecutive_failures");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("FailedSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("failed_since");
+
+                    b.PrimitiveCollection<string[]>("FilterGuests")
+                        .HasColumnType("text[]")
+                        .HasColumnName("filter_guests");
+
+                    b.Property<string>("FilterJson")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("filter");
+
+                    b.PrimitiveCollection<string[]>("FilterNotificationTypes")
+                        .HasColumnType("text[]")
+                        .HasColumnName("filter_notification_types");
+
+                    b.PrimitiveCollection<string[]>("FilterOperationStates")
+                        .HasColumnType("text[]")
+                        .HasColumnName("filter_operation_states");
+
+                    b.PrimitiveCollection<string[]>("FilterVnfInstanceIds")
+                        .HasColumnType("text[]")
+                        .HasColumnName("filter_vnf_instance_ids");
+
+                    b.Property<DateTimeOffset?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("owner");
+
+                    b.Property<string>("ProtectedAuthentication")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_authentication");
+
+                    b.Property<DateTimeOffset?>("RetryAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("retry_at");
+
+                    b.Property<string>("Verbosity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("verbosity");
+
+                    b.HasKey("Id")
+                        .HasName("pk_subscriptions");
+
+                    b.HasIndex("Owner", "CreatedAt")
+                        .HasDatabaseName("ix_subscriptions_owner_created_at");
+
+                    b.HasIndex("Owner", "CallbackUri", "FilterJson")
+                        .IsUnique()
+                        .HasDatabaseName("ix_subscriptions_owner_callback_uri_filter");
+
+                    b.ToTable("subscriptions", (string)null);
+                });
+
+            modelBuilder.Entity("Ferry.Api.Persistence.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Ferry.Api.Persistence.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Client")
@@ -193,6 +372,16 @@ namespace Ferry.Api.Persistence.Migrations
                     b.Property<int>("Vcpus")
                         .HasColumnType("integer")
                         .HasColumnName("vcpus");
+
+                    b.Property<string>("VnfInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnf_instance_id");
+
+                    b.Property<string>("VnfcInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnfc_instance_id");
 
                     b.PrimitiveCollection<List<string>>("_vhostUserPorts")
                         .IsRequired()
@@ -372,6 +561,16 @@ namespace Ferry.Api.Persistence.Migrations
                         .HasColumnType("xid")
                         .HasColumnName("xmin");
 
+                    b.Property<string>("VnfInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnf_instance_id");
+
+                    b.Property<string>("VnfcInstanceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vnfc_instance_id");
+
                     b.Property<string>("_timeline")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -447,7 +646,27 @@ namespace Ferry.Api.Persistence.Migrations
                     b.HasIndex("TargetHostId", "CreatedAt")
                         .HasDatabaseName("ix_migrations_target_host_id_created_at");
 
+                    b.HasIndex("VnfInstanceId", "CreatedAt")
+                        .HasDatabaseName("ix_migrations_vnf_instance_id_created_at");
+
                     b.ToTable("migrations", (string)null);
+                });
+
+            modelBuilder.Entity("Ferry.Api.Notifications.OutboxNotification", b =>
+                {
+                    b.HasOne("Ferry.Domain.Migrations.Migration", null)
+                        .WithMany()
+                        .HasForeignKey("MigrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_outbox_migrations_migration_id");
+
+                    b.HasOne("Ferry.Api.Notifications.Subscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_outbox_subscriptions_subscription_id");
                 });
 
             modelBuilder.Entity("Ferry.Api.Persistence.MigrationEvent", b =>

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Ferry.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.ControlPlane.Benchmark;
+
+/// <summary>
+/// <c>make bench-notifications</c>: the API process on PostgreSQL with a simulated fleet (as the control-plane run),
+/// <c>--subscribers</c> subscriptions of which one is dead (its callback answered the subscription's test, then
+/// stopped listening), and <c>--migrations</c> migrations queued at once. Every live subscriber is a path on one local
+/// Kestrel receiver, which notes when each notification arrived. The line it returns:
+/// <c>{"subscribers","notifications","deliveredPerSecond","p99DelayMs"}</c>: notifications delivered to live
+/// subscribers (deduplicated by id), their rate from the first migration request to the last arrival, and the 99th
+/// percentile of the delay from the state change (the notification's timeStamp) to its arrival.
+/// </summary>
+internal static class NotificationRun
+{
+    public static async Task<string> RunAsync(BenchmarkOptions options, int subscribers)
+    {
+        var postgres = new PostgresServer();
+        await postgres.InitializeAsync();
+        try
+        {
+            using var pki = new TestPki("Ferry bench CA");
+            var connectionString = await postgres.CreateDatabaseAsync();
+            using var agentCertificate = pki.Certificate("spiffe://ferry/host/bench-agents", IPAddress.Loopback);
+            var agentPort = FreePort();
+            await using var agents = await InstantAgent.StartAsync(agentPort, agentCertificate);
+            await using var api = await ApiProcess.StartAsync(connectionString, pki, new Dictionary<string, string>
+            {
+                ["Ferry__Scheduler__MaxClusterWide"] = "1000",
+                ["Ferry__Scheduler__BatchSize"] = "200",
+                ["Ferry__Scheduler__PollInterval"] = "00:00:00.200",
+                ["Ferry__Security__RequestsPerSecond"] = "100000",
+                ["Ferry__Security__AddressRequestsPerSecond"] = "100000",
+            });
+            Say($"API pid {api.Pid} at {api.RestUrl}");
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(api.RestUrl), Timeout = TimeSpan.FromSeconds(30) };
+            http.DefaultRequestHeaders.Add("X-Api-Key", api.ApiKey);
+
+            await using var receiver = await Receiver.StartAsync();
+            await using (var doomed = await Receiver.StartAsync())
+            {
+                await Subscribe(http, doomed.Url("/dead"));
+            }
+
+            for (var i = 1; i < subscribers; i++)
+            {
+                await Subscribe(http, receiver.Url($"/s/{i}"));
+            }
+
+            Say($"{subscribers} subscriptions, one of them dead");
+            await using var fleet = await SimulatedFleet.RegisterAsync(options.Agents, api.GrpcUrl, agentPort, pki, CancellationToken.None);
+            await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
+            {
+                using var response = await http.PostAsJsonAsync("/api/v1/guests",
+                    new { name = $"bench-g{j}", memoryMiB = 1024, vcpus = 1, host = SimulatedFleet.HostName(j % options.Agents), vnfInstanceId = $"vnf-{j % 50}" }, ct);
+                await Expect(response, HttpStatusCode.Created, "defining a guest");
+            });
+            Say($"{options.Agents} agents, {options.Migrations} guests");
+
+            var clock = Stopwatch.StartNew();
+            var started = DateTimeOffset.UtcNow;
+            await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
+            {
+                using var response = await http.PostAsJsonAsync("/api/v1/migrations",
+                    new { guest = $"bench-g{j}", targetHost = SimulatedFleet.HostName((j % options.Agents + 1) % options.Agents) }, ct);
+                await Expect(response, HttpStatusCode.Accepted, "requesting a migration");
+            });
+            Say($"{options.Migrations} migrations accepted in {clock.Elapsed.TotalSeconds:F1} s");
+
+            // START (STARTING), START (PROCESSING) and RESULT per migration, to every live subscriber.
+            var expected = 3L * options.Migrations * (subscribers - 1);
+            while (receiver.Count < expected && clock.Elapsed < options.Timeout)
+            {
+                await Task.Delay(200);
+            }
+
+            var delivered = receiver.Count;
+            if (delivered < expected)
+            {
+                throw new TimeoutException($"only {delivered} of {expected} notifications arrived within {options.Timeout.TotalSeconds:F0} s:\n{api.Log}");
+            }
+
+            var elapsed = (receiver.LastArrival - started).TotalSeconds;
+            using var dead = JsonDocument.Parse(await http.GetStringAsync("/api/v1/subscriptions?pageSize=1"));
+            var health = dead.RootElement.GetProperty("items")[0].GetProperty("delivery");
+            Say($"{delivered} notifications in {elapsed:F1} s ({receiver.Duplicates} duplicates); p50 {receiver.Percentile(50):F1} ms, p99 {receiver.Percentile(99):F1} ms; " +
+                $"the dead subscriber: {health}");
+            return string.Create(CultureInfo.InvariantCulture,
+                $$"""{"subscribers":{{subscribers}},"notifications":{{delivered}},"deliveredPerSecond":{{Math.Round(delivered / elapsed, 1)}},"p99DelayMs":{{Math.Round(receiver.Percentile(99), 1)}}}""");
+        }
+        finally
+        {
+            await postgres.DisposeAsync();
+        }
+    }
+
+    private static async Task Subscribe(HttpClient http, string callback)
+    {
+        using var response = await http.PostAsJsonAsync("/api/v1/subscriptions", new { callbackUri = callback, verbosity = "SHORT" });
+        await Expect(response, HttpStatusCode.Created, "subscribing");
+    }
+
+    private static async Task Expect(HttpResponseMessage response, HttpStatusCode status, string what)
+    {
+        if (response.StatusCode != status)
+        {
+            throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    private static void Say(string line) => Console.Error.WriteLine($"bench-notifications: {line}");
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A local subscriber for every path: answers 204, notes each notification's delay once per id.</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        private readonly ConcurrentDictionary<(string Path, string Id), double> _delays = new();
+        private WebApplication _app = null!;
+        private long _duplicates;
+        private long _lastArrivalTicks;
+
+        public long Count => _delays.Count;
+
+        public long Duplicates => Interlocked.Read(ref _duplicates);
+
+        public DateTimeOffset LastArrival => new(Interlocked.Read(ref _lastArrivalTicks), TimeSpan.Zero);
+
+        public string Url(string path) => _app.Urls.Single() + path;
+
+        public static async Task<Receiver> StartAsync()
+        {
+            var receiver = new Receiver();
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.Configuration.Sources.Clear();
+            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1));
+            receiver._app = builder.Build();
+            receiver._app.Run(receiver.HandleAsync);
+            await receiver._app.StartAsync();
+            return receiver;
+        }
+
+        private async Task HandleAsync(HttpContext http)
+        {
+            if (http.Request.Method == "POST")
+            {
+                using var body = await JsonDocument.ParseAsync(http.Request.Body);
+                var now = DateTimeOffset.UtcNow;
+                var at = body.RootElement.GetProperty("timeStamp").GetDateTimeOffset();
+                if (!_delays.TryAdd((http.Request.Path, body.RootElement.GetProperty("id").GetString()!), (now - at).TotalMilliseconds))
+                {
+                    Interlocked.Increment(ref _duplicates);
+                }
+
+                Interlocked.Exchange(ref _lastArrivalTicks, now.UtcTicks);
+            }
+
+            http.Response.StatusCode = StatusCodes.Status204NoContent;
+        }
+
+        public double Percentile(double p)
+        {
+            var sorted = _delays.Values.Order().ToArray();
+            return sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
+        }
+
+        public ValueTask DisposeAsync() => _app.DisposeAsync();
+    }
+}
