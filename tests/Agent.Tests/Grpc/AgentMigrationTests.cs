@@ -95,7 +95,12 @@ public sealed class AgentMigrationTests
         var again = await MigrateToEndAsync(a.Client, Migrate(id, "replay", target, b, policy));
 
         Assert.Equal(first[^1], again[^1]);
-        Assert.Equal(first.Select(m => m.Sequence), again.Select(m => m.Sequence));
+
+        // The whole stream again, or only its end once the result reached the API: the agent evicts an ended
+        // migration's samples after delivering its result (bounded memory), and the delivery races this call.
+        var replayed = again.Select(m => m.Sequence).ToList();
+        Assert.True(replayed.SequenceEqual(first.Select(m => m.Sequence)) || replayed.SequenceEqual([first[^1].Sequence]),
+            $"replayed sequences {string.Join(", ", replayed)}; first {string.Join(", ", first.Select(m => m.Sequence))}");
         Assert.False((await a.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "replay" }, Call())).Exists);
         Assert.Equal(targetPid, b.Qemu("replay").Pid);
 
