@@ -140,7 +140,7 @@ internal sealed partial class AgentDispatcher(
         }
         else
         {
-            SettleInBackground(m, m.TargetHostName, ct => CleanUpAtAsync(m, targetEndpoint, m.TargetHostName, CleanupRequest.Types.Role.Target, ct), stopping);
+            SettleInBackground(m, m.TargetHostName, ct => TearDownTargetAsync(m, targetEndpoint, ct), stopping);
         }
     }
 
@@ -150,7 +150,7 @@ internal sealed partial class AgentDispatcher(
         _ = Task.Run(async () =>
         {
             var started = time.GetTimestamp();
-            for (var wait = TimeSpan.FromSeconds(1); time.GetElapsedTime(started) < agents.Options.ReconcileDeadline; wait = Min(wait * 2, TimeSpan.FromSeconds(30)))
+            for (var attempt = 1; time.GetElapsedTime(started) < agents.Options.ReconcileDeadline; attempt++)
             {
                 if (await settle(stopping))
                 {
@@ -158,14 +158,12 @@ internal sealed partial class AgentDispatcher(
                     return;
                 }
 
-                await Task.Delay(wait, time, stopping);
+                await Task.Delay(MigrationScheduler.RetryDelay(attempt), time, stopping);
             }
 
             LogNotSettled(logger, m.Id, host, m.GuestName);
         }, stopping).ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>
     /// Past the pause, the source's result did not come: its agent forgot the migration (it refused the re-attach), or
@@ -269,7 +267,7 @@ internal sealed partial class AgentDispatcher(
 
             // Unreachable (a cut link): the migration ends with the guest at the source, and what the target
             // prepared goes once it can be asked.
-            SettleInBackground(m, m.TargetHostName, ct => TearDownTargetAsync(m, targetEndpoint), CancellationToken.None);
+            SettleInBackground(m, m.TargetHostName, ct => TearDownTargetAsync(m, targetEndpoint, ct), CancellationToken.None);
         }
 
         return true;
@@ -409,8 +407,8 @@ internal sealed partial class AgentDispatcher(
             or StatusCode.AlreadyExists or StatusCode.Unauthenticated;
 
     /// <summary>Tells the target to tear down what it prepared; false when it refused or could not be reached.</summary>
-    private Task<bool> TearDownTargetAsync(DomainMigration m, string targetEndpoint) =>
-        CleanUpAtAsync(m, targetEndpoint, m.TargetHostName, CleanupRequest.Types.Role.Target, CancellationToken.None);
+    private Task<bool> TearDownTargetAsync(DomainMigration m, string targetEndpoint, CancellationToken ct = default) =>
+        CleanUpAtAsync(m, targetEndpoint, m.TargetHostName, CleanupRequest.Types.Role.Target, ct);
 
     /// <summary>Asks one end of the migration to clean its side up; false (logged) when its agent cannot be reached or refuses.</summary>
     private async Task<bool> CleanUpAtAsync(DomainMigration m, string endpoint, string? host, CleanupRequest.Types.Role role, CancellationToken ct)

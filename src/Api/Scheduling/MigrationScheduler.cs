@@ -595,7 +595,8 @@ public sealed partial class MigrationScheduler(
             (_, r) => new Retry(r.Attempts + 1, now + RetryDelay(r.Attempts + 1)));
     }
 
-    private static TimeSpan RetryDelay(int attempts) => TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(attempts - 1, 5))));
+    /// <summary>The wait before attempt <paramref name="attempts"/> + 1: 1 s doubling to 30 s (the dispatcher's settling uses it too).</summary>
+    internal static TimeSpan RetryDelay(int attempts) => TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(attempts - 1, 5))));
 
     private sealed record Retry(int Attempts, DateTimeOffset NotBefore);
 
