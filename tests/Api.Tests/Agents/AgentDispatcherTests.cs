@@ -335,7 +335,9 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
         Assert.Equal("failed", m["state"]!.GetValue<string>());
         Assert.Equal("destination QEMU exited", m["failureReason"]!.GetValue<string>());
         Assert.False(m["guestOnTarget"]!.GetValue<bool>());
-        Assert.Contains("cleanup Target", _target.Calls);
+        // The end may reach the API through the run's own stream before the cancel re-attaches; the run then tears
+        // the target down in the background (SettleAsync), so the teardown is awaited, not looked for at once.
+        await WaitUntil(() => Task.FromResult(_target.Calls.Contains("cleanup Target")), "the target's teardown");
         Assert.Equal("host-a", await GuestHost());
     }
 
