@@ -12,9 +12,11 @@ namespace Ferry.ControlPlane.Benchmark;
 /// <summary>
 /// One run: PostgreSQL, the API process, the fleet registered and heartbeating, guests defined; then the migrations
 /// are queued while REST reads run at a fixed rate, until every migration has ended. The line it returns:
-/// <c>{"agents","migrations","dispatchPerSecond","apiP50Ms","apiP99Ms","apiMemoryMiB","postgresConnections"}</c>,
+/// <c>{"agents","migrations","dispatchPerSecond","apiP50Ms","apiP99Ms","apiMemoryMiB","postgresConnections","apiCpuMsPerMigration"}</c>,
 /// dispatchPerSecond being migrations ended per second from the first request to the last end, apiMemoryMiB the
-/// API's resident memory once the run is over and settled, postgresConnections the most the API held at once.
+/// API's resident memory once the run is over and settled, postgresConnections the most the API held at once,
+/// apiCpuMsPerMigration the API's CPU time from the first request to the last end over the migrations (the
+/// fleet's heartbeats and the REST reads of that time included).
 /// </summary>
 internal static class ControlPlaneRun
 {
@@ -76,6 +78,7 @@ internal static class ControlPlaneRun
             var sampling = connections.RunAsync(stopReads.Token);
 
             clock.Restart();
+            var cpuBefore = api.CpuSeconds();
             await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/migrations")
@@ -92,6 +95,7 @@ internal static class ControlPlaneRun
 
             var (ended, failed) = await WaitForEndsAsync(connectionString, options.Migrations, options.Timeout);
             var elapsed = clock.Elapsed;
+            var cpuMsPerMigration = (api.CpuSeconds() - cpuBefore) * 1000 / options.Migrations;
             await stopReads.CancelAsync();
             await readsRun;
             await sampling;
@@ -108,7 +112,7 @@ internal static class ControlPlaneRun
                 $"{fleet.HeartbeatsSent} heartbeats ({fleet.HeartbeatsFailed} failed); API RSS {rssBefore:F0} MiB before, {rssAtEnd:F0} at the end, {rssAfter:F0} 10 s later");
 
             return string.Create(CultureInfo.InvariantCulture,
-                $$"""{"agents":{{options.Agents}},"migrations":{{options.Migrations}},"dispatchPerSecond":{{Math.Round(ended / elapsed.TotalSeconds, 1)}},"apiP50Ms":{{Math.Round(reads.Percentile(50), 2)}},"apiP99Ms":{{Math.Round(reads.Percentile(99), 2)}},"apiMemoryMiB":{{Math.Round(rssAfter, 0)}},"postgresConnections":{{connections.Most}}}""");
+                $$"""{"agents":{{options.Agents}},"migrations":{{options.Migrations}},"dispatchPerSecond":{{Math.Round(ended / elapsed.TotalSeconds, 1)}},"apiP50Ms":{{Math.Round(reads.Percentile(50), 2)}},"apiP99Ms":{{Math.Round(reads.Percentile(99), 2)}},"apiMemoryMiB":{{Math.Round(rssAfter, 0)}},"postgresConnections":{{connections.Most}},"apiCpuMsPerMigration":{{Math.Round(cpuMsPerMigration, 1)}}}""");
         }
         finally
         {

@@ -81,6 +81,7 @@ internal static class FerryApi
         builder.Services.AddHostedService<EventNotifications>();
         builder.AddFerryNotifications();
         builder.Services.AddSingleton<MigrationReports>();
+        builder.Services.AddSingleton<HeartbeatWriter>();
         builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();
         builder.Services.AddHostedService<HostMonitor>();
         builder.Services.AddGrpc();

@@ -14,6 +14,9 @@ internal static class JsonColumn
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
+    /// <summary>A value as its column holds it, for statements written by hand.</summary>
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+
     public static PropertyBuilder<T> HasJsonConversion<T>(this PropertyBuilder<T> property)
         where T : class? =>
         property.HasConversion(

@@ -146,6 +146,39 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
     }
 
     [Fact]
+    public async Task Heartbeats_arriving_together_are_each_written_to_their_own_host_and_an_unregistered_one_among_them_is_refused()
+    {
+        var names = Enumerable.Range(0, 24).Select(i => $"host-{i}").ToList();
+        for (var i = 0; i < names.Count; i++)
+        {
+            await Register(names[i], $"10.77.1.{i + 2}");
+        }
+
+        var monitor = Factory.Services.GetServices<IHostedService>().OfType<HostMonitor>().Single();
+        Factory.Clock.Advance(TimeSpan.FromSeconds(20));
+        await monitor.SweepAsync(Ct);
+        var at = Factory.Clock.GetUtcNow();
+
+        // Sent at once, so that they are written in groups: each host must get its own time, state and inventory.
+        var beats = names.Select((name, i) =>
+            Agent.HeartbeatAsync(new HeartbeatRequest { HostName = name, Inventory = Inventory(freeMiB: 1000 + i) }, cancellationToken: Ct).ResponseAsync).ToList();
+        var ghost = Assert.ThrowsAsync<RpcException>(() => Agent.HeartbeatAsync(new HeartbeatRequest { HostName = "ghost" }, cancellationToken: Ct).ResponseAsync);
+        await Task.WhenAll(beats);
+
+        Assert.Equal(StatusCode.NotFound, (await ghost).StatusCode);
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var hosts = await scope.ServiceProvider.GetRequiredService<Persistence.FerryDbContext>().Hosts.AsNoTracking().ToDictionaryAsync(h => h.Name, Ct);
+        Assert.Equal(names.Count, hosts.Count);
+        for (var i = 0; i < names.Count; i++)
+        {
+            var host = hosts[names[i]];
+            Assert.Equal(Domain.Hosts.HostState.Ready, host.State);
+            Assert.Equal(at.UtcTicks / 10, host.LastHeartbeatAt!.Value.UtcTicks / 10); // PostgreSQL keeps microseconds
+            Assert.Equal(1000 + i, host.Capabilities.MemoryFreeMiB);
+        }
+    }
+
+    [Fact]
     public async Task Reports_walk_the_migration_to_completed_with_its_result_and_replays_change_nothing()
     {
         var id = await RunningMigration();
