@@ -72,7 +72,7 @@ internal sealed partial class QemuMigration
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3312, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials could not be removed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationTlsNotDropped, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials could not be removed: {Reason}")]
         public static partial void TlsNotDropped(ILogger logger, string reason);
     }
 }

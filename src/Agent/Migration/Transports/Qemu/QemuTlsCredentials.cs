@@ -246,10 +246,10 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3320, Level = LogLevel.Information, Message = "QEMU's migration TLS credentials are in {Directory}, for user {User}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuTlsCredentialsWritten, Level = LogLevel.Information, Message = "QEMU's migration TLS credentials are in {Directory}, for user {User}")]
         public static partial void Written(ILogger logger, string directory, string user);
 
-        [LoggerMessage(EventId = 3321, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials in {Directory} could not be removed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuTlsCredentialsNotRemoved, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials in {Directory} could not be removed: {Reason}")]
         public static partial void NotRemoved(ILogger logger, string directory, string reason);
     }
 }
