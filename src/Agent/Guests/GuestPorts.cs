@@ -29,7 +29,7 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
 
         if (ovs is null)
         {
-            throw new OvsCommandException($"Guest '{guest}' has vhost-user ports ({string.Join(", ", ports)}) but this agent runs no OVS-DPDK switch (Ovs:Enabled is false).");
+            throw new OvsCommandException($"Guest '{guest}' has vhost-user ports ({string.Join(", ", ports)}) but this agent runs no OVS-DPDK switch (Ferry:Ovs:Enabled is false).");
         }
 
         // Idempotent, and fast once the switch runs; it also restarts daemons that died since.

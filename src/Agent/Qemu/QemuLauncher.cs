@@ -66,7 +66,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         }
         else if (Path.Combine(_options.ForwardingGuestImage, "vmlinuz") is var kernel && (_options.ForwardingGuestImage.Length == 0 || !File.Exists(kernel)))
         {
-            choice = _firmware with { Reason = $"{_firmware.Reason}; not probed with a Linux kernel: no Linux guest image is configured (Qemu:ForwardingGuestImage)" };
+            choice = _firmware with { Reason = $"{_firmware.Reason}; not probed with a Linux kernel: no Linux guest image is configured (Ferry:Qemu:ForwardingGuestImage)" };
         }
         else
         {
@@ -285,7 +285,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         [LoggerMessage(EventId = AgentEventIds.QemuAdopted, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}, {Accelerator}), started by an earlier life of this agent, adopted")]
         public static partial void Adopted(ILogger logger, string instance, int pid, Accelerator accelerator);
 
-        [LoggerMessage(EventId = AgentEventIds.QemuNotRunningAs, Level = LogLevel.Warning, Message = "QEMU does not drop to Qemu:RunAs '{RunAs}' and runs as the agent's user: {Problem}. Set Qemu:RequireRunAs=true to refuse to start instead")]
+        [LoggerMessage(EventId = AgentEventIds.QemuNotRunningAs, Level = LogLevel.Warning, Message = "QEMU does not drop to Ferry:Qemu:RunAs '{RunAs}' and runs as the agent's user: {Problem}. Set Ferry:Qemu:RequireRunAs=true to refuse to start instead")]
         public static partial void NotRunningAs(ILogger logger, string runAs, string problem);
 
         [LoggerMessage(EventId = AgentEventIds.QemuRunningAs, Level = LogLevel.Information, Message = "QEMU drops to user {User} (uid {Uid}) once started")]

@@ -52,7 +52,7 @@ internal sealed partial class FaultHold(IOptions<FaultHoldOptions> options, Time
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = AgentEventIds.FaultHolding, Level = LogLevel.Warning, Message = "Migration {MigrationId}: TEST HOLD at {Phase} (Agent:Testing:HoldFile {File}); waiting until the file changes")]
+        [LoggerMessage(EventId = AgentEventIds.FaultHolding, Level = LogLevel.Warning, Message = "Migration {MigrationId}: TEST HOLD at {Phase} (Ferry:Testing:HoldFile {File}); waiting until the file changes")]
         public static partial void Holding(ILogger logger, string migrationId, string phase, string file);
 
         [LoggerMessage(EventId = AgentEventIds.FaultReleased, Level = LogLevel.Warning, Message = "Migration {MigrationId}: test hold released at {Phase} after {Ms} ms")]

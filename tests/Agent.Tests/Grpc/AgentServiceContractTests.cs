@@ -155,10 +155,10 @@ public sealed class AgentServiceContractTests
     }
 
     [Theory]
-    [InlineData("Agent:MigrationAddress", "migration.example")]
-    [InlineData("Agent:GrpcUrl", "http://agent.example:5090")]
-    [InlineData("Agent:HostName", "Host_A")]
-    [InlineData("Agent:ApiUrl", "not a url")]
+    [InlineData("Ferry:Agent:MigrationAddress", "migration.example")]
+    [InlineData("Ferry:Agent:GrpcUrl", "http://agent.example:5090")]
+    [InlineData("Ferry:Agent:HostName", "Host_A")]
+    [InlineData("Ferry:Agent:ApiUrl", "not a url")]
     public async Task An_agent_with_an_invalid_setting_refuses_to_start(string key, string value)
     {
         await using var api = new FakeControlPlane();

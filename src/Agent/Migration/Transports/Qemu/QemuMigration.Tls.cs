@@ -49,7 +49,7 @@ internal sealed partial class QemuMigration
         {
             throw new QmpException(
                 QmpFailure.CommandFailed,
-                $"QEMU could not load the migration TLS credentials in {tls.CredentialsDirectory}: {ex.Message} (QEMU reads them as the user it runs as, Qemu:RunAs; every directory above must let that user through)",
+                $"QEMU could not load the migration TLS credentials in {tls.CredentialsDirectory}: {ex.Message} (QEMU reads them as the user it runs as, Ferry:Qemu:RunAs; every directory above must let that user through)",
                 ex)
             { Command = ex.Command };
         }
