@@ -21,7 +21,16 @@ public sealed partial class EventIdTests
         ("Ferry.Agent.AgentEventIds", 3000, 3999),
     ];
 
-    public static TheoryData<string, int, int> Services() => [.. ServiceIds];
+    public static TheoryData<string, int, int> Services()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (var (eventIdsClass, lowest, highest) in ServiceIds)
+        {
+            data.Add(eventIdsClass, lowest, highest);
+        }
+
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Services))]

@@ -69,17 +69,20 @@ public sealed class TypeNameTests(ITestOutputHelper output)
         var root = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Preview), file).GetCompilationUnitRoot();
         // Descends into namespaces only: a type's own members, nested types among them, are not visited.
         return root.DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax)
-            .Select(node => node switch
-            {
-                BaseTypeDeclarationSyntax type => (Node: node, Name: type.Identifier.ValueText + Arity((type as TypeDeclarationSyntax)?.TypeParameterList)),
-                DelegateDeclarationSyntax d => (Node: node, Name: d.Identifier.ValueText + Arity(d.TypeParameterList)),
-                _ => (Node: node, Name: null),
-            })
+            .Select(node => (Node: node, Name: NameOf(node)))
             .Where(t => t.Name is not null)
             .Select(t => new TypeDeclaration(project, Namespace(t.Node) + "." + t.Name, t.Name!, file));
     }
 
-    private static string Arity(TypeParameterListSyntax? parameters) => parameters is { Parameters.Count: > 0 } p ? $"<{string.Join(",", p.Parameters)}>" : "";
+    private static string? NameOf(SyntaxNode node) => node switch
+    {
+        BaseTypeDeclarationSyntax type => type.Identifier.ValueText + Arity((type as TypeDeclarationSyntax)?.TypeParameterList),
+        DelegateDeclarationSyntax d => d.Identifier.ValueText + Arity(d.TypeParameterList),
+        _ => null,
+    };
+
+    // By count, not by the parameters' names: Result<T> and Result<TValue> are one name.
+    private static string Arity(TypeParameterListSyntax? parameters) => parameters is { Parameters.Count: > 0 } p ? $"<{new string(',', p.Parameters.Count - 1)}>" : "";
 
     private static string Namespace(SyntaxNode node) =>
         string.Join(".", node.Ancestors().OfType<BaseNamespaceDeclarationSyntax>().Reverse().Select(n => n.Name.ToString()));
