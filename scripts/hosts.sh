@@ -6,7 +6,7 @@
 #   PREFIX-a: 10.77.0.2 (host-a)      PREFIX-b: 10.77.0.3 (host-b)
 # Migration traffic between the hosts crosses their veth pairs and the bridge.
 # The data-plane fabric: a second veth pair joins the hosts directly, an interface named "fabric"
-# in each namespace; each agent adds its end to its OVS-DPDK bridge (--Probe:FabricPort=fabric),
+# in each namespace; each agent adds its end to its OVS-DPDK bridge (--Ferry:Probe:FabricPort=fabric),
 # so traffic through a guest follows it to the other host, as an NFV fabric carries it.
 set -euo pipefail
 

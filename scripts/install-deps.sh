@@ -35,7 +35,7 @@ if [[ -z "${FERRY_KEEP_SYSTEM_SERVICES:-}" ]]; then
   service postgresql stop >/dev/null 2>&1 || true
   service openvswitch-switch stop >/dev/null 2>&1 || true
 fi
-# The unprivileged user QEMU drops to (Qemu:RunAs, ferry-qemu by default): a system user without a
+# The unprivileged user QEMU drops to (Ferry:Qemu:RunAs, ferry-qemu by default): a system user without a
 # home or a shell. QEMU opens /dev/kvm, its RAM file and sockets as root before it drops, so it needs no
 # group; it joins kvm where that group exists anyway, so a /dev/kvm that udev gives to kvm (0660) stays
 # usable should QEMU ever open it late. Without this user the agent warns and runs QEMU as root.

@@ -206,12 +206,12 @@ for host in a b; do
   echo "ferry: starting the agent of host-$host on $ip; logs in .ferry/logs/agent-$host.log"
   start_part "agent-$host" "the agent of host-$host" "$state/logs/agent-$host.log" \
     ip netns exec "$prefix-$host" dotnet src/Agent/bin/Release/net10.0/Ferry.Agent.dll \
-    --Agent:HostName="host-$host" --Agent:MigrationAddress="$ip" --Agent:GrpcUrl="https://$ip:5090" \
-    --Agent:ApiUrl="https://$subnet.1:5081" --Agent:RunRoot="$state/run" --Agent:StateRoot="$state/lib" \
-    --Qemu:TmpfsDirectory="/dev/shm/$prefix-host-$host" --Qemu:HugetlbfsDirectory="/dev/hugepages/$prefix-host-$host" \
+    --Ferry:Agent:HostName="host-$host" --Ferry:Agent:MigrationAddress="$ip" --Ferry:Agent:GrpcUrl="https://$ip:5090" \
+    --Ferry:Agent:ApiUrl="https://$subnet.1:5081" --Ferry:Agent:RunRoot="$state/run" --Ferry:Agent:StateRoot="$state/lib" \
+    --Ferry:Qemu:TmpfsDirectory="/dev/shm/$prefix-host-$host" --Ferry:Qemu:HugetlbfsDirectory="/dev/hugepages/$prefix-host-$host" \
     --Ferry:Tls:CaFile="$pki/ca.crt" --Ferry:Tls:CertificateFile="$pki/host-$host.crt" --Ferry:Tls:KeyFile="$pki/host-$host.key" \
-    --Ovs:UseSystemInstance=false --Ovs:PmdMaxSleepMicroseconds="${FERRY_PMD_MAXSLEEP:-1000}" \
-    --Probe:FabricPort=fabric ${FERRY_FORWARDING_IMAGE:+--Qemu:ForwardingGuestImage="$FERRY_FORWARDING_IMAGE"}
+    --Ferry:Ovs:UseSystemInstance=false --Ferry:Ovs:PmdMaxSleepMicroseconds="${FERRY_PMD_MAXSLEEP:-1000}" \
+    --Ferry:Probe:FabricPort=fabric ${FERRY_FORWARDING_IMAGE:+--Ferry:Qemu:ForwardingGuestImage="$FERRY_FORWARDING_IMAGE"}
 done
 # The database may remember both hosts as ready from an earlier run: ask the agents themselves first.
 # Health over the agents' own TLS listeners, with the API's certificate (they take no caller without one).

@@ -26,7 +26,7 @@ internal sealed class BenchmarkHost : IAsyncDisposable
         Directory.CreateDirectory(RunDirectory);
         Accelerator = AcceleratorProbe.Probe();
         // The benchmark makes its QEMUs' disks and RAM files itself, as root, not as the launcher does for
-        // Qemu:RunAs: its QEMUs keep root's user.
+        // Ferry:Qemu:RunAs: its QEMUs keep root's user.
         LauncherOptions = new QemuLauncherOptions { RunDirectory = RunDirectory, TmpfsDirectory = "/dev/shm", RunAs = "" };
         var pki = BenchmarkPki.Create(Path.Combine(RunDirectory, "pki"), options.TargetAddress);
         var services = new ServiceCollection();
@@ -34,10 +34,10 @@ internal sealed class BenchmarkHost : IAsyncDisposable
             .AddInMemoryCollection(
             [
                 // With prealloc=on QEMU greets on QMP only after touching every page: seconds per GiB here.
-                new("Qmp:ConnectTimeout", TimeSpan.FromSeconds(30 + (10 * (options.SizeBytes >> 30))).ToString()),
+                new("Ferry:Qmp:ConnectTimeout", TimeSpan.FromSeconds(30 + (10 * (options.SizeBytes >> 30))).ToString()),
 
                 // The qemu-tls runs: the agent's own TLS credentials for QEMU, from a throwaway cluster CA.
-                new("Qemu:RunDirectory", RunDirectory),
+                new("Ferry:Qemu:RunDirectory", RunDirectory),
                 new("Ferry:Tls:CaFile", pki.CaFile),
                 new("Ferry:Tls:CertificateFile", pki.CertificateFile),
                 new("Ferry:Tls:KeyFile", pki.KeyFile),

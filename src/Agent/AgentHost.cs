@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ControlPlaneClient = Ferry.Contracts.ControlPlane.ControlPlaneClient;
@@ -27,7 +28,7 @@ public static class AgentHost
     public const string ServiceName = "ferry-agent";
 
     /// <summary>
-    /// Registers the agent on <paramref name="builder"/>: Kestrel on <c>Agent:GrpcUrl</c> (HTTP/2,
+    /// Registers the agent on <paramref name="builder"/>: Kestrel on <c>Ferry:Agent:GrpcUrl</c> (HTTP/2,
     /// mutual TLS with the cluster's certificates), the AgentService, guests, migrations, and the reporters to the API, with
     /// <see cref="AgentOptions"/> validated on start.
     /// </summary>
@@ -36,19 +37,19 @@ public static class AgentHost
         ArgumentNullException.ThrowIfNull(builder);
         var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
 
-        // Defaults derived from the host's name, inserted first so any explicit Qemu setting wins:
+        // Defaults derived from the host's name, inserted first so any explicit Ferry:Qemu or Ferry:Ovs setting wins:
         // two agents on one machine then never share QEMU directories or RAM file names.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData = new Dictionary<string, string?>
             {
-                ["Qemu:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "qemu"),
-                ["Qemu:TmpfsDirectory"] = Path.Combine("/dev/shm", "ferry-" + agent.HostName),
+                [$"{QemuLauncherOptions.Section}:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "qemu"),
+                [$"{QemuLauncherOptions.Section}:TmpfsDirectory"] = Path.Combine("/dev/shm", "ferry-" + agent.HostName),
 
                 // Hugepage RAM files get a private directory of their own too, never the shared mount point itself.
-                ["Qemu:HugetlbfsDirectory"] = Path.Combine("/dev/hugepages", "ferry-" + agent.HostName),
-                ["Ovs:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs"),
-                ["Ovs:LogDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs-log"),
+                [$"{QemuLauncherOptions.Section}:HugetlbfsDirectory"] = Path.Combine("/dev/hugepages", "ferry-" + agent.HostName),
+                [$"{OvsOptions.Section}:RunDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs"),
+                [$"{OvsOptions.Section}:LogDirectory"] = Path.Combine(agent.ResolveRunDirectory(), "ovs-log"),
             },
         });
 
@@ -64,7 +65,8 @@ public static class AgentHost
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         var services = builder.Services;
         services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
+        services.AddSingleton<IValidateOptions<AgentOptions>>(sp => new RenamedSettingsValidator(sp.GetRequiredService<IConfiguration>()));
         services.AddGrpc(grpc =>
         {
             // Who may call comes first: a refused caller reaches nothing, not even validation.
@@ -73,7 +75,7 @@ public static class AgentHost
         });
         services.AddFerryQemu();
 
-        if (builder.Configuration.GetValue("Ovs:Enabled", defaultValue: true))
+        if (builder.Configuration.GetValue($"{OvsOptions.Section}:Enabled", defaultValue: true))
         {
             services.AddFerryOvs();
             services.AddHostedService<OvsSupervisor>();
@@ -83,7 +85,7 @@ public static class AgentHost
         services.AddSingleton(sp => new GuestPorts(sp.GetService<IOvsSwitch>(), sp.GetRequiredService<ILogger<GuestPorts>>()));
         services.AddSingleton<IGuestRegistry, GuestRegistry>();
         services.AddHostedService<OrphanReaper>();
-        services.AddOptions<FaultHoldOptions>().BindConfiguration(FaultHoldOptions.Section);
+        services.AddOptions<FaultHoldOptions>().BindConfiguration(FaultHoldOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IFaultHold, FaultHold>();
         services.AddSingleton<IMigrationLedger, MigrationLedger>();
         services.AddSingleton<ISourceMigrations, SourceMigrations>();

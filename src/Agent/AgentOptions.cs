@@ -3,10 +3,10 @@ using System.Net;
 
 namespace Ferry.Agent;
 
-/// <summary>Who this agent is and where it listens and reports, section <c>Agent</c>.</summary>
+/// <summary>Who this agent is and where it listens and reports, section <c>Ferry:Agent</c>.</summary>
 public sealed class AgentOptions
 {
-    public const string Section = "Agent";
+    public const string Section = "Ferry:Agent";
 
     /// <summary>The host's name in the API; it also names the run directory, so it follows the resource-name rules.</summary>
     [Required]
@@ -46,6 +46,7 @@ public sealed class AgentOptions
     /// <summary>Overrides <c>StateRoot/HostName</c>.</summary>
     public string? StateDirectory { get; set; }
 
+    /// <summary>How often the agent sends the API its heartbeat and inventory when the API's answer to its registration names no interval (the API's <c>Ferry:Agents:HeartbeatInterval</c> wins).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -57,6 +58,7 @@ public sealed class AgentOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The longest delay between attempts to reach the API; not below <see cref="RetryBaseDelay"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -85,35 +87,35 @@ public sealed class AgentOptions
     {
         if (!IPAddress.TryParse(MigrationAddress, out _))
         {
-            return $"Agent:MigrationAddress must be an IP address; got '{MigrationAddress}'.";
+            return $"{Section}:MigrationAddress must be an IP address; got '{MigrationAddress}'.";
         }
 
         if (!TryParseListenUrl(GrpcUrl, out _))
         {
-            return $"Agent:GrpcUrl must be https://<ip>:<port> (or http:// without cluster TLS); got '{GrpcUrl}'.";
+            return $"{Section}:GrpcUrl must be https://<ip>:<port> (or http:// without cluster TLS); got '{GrpcUrl}'.";
         }
 
         if (!Uri.TryCreate(ApiUrl, UriKind.Absolute, out var api) || (api.Scheme != Uri.UriSchemeHttp && api.Scheme != Uri.UriSchemeHttps))
         {
-            return $"Agent:ApiUrl must be an absolute http(s) URL; got '{ApiUrl}'.";
+            return $"{Section}:ApiUrl must be an absolute http(s) URL; got '{ApiUrl}'.";
         }
 
         if (AdvertisedUrl is { Length: > 0 } advertised && !Uri.TryCreate(advertised, UriKind.Absolute, out _))
         {
-            return $"Agent:AdvertisedUrl must be an absolute URL; got '{advertised}'.";
+            return $"{Section}:AdvertisedUrl must be an absolute URL; got '{advertised}'.";
         }
 
         if (!Path.IsPathRooted(ResolveRunDirectory()))
         {
-            return "Agent:RunRoot and Agent:RunDirectory must be absolute paths.";
+            return $"{Section}:RunRoot and {Section}:RunDirectory must be absolute paths.";
         }
 
         if (!Path.IsPathRooted(ResolveStateDirectory()))
         {
-            return "Agent:StateRoot and Agent:StateDirectory must be absolute paths.";
+            return $"{Section}:StateRoot and {Section}:StateDirectory must be absolute paths.";
         }
 
-        return RetryMaxDelay < RetryBaseDelay ? "Agent:RetryMaxDelay must not be below Agent:RetryBaseDelay." : null;
+        return RetryMaxDelay < RetryBaseDelay ? $"{Section}:RetryMaxDelay must not be below {Section}:RetryBaseDelay." : null;
     }
 
     /// <summary>Kestrel binds an address, not a name: the URL's host must be an IP literal.</summary>

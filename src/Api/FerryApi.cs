@@ -85,7 +85,7 @@ internal static class FerryApi
         builder.Services.AddSingleton<IMigrationDispatcher, AgentDispatcher>();
         builder.Services.AddHostedService<HostMonitor>();
         builder.Services.AddGrpc();
-        builder.Services.AddOptions<QueueHoldOptions>().BindConfiguration(QueueHoldOptions.Section);
+        builder.Services.AddOptions<QueueHoldOptions>().BindConfiguration(QueueHoldOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<QueueHold>();
         builder.Services.AddSingleton<MigrationScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MigrationScheduler>());

@@ -29,7 +29,7 @@ public sealed class AgentHostTests
     [Fact]
     public async Task Each_host_gets_its_own_ovs_run_directory_and_the_switch_is_supervised_by_default()
     {
-        await using var app = Build(new() { ["Agent:HostName"] = "host-x", ["Agent:RunRoot"] = "/run/fy-test" });
+        await using var app = Build(new() { ["Ferry:Agent:HostName"] = "host-x", ["Ferry:Agent:RunRoot"] = "/run/fy-test" });
 
         var ovs = app.Services.GetRequiredService<IOptions<OvsOptions>>().Value;
         Assert.Equal("/run/fy-test/host-x/ovs", ovs.RunDirectory);
@@ -40,7 +40,7 @@ public sealed class AgentHostTests
     [Fact]
     public async Task A_host_without_a_switch_runs_no_ovs_and_refuses_guests_with_ports()
     {
-        await using var app = Build(new() { ["Agent:HostName"] = "host-x", ["Agent:RunRoot"] = "/run/fy-test", ["Ovs:Enabled"] = "false" });
+        await using var app = Build(new() { ["Ferry:Agent:HostName"] = "host-x", ["Ferry:Agent:RunRoot"] = "/run/fy-test", ["Ferry:Ovs:Enabled"] = "false" });
 
         Assert.Null(app.Services.GetService<IOvsSwitch>());
         Assert.DoesNotContain(app.Services.GetServices<IHostedService>(), s => s.GetType().Name == "OvsSupervisor");
@@ -53,7 +53,7 @@ public sealed class AgentHostTests
     [Fact]
     public async Task Each_host_gets_its_own_run_directory_and_ram_directory_by_default()
     {
-        var (agent, qemu) = await ResolveAsync(new() { ["Agent:HostName"] = "host-x", ["Agent:RunRoot"] = "/run/fy-test" });
+        var (agent, qemu) = await ResolveAsync(new() { ["Ferry:Agent:HostName"] = "host-x", ["Ferry:Agent:RunRoot"] = "/run/fy-test" });
 
         Assert.Equal("/run/fy-test/host-x", agent.ResolveRunDirectory());
         Assert.Equal("/var/lib/ferry/host-x/outbox", agent.ResolveOutboxDirectory());
@@ -66,9 +66,9 @@ public sealed class AgentHostTests
     {
         var (_, qemu) = await ResolveAsync(new()
         {
-            ["Agent:HostName"] = "host-x",
-            ["Qemu:RunDirectory"] = "/run/elsewhere",
-            ["Qemu:TmpfsDirectory"] = "/dev/shm/elsewhere",
+            ["Ferry:Agent:HostName"] = "host-x",
+            ["Ferry:Qemu:RunDirectory"] = "/run/elsewhere",
+            ["Ferry:Qemu:TmpfsDirectory"] = "/dev/shm/elsewhere",
         });
 
         Assert.Equal("/run/elsewhere", qemu.RunDirectory);

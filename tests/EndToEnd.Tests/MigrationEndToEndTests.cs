@@ -61,7 +61,7 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
         var (invariant, runState) = await GuestMemoryProbe.CheckAsync(host, instances[0], MemoryMiB);
         Assert.Equal("running", runState);
 
-        // The agents run as root, and their QEMUs drop to the default Qemu:RunAs user (make deps creates it).
+        // The agents run as root, and their QEMUs drop to the default Ferry:Qemu:RunAs user (make deps creates it).
         var user = Ferry.Agent.Qemu.QemuUser.Find(new Ferry.Agent.Qemu.QemuLauncherOptions().RunAs);
         Assert.True(user is not null, "no ferry-qemu user on this machine: run scripts/install-deps.sh (make deps)");
         var uids = GuestMemoryProbe.QemuUids(instances[0]);

@@ -36,7 +36,7 @@ public sealed class TwoHostCluster : IAsyncLifetime
     public static IReadOnlyList<string> Namespaces { get; } = [$"{Prefix}-a", $"{Prefix}-b"];
 
     /// <summary>
-    /// The test-only hold file the API (<c>Ferry:Testing:HoldFile</c>) and the agents (<c>Agent:Testing:HoldFile</c>)
+    /// The test-only hold file the API (<c>Ferry:Testing:HoldFile</c>) and the agents (<c>Ferry:Testing:HoldFile</c> of theirs)
     /// read: while it names a phase, the part that runs that phase waits at its start and writes <c>HoldFile.held</c>.
     /// Absent, nothing holds.
     /// </summary>
@@ -171,22 +171,22 @@ public sealed class TwoHostCluster : IAsyncLifetime
         var ip = host == "host-a" ? $"{Subnet}.2" : $"{Subnet}.3";
         var (certificate, key) = CertificateFiles(host);
         _services.Add(ServiceProcess.Start(host, "ip", ["netns", "exec", $"{Prefix}-{host[^1]}", "dotnet", Bin("Agent"),
-            $"--Agent:HostName={host}", $"--Agent:MigrationAddress={ip}", $"--Agent:GrpcUrl=https://{ip}:5090",
-            $"--Agent:ApiUrl={ControlPlaneUrl}", $"--Agent:RunRoot={_runRoot}", $"--Agent:StateRoot={Path.Combine(_runRoot, "state")}", "--Agent:HeartbeatInterval=00:00:02",
+            $"--Ferry:Agent:HostName={host}", $"--Ferry:Agent:MigrationAddress={ip}", $"--Ferry:Agent:GrpcUrl=https://{ip}:5090",
+            $"--Ferry:Agent:ApiUrl={ControlPlaneUrl}", $"--Ferry:Agent:RunRoot={_runRoot}", $"--Ferry:Agent:StateRoot={Path.Combine(_runRoot, "state")}", "--Ferry:Agent:HeartbeatInterval=00:00:02",
             $"--Ferry:Tls:CaFile={Path.Combine(Credentials, "pki", "ca.crt")}", $"--Ferry:Tls:CertificateFile={certificate}", $"--Ferry:Tls:KeyFile={key}",
 
             // The agents' own switches, never a system OVS; two idle PMD threads must not take both cores.
-            "--Ovs:UseSystemInstance=false", "--Ovs:PmdMaxSleepMicroseconds=1000",
+            "--Ferry:Ovs:UseSystemInstance=false", "--Ferry:Ovs:PmdMaxSleepMicroseconds=1000",
 
             // Every native migration here proves the target got the last version of every page.
-            "--Native:VerifyRam=true",
+            "--Ferry:Native:VerifyRam=true",
 
             // The switches are joined by hosts.sh's fabric veth pair, which carries the probes' streams.
-            "--Probe:FabricPort=fabric",
+            "--Ferry:Probe:FabricPort=fabric",
 
             // Inert while the file is absent; the fault suite writes a phase into it to kill a part inside that phase.
-            $"--Agent:Testing:HoldFile={HoldFile}",
-            .. _forwardingImage is null ? Array.Empty<string>() : [$"--Qemu:ForwardingGuestImage={_forwardingImage}"]]));
+            $"--Ferry:Testing:HoldFile={HoldFile}",
+            .. _forwardingImage is null ? Array.Empty<string>() : [$"--Ferry:Qemu:ForwardingGuestImage={_forwardingImage}"]]));
     }
 
     /// <summary>Both hosts ready at the API: after an API restart or an agent kill the monitor may still count one as down for a heartbeat or two.</summary>

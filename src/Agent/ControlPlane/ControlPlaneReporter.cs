@@ -144,13 +144,13 @@ internal sealed partial class ControlPlaneReporter : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3501, Level = LogLevel.Information, Message = "Registered host {HostName} as {HostId}, agent endpoint {Endpoint}")]
+        [LoggerMessage(EventId = AgentEventIds.HostRegistered, Level = LogLevel.Information, Message = "Registered host {HostName} as {HostId}, agent endpoint {Endpoint}")]
         public static partial void Registered(ILogger logger, string hostName, string hostId, string endpoint);
 
-        [LoggerMessage(EventId = 3502, Level = LogLevel.Warning, Message = "Heartbeat failed: {Code} {Detail}")]
+        [LoggerMessage(EventId = AgentEventIds.HeartbeatFailed, Level = LogLevel.Warning, Message = "Heartbeat failed: {Code} {Detail}")]
         public static partial void HeartbeatFailed(ILogger logger, StatusCode code, string detail);
 
-        [LoggerMessage(EventId = 3503, Level = LogLevel.Warning, Message = "The API does not know host {HostName}; registering again")]
+        [LoggerMessage(EventId = AgentEventIds.HostForgotten, Level = LogLevel.Warning, Message = "The API does not know host {HostName}; registering again")]
         public static partial void Forgotten(ILogger logger, string hostName);
     }
 }

@@ -32,7 +32,7 @@ internal static partial class ControlPlaneRetry
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3500, Level = LogLevel.Warning, Message = "{Call} to the API failed (attempt {Attempt}); next try in {DelayMs} ms: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.ControlPlaneRetrying, Level = LogLevel.Warning, Message = "{Call} to the API failed (attempt {Attempt}); next try in {DelayMs} ms: {Reason}")]
         public static partial void Retrying(ILogger logger, string call, int attempt, double delayMs, string reason);
     }
 }

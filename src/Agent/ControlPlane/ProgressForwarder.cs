@@ -40,7 +40,7 @@ internal sealed partial class ProgressForwarder(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3520, Level = LogLevel.Debug, Message = "Progress {Sequence} of migration {MigrationId} not delivered ({Code}); dropped")]
+        [LoggerMessage(EventId = AgentEventIds.ProgressDropped, Level = LogLevel.Debug, Message = "Progress {Sequence} of migration {MigrationId} not delivered ({Code}); dropped")]
         public static partial void Dropped(ILogger logger, string migrationId, long sequence, StatusCode code);
     }
 }

@@ -205,28 +205,28 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3540, Level = LogLevel.Information, Message = "Result of migration {MigrationId} ({Phase}) stored in the outbox")]
+        [LoggerMessage(EventId = AgentEventIds.OutboxStored, Level = LogLevel.Information, Message = "Result of migration {MigrationId} ({Phase}) stored in the outbox")]
         public static partial void Stored(ILogger logger, string migrationId, MigrationPhase phase);
 
-        [LoggerMessage(EventId = 3541, Level = LogLevel.Information, Message = "Result of migration {MigrationId} ({Phase}) delivered to the API (known: {Known})")]
+        [LoggerMessage(EventId = AgentEventIds.OutboxDelivered, Level = LogLevel.Information, Message = "Result of migration {MigrationId} ({Phase}) delivered to the API (known: {Known})")]
         public static partial void Delivered(ILogger logger, string migrationId, MigrationPhase phase, bool known);
 
-        [LoggerMessage(EventId = 3542, Level = LogLevel.Information, Message = "Re-sending {Path}, left by an earlier run")]
+        [LoggerMessage(EventId = AgentEventIds.OutboxResending, Level = LogLevel.Information, Message = "Re-sending {Path}, left by an earlier run")]
         public static partial void Resending(ILogger logger, string path);
 
-        [LoggerMessage(EventId = 3543, Level = LogLevel.Error, Message = "Outbox file {Path} is not a result ({Reason}); set aside as .corrupt")]
+        [LoggerMessage(EventId = AgentEventIds.OutboxCorrupt, Level = LogLevel.Error, Message = "Outbox file {Path} is not a result ({Reason}); set aside as .corrupt")]
         public static partial void Corrupt(ILogger logger, string path, string reason);
 
-        [LoggerMessage(EventId = 3544, Level = LogLevel.Error, Message = "The API refused the result of migration {MigrationId}: {Code} {Detail}; parked with the reason in {Directory}, the results behind it go on")]
+        [LoggerMessage(EventId = AgentEventIds.OutboxRefused, Level = LogLevel.Error, Message = "The API refused the result of migration {MigrationId}: {Code} {Detail}; parked with the reason in {Directory}, the results behind it go on")]
         public static partial void Refused(ILogger logger, string migrationId, StatusCode code, string detail, string directory);
 
-        [LoggerMessage(EventId = 3545, Level = LogLevel.Warning, Message = "Result {Path}, left in the run directory by an older agent, moved to the persistent outbox as {Moved}")]
+        [LoggerMessage(EventId = AgentEventIds.OutboxAdopted, Level = LogLevel.Warning, Message = "Result {Path}, left in the run directory by an older agent, moved to the persistent outbox as {Moved}")]
         public static partial void Adopted(ILogger logger, string path, string moved);
 
-        [LoggerMessage(EventId = 3546, Level = LogLevel.Error, Message = "Refused result {Path} could not be parked ({Reason}); it stays in the outbox until the next start")]
+        [LoggerMessage(EventId = AgentEventIds.OutboxParkingFailed, Level = LogLevel.Error, Message = "Refused result {Path} could not be parked ({Reason}); it stays in the outbox until the next start")]
         public static partial void ParkingFailed(ILogger logger, string path, string reason);
 
-        [LoggerMessage(EventId = 3547, Level = LogLevel.Error, Message = "Results an older agent left in {Directory} could not be moved to the persistent outbox: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.LegacyOutboxUnreadable, Level = LogLevel.Error, Message = "Results an older agent left in {Directory} could not be moved to the persistent outbox: {Reason}")]
         public static partial void LegacyOutboxUnreadable(ILogger logger, string directory, string reason);
     }
 }

@@ -69,10 +69,10 @@ internal sealed partial class AgentCallerInterceptor(IServiceProvider services, 
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3600, Level = LogLevel.Warning, Message = "{Method} refused: the caller is not part of this cluster ({Why})")]
+        [LoggerMessage(EventId = AgentEventIds.CallerUnauthenticated, Level = LogLevel.Warning, Message = "{Method} refused: the caller is not part of this cluster ({Why})")]
         public static partial void Unauthenticated(ILogger logger, string method, string why);
 
-        [LoggerMessage(EventId = 3601, Level = LogLevel.Warning, Message = "{Method} refused: {Caller} may not call it here")]
+        [LoggerMessage(EventId = AgentEventIds.CallerRefused, Level = LogLevel.Warning, Message = "{Method} refused: {Caller} may not call it here")]
         public static partial void Refused(ILogger logger, string method, string caller);
     }
 }

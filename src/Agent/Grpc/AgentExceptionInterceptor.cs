@@ -65,7 +65,7 @@ internal sealed partial class AgentExceptionInterceptor(ILogger<AgentExceptionIn
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3460, Level = LogLevel.Warning, Message = "{Method} refused: {Code} {Detail}")]
+        [LoggerMessage(EventId = AgentEventIds.CallRefused, Level = LogLevel.Warning, Message = "{Method} refused: {Code} {Detail}")]
         public static partial void Refused(ILogger logger, string method, StatusCode code, string detail);
     }
 }

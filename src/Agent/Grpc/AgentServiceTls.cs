@@ -17,7 +17,7 @@ internal static class AgentServiceTls
 {
     public static WebApplicationBuilder AddAgentServiceTls(this WebApplicationBuilder builder, AgentOptions agent)
     {
-        builder.Services.AddOptions<ClusterTlsOptions>().BindConfiguration(ClusterTlsOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<ClusterTlsOptions>().BindConfiguration(ClusterTlsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ClusterTlsOptions>>(sp => new Validator(sp.GetRequiredService<IOptions<AgentOptions>>()));
         if (builder.Configuration.GetSection(ClusterTlsOptions.Section).Get<ClusterTlsOptions>() is { IsConfigured: true })
         {
@@ -56,11 +56,11 @@ internal static class AgentServiceTls
             AgentOptions.TryParseListenUrl(self.GrpcUrl, out _, out var tls);
             if (options.IsConfigured && (!tls || !self.ApiUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
             {
-                return ValidateOptionsResult.Fail($"With {ClusterTlsOptions.Section} configured, Agent:GrpcUrl and Agent:ApiUrl must be https URLs; got '{self.GrpcUrl}' and '{self.ApiUrl}'.");
+                return ValidateOptionsResult.Fail($"With {ClusterTlsOptions.Section} configured, Ferry:Agent:GrpcUrl and Ferry:Agent:ApiUrl must be https URLs; got '{self.GrpcUrl}' and '{self.ApiUrl}'.");
             }
 
             return !options.IsConfigured && tls
-                ? ValidateOptionsResult.Fail($"Agent:GrpcUrl '{self.GrpcUrl}' asks for TLS, but {ClusterTlsOptions.Section} names no certificate.")
+                ? ValidateOptionsResult.Fail($"Ferry:Agent:GrpcUrl '{self.GrpcUrl}' asks for TLS, but {ClusterTlsOptions.Section} names no certificate.")
                 : ValidateOptionsResult.Success;
         }
     }

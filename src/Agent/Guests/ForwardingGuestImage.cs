@@ -15,8 +15,8 @@ public static class ForwardingGuestImage
         if (string.IsNullOrEmpty(directory))
         {
             throw new QemuLaunchException(
-                "This agent cannot run the forwarder profile: Qemu:ForwardingGuestImage is not set. " +
-                "Build the image with scripts/forwarding-guest/build.sh DIR and set Qemu:ForwardingGuestImage to DIR.");
+                "This agent cannot run the forwarder profile: Ferry:Qemu:ForwardingGuestImage is not set. " +
+                "Build the image with scripts/forwarding-guest/build.sh DIR and set Ferry:Qemu:ForwardingGuestImage to DIR.");
         }
 
         var kernel = Path.Combine(directory, "vmlinuz");

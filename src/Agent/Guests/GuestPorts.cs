@@ -29,7 +29,7 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
 
         if (ovs is null)
         {
-            throw new OvsCommandException($"Guest '{guest}' has vhost-user ports ({string.Join(", ", ports)}) but this agent runs no OVS-DPDK switch (Ovs:Enabled is false).");
+            throw new OvsCommandException($"Guest '{guest}' has vhost-user ports ({string.Join(", ", ports)}) but this agent runs no OVS-DPDK switch (Ferry:Ovs:Enabled is false).");
         }
 
         // Idempotent, and fast once the switch runs; it also restarts daemons that died since.
@@ -107,13 +107,13 @@ internal sealed partial class GuestPorts(IOvsSwitch? ovs, ILogger<GuestPorts> lo
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3473, Level = LogLevel.Information, Message = "Guest {Guest}: vhost-user ports {Ports} removed")]
+        [LoggerMessage(EventId = AgentEventIds.GuestPortRemoved, Level = LogLevel.Information, Message = "Guest {Guest}: vhost-user ports {Ports} removed")]
         public static partial void Removed(ILogger logger, string guest, string ports);
 
-        [LoggerMessage(EventId = 3474, Level = LogLevel.Warning, Message = "Port {Port} of guest {Guest} could not be removed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.GuestPortRemoveFailed, Level = LogLevel.Warning, Message = "Port {Port} of guest {Guest} could not be removed: {Reason}")]
         public static partial void RemoveFailed(ILogger logger, string port, string guest, string reason);
 
-        [LoggerMessage(EventId = 3477, Level = LogLevel.Information, Message = "Guest {Guest}: OVS-DPDK has a backend for every vhost-user port ({Added})")]
+        [LoggerMessage(EventId = AgentEventIds.GuestPortBackendsUp, Level = LogLevel.Information, Message = "Guest {Guest}: OVS-DPDK has a backend for every vhost-user port ({Added})")]
         public static partial void BackendsUp(ILogger logger, string guest, string added);
     }
 }

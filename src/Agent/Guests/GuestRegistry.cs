@@ -283,28 +283,28 @@ internal sealed partial class GuestRegistry(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "Guest {Guest} launched as {Instance}: {MemoryMiB} MiB, profile {Profile}")]
+        [LoggerMessage(EventId = AgentEventIds.GuestLaunched, Level = LogLevel.Information, Message = "Guest {Guest} launched as {Instance}: {MemoryMiB} MiB, profile {Profile}")]
         public static partial void Launched(ILogger logger, string guest, string instance, int memoryMiB, string profile);
 
-        [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Guest {Guest} prepared as migration target {Instance}")]
+        [LoggerMessage(EventId = AgentEventIds.GuestIncomingLaunched, Level = LogLevel.Information, Message = "Guest {Guest} prepared as migration target {Instance}")]
         public static partial void IncomingLaunched(ILogger logger, string guest, string instance);
 
-        [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Guest {Guest} stopped")]
+        [LoggerMessage(EventId = AgentEventIds.GuestStopped, Level = LogLevel.Information, Message = "Guest {Guest} stopped")]
         public static partial void Stopped(ILogger logger, string guest);
 
-        [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "Guest {Guest}'s QEMU exited on its own with code {ExitCode}; forgotten")]
+        [LoggerMessage(EventId = AgentEventIds.GuestExitedOnItsOwn, Level = LogLevel.Warning, Message = "Guest {Guest}'s QEMU exited on its own with code {ExitCode}; forgotten")]
         public static partial void ExitedOnItsOwn(ILogger logger, string guest, int exitCode);
 
-        [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "Run state of guest {Guest} unknown: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.GuestStatusUnknown, Level = LogLevel.Warning, Message = "Run state of guest {Guest} unknown: {Reason}")]
         public static partial void StatusUnknown(ILogger logger, string guest, string reason);
 
-        [LoggerMessage(EventId = 3414, Level = LogLevel.Warning, Message = "Guest {Guest} runs on in QEMU {Instance} (pid {Pid}), left by the previous agent; adopted")]
+        [LoggerMessage(EventId = AgentEventIds.GuestAdopted, Level = LogLevel.Warning, Message = "Guest {Guest} runs on in QEMU {Instance} (pid {Pid}), left by the previous agent; adopted")]
         public static partial void Adopted(ILogger logger, string guest, string instance, int pid);
 
-        [LoggerMessage(EventId = 3415, Level = LogLevel.Error, Message = "Guest {Guest} has a second live QEMU {Instance} (pid {Pid}) besides {KeptInstance} (pid {KeptPid}); the second is not managed, stop it by hand")]
+        [LoggerMessage(EventId = AgentEventIds.GuestSecondCopyLeft, Level = LogLevel.Error, Message = "Guest {Guest} has a second live QEMU {Instance} (pid {Pid}) besides {KeptInstance} (pid {KeptPid}); the second is not managed, stop it by hand")]
         public static partial void SecondCopyLeft(ILogger logger, string guest, string instance, int pid, string keptInstance, int keptPid);
 
-        [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Guest {Guest} forwards: {Console}")]
+        [LoggerMessage(EventId = AgentEventIds.GuestForwarding, Level = LogLevel.Information, Message = "Guest {Guest} forwards: {Console}")]
         public static partial void Forwarding(ILogger logger, string guest, string console);
     }
 }

@@ -311,28 +311,28 @@ internal sealed partial class OrphanReaper(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3480, Level = LogLevel.Warning, Message = "Migration target {Instance} (pid {Pid}) outlived the previous agent; killed")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanKilled, Level = LogLevel.Warning, Message = "Migration target {Instance} (pid {Pid}) outlived the previous agent; killed")]
         public static partial void Killed(ILogger logger, string instance, int pid);
 
-        [LoggerMessage(EventId = 3483, Level = LogLevel.Warning, Message = "Instance {Instance} of the previous agent freed: directory, RAM file {RamFile}, ports {Ports}")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanFreed, Level = LogLevel.Warning, Message = "Instance {Instance} of the previous agent freed: directory, RAM file {RamFile}, ports {Ports}")]
         public static partial void Freed(ILogger logger, string instance, string ramFile, string ports);
 
-        [LoggerMessage(EventId = 3481, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}, {State}) outlived the previous agent and still runs; this agent does not manage it (stop it by hand or through its operator QMP socket)")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanRunningGuestLeft, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}, {State}) outlived the previous agent and still runs; this agent does not manage it (stop it by hand or through its operator QMP socket)")]
         public static partial void RunningGuestLeft(ILogger logger, string instance, int pid, string state);
 
-        [LoggerMessage(EventId = 3484, Level = LogLevel.Warning, Message = "No run state from {Socket}: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanStatusUnknown, Level = LogLevel.Warning, Message = "No run state from {Socket}: {Reason}")]
         public static partial void StatusUnknown(ILogger logger, string socket, string reason);
 
-        [LoggerMessage(EventId = 3485, Level = LogLevel.Warning, Message = "Pid {Pid} of instance {Instance} is no longer that QEMU; left alone")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanNotTheSameProcess, Level = LogLevel.Warning, Message = "Pid {Pid} of instance {Instance} is no longer that QEMU; left alone")]
         public static partial void NotTheSameProcess(ILogger logger, string instance, int pid);
 
-        [LoggerMessage(EventId = 3486, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) has no instance record this agent can read; it cannot be adopted")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanNoRecord, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) has no instance record this agent can read; it cannot be adopted")]
         public static partial void NoRecord(ILogger logger, string instance, int pid);
 
-        [LoggerMessage(EventId = 3487, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) could not be adopted: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanNotAdopted, Level = LogLevel.Warning, Message = "Guest {Instance} (pid {Pid}) could not be adopted: {Reason}")]
         public static partial void NotAdopted(ILogger logger, string instance, int pid, string reason);
 
-        [LoggerMessage(EventId = 3482, Level = LogLevel.Error, Message = "Orphaned migration target {Instance} (pid {Pid}) did not exit after SIGKILL")]
+        [LoggerMessage(EventId = AgentEventIds.OrphanWouldNotDie, Level = LogLevel.Error, Message = "Orphaned migration target {Instance} (pid {Pid}) did not exit after SIGKILL")]
         public static partial void WouldNotDie(ILogger logger, string instance, int pid);
     }
 }

@@ -9,16 +9,14 @@ namespace Ferry.Agent.Inventory;
 public static class InventoryServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the host inventory with options bound from <c>Inventory</c>. When <c>AddFerryOvs</c>
+    /// Registers the host inventory with options bound from <c>Ferry:Inventory</c> and validated on start. When <c>AddFerryOvs</c>
     /// registered a switch, the inventory reports its DPDK state too.
     /// </summary>
     public static IServiceCollection AddFerryInventory(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<InventoryOptions>().BindConfiguration("Inventory")
-            .Validate(o => Path.IsPathRooted(o.HugepagesDirectory) && Path.IsPathRooted(o.KvmDevice), "Inventory paths must be absolute.")
-            .Validate(o => o.VersionTimeout > TimeSpan.Zero, "Inventory:VersionTimeout must be positive.")
-            .ValidateOnStart();
+        services.AddOptions<InventoryOptions>().BindConfiguration(InventoryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InventoryOptions>, InventoryOptionsValidator>());
         services.TryAddSingleton<IHostInventory>(sp => new LinuxHostInventory(
             sp.GetRequiredService<IOptions<InventoryOptions>>().Value,
             sp.GetService<IOvsSwitch>(),

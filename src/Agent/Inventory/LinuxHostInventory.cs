@@ -157,11 +157,11 @@ internal sealed partial class LinuxHostInventory : IHostInventory
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3450, Level = LogLevel.Information,
+        [LoggerMessage(EventId = AgentEventIds.InventoryCollected, Level = LogLevel.Information,
             Message = "Host inventory: CPU {CpuModel}, KVM {Kvm}, {AvailableMiB} MiB available, hugepages {Hugepages}, QEMU {Qemu}, OVS {Ovs}, dirty tracking [{DirtyTracking}]")]
         public static partial void Collected(ILogger logger, string cpuModel, bool kvm, long availableMiB, string hugepages, string qemu, string ovs, string dirtyTracking);
 
-        [LoggerMessage(EventId = 3451, Level = LogLevel.Information, Message = "Dirty tracker {Tracker} unavailable: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.DirtyTrackerUnavailable, Level = LogLevel.Information, Message = "Dirty tracker {Tracker} unavailable: {Reason}")]
         public static partial void TrackerUnavailable(ILogger logger, string tracker, string reason);
     }
 }

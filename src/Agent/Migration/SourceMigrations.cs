@@ -497,28 +497,28 @@ internal sealed partial class SourceMigrations(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3420, Level = LogLevel.Information, Message = "Migration {MigrationId}: moving guest {Guest} to {Destination} (target agent {TargetAgent})")]
+        [LoggerMessage(EventId = AgentEventIds.SourceMigrationStarting, Level = LogLevel.Information, Message = "Migration {MigrationId}: moving guest {Guest} to {Destination} (target agent {TargetAgent})")]
         public static partial void Starting(ILogger logger, string migrationId, string guest, string destination, string targetAgent);
 
-        [LoggerMessage(EventId = 3421, Level = LogLevel.Information, Message = "Migration {MigrationId} ended {Phase}: total {TotalMs} ms, downtime {DowntimeMs} ms; {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.SourceMigrationEnded, Level = LogLevel.Information, Message = "Migration {MigrationId} ended {Phase}: total {TotalMs} ms, downtime {DowntimeMs} ms; {Reason}")]
         public static partial void Ended(ILogger logger, string migrationId, MigrationPhase phase, double totalMs, double downtimeMs, string? reason);
 
-        [LoggerMessage(EventId = 3422, Level = LogLevel.Information, Message = "Migration {MigrationId}: cancel requested")]
+        [LoggerMessage(EventId = AgentEventIds.SourceMigrationCancelRequested, Level = LogLevel.Information, Message = "Migration {MigrationId}: cancel requested")]
         public static partial void CancelRequested(ILogger logger, string migrationId);
 
-        [LoggerMessage(EventId = 3423, Level = LogLevel.Information, Message = "Migration {MigrationId}: source guest {Guest} removed")]
+        [LoggerMessage(EventId = AgentEventIds.SourceCleanedUp, Level = LogLevel.Information, Message = "Migration {MigrationId}: source guest {Guest} removed")]
         public static partial void SourceCleanedUp(ILogger logger, string migrationId, string guest);
 
-        [LoggerMessage(EventId = 3424, Level = LogLevel.Error, Message = "Migration {MigrationId}: the agent failed while migrating")]
+        [LoggerMessage(EventId = AgentEventIds.SourceMigrationCrashed, Level = LogLevel.Error, Message = "Migration {MigrationId}: the agent failed while migrating")]
         public static partial void Crashed(ILogger logger, Exception exception, string migrationId);
 
-        [LoggerMessage(EventId = 3426, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the network probe failed; the result has no network measurement")]
+        [LoggerMessage(EventId = AgentEventIds.SourceMigrationProbeFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the network probe failed; the result has no network measurement")]
         public static partial void ProbeFailed(ILogger logger, Exception exception, string migrationId);
 
-        [LoggerMessage(EventId = 3427, Level = LogLevel.Information, Message = "Migration {MigrationId}: the arrival's parts are incomplete: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.SourceMigrationArrivalUnknown, Level = LogLevel.Information, Message = "Migration {MigrationId}: the arrival's parts are incomplete: {Reason}")]
         public static partial void ArrivalUnknown(ILogger logger, string migrationId, string reason);
 
-        [LoggerMessage(EventId = 3425, Level = LogLevel.Critical, Message = "Migration {MigrationId}: the result could not be written to the outbox; only the Migrate stream carries it")]
+        [LoggerMessage(EventId = AgentEventIds.SourceMigrationOutboxFailed, Level = LogLevel.Critical, Message = "Migration {MigrationId}: the result could not be written to the outbox; only the Migrate stream carries it")]
         public static partial void OutboxFailed(ILogger logger, Exception exception, string migrationId);
     }
 }

@@ -241,10 +241,10 @@ internal sealed partial class TargetMigrations(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3440, Level = LogLevel.Information, Message = "Migration {MigrationId}: target for guest {Guest} listens on {Uri} ({TransportReason})")]
+        [LoggerMessage(EventId = AgentEventIds.TargetPrepared, Level = LogLevel.Information, Message = "Migration {MigrationId}: target for guest {Guest} listens on {Uri} ({TransportReason})")]
         public static partial void Prepared(ILogger logger, string migrationId, string guest, string uri, string transportReason);
 
-        [LoggerMessage(EventId = 3441, Level = LogLevel.Information, Message = "Migration {MigrationId}: target for guest {Guest} torn down")]
+        [LoggerMessage(EventId = AgentEventIds.TargetTornDown, Level = LogLevel.Information, Message = "Migration {MigrationId}: target for guest {Guest} torn down")]
         public static partial void TornDown(ILogger logger, string migrationId, string guest);
     }
 }

@@ -1,11 +1,13 @@
 namespace Ferry.Agent.Ovs;
 
 /// <summary>
-/// Where the agent's own OVS lives and how DPDK is set up; bound from the <c>Ovs</c> section.
+/// Where the agent's own OVS lives and how DPDK is set up; bound from the <c>Ferry:Ovs</c> section.
 /// The defaults fit a 2-core host: DPDK's main lcore on core 0, one PMD thread busy-polling core 1.
 /// </summary>
 public sealed record OvsOptions
 {
+    public const string Section = "Ferry:Ovs";
+
     /// <summary>
     /// Whether the agent runs a switch at all. Guests with vhost-user ports need one; a host that only
     /// runs guests without NICs may turn it off and keep DPDK's hugepages and PMD core for guests.
@@ -29,21 +31,28 @@ public sealed record OvsOptions
     /// <summary>Set to false to always run the agent's own switch, even beside a system OVS.</summary>
     public bool UseSystemInstance { get; init; } = true;
 
+    /// <summary>The OVSDB server the agent starts for its own switch.</summary>
     public string OvsdbServerBinary { get; init; } = "ovsdb-server";
 
+    /// <summary>Creates the switch's database from <see cref="SchemaPath"/>.</summary>
     public string OvsdbToolBinary { get; init; } = "ovsdb-tool";
 
+    /// <summary>Configures the bridge and ports through the database.</summary>
     public string VsctlBinary { get; init; } = "ovs-vsctl";
 
+    /// <summary>Asks the daemons the agent started to exit (<c>ovs-appctl exit</c>).</summary>
     public string AppctlBinary { get; init; } = "ovs-appctl";
 
+    /// <summary>Sets the OpenFlow rules that steer frames between ports.</summary>
     public string OfctlBinary { get; init; } = "ovs-ofctl";
 
     /// <summary>The DPDK build; Debian's <c>/usr/sbin/ovs-vswitchd</c> alternative points at the kernel-datapath build.</summary>
     public string VswitchdBinary { get; init; } = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk";
 
+    /// <summary>The OVSDB schema of the <c>Open_vSwitch</c> database.</summary>
     public string SchemaPath { get; init; } = "/usr/share/openvswitch/vswitch.ovsschema";
 
+    /// <summary>The <c>datapath_type=netdev</c> bridge guests' ports join; an OVS name, <c>[a-z0-9-]{1,15}</c>.</summary>
     public string Bridge { get; init; } = "br-ferry";
 
     /// <summary>Cores of DPDK's non-PMD lcores (<c>dpdk-lcore-mask</c>), hex.</summary>
@@ -84,7 +93,8 @@ public sealed record OvsOptions
     /// <summary>What <c>dpdk-socket-limit</c> is set to: <see cref="DpdkSocketLimit"/>, or the socket memory plus headroom (0, no memory on that node, stays 0).</summary>
     public string EffectiveDpdkSocketLimit => DpdkSocketLimit.Length > 0
         ? DpdkSocketLimit
-        : string.Join(',', DpdkSocketMem.Split(',').Select(node => int.Parse(node, System.Globalization.CultureInfo.InvariantCulture) is var mib && mib > 0
+        // TryParse, not Parse: options validation may read every property before OvsOptionsValidator refuses a malformed DpdkSocketMem.
+        : string.Join(',', DpdkSocketMem.Split(',').Select(node => int.TryParse(node, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib > 0
             ? (mib + DpdkHeadroomMiB).ToString(System.Globalization.CultureInfo.InvariantCulture)
             : "0"));
 

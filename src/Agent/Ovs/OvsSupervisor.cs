@@ -47,13 +47,13 @@ internal sealed partial class OvsSupervisor(IOvsSwitch ovs, TimeProvider timePro
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3470, Level = LogLevel.Information, Message = "OVS-DPDK ready: bridge {Bridge}, vhost-user sockets in {SocketDirectory}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsReady, Level = LogLevel.Information, Message = "OVS-DPDK ready: bridge {Bridge}, vhost-user sockets in {SocketDirectory}")]
         public static partial void Ready(ILogger logger, string bridge, string socketDirectory);
 
-        [LoggerMessage(EventId = 3471, Level = LogLevel.Error, Message = "OVS daemon {Daemon} exited on its own with code {ExitCode}; restarting the switch")]
+        [LoggerMessage(EventId = AgentEventIds.OvsDaemonDied, Level = LogLevel.Error, Message = "OVS daemon {Daemon} exited on its own with code {ExitCode}; restarting the switch")]
         public static partial void DaemonDied(ILogger logger, string daemon, int exitCode);
 
-        [LoggerMessage(EventId = 3472, Level = LogLevel.Error, Message = "OVS-DPDK could not start: {Reason}; guests with vhost-user ports are refused until it does (next attempt in {Seconds} s)")]
+        [LoggerMessage(EventId = AgentEventIds.OvsStartFailed, Level = LogLevel.Error, Message = "OVS-DPDK could not start: {Reason}; guests with vhost-user ports are refused until it does (next attempt in {Seconds} s)")]
         public static partial void StartFailed(ILogger logger, string reason, double seconds);
     }
 }

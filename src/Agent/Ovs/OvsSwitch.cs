@@ -980,43 +980,43 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "{Daemon} started (pid {Pid}) in {RunDirectory}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsDaemonStarted, Level = LogLevel.Information, Message = "{Daemon} started (pid {Pid}) in {RunDirectory}")]
         public static partial void DaemonStarted(ILogger logger, string daemon, int pid, string runDirectory);
 
-        [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "DPDK initialised in {Milliseconds:F0} ms (dpdk-extra '{DpdkExtra}')")]
+        [LoggerMessage(EventId = AgentEventIds.OvsDpdkInitialized, Level = LogLevel.Information, Message = "DPDK initialised in {Milliseconds:F0} ms (dpdk-extra '{DpdkExtra}')")]
         public static partial void DpdkInitialized(ILogger logger, double milliseconds, string dpdkExtra);
 
-        [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Bridge {Bridge} ready (datapath_type=netdev)")]
+        [LoggerMessage(EventId = AgentEventIds.OvsBridgeReady, Level = LogLevel.Information, Message = "Bridge {Bridge} ready (datapath_type=netdev)")]
         public static partial void BridgeReady(ILogger logger, string bridge);
 
-        [LoggerMessage(EventId = 3403, Level = LogLevel.Information, Message = "Using the host's OVS at {DbSocket}; vhost-user sockets in {SocketDirectory}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsUsingSystemInstance, Level = LogLevel.Information, Message = "Using the host's OVS at {DbSocket}; vhost-user sockets in {SocketDirectory}")]
         public static partial void UsingSystemInstance(ILogger logger, string dbSocket, string socketDirectory);
 
-        [LoggerMessage(EventId = 3404, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Mode}, socket {Socket}, ofport {OpenFlowPort})")]
+        [LoggerMessage(EventId = AgentEventIds.OvsPortAdded, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Mode}, socket {Socket}, ofport {OpenFlowPort})")]
         public static partial void PortAdded(ILogger logger, string port, string bridge, VhostUserMode mode, string socket, int openFlowPort);
 
-        [LoggerMessage(EventId = 3411, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Settings}, ofport {OpenFlowPort})")]
+        [LoggerMessage(EventId = AgentEventIds.OvsKernelPortAdded, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Settings}, ofport {OpenFlowPort})")]
         public static partial void KernelPortAdded(ILogger logger, string port, string bridge, string settings, int openFlowPort);
 
-        [LoggerMessage(EventId = 3412, Level = LogLevel.Information, Message = "Frames entering {From} (ofport {FromPort}) are steered to {To} ({Actions}) on {Bridge}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsSteered, Level = LogLevel.Information, Message = "Frames entering {From} (ofport {FromPort}) are steered to {To} ({Actions}) on {Bridge}")]
         public static partial void Steered(ILogger logger, string from, int fromPort, string to, string actions, string bridge);
 
-        [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Port {Port} removed from {Bridge}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsPortRemoved, Level = LogLevel.Information, Message = "Port {Port} removed from {Bridge}")]
         public static partial void PortRemoved(ILogger logger, string port, string bridge);
 
-        [LoggerMessage(EventId = 3406, Level = LogLevel.Error, Message = "{Daemon} (pid {Pid}) exited on its own with code {ExitCode}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsDaemonExitedUnexpectedly, Level = LogLevel.Error, Message = "{Daemon} (pid {Pid}) exited on its own with code {ExitCode}")]
         public static partial void DaemonExitedUnexpectedly(ILogger logger, string daemon, int pid, int exitCode);
 
-        [LoggerMessage(EventId = 3407, Level = LogLevel.Information, Message = "{Daemon} (pid {Pid}) stopped with exit code {ExitCode}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsDaemonStopped, Level = LogLevel.Information, Message = "{Daemon} (pid {Pid}) stopped with exit code {ExitCode}")]
         public static partial void DaemonStopped(ILogger logger, string daemon, int pid, int exitCode);
 
-        [LoggerMessage(EventId = 3408, Level = LogLevel.Warning, Message = "Killing {Daemon} (pid {Pid}) left in {RunDirectory} by an earlier agent")]
+        [LoggerMessage(EventId = AgentEventIds.OvsKillingStaleDaemon, Level = LogLevel.Warning, Message = "Killing {Daemon} (pid {Pid}) left in {RunDirectory} by an earlier agent")]
         public static partial void KillingStaleDaemon(ILogger logger, string daemon, int pid, string runDirectory);
 
-        [LoggerMessage(EventId = 3409, Level = LogLevel.Warning, Message = "Cleanup of {What} failed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.OvsCleanupFailed, Level = LogLevel.Warning, Message = "Cleanup of {What} failed: {Reason}")]
         public static partial void CleanupFailed(ILogger logger, string what, string reason);
 
-        [LoggerMessage(EventId = 3410, Level = LogLevel.Information, Message = "OVS stopped; run directory {RunDirectory} cleared")]
+        [LoggerMessage(EventId = AgentEventIds.OvsStopped, Level = LogLevel.Information, Message = "OVS stopped; run directory {RunDirectory} cleared")]
         public static partial void Stopped(ILogger logger, string runDirectory);
     }
 }

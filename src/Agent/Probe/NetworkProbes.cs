@@ -48,12 +48,12 @@ internal sealed class NetworkProbes(IOvsSwitch? ovs, ProbeOptions options, strin
 
         if (ovs is null)
         {
-            throw new ProbeUnavailableException("A probe needs the host's OVS-DPDK switch, and this agent runs none (Ovs:Enabled is false).");
+            throw new ProbeUnavailableException("A probe needs the host's OVS-DPDK switch, and this agent runs none (Ferry:Ovs:Enabled is false).");
         }
 
         if (options.FabricPort.Length == 0)
         {
-            throw new ProbeUnavailableException("A probe needs a fabric joining this host's bridge to the other hosts' (Probe:FabricPort), and none is configured: the stream could not follow the guest.");
+            throw new ProbeUnavailableException("A probe needs a fabric joining this host's bridge to the other hosts' (Ferry:Probe:FabricPort), and none is configured: the stream could not follow the guest.");
         }
 
         try

@@ -2,11 +2,11 @@ namespace Ferry.Agent.Probe;
 
 /// <summary>
 /// The network probe the source agent runs through a migrating guest when the policy asks for one
-/// (section <c>Probe</c>).
+/// (section <c>Ferry:Probe</c>).
 /// </summary>
 public sealed record ProbeOptions
 {
-    public const string Section = "Probe";
+    public const string Section = "Ferry:Probe";
 
     /// <summary>
     /// The interface that joins this host's OVS-DPDK bridge to the other hosts' (a veth end, a tunnel

@@ -318,22 +318,22 @@ public sealed partial class ProbeRun : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3490, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sends {Rate} frames/s into {GuestIn}, counts them out of {GuestOut}; fabric {Fabric}")]
+        [LoggerMessage(EventId = AgentEventIds.ProbeStarted, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sends {Rate} frames/s into {GuestIn}, counts them out of {GuestOut}; fabric {Fabric}")]
         public static partial void Started(ILogger logger, string migrationId, double rate, string guestIn, string guestOut, string fabric);
 
-        [LoggerMessage(EventId = 3491, Level = LogLevel.Warning, Message = "Migration {MigrationId}: no probe frame came back through the guest within {Seconds} s; the migration goes on without a network measurement")]
+        [LoggerMessage(EventId = AgentEventIds.ProbeNoStream, Level = LogLevel.Warning, Message = "Migration {MigrationId}: no probe frame came back through the guest within {Seconds} s; the migration goes on without a network measurement")]
         public static partial void NoStream(ILogger logger, string migrationId, double seconds);
 
-        [LoggerMessage(EventId = 3492, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sent {Sent}, received {Received}, lost {Lost}; network downtime {DowntimeMs} ms ({GapLost} frames lost in it); {Rate:F0} frames/s arrived; longest gap overall {LongestGapMs:F1} ms; first announcement {AnnouncedMs} ms after the pause; {Note}")]
+        [LoggerMessage(EventId = AgentEventIds.ProbeFinished, Level = LogLevel.Information, Message = "Migration {MigrationId}: probe sent {Sent}, received {Received}, lost {Lost}; network downtime {DowntimeMs} ms ({GapLost} frames lost in it); {Rate:F0} frames/s arrived; longest gap overall {LongestGapMs:F1} ms; first announcement {AnnouncedMs} ms after the pause; {Note}")]
         public static partial void Finished(ILogger logger, string migrationId, long sent, long received, long lost, double? downtimeMs, long gapLost, double rate, double longestGapMs, double? announcedMs, string? note);
 
-        [LoggerMessage(EventId = 3493, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe's ports or rules could not be removed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.ProbeTeardownFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe's ports or rules could not be removed: {Reason}")]
         public static partial void TeardownFailed(ILogger logger, string migrationId, string reason);
 
-        [LoggerMessage(EventId = 3494, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe failed {Doing} and ends here; the migration goes on without a network measurement")]
+        [LoggerMessage(EventId = AgentEventIds.ProbeFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the probe failed {Doing} and ends here; the migration goes on without a network measurement")]
         public static partial void Failed(ILogger logger, Exception exception, string migrationId, string doing);
 
-        [LoggerMessage(EventId = 3495, Level = LogLevel.Warning, Message = "Migration {MigrationId}: announcements are no longer watched: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.ProbeAnnouncementsLost, Level = LogLevel.Warning, Message = "Migration {MigrationId}: announcements are no longer watched: {Reason}")]
         public static partial void AnnouncementsLost(ILogger logger, string migrationId, string reason);
     }
 }

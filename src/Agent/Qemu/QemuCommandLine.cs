@@ -55,7 +55,7 @@ public static class QemuCommandLine
 
         if (options.RunAs.Length > 0)
         {
-            args.AddRange(["-runas", ResourceName.Validate(options.RunAs, "Qemu:RunAs")]);
+            args.AddRange(["-runas", ResourceName.Validate(options.RunAs, "Ferry:Qemu:RunAs")]);
         }
 
         if (spec.BootDisk is not null)
@@ -79,7 +79,7 @@ public static class QemuCommandLine
             args.Add("-chardev");
 
             // QEMU listens and OVS connects (dpdkvhostuserclient, which OVS's documentation recommends over the
-            // deprecated dpdkvhostuser). QEMU creates the socket at start, before it drops to Qemu:RunAs, and keeps
+            // deprecated dpdkvhostuser). QEMU creates the socket at start, before it drops to Ferry:Qemu:RunAs, and keeps
             // listening on it for its whole life: after an ovs-vswitchd restart OVS (root) reconnects to it. The
             // other way round QEMU would reconnect as the dropped user to a socket the new ovs-vswitchd made as
             // root, and may not. QEMU's vhost-user netdev still waits at start until OVS connected (OVS retries

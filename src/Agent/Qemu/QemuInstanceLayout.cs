@@ -17,7 +17,7 @@ public sealed record QemuInstanceLayout(
     public string OperatorQmpSocket => Path.Combine(Directory, "qmp-operator.sock");
 
     /// <summary>
-    /// Files QEMU opens by path after it dropped to <c>Qemu:RunAs</c>, owned by that user (0700): the boot
+    /// Files QEMU opens by path after it dropped to <c>Ferry:Qemu:RunAs</c>, owned by that user (0700): the boot
     /// disk. Beside the instance directory, not in it: that one holds the QMP sockets (root-equivalent)
     /// and stays the agent's alone. The dot keeps it apart from instance directories (instance names
     /// have none).

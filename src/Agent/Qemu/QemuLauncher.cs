@@ -66,7 +66,7 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         }
         else if (Path.Combine(_options.ForwardingGuestImage, "vmlinuz") is var kernel && (_options.ForwardingGuestImage.Length == 0 || !File.Exists(kernel)))
         {
-            choice = _firmware with { Reason = $"{_firmware.Reason}; not probed with a Linux kernel: no Linux guest image is configured (Qemu:ForwardingGuestImage)" };
+            choice = _firmware with { Reason = $"{_firmware.Reason}; not probed with a Linux kernel: no Linux guest image is configured (Ferry:Qemu:ForwardingGuestImage)" };
         }
         else
         {
@@ -279,19 +279,19 @@ internal sealed partial class QemuLauncher : IQemuLauncher
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "{Kind} guests run with {Accelerator}: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuAcceleratorChosen, Level = LogLevel.Information, Message = "{Kind} guests run with {Accelerator}: {Reason}")]
         public static partial void AcceleratorChosen(ILogger logger, GuestKind kind, Accelerator accelerator, string reason);
 
-        [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}, {Accelerator}), started by an earlier life of this agent, adopted")]
+        [LoggerMessage(EventId = AgentEventIds.QemuAdopted, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}, {Accelerator}), started by an earlier life of this agent, adopted")]
         public static partial void Adopted(ILogger logger, string instance, int pid, Accelerator accelerator);
 
-        [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "QEMU does not drop to Qemu:RunAs '{RunAs}' and runs as the agent's user: {Problem}. Set Qemu:RequireRunAs=true to refuse to start instead")]
+        [LoggerMessage(EventId = AgentEventIds.QemuNotRunningAs, Level = LogLevel.Warning, Message = "QEMU does not drop to Ferry:Qemu:RunAs '{RunAs}' and runs as the agent's user: {Problem}. Set Ferry:Qemu:RequireRunAs=true to refuse to start instead")]
         public static partial void NotRunningAs(ILogger logger, string runAs, string problem);
 
-        [LoggerMessage(EventId = 3204, Level = LogLevel.Information, Message = "QEMU drops to user {User} (uid {Uid}) once started")]
+        [LoggerMessage(EventId = AgentEventIds.QemuRunningAs, Level = LogLevel.Information, Message = "QEMU drops to user {User} (uid {Uid}) once started")]
         public static partial void RunningAs(ILogger logger, string user, uint uid);
 
-        [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "QEMU {Instance} started (pid {Pid}, {Accelerator}, incoming {Incoming})")]
+        [LoggerMessage(EventId = AgentEventIds.QemuStarted, Level = LogLevel.Information, Message = "QEMU {Instance} started (pid {Pid}, {Accelerator}, incoming {Incoming})")]
         public static partial void Started(ILogger logger, string instance, int pid, Accelerator accelerator, bool incoming);
     }
 }

@@ -1,17 +1,23 @@
 namespace Ferry.Agent.Qemu;
 
-/// <summary>Fixed roots and limits of the launcher; every path it creates is under one of these roots.</summary>
+/// <summary>Fixed roots and limits of the launcher, section <c>Ferry:Qemu</c>; every path it creates is under one of these roots.</summary>
 public sealed record QemuLauncherOptions
 {
+    public const string Section = "Ferry:Qemu";
+
+    /// <summary>The QEMU the launcher runs, a name looked up in <c>PATH</c> or a path.</summary>
     public string QemuBinary { get; init; } = "qemu-system-x86_64";
 
     /// <summary>Per-instance directories (QMP socket, logs, boot disk) go here.</summary>
     public string RunDirectory { get; init; } = "/run/ferry-agent/qemu";
 
+    /// <summary>Where guests' RAM files live on tmpfs (the agent defaults it to <c>/dev/shm/ferry-&lt;host&gt;</c>, a directory of its own).</summary>
     public string TmpfsDirectory { get; init; } = "/dev/shm";
 
+    /// <summary>Where hugepage-backed guests' RAM files live on hugetlbfs (the agent defaults it to <c>/dev/hugepages/ferry-&lt;host&gt;</c>).</summary>
     public string HugetlbfsDirectory { get; init; } = "/dev/hugepages";
 
+    /// <summary>The KVM device the accelerator probe opens; absent or unusable, guests run under TCG.</summary>
     public string KvmDevice { get; init; } = AcceleratorProbe.DefaultKvmDevice;
 
     /// <summary>Source and target must run the same machine type for migration to work.</summary>

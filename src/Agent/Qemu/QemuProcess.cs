@@ -271,16 +271,16 @@ public sealed partial class QemuProcess : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3210, Level = LogLevel.Information, Message = "QEMU {Instance} (pid {Pid}) stopped with exit code {ExitCode}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuStopped, Level = LogLevel.Information, Message = "QEMU {Instance} (pid {Pid}) stopped with exit code {ExitCode}")]
         public static partial void Stopped(ILogger logger, string instance, int pid, int exitCode);
 
-        [LoggerMessage(EventId = 3212, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}) exited on its own with code {ExitCode}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuExitedUnexpectedly, Level = LogLevel.Warning, Message = "QEMU {Instance} (pid {Pid}) exited on its own with code {ExitCode}")]
         public static partial void ExitedUnexpectedly(ILogger logger, string instance, int pid, int exitCode);
 
-        [LoggerMessage(EventId = 3213, Level = LogLevel.Information, Message = "QEMU {Instance} (pid {Pid}) left running for the next agent to adopt")]
+        [LoggerMessage(EventId = AgentEventIds.QemuReleased, Level = LogLevel.Information, Message = "QEMU {Instance} (pid {Pid}) left running for the next agent to adopt")]
         public static partial void Released(ILogger logger, string instance, int pid);
 
-        [LoggerMessage(EventId = 3211, Level = LogLevel.Warning, Message = "Could not delete {Path}: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuCleanupFailed, Level = LogLevel.Warning, Message = "Could not delete {Path}: {Reason}")]
         public static partial void CleanupFailed(ILogger logger, string path, string reason);
     }
 }

@@ -1,7 +1,7 @@
 namespace Ferry.Agent.Qemu;
 
 /// <summary>
-/// Who QEMU runs as, decided once when the agent starts from <c>Qemu:RunAs</c> and what the machine
+/// Who QEMU runs as, decided once when the agent starts from <c>Ferry:Qemu:RunAs</c> and what the machine
 /// allows: <see cref="User"/> when QEMU drops to that user (<c>-runas</c>), null when it runs as the
 /// agent's own user, with <see cref="Problem"/> saying why when a user was asked for and cannot be had.
 /// </summary>
@@ -12,7 +12,7 @@ public sealed record QemuRunAs(QemuUser? User, string? Problem)
     /// <summary>
     /// The user <paramref name="options"/> asks for, if QEMU can drop to it here: the agent runs as root
     /// (only root can setuid), the user exists, and it can traverse every directory above
-    /// <c>Qemu:RunDirectory</c> (QEMU reopens its boot disk there by path after it dropped).
+    /// <c>Ferry:Qemu:RunDirectory</c> (QEMU reopens its boot disk there by path after it dropped).
     /// </summary>
     public static QemuRunAs Resolve(QemuLauncherOptions options, string passwd = "/etc/passwd", bool? privileged = null)
     {
@@ -24,7 +24,7 @@ public sealed record QemuRunAs(QemuUser? User, string? Problem)
 
         if (!ResourceName.IsValid(options.RunAs))
         {
-            return new QemuRunAs(null, $"Qemu:RunAs must match [a-z0-9-]{{1,63}}; got '{options.RunAs}'");
+            return new QemuRunAs(null, $"Ferry:Qemu:RunAs must match [a-z0-9-]{{1,63}}; got '{options.RunAs}'");
         }
 
         if (!(privileged ?? Environment.IsPrivilegedProcess))
@@ -34,12 +34,12 @@ public sealed record QemuRunAs(QemuUser? User, string? Problem)
 
         if (QemuUser.Find(options.RunAs, passwd) is not { } user)
         {
-            return new QemuRunAs(null, $"Qemu:RunAs names no user of this machine ('{options.RunAs}' is not in {passwd}; scripts/install-deps.sh creates ferry-qemu)");
+            return new QemuRunAs(null, $"Ferry:Qemu:RunAs names no user of this machine ('{options.RunAs}' is not in {passwd}; scripts/install-deps.sh creates ferry-qemu)");
         }
 
         if (BlockingAncestor(options.RunDirectory, user) is { } blocked)
         {
-            return new QemuRunAs(null, $"user {user.Name} cannot reach Qemu:RunDirectory {options.RunDirectory}: {blocked} lets no other user through (chmod o+x it, or put the run directory elsewhere)");
+            return new QemuRunAs(null, $"user {user.Name} cannot reach Ferry:Qemu:RunDirectory {options.RunDirectory}: {blocked} lets no other user through (chmod o+x it, or put the run directory elsewhere)");
         }
 
         return new QemuRunAs(user, null);

@@ -15,23 +15,17 @@ public static class QemuServiceCollectionExtensions
     /// <summary>
     /// Registers the QMP connector, the QEMU launcher (a singleton: disposing the container on agent
     /// stop kills every guest it started) and the qemu transport, with options bound from
-    /// <c>Qemu</c> and <c>Qmp</c> and validated on start.
+    /// <c>Ferry:Qemu</c> and <c>Ferry:Qmp</c> and validated on start.
     /// </summary>
     public static IServiceCollection AddFerryQemu(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.AddOptions<QemuLauncherOptions>().BindConfiguration("Qemu")
-            .Validate(o => Path.IsPathRooted(o.RunDirectory) && Path.IsPathRooted(o.TmpfsDirectory) && Path.IsPathRooted(o.HugetlbfsDirectory), "Qemu directories must be absolute.")
-            .Validate(o => o.ForwardingGuestImage.Length == 0 || Path.IsPathRooted(o.ForwardingGuestImage), "Qemu:ForwardingGuestImage must be absolute.")
-            .Validate(o => o.ForwarderReadyTimeout > TimeSpan.Zero, "Qemu:ForwarderReadyTimeout must be positive.")
-            .Validate(o => o.RunDirectory.Length < 60, "Qemu:RunDirectory must be short: UNIX socket paths are limited to 108 bytes.")
-            .Validate(o => !o.RequireRunAs || o.RunAs.Length > 0, "Qemu:RequireRunAs needs Qemu:RunAs.")
-            .ValidateOnStart();
+        services.AddOptions<QemuLauncherOptions>().BindConfiguration(QemuLauncherOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QemuLauncherOptions>, QemuLauncherOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QemuLauncherOptions>, QemuRunAsValidation>());
-        services.AddOptions<QmpClientOptions>().BindConfiguration("Qmp")
-            .Validate(o => o.CommandTimeout > TimeSpan.Zero && o.ConnectTimeout > TimeSpan.Zero && o.MaxMessageBytes >= 4096, "Qmp limits must be positive.")
-            .ValidateOnStart();
+        services.AddOptions<QmpClientOptions>().BindConfiguration(QmpClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QmpClientOptions>, QmpClientOptionsValidator>());
         services.TryAddSingleton<IQmpConnector>(sp => new QmpConnector(
             sp.GetRequiredService<IOptions<QmpClientOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<IQemuLauncher>(sp => new QemuLauncher(

@@ -534,25 +534,25 @@ internal sealed partial class QmpClient : IQmpClient
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "QMP connected to {Peer}, QEMU {Version}")]
+        [LoggerMessage(EventId = AgentEventIds.QmpConnected, Level = LogLevel.Information, Message = "QMP connected to {Peer}, QEMU {Version}")]
         public static partial void Connected(ILogger logger, string peer, string version);
 
-        [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "QMP -> {Command} (id {Id})")]
+        [LoggerMessage(EventId = AgentEventIds.QmpSending, Level = LogLevel.Debug, Message = "QMP -> {Command} (id {Id})")]
         public static partial void Sending(ILogger logger, string command, long id);
 
-        [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "QMP command {Command} (id {Id}) got no answer within {Timeout}")]
+        [LoggerMessage(EventId = AgentEventIds.QmpCommandTimedOut, Level = LogLevel.Warning, Message = "QMP command {Command} (id {Id}) got no answer within {Timeout}")]
         public static partial void CommandTimedOut(ILogger logger, string command, long id, TimeSpan timeout);
 
-        [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "QMP command {Command} (id {Id}) failed: {ErrorClass}: {Description}")]
+        [LoggerMessage(EventId = AgentEventIds.QmpCommandFailed, Level = LogLevel.Warning, Message = "QMP command {Command} (id {Id}) failed: {ErrorClass}: {Description}")]
         public static partial void CommandFailed(ILogger logger, string command, long id, string errorClass, string description);
 
-        [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "QMP event {Event} from {Peer}")]
+        [LoggerMessage(EventId = AgentEventIds.QmpEventReceived, Level = LogLevel.Debug, Message = "QMP event {Event} from {Peer}")]
         public static partial void EventReceived(ILogger logger, string @event, string peer);
 
-        [LoggerMessage(EventId = 3105, Level = LogLevel.Debug, Message = "QMP answer with unknown id {Id} from {Peer} ignored")]
+        [LoggerMessage(EventId = AgentEventIds.QmpUnmatchedAnswer, Level = LogLevel.Debug, Message = "QMP answer with unknown id {Id} from {Peer} ignored")]
         public static partial void UnmatchedAnswer(ILogger logger, long id, string peer);
 
-        [LoggerMessage(EventId = 3106, Level = LogLevel.Warning, Message = "QMP connection to {Peer} failed ({Failure}): {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QmpConnectionFaulted, Level = LogLevel.Warning, Message = "QMP connection to {Peer} failed ({Failure}): {Reason}")]
         public static partial void ConnectionFaulted(ILogger logger, string peer, QmpFailure failure, string reason);
     }
 }

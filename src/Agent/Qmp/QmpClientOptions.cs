@@ -1,8 +1,10 @@
 namespace Ferry.Agent.Qmp;
 
-/// <summary>Limits of one QMP connection.</summary>
+/// <summary>Limits of one QMP connection, section <c>Ferry:Qmp</c>.</summary>
 public sealed record QmpClientOptions
 {
+    public const string Section = "Ferry:Qmp";
+
     /// <summary>Connecting, reading the greeting and negotiating capabilities must finish within this.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -12,7 +12,7 @@ public enum TestGuestProfile
     /// <summary>
     /// The L2-forwarding guest of <c>scripts/forwarding-guest</c>: a Debian kernel and a busybox initramfs
     /// that forward every frame between its two vhost-user NICs. Booted from the image directory in
-    /// <c>Qemu:ForwardingGuestImage</c>; ready once its console says <c>ferry-forwarder: ready</c>.
+    /// <c>Ferry:Qemu:ForwardingGuestImage</c>; ready once its console says <c>ferry-forwarder: ready</c>.
     /// </summary>
     Forwarder,
 }

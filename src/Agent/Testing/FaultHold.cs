@@ -52,13 +52,13 @@ internal sealed partial class FaultHold(IOptions<FaultHoldOptions> options, Time
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3700, Level = LogLevel.Warning, Message = "Migration {MigrationId}: TEST HOLD at {Phase} (Agent:Testing:HoldFile {File}); waiting until the file changes")]
+        [LoggerMessage(EventId = AgentEventIds.FaultHolding, Level = LogLevel.Warning, Message = "Migration {MigrationId}: TEST HOLD at {Phase} (Ferry:Testing:HoldFile {File}); waiting until the file changes")]
         public static partial void Holding(ILogger logger, string migrationId, string phase, string file);
 
-        [LoggerMessage(EventId = 3701, Level = LogLevel.Warning, Message = "Migration {MigrationId}: test hold released at {Phase} after {Ms} ms")]
+        [LoggerMessage(EventId = AgentEventIds.FaultReleased, Level = LogLevel.Warning, Message = "Migration {MigrationId}: test hold released at {Phase} after {Ms} ms")]
         public static partial void Released(ILogger logger, string migrationId, string phase, double ms);
 
-        [LoggerMessage(EventId = 3702, Level = LogLevel.Warning, Message = "Migration {MigrationId}: test hold not kept: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.FaultHoldFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId}: test hold not kept: {Reason}")]
         public static partial void HoldFailed(ILogger logger, string migrationId, string reason);
     }
 }

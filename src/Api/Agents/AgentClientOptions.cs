@@ -38,6 +38,7 @@ public sealed class AgentClientOptions
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan ReconcileDeadline { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long calls to a host fail fast once <see cref="BreakAfterFailures"/> consecutive calls failed, before one is tried again.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 }

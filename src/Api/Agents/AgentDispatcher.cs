@@ -445,30 +445,30 @@ internal sealed partial class AgentDispatcher(
         return (endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    [LoggerMessage(EventId = 420, Level = LogLevel.Information, Message = "Migration {MigrationId} ended {Phase}: total {TotalMs} ms, downtime {DowntimeMs} ms")]
+    [LoggerMessage(EventId = ApiEventIds.MigrationEnded, Level = LogLevel.Information, Message = "Migration {MigrationId} ended {Phase}: total {TotalMs} ms, downtime {DowntimeMs} ms")]
     private static partial void LogFinished(ILogger logger, Guid migrationId, string phase, double totalMs, double downtimeMs);
 
-    [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "Migration {MigrationId}: progress stream from {Host} ended before the migration did")]
+    [LoggerMessage(EventId = ApiEventIds.ProgressStreamEnded, Level = LogLevel.Warning, Message = "Migration {MigrationId}: progress stream from {Host} ended before the migration did")]
     private static partial void LogStreamEnded(ILogger logger, Guid migrationId, string host);
 
-    [LoggerMessage(EventId = 422, Level = LogLevel.Warning, Message = "Migration {MigrationId}: lost the agent of {Host}: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.AgentLost, Level = LogLevel.Warning, Message = "Migration {MigrationId}: lost the agent of {Host}: {Reason}")]
     private static partial void LogStreamBroken(ILogger logger, Guid migrationId, string host, string reason);
 
-    [LoggerMessage(EventId = 423, Level = LogLevel.Warning, Message = "Migration {MigrationId}: tearing down on {Host} failed: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.TeardownCallFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId}: tearing down on {Host} failed: {Reason}")]
     private static partial void LogAbortCallFailed(ILogger logger, Guid migrationId, string host, string reason);
 
-    [LoggerMessage(EventId = 425, Level = LogLevel.Information, Message = "Migration {MigrationId}: the source {Host} answered the cancel: {Outcome}")]
+    [LoggerMessage(EventId = ApiEventIds.CancelAnswered, Level = LogLevel.Information, Message = "Migration {MigrationId}: the source {Host} answered the cancel: {Outcome}")]
     private static partial void LogCancelAnswered(ILogger logger, Guid migrationId, string host, string outcome);
 
-    [LoggerMessage(EventId = 426, Level = LogLevel.Warning, Message = "Migration {MigrationId}: neither agent says guest {Guest} runs on it; asking again later")]
+    [LoggerMessage(EventId = ApiEventIds.GuestNotFound, Level = LogLevel.Warning, Message = "Migration {MigrationId}: neither agent says guest {Guest} runs on it; asking again later")]
     private static partial void LogGuestNotFound(ILogger logger, Guid migrationId, string guest);
 
-    [LoggerMessage(EventId = 427, Level = LogLevel.Information, Message = "Migration {MigrationId}: host {Host}, where the guest did not stay, removed what the migration left there")]
+    [LoggerMessage(EventId = ApiEventIds.LeftoversRemoved, Level = LogLevel.Information, Message = "Migration {MigrationId}: host {Host}, where the guest did not stay, removed what the migration left there")]
     private static partial void LogSettled(ILogger logger, Guid migrationId, string? host);
 
-    [LoggerMessage(EventId = 428, Level = LogLevel.Warning, Message = "Migration {MigrationId}: host {Host} may still hold a copy of guest {Guest} that does not run: it could not be asked, refused, or (guest on the target) the target did not confirm it runs the guest")]
+    [LoggerMessage(EventId = ApiEventIds.LeftoversNotSettled, Level = LogLevel.Warning, Message = "Migration {MigrationId}: host {Host} may still hold a copy of guest {Guest} that does not run: it could not be asked, refused, or (guest on the target) the target did not confirm it runs the guest")]
     private static partial void LogNotSettled(ILogger logger, Guid migrationId, string? host, string guest);
 
-    [LoggerMessage(EventId = 424, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.MigrationFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, Guid migrationId, string reason);
 }

@@ -132,15 +132,15 @@ internal sealed partial class ControlPlaneService(
         return true;
     }
 
-    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "Report on migration {MigrationId} refused: it came from {Caller}, its source is host {Source}")]
+    [LoggerMessage(EventId = ApiEventIds.ReportRefused, Level = LogLevel.Warning, Message = "Report on migration {MigrationId} refused: it came from {Caller}, its source is host {Source}")]
     private static partial void LogReportRefused(ILogger logger, string migrationId, string caller, string source);
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Agent of host {Host} registered at {Endpoint}, migration address {Address}")]
+    [LoggerMessage(EventId = ApiEventIds.AgentRegistered, Level = LogLevel.Information, Message = "Agent of host {Host} registered at {Endpoint}, migration address {Address}")]
     private static partial void LogRegistered(ILogger logger, string host, string endpoint, string address);
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Guest {Guest} does not run on host {Host} any more (its agent registered without it); marked stopped")]
+    [LoggerMessage(EventId = ApiEventIds.ReportedGuestNotRunning, Level = LogLevel.Warning, Message = "Guest {Guest} does not run on host {Host} any more (its agent registered without it); marked stopped")]
     private static partial void LogGuestNotRunning(ILogger logger, string guest, string host);
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Result of migration {MigrationId} reported by an agent: {Phase} (known: {Known})")]
+    [LoggerMessage(EventId = ApiEventIds.ResultReported, Level = LogLevel.Information, Message = "Result of migration {MigrationId} reported by an agent: {Phase} (known: {Known})")]
     private static partial void LogResultReported(ILogger logger, string migrationId, string phase, bool known);
 }

@@ -14,7 +14,7 @@ internal static class ControlPlaneTls
 
     public static WebApplicationBuilder AddControlPlaneTls(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ClusterTlsOptions>().BindConfiguration(ClusterTlsOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<ClusterTlsOptions>().BindConfiguration(ClusterTlsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ClusterTlsOptions>>(sp => new Validator(sp.GetRequiredService<IConfiguration>()));
         if (builder.Configuration.GetSection(ClusterTlsOptions.Section).Get<ClusterTlsOptions>() is { IsConfigured: true })
         {

@@ -48,9 +48,9 @@ internal sealed partial class HostMonitor(IServiceScopeFactory scopes, IOptions<
         await db.SaveChangesAsync(ct);
     }
 
-    [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "Host {Host} is down: last heartbeat {LastHeartbeat}")]
+    [LoggerMessage(EventId = ApiEventIds.HostDown, Level = LogLevel.Warning, Message = "Host {Host} is down: last heartbeat {LastHeartbeat}")]
     private static partial void LogHostDown(ILogger logger, string host, DateTimeOffset? lastHeartbeat);
 
-    [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "Heartbeat sweep failed; retrying")]
+    [LoggerMessage(EventId = ApiEventIds.HostSweepFailed, Level = LogLevel.Warning, Message = "Heartbeat sweep failed; retrying")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

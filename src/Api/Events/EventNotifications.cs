@@ -126,9 +126,9 @@ internal sealed partial class EventNotifications(IConfiguration configuration, E
         }
     }
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "Listening for migration events on channel {Channel}")]
+    [LoggerMessage(EventId = ApiEventIds.EventsListening, Level = LogLevel.Information, Message = "Listening for migration events on channel {Channel}")]
     private static partial void LogListening(ILogger logger, string channel);
 
-    [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "Not listening for migration events ({Reason}); streams poll until the connection is back")]
+    [LoggerMessage(EventId = ApiEventIds.EventsListenFailed, Level = LogLevel.Warning, Message = "Not listening for migration events ({Reason}); streams poll until the connection is back")]
     private static partial void LogListenFailed(ILogger logger, string reason);
 }

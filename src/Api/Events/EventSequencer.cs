@@ -129,6 +129,6 @@ internal sealed partial class EventSequencer(
         }
     }
 
-    [LoggerMessage(EventId = 314, Level = LogLevel.Warning, Message = "Positioning the event log failed ({Reason}); trying again at the next commit or poll")]
+    [LoggerMessage(EventId = ApiEventIds.EventSequencerPassFailed, Level = LogLevel.Warning, Message = "Positioning the event log failed ({Reason}); trying again at the next commit or poll")]
     private static partial void LogPassFailed(ILogger logger, string reason);
 }

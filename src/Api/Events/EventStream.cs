@@ -111,9 +111,9 @@ internal sealed partial class EventStream(HttpContext http, EventSignal signal, 
         // Data is one line: JSON from System.Text.Json without indentation, strings escaped.
         http.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"id: {e.Position}\nevent: {e.Kind}\ndata: {e.Data}\n\n"), ct);
 
-    [LoggerMessage(EventId = 312, Level = LogLevel.Debug, Message = "Event stream {Path} ended: the client's connection broke ({Reason})")]
+    [LoggerMessage(EventId = ApiEventIds.EventStreamClientGone, Level = LogLevel.Debug, Message = "Event stream {Path} ended: the client's connection broke ({Reason})")]
     private static partial void LogClientGone(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 313, Level = LogLevel.Warning, Message = "Event stream {Path} ended: reading the event log failed ({Reason}); the client resumes with Last-Event-ID")]
+    [LoggerMessage(EventId = ApiEventIds.EventStreamReadFailed, Level = LogLevel.Warning, Message = "Event stream {Path} ended: reading the event log failed ({Reason}); the client resumes with Last-Event-ID")]
     private static partial void LogReadFailed(ILogger logger, string path, string reason);
 }

@@ -276,6 +276,6 @@ internal static partial class MigrationsApi
         }
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Migration request for guest {Guest} lost a race on {Constraint}")]
+    [LoggerMessage(EventId = ApiEventIds.CreateLostRace, Level = LogLevel.Information, Message = "Migration request for guest {Guest} lost a race on {Constraint}")]
     private static partial void LogLostRace(ILogger logger, string guest, string? constraint);
 }

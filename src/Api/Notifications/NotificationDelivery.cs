@@ -279,15 +279,15 @@ internal sealed partial class NotificationDelivery(
     private sealed record ClaimedNotification(long Id, Guid NotificationId, Guid SubscriptionId, int Attempts, DateTimeOffset WindowStart,
         string Payload, string CallbackUri, string Verbosity, string? ProtectedAuthentication);
 
-    [LoggerMessage(EventId = 710, Level = LogLevel.Warning, Message = "Could not claim notifications ({Reason}); trying again at the next poll")]
+    [LoggerMessage(EventId = ApiEventIds.NotificationClaimFailed, Level = LogLevel.Warning, Message = "Could not claim notifications ({Reason}); trying again at the next poll")]
     private static partial void LogClaimFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 711, Level = LogLevel.Information, Message = "Notification {NotificationId} to subscription {SubscriptionId} failed (attempt {Attempt}): {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.NotificationAttemptFailed, Level = LogLevel.Information, Message = "Notification {NotificationId} to subscription {SubscriptionId} failed (attempt {Attempt}): {Reason}")]
     private static partial void LogAttemptFailed(ILogger logger, Guid notificationId, Guid subscriptionId, int attempt, string reason);
 
-    [LoggerMessage(EventId = 712, Level = LogLevel.Warning, Message = "Notification {NotificationId} to subscription {SubscriptionId} dead-lettered after the maximum age: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.NotificationDeadLettered, Level = LogLevel.Warning, Message = "Notification {NotificationId} to subscription {SubscriptionId} dead-lettered after the maximum age: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, Guid notificationId, Guid subscriptionId, string reason);
 
-    [LoggerMessage(EventId = 713, Level = LogLevel.Warning, Message = "The outcome of notification {NotificationId} was not recorded ({Reason}); it is sent again after its lease")]
+    [LoggerMessage(EventId = ApiEventIds.NotificationRecordFailed, Level = LogLevel.Warning, Message = "The outcome of notification {NotificationId} was not recorded ({Reason}); it is sent again after its lease")]
     private static partial void LogRecordFailed(ILogger logger, Guid notificationId, string reason);
 }

@@ -22,6 +22,7 @@ public sealed class NotificationOptions
     [Range(typeof(TimeSpan), "00:00:00.01", "01:00:00")]
     public TimeSpan MinBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest delay between two attempts to deliver one notification.</summary>
     [Range(typeof(TimeSpan), "00:00:00.01", "1.00:00:00")]
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
 

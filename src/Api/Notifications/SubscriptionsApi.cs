@@ -221,9 +221,9 @@ internal static partial class SubscriptionsApi
         }
     }
 
-    [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "Subscription {Id} created for client {Owner}")]
+    [LoggerMessage(EventId = ApiEventIds.Subscribed, Level = LogLevel.Information, Message = "Subscription {Id} created for client {Owner}")]
     private static partial void LogSubscribed(ILogger logger, Guid id, string owner);
 
-    [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Subscription by client {Owner} refused: its callback test failed ({Reason})")]
+    [LoggerMessage(EventId = ApiEventIds.CallbackRefused, Level = LogLevel.Information, Message = "Subscription by client {Owner} refused: its callback test failed ({Reason})")]
     private static partial void LogCallbackRefused(ILogger logger, string owner, string reason);
 }

@@ -57,9 +57,9 @@ internal static partial class PersistenceExtensions
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Database schema is up to date")]
+    [LoggerMessage(EventId = ApiEventIds.SchemaReady, Level = LogLevel.Information, Message = "Database schema is up to date")]
     private static partial void LogSchemaReady(ILogger logger);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Database not reachable yet, retrying: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.DatabaseNotReady, Level = LogLevel.Warning, Message = "Database not reachable yet, retrying: {Reason}")]
     private static partial void LogDatabaseNotReady(ILogger logger, string reason);
 }

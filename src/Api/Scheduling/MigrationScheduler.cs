@@ -607,36 +607,36 @@ public sealed partial class MigrationScheduler(
         public Task Task { get; set; } = Task.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Scheduler {InstanceId} started")]
+    [LoggerMessage(EventId = ApiEventIds.SchedulerStarted, Level = LogLevel.Information, Message = "Scheduler {InstanceId} started")]
     private static partial void LogStarted(ILogger logger, string instanceId);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Scheduler disabled on this instance")]
+    [LoggerMessage(EventId = ApiEventIds.SchedulerDisabled, Level = LogLevel.Information, Message = "Scheduler disabled on this instance")]
     private static partial void LogDisabled(ILogger logger);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Scheduling pass failed; retrying at the next poll")]
+    [LoggerMessage(EventId = ApiEventIds.SchedulerPassFailed, Level = LogLevel.Warning, Message = "Scheduling pass failed; retrying at the next poll")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Migration {MigrationId} scheduled: {Source} -> {Target}")]
+    [LoggerMessage(EventId = ApiEventIds.MigrationScheduled, Level = LogLevel.Information, Message = "Migration {MigrationId} scheduled: {Source} -> {Target}")]
     private static partial void LogScheduled(ILogger logger, Guid migrationId, string source, string target);
 
-    [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Migration {MigrationId} waits: {Limit} reached")]
+    [LoggerMessage(EventId = ApiEventIds.MigrationAtCapacity, Level = LogLevel.Debug, Message = "Migration {MigrationId} waits: {Limit} reached")]
     private static partial void LogAtCapacity(ILogger logger, Guid migrationId, string limit);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed placement: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.PlacementFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed placement: {Reason}")]
     private static partial void LogPlacementFailed(ILogger logger, Guid migrationId, string reason);
 
-    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.MigrationTimedOut, Level = LogLevel.Warning, Message = "Migration {MigrationId} failed: {Reason}")]
     private static partial void LogTimedOut(ILogger logger, Guid migrationId, string reason);
 
-    [LoggerMessage(EventId = 208, Level = LogLevel.Debug, Message = "Migration {MigrationId} changed during the pass; revisited next poll")]
+    [LoggerMessage(EventId = ApiEventIds.MigrationChangedMeanwhile, Level = LogLevel.Debug, Message = "Migration {MigrationId} changed during the pass; revisited next poll")]
     private static partial void LogChangedMeanwhile(ILogger logger, Guid migrationId);
 
-    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "{Count} queued migrations changed while they were placed; placed again next poll")]
+    [LoggerMessage(EventId = ApiEventIds.QueuedChangedMeanwhile, Level = LogLevel.Debug, Message = "{Count} queued migrations changed while they were placed; placed again next poll")]
     private static partial void LogBatchChangedMeanwhile(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "Migration {MigrationId}: its run did not stop when asked; deciding without it")]
+    [LoggerMessage(EventId = ApiEventIds.MigrationRunStuck, Level = LogLevel.Warning, Message = "Migration {MigrationId}: its run did not stop when asked; deciding without it")]
     private static partial void LogRunStuck(ILogger logger, Guid migrationId);
 
-    [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Dispatcher failed on migration {MigrationId}")]
+    [LoggerMessage(EventId = ApiEventIds.DispatcherCrashed, Level = LogLevel.Error, Message = "Dispatcher failed on migration {MigrationId}")]
     private static partial void LogDispatchFailed(ILogger logger, Guid migrationId, Exception exception);
 }

@@ -173,6 +173,6 @@ internal static partial class SecurityExtensions
         };
     }
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "No REST authentication is configured and Ferry:Security:AllowAnonymous is set: the REST API is open to anyone who can reach it")]
+    [LoggerMessage(EventId = ApiEventIds.AuthenticationOff, Level = LogLevel.Warning, Message = "No REST authentication is configured and Ferry:Security:AllowAnonymous is set: the REST API is open to anyone who can reach it")]
     private static partial void LogOpen(ILogger logger);
 }

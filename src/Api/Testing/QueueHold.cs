@@ -31,6 +31,6 @@ public sealed partial class QueueHold(IOptions<QueueHoldOptions> options, ILogge
         return true;
     }
 
-    [LoggerMessage(EventId = 600, Level = LogLevel.Warning, Message = "Migration {MigrationId}: TEST HOLD, kept queued while {File} says so (Ferry:Testing:HoldFile)")]
+    [LoggerMessage(EventId = ApiEventIds.QueueHolding, Level = LogLevel.Warning, Message = "Migration {MigrationId}: TEST HOLD, kept queued while {File} says so (Ferry:Testing:HoldFile)")]
     private static partial void LogHolding(ILogger logger, Guid migrationId, string file);
 }

@@ -11,7 +11,7 @@ public sealed class QueueHoldOptions
     /// <summary>
     /// A file; while it holds the word <c>queued</c>, queued migrations stay queued and the scheduler writes
     /// <c>HoldFile.held</c> (<c>queued</c> and the migration id). The end-to-end fault suite kills parts then.
-    /// The agents read the same file for the phases they run (<c>Agent:Testing:HoldFile</c>).
+    /// The agents read the same file for the phases they run (<c>Ferry:Testing:HoldFile</c> of theirs).
     /// </summary>
     public string? HoldFile { get; set; }
 }

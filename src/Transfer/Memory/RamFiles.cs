@@ -48,7 +48,7 @@ public static unsafe class RamFiles
             if (owner != self)
             {
                 throw new UnauthorizedAccessException(
-                    $"The RAM directory {path} belongs to uid {owner}, not to this agent's user (uid {self}): refused, guest RAM would be readable by its owner. Remove it or name another (Qemu:TmpfsDirectory, Qemu:HugetlbfsDirectory).");
+                    $"The RAM directory {path} belongs to uid {owner}, not to this agent's user (uid {self}): refused, guest RAM would be readable by its owner. Remove it or name another (Ferry:Qemu:TmpfsDirectory, Ferry:Qemu:HugetlbfsDirectory).");
             }
 
             if ((mode & 0x3F) != 0 && Libc.Fchmod(fd, PrivateDirectoryMode) != 0)

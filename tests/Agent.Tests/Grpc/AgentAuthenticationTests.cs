@@ -24,7 +24,7 @@ public sealed class AgentAuthenticationTests : IDisposable
         var (certificate, key) = _pki.Host("host-b");
         var agent = await AgentTestHost.StartAsync("host-b", api.Url, settings: new Dictionary<string, string?>
         {
-            ["Agent:GrpcUrl"] = "https://127.0.0.1:0",
+            ["Ferry:Agent:GrpcUrl"] = "https://127.0.0.1:0",
             ["Ferry:Tls:AllowInsecure"] = "false",
             ["Ferry:Tls:CaFile"] = _pki.CaFile,
             ["Ferry:Tls:CertificateFile"] = certificate,

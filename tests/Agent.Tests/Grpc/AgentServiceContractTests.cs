@@ -155,16 +155,32 @@ public sealed class AgentServiceContractTests
     }
 
     [Theory]
-    [InlineData("Agent:MigrationAddress", "migration.example")]
-    [InlineData("Agent:GrpcUrl", "http://agent.example:5090")]
-    [InlineData("Agent:HostName", "Host_A")]
-    [InlineData("Agent:ApiUrl", "not a url")]
+    [InlineData("Ferry:Agent:MigrationAddress", "migration.example")]
+    [InlineData("Ferry:Agent:GrpcUrl", "http://agent.example:5090")]
+    [InlineData("Ferry:Agent:HostName", "Host_A")]
+    [InlineData("Ferry:Agent:ApiUrl", "not a url")]
     public async Task An_agent_with_an_invalid_setting_refuses_to_start(string key, string value)
     {
         await using var api = new FakeControlPlane();
 
         var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => AgentTestHost.StartAsync("host-v", api.Url, settings: new Dictionary<string, string?> { [key] = value }));
 
-        Assert.Contains(key.Split(':')[1], refused.Message, StringComparison.Ordinal);
+        Assert.Contains(key.Split(':')[^1], refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Agent:HostName", "host-v", "Ferry:Agent:HostName")]
+    [InlineData("Ovs:Bridge", "br-old", "Ferry:Ovs:Bridge")]
+    [InlineData("Agent:Testing:HoldFile", "/nonexistent/hold", "Ferry:Testing:HoldFile")]
+    public async Task An_agent_given_a_setting_under_its_name_before_the_Ferry_prefix_refuses_to_start_and_names_the_new_key(string key, string value, string renamed)
+    {
+        // Ignored, the old key would leave the default in its place: another host name, another bridge.
+        await using var api = new FakeControlPlane();
+
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => AgentTestHost.StartAsync("host-v", api.Url, settings: new Dictionary<string, string?> { [key] = value }));
+
+        Assert.Contains($"{key} is no longer read", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"set {renamed} instead", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(renamed.Replace(":", "__", StringComparison.Ordinal), refused.Message, StringComparison.Ordinal);
     }
 }

@@ -27,7 +27,7 @@ public sealed class AgentTlsMigrationTests : IDisposable
         var (certificate, key) = _pki.Host(host);
         return await AgentTestHost.StartAsync(host, api.Url, settings: new Dictionary<string, string?>
         {
-            ["Agent:GrpcUrl"] = "https://127.0.0.1:0",
+            ["Ferry:Agent:GrpcUrl"] = "https://127.0.0.1:0",
             ["Ferry:Tls:AllowInsecure"] = "false",
             ["Ferry:Tls:CaFile"] = _pki.CaFile,
             ["Ferry:Tls:CertificateFile"] = certificate,

@@ -14,8 +14,8 @@ public sealed class InventoryServiceCollectionExtensionsTests
         await using var services = new ServiceCollection()
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Inventory:QemuBinary"] = "/nonexistent/qemu",
-                ["Ovs:RunDirectory"] = "/run/ferry-test/ovs",
+                ["Ferry:Inventory:QemuBinary"] = "/nonexistent/qemu",
+                ["Ferry:Ovs:RunDirectory"] = "/run/ferry-test/ovs",
             }).Build())
             .AddLogging()
             .AddFerryOvs()
@@ -37,7 +37,7 @@ public sealed class InventoryServiceCollectionExtensionsTests
         await using var services = new ServiceCollection()
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Inventory:HugepagesDirectory"] = "sys/kernel/mm/hugepages",
+                ["Ferry:Inventory:HugepagesDirectory"] = "sys/kernel/mm/hugepages",
             }).Build())
             .AddLogging()
             .AddFerryInventory()

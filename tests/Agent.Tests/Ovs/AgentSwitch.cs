@@ -25,15 +25,15 @@ internal sealed class AgentSwitch : IAsyncDisposable
 
     public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Ovs:Enabled"] = "true",
-        ["Ovs:UseSystemInstance"] = "false",
-        ["Ovs:RunDirectory"] = RunDirectory,
-        ["Ovs:LogDirectory"] = LogDirectory,
-        ["Ovs:Bridge"] = _bridge,
-        ["Ovs:NetworkNamespace"] = _namespace,
+        ["Ferry:Ovs:Enabled"] = "true",
+        ["Ferry:Ovs:UseSystemInstance"] = "false",
+        ["Ferry:Ovs:RunDirectory"] = RunDirectory,
+        ["Ferry:Ovs:LogDirectory"] = LogDirectory,
+        ["Ferry:Ovs:Bridge"] = _bridge,
+        ["Ferry:Ovs:NetworkNamespace"] = _namespace,
 
         // Two switches on a 2-core machine: idle PMD threads must leave the cores to the TCG guests.
-        ["Ovs:PmdMaxSleepMicroseconds"] = "1000",
+        ["Ferry:Ovs:PmdMaxSleepMicroseconds"] = "1000",
     };
 
     public static AgentSwitch Create()

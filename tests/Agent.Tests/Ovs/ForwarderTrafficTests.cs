@@ -57,7 +57,7 @@ public sealed class ForwarderTrafficTests
         await OvsTestSwitch.ReserveHugepagesAsync();
         await using var api = await FakeControlPlane.StartAsync();
         await using var host = AgentSwitch.Create();
-        var settings = new Dictionary<string, string?>(host.Settings) { ["Qemu:ForwardingGuestImage"] = Path.GetDirectoryName(image.Kernel) };
+        var settings = new Dictionary<string, string?>(host.Settings) { ["Ferry:Qemu:ForwardingGuestImage"] = Path.GetDirectoryName(image.Kernel) };
         await using var agent = await AgentTestHost.StartAsync("host-a", api.Url, settings: settings);
         var guest = new GuestSpec { Name = Guest, MemoryMib = 128, Vcpus = 1, Profile = "forwarder" };
         guest.VhostUserPorts.Add([GuestIn, GuestOut]);
@@ -155,9 +155,9 @@ public sealed class ForwarderTrafficTests
         await RunAsync("ip", "-n", hostA.NetworkNamespace, "link", "set", LinkA, "up");
         await RunAsync("ip", "-n", hostB.NetworkNamespace, "link", "set", LinkB, "up");
         var imageDirectory = Path.GetDirectoryName(image.Kernel);
-        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: new Dictionary<string, string?>(hostA.Settings) { ["Qemu:ForwardingGuestImage"] = imageDirectory },
+        await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: new Dictionary<string, string?>(hostA.Settings) { ["Ferry:Qemu:ForwardingGuestImage"] = imageDirectory },
             services: trackVswitchd ? null : QemuOnlyTracker.Replace);
-        await using var b = await AgentTestHost.StartAsync("host-b", api.Url, settings: new Dictionary<string, string?>(hostB.Settings) { ["Qemu:ForwardingGuestImage"] = imageDirectory });
+        await using var b = await AgentTestHost.StartAsync("host-b", api.Url, settings: new Dictionary<string, string?>(hostB.Settings) { ["Ferry:Qemu:ForwardingGuestImage"] = imageDirectory });
         var guest = new GuestSpec { Name = Guest, MemoryMib = 128, Vcpus = 1, Profile = "forwarder" };
         guest.VhostUserPorts.Add([GuestIn, GuestOut]);
 
@@ -267,7 +267,7 @@ public sealed class ForwarderTrafficTests
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await agent.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call()));
 
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
-        Assert.Contains("Qemu:ForwardingGuestImage", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("Ferry:Qemu:ForwardingGuestImage", refused.Status.Detail, StringComparison.Ordinal);
         Assert.False((await agent.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = Guest }, Call())).Exists);
     }
 

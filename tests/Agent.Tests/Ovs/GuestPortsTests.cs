@@ -166,7 +166,7 @@ public sealed class GuestPortsTests
 
         // A stream that could not follow the guest here would measure nothing: the target says so and keeps nothing.
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
-        Assert.Contains("Probe:FabricPort", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("Ferry:Probe:FabricPort", refused.Status.Detail, StringComparison.Ordinal);
         Assert.False((await b.Client.GetGuestStatusAsync(new GuestStatusRequest { Name = "probed" }, Call())).Exists);
         Assert.Empty(await switchB.PortsAsync());
     }

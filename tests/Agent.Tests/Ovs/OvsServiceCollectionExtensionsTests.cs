@@ -19,10 +19,10 @@ public sealed class OvsServiceCollectionExtensionsTests
     {
         await using var services = Build(new()
         {
-            ["Ovs:RunDirectory"] = "/run/ferry-test/ovs",
-            ["Ovs:Bridge"] = "br-test",
-            ["Ovs:PmdCpuMask"] = "0x1",
-            ["Ovs:DpdkInitTimeout"] = "00:00:30",
+            ["Ferry:Ovs:RunDirectory"] = "/run/ferry-test/ovs",
+            ["Ferry:Ovs:Bridge"] = "br-test",
+            ["Ferry:Ovs:PmdCpuMask"] = "0x1",
+            ["Ferry:Ovs:DpdkInitTimeout"] = "00:00:30",
         });
 
         var ovs = services.GetRequiredService<IOvsSwitch>();
@@ -36,12 +36,12 @@ public sealed class OvsServiceCollectionExtensionsTests
     }
 
     [Theory]
-    [InlineData("Ovs:Bridge", "br,evil")]
-    [InlineData("Ovs:Bridge", "bridge-name-too-long")]
-    [InlineData("Ovs:RunDirectory", "relative/ovs")]
-    [InlineData("Ovs:RunDirectory", "/")]
-    [InlineData("Ovs:PmdCpuMask", "2; rm")]
-    [InlineData("Ovs:DpdkSocketMem", "1024 --vdev")]
+    [InlineData("Ferry:Ovs:Bridge", "br,evil")]
+    [InlineData("Ferry:Ovs:Bridge", "bridge-name-too-long")]
+    [InlineData("Ferry:Ovs:RunDirectory", "relative/ovs")]
+    [InlineData("Ferry:Ovs:RunDirectory", "/")]
+    [InlineData("Ferry:Ovs:PmdCpuMask", "2; rm")]
+    [InlineData("Ferry:Ovs:DpdkSocketMem", "1024 --vdev")]
     public async Task Unsafe_or_malformed_settings_are_rejected_by_validation(string key, string value)
     {
         await using var services = Build(new() { [key] = value });

@@ -56,7 +56,7 @@ public sealed class QemuHardeningTests
         Assert.Contains("does not run as root", notRoot.Problem, StringComparison.Ordinal);
         Assert.Equal(new QemuRunAs(null, null), off);
         Assert.True(strict.Failed);
-        Assert.Contains("Qemu:RequireRunAs is set and QEMU cannot run as 'ferry-no-such-user'", strict.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Ferry:Qemu:RequireRunAs is set and QEMU cannot run as 'ferry-no-such-user'", strict.FailureMessage, StringComparison.Ordinal);
         Assert.True(new QemuRunAsValidation().Validate(null, options).Succeeded);
         Assert.Equal("ferry-qemu", new QemuLauncherOptions().RunAs);
     }

@@ -22,9 +22,9 @@ public sealed class QemuServiceCollectionExtensionsTests
     {
         await using var services = Build(new()
         {
-            ["Qemu:RunDirectory"] = "/run/ferry-test/qemu",
-            ["Qemu:ForceAccelerator"] = "Tcg",
-            ["Qmp:CommandTimeout"] = "00:00:03",
+            ["Ferry:Qemu:RunDirectory"] = "/run/ferry-test/qemu",
+            ["Ferry:Qemu:ForceAccelerator"] = "Tcg",
+            ["Ferry:Qmp:CommandTimeout"] = "00:00:03",
         });
 
         var launcher = services.GetRequiredService<IQemuLauncher>();
@@ -40,7 +40,7 @@ public sealed class QemuServiceCollectionExtensionsTests
     [Fact]
     public async Task A_relative_run_directory_is_rejected_by_validation()
     {
-        await using var services = Build(new() { ["Qemu:RunDirectory"] = "relative/run" });
+        await using var services = Build(new() { ["Ferry:Qemu:RunDirectory"] = "relative/run" });
 
         Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<QemuLauncherOptions>>().Value);
     }

@@ -36,8 +36,8 @@ internal sealed class AgentTestHost : IAsyncDisposable
         Client = new AgentService.AgentServiceClient(_channel);
     }
 
-    /// <summary>The agent's host name (<c>Agent:HostName</c>).</summary>
-    public string HostName => _app.Configuration["Agent:HostName"]!;
+    /// <summary>The agent's host name (<c>Ferry:Agent:HostName</c>).</summary>
+    public string HostName => _app.Configuration["Ferry:Agent:HostName"]!;
 
     public Uri Endpoint { get; }
 
@@ -63,7 +63,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
         {
             runDirectory = Directory.CreateTempSubdirectory("fagt").FullName;
 
-            // Search only for others, as /run's directories are: QEMU, dropped to Qemu:RunAs, reaches its
+            // Search only for others, as /run's directories are: QEMU, dropped to Ferry:Qemu:RunAs, reaches its
             // boot disk below (the agent runs QEMU as root when that user cannot get there).
             if (OperatingSystem.IsLinux())
             {
@@ -77,31 +77,31 @@ internal sealed class AgentTestHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Agent:HostName"] = hostName,
-            ["Agent:GrpcUrl"] = "http://127.0.0.1:0",
-            ["Agent:MigrationAddress"] = "127.0.0.1",
-            ["Agent:ApiUrl"] = apiUrl,
-            ["Agent:RunDirectory"] = runDirectory,
+            ["Ferry:Agent:HostName"] = hostName,
+            ["Ferry:Agent:GrpcUrl"] = "http://127.0.0.1:0",
+            ["Ferry:Agent:MigrationAddress"] = "127.0.0.1",
+            ["Ferry:Agent:ApiUrl"] = apiUrl,
+            ["Ferry:Agent:RunDirectory"] = runDirectory,
 
             // Never the host's /var/lib/ferry: each test agent keeps its outbox in its own directory.
-            ["Agent:StateDirectory"] = Path.Combine(runDirectory, "state"),
-            ["Agent:HeartbeatInterval"] = "00:00:00.200",
-            ["Agent:CallTimeout"] = "00:00:05",
-            ["Agent:RetryBaseDelay"] = "00:00:00.050",
-            ["Agent:RetryMaxDelay"] = "00:00:00.500",
-            ["Qemu:QemuBinary"] = qemu,
-            ["Qemu:RunDirectory"] = Path.Combine(runDirectory, "q"),
-            ["Qemu:TmpfsDirectory"] = shm,
+            ["Ferry:Agent:StateDirectory"] = Path.Combine(runDirectory, "state"),
+            ["Ferry:Agent:HeartbeatInterval"] = "00:00:00.200",
+            ["Ferry:Agent:CallTimeout"] = "00:00:05",
+            ["Ferry:Agent:RetryBaseDelay"] = "00:00:00.050",
+            ["Ferry:Agent:RetryMaxDelay"] = "00:00:00.500",
+            ["Ferry:Qemu:QemuBinary"] = qemu,
+            ["Ferry:Qemu:RunDirectory"] = Path.Combine(runDirectory, "q"),
+            ["Ferry:Qemu:TmpfsDirectory"] = shm,
 
             // Never the real host's /dev/hugepages/ferry-HOST: hugepage RAM files left there by a test (its guest
             // stopped behind the agent's back) held 2 GiB of hugepages across runs.
-            ["Qemu:HugetlbfsDirectory"] = HugepageDirectory(shm),
+            ["Ferry:Qemu:HugetlbfsDirectory"] = HugepageDirectory(shm),
 
             // Every native migration in these tests proves the target got the last version of every page.
-            ["Native:VerifyRam"] = "true",
+            ["Ferry:Native:VerifyRam"] = "true",
 
             // These agents run guests without NICs; the OVS-DPDK wiring has its own tests.
-            ["Ovs:Enabled"] = "false",
+            ["Ferry:Ovs:Enabled"] = "false",
 
             // Plain HTTP/2 between the tests and the agents; the tests of cluster TLS configure certificates.
             ["Ferry:Tls:AllowInsecure"] = "true",

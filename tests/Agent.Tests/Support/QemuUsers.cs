@@ -3,7 +3,7 @@ using Ferry.Agent.Qemu;
 
 namespace Ferry.Agent.Tests.Support;
 
-/// <summary>The user QEMU drops to by default (<c>Qemu:RunAs</c>), and what the kernel says a process runs as.</summary>
+/// <summary>The user QEMU drops to by default (<c>Ferry:Qemu:RunAs</c>), and what the kernel says a process runs as.</summary>
 internal static class QemuUsers
 {
     /// <summary>

@@ -80,12 +80,12 @@ public sealed class AgentDaemonSetTests
         {
             var directory = (string)ovs["hostRunDirectory"]!;
             Assert.Equal(directory, (string?)VolumeAt(agent, container, directory)["hostPath"]!["path"]);
-            Assert.Equal("true", env["Ovs__UseSystemInstance"]);
-            Assert.Equal(directory + "/db.sock", env["Ovs__SystemDbSocket"]);
+            Assert.Equal("true", env["Ferry__Ovs__UseSystemInstance"]);
+            Assert.Equal(directory + "/db.sock", env["Ferry__Ovs__SystemDbSocket"]);
         }
         else
         {
-            Assert.Equal("false", env["Ovs__UseSystemInstance"]);
+            Assert.Equal("false", env["Ferry__Ovs__UseSystemInstance"]);
             Assert.DoesNotContain(RenderedChart.PodSpec(agent)["volumes"]!.AsArray(), v => v!["hostPath"]?["path"] is JsonNode p && (string?)p == (string)ovs["hostRunDirectory"]!);
         }
     }
@@ -97,9 +97,9 @@ public sealed class AgentDaemonSetTests
         var (values, agent, container) = await RenderAgentAsync(set);
         var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
 
-        // The outbox (Agent:StateRoot) holds the only record of a result the API has not acknowledged: in the
+        // The outbox (Ferry:Agent:StateRoot) holds the only record of a result the API has not acknowledged: in the
         // container's own file system it would die with the container, so it must be the node's directory.
-        foreach (var (setting, value) in new[] { ("Agent__StateRoot", "stateRoot"), ("Agent__RunRoot", "runRoot") })
+        foreach (var (setting, value) in new[] { ("Ferry__Agent__StateRoot", "stateRoot"), ("Ferry__Agent__RunRoot", "runRoot") })
         {
             var directory = (string)values["agent"]![value]!;
             Assert.Equal(directory, env[setting]);

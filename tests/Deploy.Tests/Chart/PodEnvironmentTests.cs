@@ -13,7 +13,7 @@ public sealed class PodEnvironmentTests
 {
     /// <summary>What an agent cannot do without, in a pod or on a host.</summary>
     public static readonly string[] AgentRequired =
-        ["Agent__HostName", "Agent__MigrationAddress", "Agent__GrpcUrl", "Agent__ApiUrl", "Ferry__Tls__CaFile", "Ferry__Tls__CertificateFile", "Ferry__Tls__KeyFile"];
+        ["Ferry__Agent__HostName", "Ferry__Agent__MigrationAddress", "Ferry__Agent__GrpcUrl", "Ferry__Agent__ApiUrl", "Ferry__Tls__CaFile", "Ferry__Tls__CertificateFile", "Ferry__Tls__KeyFile"];
 
     public static TheoryData<string> ValueSets() => ChartRenderingTests.ValueSets();
 

@@ -35,15 +35,15 @@ public static class FerrySettings
         [(string)PersistenceOptionsType.GetField("Section")!.GetValue(null)!] = PersistenceOptionsType,
     };
 
-    /// <summary>What the agent binds, as AgentHost and its components' Add* extensions do (some sections are literals there).</summary>
+    /// <summary>What the agent binds, as AgentHost and its components' Add* extensions do.</summary>
     public static IReadOnlyDictionary<string, Type> Agent { get; } = new Dictionary<string, Type>
     {
         [AgentOptions.Section] = typeof(AgentOptions),
         [ClusterTlsOptions.Section] = typeof(ClusterTlsOptions),
-        ["Ovs"] = typeof(OvsOptions),
-        ["Qemu"] = typeof(QemuLauncherOptions),
-        ["Qmp"] = typeof(QmpClientOptions),
-        ["Inventory"] = typeof(InventoryOptions),
+        [OvsOptions.Section] = typeof(OvsOptions),
+        [QemuLauncherOptions.Section] = typeof(QemuLauncherOptions),
+        [QmpClientOptions.Section] = typeof(QmpClientOptions),
+        [InventoryOptions.Section] = typeof(InventoryOptions),
         [ProbeOptions.Section] = typeof(ProbeOptions),
         [NativeTransportOptions.Section] = typeof(NativeTransportOptions),
     };

@@ -21,7 +21,7 @@ public sealed record MakeRunPlace(int ApiPort, int PostgresPort, string Prefix, 
 
     public IReadOnlyList<int> Ports => [ApiPort, PostgresPort];
 
-    /// <summary>The hosts' RAM directories under /dev/shm and /dev/hugepages (the agents' Qemu:TmpfsDirectory and HugetlbfsDirectory).</summary>
+    /// <summary>The hosts' RAM directories under /dev/shm and /dev/hugepages (the agents' Ferry:Qemu:TmpfsDirectory and HugetlbfsDirectory).</summary>
     public IReadOnlyList<string> RamDirectories =>
         [.. from mount in new[] { "/dev/shm", "/dev/hugepages" } from host in new[] { "host-a", "host-b" } select Path.Combine(mount, $"{Prefix}-{host}")];
 

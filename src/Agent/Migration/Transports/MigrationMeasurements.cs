@@ -35,7 +35,7 @@ public sealed record MigrationMeasurements
     /// <summary>The native transport's downtime in its steps; null for QEMU's loop, which does not say.</summary>
     public DowntimeParts? DowntimeParts { get; init; }
 
-    /// <summary>What the native transport's RAM check found, when it ran one (Native:VerifyRam).</summary>
+    /// <summary>What the native transport's RAM check found, when it ran one (Ferry:Native:VerifyRam).</summary>
     public string? RamCheck { get; init; }
 
     /// <summary>The deferred source cleanup, after the guest ran at the target: outside the downtime.</summary>

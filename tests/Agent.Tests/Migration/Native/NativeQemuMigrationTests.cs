@@ -20,7 +20,7 @@ namespace Ferry.Agent.Tests.Migration.Native;
 public sealed class NativeQemuMigrationTests
 {
     /// <summary>An agent whose QEMUs start without the preload library: no tracker sees their writes, so native is a paused copy.</summary>
-    private static readonly Dictionary<string, string?> WithoutTracker = new() { ["Qemu:PreloadDirtyTracker"] = "false" };
+    private static readonly Dictionary<string, string?> WithoutTracker = new() { ["Ferry:Qemu:PreloadDirtyTracker"] = "false" };
 
     [Theory]
     [InlineData(256)]
@@ -203,7 +203,7 @@ public sealed class NativeQemuMigrationTests
         }
 
         await using var api = await FakeControlPlane.StartAsync();
-        Dictionary<string, string?> settings = accelerator == "tcg" ? new() { ["Qemu:ForceAccelerator"] = "Tcg" } : [];
+        Dictionary<string, string?> settings = accelerator == "tcg" ? new() { ["Ferry:Qemu:ForceAccelerator"] = "Tcg" } : [];
         await using var a = await AgentTestHost.StartAsync("host-a", api.Url, settings: settings);
         await using var b = await AgentTestHost.StartAsync("host-b", api.Url, settings: settings);
         var chosen = a.Services.GetRequiredService<IQemuLauncher>().AcceleratorFor(GuestKind.Firmware);

@@ -201,16 +201,16 @@ internal sealed partial class NativeReceiver : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3460, Level = LogLevel.Information, Message = "Migration {MigrationId}: the engine received {Pages} pages and {ZeroPages} zero pages ({Bytes} bytes); the guest runs here")]
+        [LoggerMessage(EventId = AgentEventIds.NativeReceived, Level = LogLevel.Information, Message = "Migration {MigrationId}: the engine received {Pages} pages and {ZeroPages} zero pages ({Bytes} bytes); the guest runs here")]
         public static partial void Received(ILogger logger, string migrationId, long pages, long zeroPages, long bytes);
 
-        [LoggerMessage(EventId = 3461, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the engine's destination failed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.NativeReceiveFailed, Level = LogLevel.Warning, Message = "Migration {MigrationId}: the engine's destination failed: {Reason}")]
         public static partial void Failed(ILogger logger, string migrationId, string? reason);
 
-        [LoggerMessage(EventId = 3463, Level = LogLevel.Information, Message = "Migration {MigrationId}: target start = device state loaded {LoadMs} ms + cont {ContMs} ms")]
+        [LoggerMessage(EventId = AgentEventIds.NativeReceiverStarted, Level = LogLevel.Information, Message = "Migration {MigrationId}: target start = device state loaded {LoadMs} ms + cont {ContMs} ms")]
         public static partial void Started(ILogger logger, string migrationId, double loadMs, double contMs);
 
-        [LoggerMessage(EventId = 3462, Level = LogLevel.Information, Message = "Migration {MigrationId}: the guest runs here without the engine (the source used qemu); its receiver closes")]
+        [LoggerMessage(EventId = AgentEventIds.NativeReceiverNotUsed, Level = LogLevel.Information, Message = "Migration {MigrationId}: the guest runs here without the engine (the source used qemu); its receiver closes")]
         public static partial void NotUsed(ILogger logger, string migrationId);
     }
 }

@@ -10,7 +10,7 @@ public static class NativeServiceCollectionExtensions
     public static IServiceCollection AddFerryNativeTransport(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<NativeTransportOptions>().BindConfiguration(NativeTransportOptions.Section);
+        services.AddOptions<NativeTransportOptions>().BindConfiguration(NativeTransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<UserfaultfdRegistry>();
         services.TryAddSingleton<INativeTrackerProbe>(sp => new NativeTrackerProbe(sp.GetRequiredService<UserfaultfdRegistry>(), sp.GetService<Ovs.IOvsSwitch>()));
         services.AddSingleton<IMigrationTransport, NativeTransport>();

@@ -274,28 +274,28 @@ internal sealed partial class NativeTransport(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3470, Level = LogLevel.Information, Message = "Migration {MigrationId}: the engine moves guest {Guest} to {Destination} ({Reason})")]
+        [LoggerMessage(EventId = AgentEventIds.NativeStarting, Level = LogLevel.Information, Message = "Migration {MigrationId}: the engine moves guest {Guest} to {Destination} ({Reason})")]
         public static partial void Starting(ILogger logger, string migrationId, string guest, string destination, string reason);
 
-        [LoggerMessage(EventId = 3471, Level = LogLevel.Information, Message = "Migration {MigrationId} completed natively: total {TotalMs} ms, downtime {DowntimeMs} ms, cleanup {CleanupMs} ms; switch-over {Switchover}")]
+        [LoggerMessage(EventId = AgentEventIds.NativeCompleted, Level = LogLevel.Information, Message = "Migration {MigrationId} completed natively: total {TotalMs} ms, downtime {DowntimeMs} ms, cleanup {CleanupMs} ms; switch-over {Switchover}")]
         public static partial void Completed(ILogger logger, string migrationId, double totalMs, double downtimeMs, double cleanupMs, string? switchover);
 
-        [LoggerMessage(EventId = 3472, Level = LogLevel.Warning, Message = "Native migration failed before switch-over: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.NativeFailed, Level = LogLevel.Warning, Message = "Native migration failed before switch-over: {Reason}")]
         public static partial void Failed(ILogger logger, string? reason);
 
-        [LoggerMessage(EventId = 3473, Level = LogLevel.Error, Message = "The source guest could not be resumed after the failed native migration: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.NativeSourceNotResumed, Level = LogLevel.Error, Message = "The source guest could not be resumed after the failed native migration: {Reason}")]
         public static partial void SourceNotResumed(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3475, Level = LogLevel.Error, Message = "Migration {MigrationId}: the page-transfer engine failed unexpectedly")]
+        [LoggerMessage(EventId = AgentEventIds.NativeEngineFailed, Level = LogLevel.Error, Message = "Migration {MigrationId}: the page-transfer engine failed unexpectedly")]
         public static partial void EngineFailed(ILogger logger, Exception exception, string migrationId);
 
-        [LoggerMessage(EventId = 3476, Level = LogLevel.Error, Message = "Cannot tell whether the target runs the guest: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.NativeTargetUnknown, Level = LogLevel.Error, Message = "Cannot tell whether the target runs the guest: {Reason}")]
         public static partial void TargetUnknown(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3478, Level = LogLevel.Information, Message = "Migration {MigrationId}: passes {Passes}; final {FinalPages} pages; device state: {LeadMs} ms of QEMU's setup with the guest running, then {CaptureMs} ms from its stop to the state's end")]
+        [LoggerMessage(EventId = AgentEventIds.NativePasses, Level = LogLevel.Information, Message = "Migration {MigrationId}: passes {Passes}; final {FinalPages} pages; device state: {LeadMs} ms of QEMU's setup with the guest running, then {CaptureMs} ms from its stop to the state's end")]
         public static partial void Passes(ILogger logger, string migrationId, string passes, long finalPages, double leadMs, double captureMs);
 
-        [LoggerMessage(EventId = 3474, Level = LogLevel.Error, Message = "Tearing down the native target failed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.NativeTargetTeardownFailed, Level = LogLevel.Error, Message = "Tearing down the native target failed: {Reason}")]
         public static partial void TargetTeardownFailed(ILogger logger, string reason);
     }
 }

@@ -1,9 +1,9 @@
 namespace Ferry.Agent.Migration.Transports.Native;
 
-/// <summary>How the native transport runs on this agent, section <c>Native</c>.</summary>
+/// <summary>How the native transport runs on this agent, section <c>Ferry:Native</c>.</summary>
 public sealed record NativeTransportOptions
 {
-    public const string Section = "Native";
+    public const string Section = "Ferry:Native";
 
     /// <summary>
     /// After every native switch-over, before the source is stopped, compares the frozen source RAM with

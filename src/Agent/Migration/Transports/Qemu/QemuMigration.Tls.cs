@@ -49,7 +49,7 @@ internal sealed partial class QemuMigration
         {
             throw new QmpException(
                 QmpFailure.CommandFailed,
-                $"QEMU could not load the migration TLS credentials in {tls.CredentialsDirectory}: {ex.Message} (QEMU reads them as the user it runs as, Qemu:RunAs; every directory above must let that user through)",
+                $"QEMU could not load the migration TLS credentials in {tls.CredentialsDirectory}: {ex.Message} (QEMU reads them as the user it runs as, Ferry:Qemu:RunAs; every directory above must let that user through)",
                 ex)
             { Command = ex.Command };
         }
@@ -72,7 +72,7 @@ internal sealed partial class QemuMigration
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3312, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials could not be removed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationTlsNotDropped, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials could not be removed: {Reason}")]
         public static partial void TlsNotDropped(ILogger logger, string reason);
     }
 }

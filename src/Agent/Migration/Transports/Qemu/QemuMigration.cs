@@ -527,44 +527,44 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3300, Level = LogLevel.Information, Message = "Target listens on {Uri} ({Security})")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationIncomingPrepared, Level = LogLevel.Information, Message = "Target listens on {Uri} ({Security})")]
         public static partial void IncomingPrepared(ILogger logger, string uri, string security);
 
-        [LoggerMessage(EventId = 3301, Level = LogLevel.Information, Message = "Migrating to {Uri}: downtime limit {DowntimeLimitMs} ms, bandwidth {Bandwidth} B/s, {Streams} stream(s), {Security}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationStarting, Level = LogLevel.Information, Message = "Migrating to {Uri}: downtime limit {DowntimeLimitMs} ms, bandwidth {Bandwidth} B/s, {Streams} stream(s), {Security}")]
         public static partial void Starting(ILogger logger, string uri, double downtimeLimitMs, long bandwidth, int streams, string security);
 
 
-        [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Migration completed: total {TotalMs} ms, downtime {DowntimeMs} ms, setup {SetupMs} ms, {Bytes} bytes, {Passes} passes")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationCompleted, Level = LogLevel.Information, Message = "Migration completed: total {TotalMs} ms, downtime {DowntimeMs} ms, setup {SetupMs} ms, {Bytes} bytes, {Passes} passes")]
         public static partial void Completed(ILogger logger, long totalMs, long downtimeMs, long setupMs, long bytes, long passes);
 
-        [LoggerMessage(EventId = 3311, Level = LogLevel.Warning, Message = "The migration target did not answer: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationTargetSilent, Level = LogLevel.Warning, Message = "The migration target did not answer: {Reason}")]
         public static partial void TargetSilent(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3310, Level = LogLevel.Debug, Message = "Target confirmed at the brink of switch-over ({Status}) in {Ms} ms")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationTargetConfirmed, Level = LogLevel.Debug, Message = "Target confirmed at the brink of switch-over ({Status}) in {Ms} ms")]
         public static partial void TargetConfirmed(ILogger logger, string status, double ms);
 
-        [LoggerMessage(EventId = 3303, Level = LogLevel.Information, Message = "Deferred source cleanup took {CleanupMs} ms")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationCleanedUp, Level = LogLevel.Information, Message = "Deferred source cleanup took {CleanupMs} ms")]
         public static partial void CleanedUp(ILogger logger, double cleanupMs);
 
-        [LoggerMessage(EventId = 3304, Level = LogLevel.Warning, Message = "Deferred source cleanup failed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationCleanupFailed, Level = LogLevel.Warning, Message = "Deferred source cleanup failed: {Reason}")]
         public static partial void CleanupFailed(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3305, Level = LogLevel.Warning, Message = "Migration {Outcome}: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationAborting, Level = LogLevel.Warning, Message = "Migration {Outcome}: {Reason}")]
         public static partial void Aborting(ILogger logger, MigrationOutcome outcome, string reason);
 
-        [LoggerMessage(EventId = 3306, Level = LogLevel.Warning, Message = "migrate_cancel did not go through: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationCancelFailed, Level = LogLevel.Warning, Message = "migrate_cancel did not go through: {Reason}")]
         public static partial void CancelFailed(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3307, Level = LogLevel.Error, Message = "Tearing down the target failed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationTargetTeardownFailed, Level = LogLevel.Error, Message = "Tearing down the target failed: {Reason}")]
         public static partial void TargetTeardownFailed(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3313, Level = LogLevel.Warning, Message = "QEMU still runs an earlier migration ({State}); waiting for it to settle before this one starts")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationEarlierUnsettled, Level = LogLevel.Warning, Message = "QEMU still runs an earlier migration ({State}); waiting for it to settle before this one starts")]
         public static partial void EarlierMigrationUnsettled(ILogger logger, MigrationState state);
 
-        [LoggerMessage(EventId = 3309, Level = LogLevel.Error, Message = "The source does not run after the failed migration; it is left as it is for an operator")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationSourceNotRunning, Level = LogLevel.Error, Message = "The source does not run after the failed migration; it is left as it is for an operator")]
         public static partial void SourceNotRunning(ILogger logger);
 
-        [LoggerMessage(EventId = 3308, Level = LogLevel.Error, Message = "Cannot tell whether the source still runs: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuMigrationSourceUnknown, Level = LogLevel.Error, Message = "Cannot tell whether the source still runs: {Reason}")]
         public static partial void SourceUnknown(ILogger logger, string reason);
     }
 }

@@ -13,15 +13,15 @@ namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>
 /// Writes the agent's cluster files (<c>Ferry:Tls</c>) where QEMU's <c>tls-creds-x509</c> reads them:
-/// one directory per host, <c>&lt;Qemu:RunDirectory&gt;/migration.tls</c> (a name no instance can have),
-/// mode 0700 with every file 0600, owned by the user QEMU runs as (<c>Qemu:RunAs</c>, else the agent's).
+/// one directory per host, <c>&lt;Ferry:Qemu:RunDirectory&gt;/migration.tls</c> (a name no instance can have),
+/// mode 0700 with every file 0600, owned by the user QEMU runs as (<c>Ferry:Qemu:RunAs</c>, else the agent's).
 /// QEMU loads them with <c>object-add</c> when a migration starts, not at its launch: a guest outlives
 /// certificates (90 days) and agent restarts, and a QEMU that is not migrating holds no key.
 /// </summary>
 internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLauncherOptions qemu, ClusterTrust? trust, ILogger<QemuTlsCredentials> logger)
     : IQemuTlsCredentials, IDisposable
 {
-    /// <summary>The credentials directory's name under <c>Qemu:RunDirectory</c>; the dot keeps it apart from instance directories.</summary>
+    /// <summary>The credentials directory's name under <c>Ferry:Qemu:RunDirectory</c>; the dot keeps it apart from instance directories.</summary>
     public const string DirectoryName = "migration.tls";
 
     private static readonly TimeSpan ChownTimeout = TimeSpan.FromSeconds(10);
@@ -246,10 +246,10 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3320, Level = LogLevel.Information, Message = "QEMU's migration TLS credentials are in {Directory}, for user {User}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuTlsCredentialsWritten, Level = LogLevel.Information, Message = "QEMU's migration TLS credentials are in {Directory}, for user {User}")]
         public static partial void Written(ILogger logger, string directory, string user);
 
-        [LoggerMessage(EventId = 3321, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials in {Directory} could not be removed: {Reason}")]
+        [LoggerMessage(EventId = AgentEventIds.QemuTlsCredentialsNotRemoved, Level = LogLevel.Warning, Message = "QEMU's migration TLS credentials in {Directory} could not be removed: {Reason}")]
         public static partial void NotRemoved(ILogger logger, string directory, string reason);
     }
 }
