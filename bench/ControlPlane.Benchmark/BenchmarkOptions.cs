@@ -2,12 +2,15 @@ using System.Globalization;
 
 namespace Ferry.ControlPlane.Benchmark;
 
-/// <summary>The fleet and the load: <c>--agents N --migrations N --rest-rate N --timeout SECONDS</c>.</summary>
-internal sealed record BenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout)
+/// <summary>
+/// The fleet and the load: <c>--agents N --migrations N --rest-rate N --timeout SECONDS --warmup N</c>. Warm-up
+/// migrations run to their end before the measured ones (the control-plane run only; 0: none).
+/// </summary>
+internal sealed record BenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout, int Warmup)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
-        var options = new BenchmarkOptions(1000, 2000, 200, TimeSpan.FromMinutes(10));
+        var options = new BenchmarkOptions(1000, 2000, 200, TimeSpan.FromMinutes(10), 1000);
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
@@ -17,7 +20,8 @@ internal sealed record BenchmarkOptions(int Agents, int Migrations, int RestRate
                 "--migrations" => options with { Migrations = Positive(value, "--migrations") },
                 "--rest-rate" => options with { RestRate = Positive(value, "--rest-rate") },
                 "--timeout" => options with { Timeout = TimeSpan.FromSeconds(Positive(value, "--timeout")) },
-                var other => throw new ArgumentException($"unknown option '{other}'; known: --agents --migrations --rest-rate --timeout"),
+                "--warmup" => options with { Warmup = value == "0" ? 0 : Positive(value, "--warmup") },
+                var other => throw new ArgumentException($"unknown option '{other}'; known: --agents --migrations --rest-rate --timeout --warmup"),
             };
         }
 

@@ -12,11 +12,12 @@ namespace Ferry.ControlPlane.Benchmark;
 /// <summary>
 /// One run: PostgreSQL, the API process, the fleet registered and heartbeating, guests defined; then the migrations
 /// are queued while REST reads run at a fixed rate, until every migration has ended. The line it returns:
-/// <c>{"agents","migrations","dispatchPerSecond","apiP50Ms","apiP99Ms","apiMemoryMiB","postgresConnections","apiCpuMsPerMigration"}</c>,
+/// <c>{"agents","migrations","dispatchPerSecond","apiP50Ms","apiP99Ms","apiMemoryMiB","postgresConnections","apiCpuMsPerMigration","warmupMigrations"}</c>,
 /// dispatchPerSecond being migrations ended per second from the first request to the last end, apiMemoryMiB the
 /// API's resident memory once the run is over and settled, postgresConnections the most the API held at once,
 /// apiCpuMsPerMigration the API's CPU time from the first request to the last end over the migrations (the
-/// fleet's heartbeats and the REST reads of that time included).
+/// fleet's heartbeats and the REST reads of that time included). Everything is measured after the warm-up migrations
+/// (<c>--warmup</c>, 1000 by default) have ended.
 /// </summary>
 internal static class ControlPlaneRun
 {
@@ -50,13 +51,39 @@ internal static class ControlPlaneRun
             Say($"{options.Agents} agents registered in {clock.Elapsed.TotalSeconds:F1} s; heartbeating");
 
             clock.Restart();
-            await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
+            var guests = options.Migrations + options.Warmup;
+            await Parallel.ForEachAsync(Enumerable.Range(0, guests), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
             {
                 using var response = await http.PostAsJsonAsync("/api/v1/guests",
                     new { name = $"bench-g{j}", memoryMiB = 1024, vcpus = 1, host = SimulatedFleet.HostName(j % options.Agents) }, ct);
                 await Expect(response, HttpStatusCode.Created, "defining a guest");
             });
-            Say($"{options.Migrations} guests defined in {clock.Elapsed.TotalSeconds:F1} s");
+            Say($"{guests} guests defined in {clock.Elapsed.TotalSeconds:F1} s");
+
+            var warmFailed = 0;
+            if (options.Warmup > 0)
+            {
+                // The API's first minute is spent compiling: the JIT took 0.6-0.8 s of CPU a second for the first ~45 s of a
+                // run and next to none after (dotnet-counters, 2026-12-07), which is no control plane's steady state.
+                // Warmed up on guests of their own, so every measured migration still moves a guest that never moved.
+                // The reads run too (their paths compile as well); their latencies are not kept.
+                clock.Restart();
+                var warmIds = new ConcurrentBag<string>();
+                using var stopWarmReads = new CancellationTokenSource();
+                var warmReads = Task.Run(() => new RestReads(http, options.RestRate, () => warmIds.FirstOrDefault()).RunAsync(stopWarmReads.Token));
+                await Parallel.ForEachAsync(Enumerable.Range(options.Migrations, options.Warmup), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+                    async (j, ct) => warmIds.Add(await RequestMigrationAsync(http, j, options.Agents, ct)));
+                (var warmed, warmFailed) = await WaitForEndsAsync(connectionString, options.Warmup, options.Timeout);
+                await stopWarmReads.CancelAsync();
+                await warmReads;
+                if (warmed < options.Warmup)
+                {
+                    throw new TimeoutException($"only {warmed} of {options.Warmup} warm-up migrations ended within {options.Timeout.TotalSeconds:F0} s:\n{api.Log}");
+                }
+
+                Say($"warm-up: {warmed} migrations ended ({warmFailed} failed) in {clock.Elapsed.TotalSeconds:F1} s; measuring from now");
+            }
+
             var rssBefore = api.ResidentMiB();
 
             var ids = new ConcurrentQueue<string>();
@@ -79,21 +106,13 @@ internal static class ControlPlaneRun
 
             clock.Restart();
             var cpuBefore = api.CpuSeconds();
-            await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/migrations")
-                {
-                    Content = JsonContent.Create(new { guest = $"bench-g{j}", targetHost = SimulatedFleet.HostName((j % options.Agents + 1) % options.Agents) }),
-                };
-                using var response = await http.SendAsync(request, ct);
-                await Expect(response, HttpStatusCode.Accepted, "requesting a migration");
-                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-                ids.Enqueue(body.RootElement.GetProperty("id").GetString()!);
-            });
+            await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+                async (j, ct) => ids.Enqueue(await RequestMigrationAsync(http, j, options.Agents, ct)));
             var queued = clock.Elapsed;
             Say($"{options.Migrations} migrations accepted in {queued.TotalSeconds:F1} s");
 
-            var (ended, failed) = await WaitForEndsAsync(connectionString, options.Migrations, options.Timeout);
+            var (endedInAll, failedInAll) = await WaitForEndsAsync(connectionString, options.Warmup + options.Migrations, options.Timeout);
+            var (ended, failed) = (endedInAll - options.Warmup, failedInAll - warmFailed);
             var elapsed = clock.Elapsed;
             var cpuMsPerMigration = (api.CpuSeconds() - cpuBefore) * 1000 / options.Migrations;
             await stopReads.CancelAsync();
@@ -112,12 +131,25 @@ internal static class ControlPlaneRun
                 $"{fleet.HeartbeatsSent} heartbeats ({fleet.HeartbeatsFailed} failed); API RSS {rssBefore:F0} MiB before, {rssAtEnd:F0} at the end, {rssAfter:F0} 10 s later");
 
             return string.Create(CultureInfo.InvariantCulture,
-                $$"""{"agents":{{options.Agents}},"migrations":{{options.Migrations}},"dispatchPerSecond":{{Math.Round(ended / elapsed.TotalSeconds, 1)}},"apiP50Ms":{{Math.Round(reads.Percentile(50), 2)}},"apiP99Ms":{{Math.Round(reads.Percentile(99), 2)}},"apiMemoryMiB":{{Math.Round(rssAfter, 0)}},"postgresConnections":{{connections.Most}},"apiCpuMsPerMigration":{{Math.Round(cpuMsPerMigration, 1)}}}""");
+                $$"""{"agents":{{options.Agents}},"migrations":{{options.Migrations}},"dispatchPerSecond":{{Math.Round(ended / elapsed.TotalSeconds, 1)}},"apiP50Ms":{{Math.Round(reads.Percentile(50), 2)}},"apiP99Ms":{{Math.Round(reads.Percentile(99), 2)}},"apiMemoryMiB":{{Math.Round(rssAfter, 0)}},"postgresConnections":{{connections.Most}},"apiCpuMsPerMigration":{{Math.Round(cpuMsPerMigration, 1)}},"warmupMigrations":{{options.Warmup}}}""");
         }
         finally
         {
             await postgres.DisposeAsync();
         }
+    }
+
+    /// <summary>Requests the migration of guest <c>bench-g<paramref name="j"/></c> to the next host; returns its id.</summary>
+    private static async Task<string> RequestMigrationAsync(HttpClient http, int j, int agents, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/migrations")
+        {
+            Content = JsonContent.Create(new { guest = $"bench-g{j}", targetHost = SimulatedFleet.HostName((j % agents + 1) % agents) }),
+        };
+        using var response = await http.SendAsync(request, ct);
+        await Expect(response, HttpStatusCode.Accepted, "requesting a migration");
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return body.RootElement.GetProperty("id").GetString()!;
     }
 
     private static async Task<(int Ended, int Failed)> WaitForEndsAsync(string connectionString, int expected, TimeSpan timeout)

@@ -56,6 +56,7 @@ internal static class ApiEventIds
     public const int ResultReported = 401;
     public const int ReportedGuestNotRunning = 402;
     public const int ReportRefused = 403;
+    public const int HeartbeatsNotWritten = 404;
 
     // 410–419 host liveness
     public const int HostDown = 410;

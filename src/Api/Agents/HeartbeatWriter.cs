@@ -149,6 +149,6 @@ internal sealed partial class HeartbeatWriter(IServiceScopeFactory scopes, ILogg
         }
     }
 
-    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Writing {Count} heartbeats failed: {Reason}")]
+    [LoggerMessage(EventId = ApiEventIds.HeartbeatsNotWritten, Level = LogLevel.Warning, Message = "Writing {Count} heartbeats failed: {Reason}")]
     private static partial void LogWriteFailed(ILogger logger, int count, string reason);
 }
