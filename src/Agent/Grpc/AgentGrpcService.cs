@@ -277,7 +277,7 @@ internal sealed class AgentGrpcService(
         return new GuestDefinition(name, spec.MemoryMib, profile, backing, ports, vcpus);
     }
 
-    private static GuestStatusReply ToReply(GuestView view) => new()
+    private static GuestStatusReply ToReply(AgentGuestView view) => new()
     {
         Name = view.Name,
         Exists = view.Exists,
