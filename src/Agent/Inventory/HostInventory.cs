@@ -1,3 +1,5 @@
+using Ferry.Domain.Hosts;
+
 namespace Ferry.Agent.Inventory;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Qemu;
+using Ferry.Domain.Hosts;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Agent.Inventory;
