@@ -15,7 +15,7 @@ public sealed class ServerSentProgressFeedTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await _server.StartAsync();
-        _client = new FerryClient(new Uri(_server.Url + "/"), new ApiKey(null, "nowhere"));
+        _client = new FerryClient(new Uri(_server.Url + "/"), new CliApiKey(null, "nowhere"));
     }
 
     public async ValueTask DisposeAsync()
@@ -66,7 +66,7 @@ public sealed class ServerSentProgressFeedTests : IAsyncLifetime
     {
         await using var old = new EventStreamServer { ServesEvents = false };
         await old.StartAsync();
-        using var client = new FerryClient(new Uri(old.Url + "/"), new ApiKey(null, "nowhere"));
+        using var client = new FerryClient(new Uri(old.Url + "/"), new CliApiKey(null, "nowhere"));
 
         var unserved = await new ServerSentProgressFeed(client, TimeProvider.System).TryFollowAsync(ProgressScope.Of(old.MigrationId), Ct);
 
