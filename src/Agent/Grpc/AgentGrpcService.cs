@@ -20,8 +20,8 @@ namespace Ferry.Agent.Grpc;
 /// </summary>
 internal sealed class AgentGrpcService(
     IGuestRegistry guests,
-    ISourceMigrations sources,
-    ITargetMigrations targets,
+    IOutgoingMigrations sources,
+    IIncomingMigrations targets,
     INativeTrackerProbe trackers,
     INetworkProbes probes,
     IHostDescriber host,
