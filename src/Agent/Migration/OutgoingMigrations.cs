@@ -434,7 +434,7 @@ internal sealed partial class OutgoingMigrations(
         {
             end.Stats = new MigrationStats
             {
-                Transport = m.Transport == TransportKind.Native ? Transport.Native : Transport.Qemu,
+                Transport = TransportMapping.ToProto(m.Transport),
                 TransportReason = m.TransportReason,
                 TotalTimeMs = m.TotalTimeMs,
                 DowntimeMs = m.DowntimeMs,
