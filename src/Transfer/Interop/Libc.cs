@@ -54,6 +54,9 @@ internal static unsafe partial class Libc
     public const int Ebadf = 9;
     public const int Ebusy = 16;
 
+    public const int SigCont = 18;
+    public const int SigStop = 19;
+
     public const long SysUserfaultfd = 323;
     public const long SysPidfdOpen = 434;
     public const long SysPidfdGetfd = 438;
@@ -107,6 +110,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint Readlink(string path, byte* buffer, nuint size);
+
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 
     [LibraryImport(Library, EntryPoint = "getpid")]
     public static partial int GetPid();
