@@ -1,5 +1,5 @@
-using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Domain.Migrations;
+using Ferry.Transfer.Dirty;
 
 namespace Ferry.Agent.Migration;
 

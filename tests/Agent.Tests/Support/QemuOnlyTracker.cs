@@ -1,5 +1,6 @@
 using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Agent.Qemu;
+using Ferry.Transfer.Dirty;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -1,6 +1,7 @@
 using Ferry.Agent.Migration;
 using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Domain.Migrations;
+using Ferry.Transfer.Dirty;
 
 namespace Ferry.Agent.Tests.Migration.Native;
 

@@ -1,5 +1,5 @@
 using Ferry.Agent.Qemu;
-using Ferry.Agent.Migration;
+using Ferry.Transfer.Dirty;
 
 namespace Ferry.Agent.Migration.Transports.Native;
 
