@@ -9,7 +9,7 @@ namespace Ferry.Migration.Benchmark;
 /// thread, and a socket stays in the namespace it was created in, so a short-lived thread enters
 /// the target namespace, creates the listener and ends; the accepted streams live there too.
 /// </summary>
-internal static partial class NetworkNamespace
+internal static partial class BenchmarkNetworkNamespace
 {
     private const int CloneNewNet = 0x40000000;
 

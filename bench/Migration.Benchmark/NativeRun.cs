@@ -48,7 +48,7 @@ internal static class NativeRun
             }
 
             var credentials = MigrationCredentials.CreateRandom(Guid.NewGuid());
-            using var listener = NetworkNamespace.Listen(options.TargetNetns, options.TargetAddress);
+            using var listener = BenchmarkNetworkNamespace.Listen(options.TargetNetns, options.TargetAddress);
             var endPoint = (IPEndPoint)listener.LocalEndpoint;
             var destination = new DestinationMigration(targetMemory, credentials, options.Streams, TimeSpan.FromSeconds(10))
             {
