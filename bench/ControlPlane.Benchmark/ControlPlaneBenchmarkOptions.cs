@@ -3,11 +3,11 @@ using System.Globalization;
 namespace Ferry.ControlPlane.Benchmark;
 
 /// <summary>The fleet and the load: <c>--agents N --migrations N --rest-rate N --timeout SECONDS</c>.</summary>
-internal sealed record BenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout)
+internal sealed record ControlPlaneBenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout)
 {
-    public static BenchmarkOptions Parse(string[] args)
+    public static ControlPlaneBenchmarkOptions Parse(string[] args)
     {
-        var options = new BenchmarkOptions(1000, 2000, 200, TimeSpan.FromMinutes(10));
+        var options = new ControlPlaneBenchmarkOptions(1000, 2000, 200, TimeSpan.FromMinutes(10));
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
