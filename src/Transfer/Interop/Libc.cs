@@ -120,6 +120,11 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 
+    // The tests write into a mapping the way another process (QEMU, ovs-vswitchd) would: through the kernel, not
+    // through this process's page tables, so a tracker that watches only the caller's writes would miss it.
+    [LibraryImport(Library, EntryPoint = "process_vm_writev", SetLastError = true)]
+    public static partial nint ProcessVmWritev(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
     [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mkdir(string path, uint mode);
 
