@@ -22,7 +22,7 @@ internal sealed class AgentGrpcService(
     IGuestRegistry guests,
     IOutgoingMigrations sources,
     IIncomingMigrations targets,
-    INativeTrackerProbe trackers,
+    IQemuGuestTracking trackers,
     INetworkProbes probes,
     IHostDescriber host,
     IncomingMigrationSources incoming,

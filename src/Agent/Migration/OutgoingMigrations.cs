@@ -30,7 +30,7 @@ internal sealed partial class OutgoingMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
     IEnumerable<IMigrationTransport> transports,
-    INativeTrackerProbe trackers,
+    IQemuGuestTracking trackers,
     INetworkProbes probes,
     IAgentChannels agents,
     IResultOutbox outbox,

@@ -19,7 +19,7 @@ namespace Ferry.Agent.Migration.Transports.Native;
 /// at that pause.
 /// </summary>
 internal sealed partial class NativeTransport(
-    INativeTrackerProbe trackers,
+    IQemuGuestTracking trackers,
     IOptions<NativeTransportOptions> nativeOptions,
     TimeProvider timeProvider,
     ILogger<NativeTransport> logger) : IMigrationTransport

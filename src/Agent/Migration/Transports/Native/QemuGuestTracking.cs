@@ -7,7 +7,7 @@ namespace Ferry.Agent.Migration.Transports.Native;
 
 /// <summary>
 /// Which tracker can see every write to a QEMU guest's RAM file, asked of Transfer's <see cref="DirtyTrackerProbe"/>
-/// (the one probe; this class only knows who the writers of a QEMU guest are). Page-table tracking is per process,
+/// (the one probe; this class is not another one, it only knows who the writers of a QEMU guest are). Page-table tracking is per process,
 /// and the writers are QEMU (its vCPUs under TCG, KVM's guest writes through QEMU's pages, its device models) and,
 /// for a guest with vhost-user ports, ovs-vswitchd (DPDK writes received frames and used rings through its own
 /// mapping). Preferred: userfaultfd write-protect in async mode with PAGEMAP_SCAN (Linux 6.7+), through a
@@ -17,7 +17,7 @@ namespace Ferry.Agent.Migration.Transports.Native;
 /// without a userfaultfd (a system OVS the agent did not start), makes live passes impossible, and the verdict
 /// names it.
 /// </summary>
-internal sealed class NativeTrackerProbe(UserfaultfdRegistry userfaultfds, IOvsSwitch? ovs) : INativeTrackerProbe
+internal sealed class QemuGuestTracking(UserfaultfdRegistry userfaultfds, IOvsSwitch? ovs) : IQemuGuestTracking
 {
     // The kernel and the agent's build do not change while it runs.
     private readonly Lazy<TrackerVerdict> _host = new(DirtyTrackerProbe.ForHost);
