@@ -21,7 +21,7 @@ namespace Ferry.ControlPlane.Benchmark;
 /// </summary>
 internal static class ControlPlaneRun
 {
-    public static async Task<string> RunAsync(BenchmarkOptions options)
+    public static async Task<string> RunAsync(ControlPlaneBenchmarkOptions options)
     {
         var postgres = new PostgresServer();
         await postgres.InitializeAsync();
@@ -32,7 +32,7 @@ internal static class ControlPlaneRun
             using var agentCertificate = pki.Certificate("spiffe://ferry/host/bench-agents", IPAddress.Loopback);
             var agentPort = FreePort();
             await using var agents = await InstantAgent.StartAsync(agentPort, agentCertificate);
-            await using var api = await ApiProcess.StartAsync(connectionString, pki, new Dictionary<string, string>
+            await using var api = await ControlPlaneApiProcess.StartAsync(connectionString, pki, new Dictionary<string, string>
             {
                 // Limits wide enough for a fleet: one migration out of and into each host at a time (the defaults), the
                 // cluster-wide cap and the claim batch raised from the 5 and 20 sized for a lab of two hosts.

@@ -24,7 +24,7 @@ namespace Ferry.ControlPlane.Benchmark;
 /// </summary>
 internal static class NotificationRun
 {
-    public static async Task<string> RunAsync(BenchmarkOptions options, int subscribers)
+    public static async Task<string> RunAsync(ControlPlaneBenchmarkOptions options, int subscribers)
     {
         var postgres = new PostgresServer();
         await postgres.InitializeAsync();
@@ -35,7 +35,7 @@ internal static class NotificationRun
             using var agentCertificate = pki.Certificate("spiffe://ferry/host/bench-agents", IPAddress.Loopback);
             var agentPort = FreePort();
             await using var agents = await InstantAgent.StartAsync(agentPort, agentCertificate);
-            await using var api = await ApiProcess.StartAsync(connectionString, pki, new Dictionary<string, string>
+            await using var api = await ControlPlaneApiProcess.StartAsync(connectionString, pki, new Dictionary<string, string>
             {
                 ["Ferry__Scheduler__MaxClusterWide"] = "1000",
                 ["Ferry__Scheduler__BatchSize"] = "200",

@@ -19,11 +19,11 @@ try
 
         var defaults = rest.Contains("--agents") ? rest : [.. rest, "--agents", "200"];
         defaults = defaults.Contains("--migrations") ? defaults : [.. defaults, "--migrations", "1000"];
-        line = await NotificationRun.RunAsync(BenchmarkOptions.Parse(defaults), subscribers);
+        line = await NotificationRun.RunAsync(ControlPlaneBenchmarkOptions.Parse(defaults), subscribers);
     }
     else
     {
-        line = await ControlPlaneRun.RunAsync(BenchmarkOptions.Parse(args));
+        line = await ControlPlaneRun.RunAsync(ControlPlaneBenchmarkOptions.Parse(args));
     }
 
     Console.WriteLine(line);

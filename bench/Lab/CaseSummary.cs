@@ -23,7 +23,7 @@ internal sealed record CaseSummary(string Case, string Transport, string Label, 
 
     public Distribution? TrafficMs { get; init; }
 
-    public static CaseSummary Of(string @case, string transport, IReadOnlyList<MigrationOutcome> outcomes)
+    public static CaseSummary Of(string @case, string transport, IReadOnlyList<LabMigrationOutcome> outcomes)
     {
         var mine = outcomes.Where(o => o.Case == @case && o.Transport == transport).ToList();
         var done = mine.Where(o => o.Completed).ToList();

@@ -15,7 +15,7 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    public async Task<IReadOnlyList<MigrationOutcome>> RunAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<LabMigrationOutcome>> RunAsync(CancellationToken ct)
     {
         var cases = options.Cases.Select(c => LabCase.Named(c, options)).ToList();
         foreach (var lab in cases)
@@ -23,7 +23,7 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
             await EnsureRunningAsync(lab, ct);
         }
 
-        var outcomes = new List<MigrationOutcome>();
+        var outcomes = new List<LabMigrationOutcome>();
         foreach (string transport in options.Transports)
         {
             // The forwarding case first: an API that refuses the probe field stops the lab within a minute, not after the idle runs.
@@ -52,10 +52,10 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
     /// nothing any more: under TCG its virtio TX ring was seen corrupted after some migrations ("output.0:id N
     /// is not a head!", then a soft lockup). Every later run would only measure that, so the lab restarts it.
     /// </summary>
-    private static bool StoppedForwarding(LabCase lab, MigrationOutcome outcome) =>
+    private static bool StoppedForwarding(LabCase lab, LabMigrationOutcome outcome) =>
         lab.Forwards && outcome.Completed && outcome.NetworkDowntimeMs is null && outcome.ProbeNote is not null;
 
-    private async Task RestartAsync(LabCase lab, MigrationOutcome after, CancellationToken ct)
+    private async Task RestartAsync(LabCase lab, LabMigrationOutcome after, CancellationToken ct)
     {
         Restarts++;
         say.WriteLine($"lab: {lab.Guest} stopped forwarding after {after.Transport} run {after.Run} ({after.ProbeNote}); restarting it on {after.To} so that the next runs measure a forwarding guest");
@@ -120,7 +120,7 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
         && (guest.TryGetProperty("hugepageSizeKiB", out var hugepages) && hugepages.ValueKind == JsonValueKind.Number) == options.Hugepages
         && guest.TryGetProperty("vhostUserPorts", out var ports) && ports.EnumerateArray().Select(p => p.GetString()).SequenceEqual(lab.Ports);
 
-    private async Task<MigrationOutcome> MigrateOnceAsync(LabCase lab, string transport, int run, CancellationToken ct)
+    private async Task<LabMigrationOutcome> MigrateOnceAsync(LabCase lab, string transport, int run, CancellationToken ct)
     {
         var guest = await api.GetGuestAsync(lab.Guest, ct);
         string from = guest.Body is { } g && g.TryGetProperty("host", out var h) ? h.GetString() ?? HomeHost : HomeHost;
@@ -138,7 +138,7 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
 
         if (!request.Succeeded || request.Body is not { } accepted || !accepted.TryGetProperty("id", out var idElement) || !idElement.TryGetGuid(out var id))
         {
-            return MigrationOutcome.Refused(lab.Name, transport, run, from, to, $"the API refused the migration: {request.ProblemText}");
+            return LabMigrationOutcome.Refused(lab.Name, transport, run, from, to, $"the API refused the migration: {request.ProblemText}");
         }
 
         var deadline = DateTime.UtcNow + options.MigrationTimeout;
@@ -153,7 +153,7 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
             if (DateTime.UtcNow > deadline)
             {
                 await api.CancelMigrationAsync(id, ct);
-                return MigrationOutcome.Refused(lab.Name, transport, run, from, to,
+                return LabMigrationOutcome.Refused(lab.Name, transport, run, from, to,
                     $"not ended after {options.MigrationTimeout.TotalSeconds:0} s (cancel requested); last state {(answer.Body is { } m ? MigrationJson.State(m) : answer.ProblemText)}") with { Id = id, State = "timed out" };
             }
 
@@ -161,7 +161,7 @@ internal sealed class Experiment(FerryApiClient api, LabOptions options, TextWri
         }
     }
 
-    private static string Describe(MigrationOutcome o)
+    private static string Describe(LabMigrationOutcome o)
     {
         string head = $"  {o.Case,-5} {o.Transport,-6} run {o.Run} {o.From}→{o.To}: ";
         if (!o.Completed)

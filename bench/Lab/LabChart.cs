@@ -17,7 +17,7 @@ internal static class LabChart
     /// <summary>Drawn where a figure is zero or below, which a log scale cannot show.</summary>
     private const double Floor = 0.1;
 
-    public static void Write(string path, IReadOnlyList<MigrationOutcome> outcomes, IReadOnlyList<CaseSummary> rows, string subtitle)
+    public static void Write(string path, IReadOnlyList<LabMigrationOutcome> outcomes, IReadOnlyList<CaseSummary> rows, string subtitle)
     {
         if (File.Exists(FontFile))
         {
@@ -80,7 +80,7 @@ internal static class LabChart
         return plot;
     }
 
-    private static void Points(Plot plot, IReadOnlyList<MigrationOutcome> done, Func<MigrationOutcome, double?> value, double shift,
+    private static void Points(Plot plot, IReadOnlyList<LabMigrationOutcome> done, Func<LabMigrationOutcome, double?> value, double shift,
         Color color, MarkerShape shape, string legend)
     {
         var measured = done.Where(o => value(o) is not null).ToList();

@@ -9,10 +9,10 @@ internal static class MigrationJson
 
     public static bool HasEnded(JsonElement migration) => State(migration) is "completed" or "failed" or "cancelled";
 
-    public static MigrationOutcome Outcome(JsonElement migration, string @case, string transport, int run, string from, string to)
+    public static LabMigrationOutcome Outcome(JsonElement migration, string @case, string transport, int run, string from, string to)
     {
         var result = migration.TryGetProperty("result", out var r) && r.ValueKind == JsonValueKind.Object ? r : (JsonElement?)null;
-        return new MigrationOutcome(@case, transport, run,
+        return new LabMigrationOutcome(@case, transport, run,
             migration.TryGetProperty("id", out var id) && id.TryGetGuid(out var guid) ? guid : null,
             String(migration, "sourceHost") ?? from,
             String(migration, "targetHost") ?? to,

@@ -55,7 +55,7 @@ try
         return await ReportAsync(asRecorded, "TCG (recorded run)", earlier, say, stop.Token);
     }
 
-    string accelerator = await Accelerator.OfAsync(api, stop.Token);
+    string accelerator = await LabAccelerator.OfAsync(api, stop.Token);
     say.WriteLine($"lab: API {options.Api}; {options.Runs} migrations per guest and transport ({string.Join(", ", options.Transports)}), back and forth between host-a and host-b; cases {string.Join(", ", options.Cases)}");
     say.WriteLine($"lab: probe {(options.NoProbe ? "off (--no-probe)" : $"{options.RatePps} frames/s through the forwarding guest")}; guests on {accelerator}; idle guest {options.IdleMemoryMiB} MiB; out {options.OutDirectory}");
 
@@ -85,7 +85,7 @@ catch (JsonException e)
 }
 
 // The table, the document's figures, raw results, chart, and last the JSON lines; 1 when any migration did not complete.
-static async Task<int> ReportAsync(LabOptions options, string accelerator, IReadOnlyList<MigrationOutcome> outcomes, TextWriter say, CancellationToken ct)
+static async Task<int> ReportAsync(LabOptions options, string accelerator, IReadOnlyList<LabMigrationOutcome> outcomes, TextWriter say, CancellationToken ct)
 {
         var rows = (from c in options.Cases from t in options.Transports select CaseSummary.Of(c, t, outcomes)).ToList();
 

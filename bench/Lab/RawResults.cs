@@ -9,7 +9,7 @@ internal static class RawResults
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public static string Csv(IReadOnlyList<MigrationOutcome> outcomes)
+    public static string Csv(IReadOnlyList<LabMigrationOutcome> outcomes)
     {
         var text = new StringBuilder("case,transport,run,id,from,to,state,reportedTransport,totalMs,downtimeMs,networkDowntimeMs,framesSent,framesLost,packetRatePps,slaMet,transportReason,probeNote,failureReason\n");
         foreach (var o in outcomes)
@@ -23,9 +23,9 @@ internal static class RawResults
         return text.ToString();
     }
 
-    public static string JsonArray(IReadOnlyList<MigrationOutcome> outcomes) => JsonSerializer.Serialize(outcomes, Json);
+    public static string JsonArray(IReadOnlyList<LabMigrationOutcome> outcomes) => JsonSerializer.Serialize(outcomes, Json);
 
-    public static IReadOnlyList<MigrationOutcome> FromJsonArray(string json) => JsonSerializer.Deserialize<List<MigrationOutcome>>(json, Json) ?? [];
+    public static IReadOnlyList<LabMigrationOutcome> FromJsonArray(string json) => JsonSerializer.Deserialize<List<LabMigrationOutcome>>(json, Json) ?? [];
 
     private static string Format<T>(T? value)
         where T : struct, IFormattable => value is { } v ? v.ToString(null, CultureInfo.InvariantCulture) : "";

@@ -19,7 +19,7 @@ internal sealed class BenchmarkHost : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly ConcurrentBag<Process> _processes = [];
 
-    public BenchmarkHost(BenchmarkOptions options)
+    public BenchmarkHost(MigrationBenchmarkOptions options)
     {
         Options = options;
         RunDirectory = Path.Combine("/tmp", options.Id);
@@ -51,7 +51,7 @@ internal sealed class BenchmarkHost : IAsyncDisposable
         QemuTls = _services.GetRequiredService<IQemuTlsCredentials>();
     }
 
-    public BenchmarkOptions Options { get; }
+    public MigrationBenchmarkOptions Options { get; }
 
     /// <summary>QMP sockets and logs; short, because UNIX socket paths are limited to 108 bytes.</summary>
     public string RunDirectory { get; }

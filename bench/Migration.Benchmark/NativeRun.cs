@@ -12,7 +12,7 @@ namespace Ferry.Migration.Benchmark;
 /// userfaultfd write-protect + PAGEMAP_SCAN, sent to a destination whose listener lives in the
 /// target namespace on the shaped link; the target workload (started with --incoming before the
 /// migration, as QEMU's -incoming target is) resumes when the destination has every page. Figures
-/// are the engine's MigrationResult: downtime from pause to the target's running ack, cleanup apart.
+/// are the engine's <c>EngineResult</c>: downtime from pause to the target's running ack, cleanup apart.
 /// </summary>
 internal static class NativeRun
 {
@@ -48,7 +48,7 @@ internal static class NativeRun
             }
 
             var credentials = MigrationCredentials.CreateRandom(Guid.NewGuid());
-            using var listener = NetworkNamespace.Listen(options.TargetNetns, options.TargetAddress);
+            using var listener = BenchmarkNetworkNamespace.Listen(options.TargetNetns, options.TargetAddress);
             var endPoint = (IPEndPoint)listener.LocalEndpoint;
             var destination = new DestinationMigration(targetMemory, credentials, options.Streams, TimeSpan.FromSeconds(10))
             {

@@ -6,10 +6,10 @@ using Ferry.Migration.Benchmark;
 
 // The side-by-side migration benchmark (issue 4): the same RAM image migrated by QEMU's own loop (plain and
 // over its TLS) and by Ferry's engine, alternating, several times; a per-run table, then one JSON line of medians.
-var options = BenchmarkOptions.Parse(args, out string? error);
+var options = MigrationBenchmarkOptions.Parse(args, out string? error);
 if (options is null)
 {
-    Console.Error.WriteLine($"{error}\n{BenchmarkOptions.Usage}");
+    Console.Error.WriteLine($"{error}\n{MigrationBenchmarkOptions.Usage}");
     return 2;
 }
 
@@ -38,7 +38,7 @@ say.WriteLine($"link: {options.LinkDetail}");
 say.WriteLine($"size {options.SizeLabel}, profile {options.Profile}, link {options.Link}{(options.TargetNetns is null ? "" : $" (target namespace {options.TargetNetns}, {options.TargetAddress})")}, runs {options.Runs}, downtime budget {options.DowntimeBudget.TotalMilliseconds} ms for both, engine streams {options.Streams}, QEMU 1 stream{(options.QemuTls ? " (plain, and over its TLS as qemu-tls)" : "")}, QEMU memory-backend-file prealloc={(options.QemuPrealloc ? "on (the agent launcher's setting)" : "off")}");
 try
 {
-    var (profile, refused) = await GuestProfile.CreateAsync(host, stop.Token);
+    var (profile, refused) = await BenchmarkGuestProfile.CreateAsync(host, stop.Token);
     if (profile is null)
     {
         Console.Error.WriteLine($"refused: PROFILE={options.Profile}: {refused}");

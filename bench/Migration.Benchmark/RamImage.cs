@@ -12,7 +12,7 @@ namespace Ferry.Migration.Benchmark;
 /// </summary>
 internal sealed class RamImage
 {
-    private RamImage(string path, GuestProfile profile, long allocatedBytes)
+    private RamImage(string path, BenchmarkGuestProfile profile, long allocatedBytes)
     {
         Path = path;
         Profile = profile;
@@ -21,14 +21,14 @@ internal sealed class RamImage
 
     public string Path { get; }
 
-    public GuestProfile Profile { get; }
+    public BenchmarkGuestProfile Profile { get; }
 
     public byte[]? BootSector => Profile.BootSector;
 
     /// <summary>Bytes the image really occupies (its non-hole pages).</summary>
     public long AllocatedBytes { get; }
 
-    public static async Task<RamImage> BuildAsync(BenchmarkHost host, GuestProfile profile, CancellationToken cancellationToken)
+    public static async Task<RamImage> BuildAsync(BenchmarkHost host, BenchmarkGuestProfile profile, CancellationToken cancellationToken)
     {
         string booted = host.ShmFile("boot"), image = host.ShmFile("image");
         try

@@ -22,7 +22,7 @@ internal static class Report
         return text.ToString();
     }
 
-    public static string Json(BenchmarkOptions options, string accelerator, string dirtyMethod, IReadOnlyList<RunResult> runs)
+    public static string Json(MigrationBenchmarkOptions options, string accelerator, string dirtyMethod, IReadOnlyList<RunResult> runs)
     {
         var qemu = runs.Where(r => r.Transport == "qemu" && r.Succeeded).ToList();
         var native = runs.Where(r => r.Transport == "native" && r.Succeeded).ToList();

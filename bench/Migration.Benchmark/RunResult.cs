@@ -2,7 +2,7 @@ namespace Ferry.Migration.Benchmark;
 
 /// <summary>
 /// One migration as measured by the transport itself: QEMU's query-migrate figures for qemu, the
-/// engine's MigrationResult for native. Failed runs keep their reason and are left out of the medians.
+/// engine's EngineResult for native. Failed runs keep their reason and are left out of the medians.
 /// </summary>
 internal sealed record RunResult(
     int Run,

@@ -88,8 +88,8 @@ public static class AgentHost
         services.AddOptions<FaultHoldOptions>().BindConfiguration(FaultHoldOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IFaultHold, FaultHold>();
         services.AddSingleton<IMigrationLedger, MigrationLedger>();
-        services.AddSingleton<ISourceMigrations, SourceMigrations>();
-        services.AddSingleton<ITargetMigrations, TargetMigrations>();
+        services.AddSingleton<IOutgoingMigrations, OutgoingMigrations>();
+        services.AddSingleton<IIncomingMigrations, IncomingMigrations>();
         services.AddFerryNativeTransport();
         services.AddSingleton<IAgentChannels, AgentChannels>();
         services.AddFerryInventory();

@@ -28,7 +28,7 @@ internal sealed class CliSession : IDisposable
 
     public ProgressFeeds Feeds { get; }
 
-    /// <summary>The API at <c>--api</c>, else <c>FERRY_API</c>, else make run's; the key as <see cref="ApiKey.Find"/> finds it.</summary>
+    /// <summary>The API at <c>--api</c>, else <c>FERRY_API</c>, else make run's; the key as <see cref="CliApiKey.Find"/> finds it.</summary>
     public static CliSession Create(ParseResult parse, CommonOptions options)
     {
         var address = parse.GetValue(options.Api)
@@ -38,7 +38,7 @@ internal sealed class CliSession : IDisposable
             throw new CommandFailure(ExitCodes.Usage, $"{CommonOptions.ApiVariable} '{address}' is not an http(s) URL");
         }
 
-        var key = ApiKey.Find(Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
+        var key = CliApiKey.Find(Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
         var client = new FerryClient(new Uri(address.TrimEnd('/') + "/"), key);
         return new CliSession(client, Terminal.ForProcess(), parse.GetValue(options.Output)!, parse.GetValue(options.Feed)!, TimeProvider.System);
     }

@@ -4,12 +4,12 @@ namespace Ferry.Lab.Tests;
 
 public sealed class LabReportTests
 {
-    private static MigrationOutcome Completed(string @case, string transport, int run, double total, double downtime, double? network = null,
+    private static LabMigrationOutcome Completed(string @case, string transport, int run, double total, double downtime, double? network = null,
         long? lost = null, double? rate = null, string? reason = null) =>
         new(@case, transport, run, Guid.NewGuid(), "host-a", "host-b", "completed", null, transport, reason, total, downtime, network,
             lost is null ? null : 10_000, lost, rate, false);
 
-    private static MigrationOutcome Failed(string @case, string transport, int run, string why) =>
+    private static LabMigrationOutcome Failed(string @case, string transport, int run, string why) =>
         new(@case, transport, run, Guid.NewGuid(), "host-b", "host-a", "failed", why, null, null, null, null, null, null, null, null, null);
 
     [Fact]

@@ -20,9 +20,9 @@ namespace Ferry.Agent.Grpc;
 /// </summary>
 internal sealed class AgentGrpcService(
     IGuestRegistry guests,
-    ISourceMigrations sources,
-    ITargetMigrations targets,
-    INativeTrackerProbe trackers,
+    IOutgoingMigrations sources,
+    IIncomingMigrations targets,
+    IQemuGuestTracking trackers,
     INetworkProbes probes,
     IHostDescriber host,
     IncomingMigrationSources incoming,
@@ -53,7 +53,7 @@ internal sealed class AgentGrpcService(
         var id = MigrationId.Validate(request.MigrationId);
         var guest = ToDefinition(request.Guest);
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
-        var transport = TransportChoice.ForTarget(ToKind(request.Policy?.Transport), trackers.ForHost());
+        var transport = TransportChoice.ForTarget(TransportMapping.ToKind(request.Policy?.Transport), trackers.ForHost());
         var probeRate = ProbeRate(request.Policy);
 
         // Before anything is prepared: the source may ask about the guest as soon as the target exists.
@@ -80,7 +80,7 @@ internal sealed class AgentGrpcService(
         {
             Address = prepared.Address.ToString(),
             Port = prepared.Port,
-            Transport = ToProto(prepared.Transport.Kind),
+            Transport = TransportMapping.ToProto(prepared.Transport.Kind),
             PageStreamPort = prepared.PageStreamPort,
             PageStreamToken = prepared.PageStreamToken is { } accepted ? Google.Protobuf.ByteString.CopyFrom(accepted) : Google.Protobuf.ByteString.Empty,
         };
@@ -172,20 +172,6 @@ internal sealed class AgentGrpcService(
         }
     }
 
-    private static TransportKind ToKind(Transport? transport) => transport switch
-    {
-        Transport.Qemu => TransportKind.Qemu,
-        Transport.Native => TransportKind.Native,
-        _ => TransportKind.Auto,
-    };
-
-    private static Transport ToProto(TransportKind kind) => kind switch
-    {
-        TransportKind.Qemu => Transport.Qemu,
-        TransportKind.Native => Transport.Native,
-        _ => Transport.Auto,
-    };
-
     private static int ProbeRate(MigrationPolicy? policy) =>
         policy?.ProbeRatePps is { } rate and not 0
             ? rate is > 0 and <= MaxProbeRatePps ? rate : throw new ArgumentException($"policy.probe_rate_pps must be 0 (no probe) or 1-{MaxProbeRatePps}.", nameof(policy))
@@ -219,7 +205,7 @@ internal sealed class AgentGrpcService(
 
         // For an explicit native target, target_port is the engine's port, so an API that forwards only
         // address and port still reaches it; the token must come along either way.
-        var transport = TransportChoice.Resolve(ToKind(request.Policy?.Transport));
+        var transport = TransportChoice.Resolve(TransportMapping.ToKind(request.Policy?.Transport));
         var token = PageStreamCredentials.Validate(request.PageStreamToken.Span, "page_stream_token");
         var enginePort = request.PageStreamPort > 0 ? request.PageStreamPort : transport.Kind == TransportKind.Native ? request.TargetPort : 0;
         return new OutgoingMigrationRequest(
@@ -277,7 +263,7 @@ internal sealed class AgentGrpcService(
         return new GuestDefinition(name, spec.MemoryMib, profile, backing, ports, vcpus);
     }
 
-    private static GuestStatusReply ToReply(GuestView view) => new()
+    private static GuestStatusReply ToReply(AgentGuestView view) => new()
     {
         Name = view.Name,
         Exists = view.Exists,

@@ -42,11 +42,11 @@ internal sealed class InventoryHostDescriber(IHostInventory inventory, IQemuLaun
         {
             if (tracker.Available)
             {
-                reply.DirtyTracking.Add(tracker.Name);
+                reply.DirtyTracking.Add(DirtyTrackerNames.Of(tracker));
             }
             else
             {
-                reply.DirtyTrackingUnavailable[tracker.Name] = tracker.Reason;
+                reply.DirtyTrackingUnavailable[DirtyTrackerNames.Of(tracker)] = tracker.Reason;
             }
         }
 

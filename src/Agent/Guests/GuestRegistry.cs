@@ -27,7 +27,7 @@ internal sealed partial class GuestRegistry(
     // status reads go around it.
     private readonly SemaphoreSlim _mutation = new(1, 1);
 
-    public async Task<GuestView> LaunchAsync(GuestDefinition guest, CancellationToken cancellationToken)
+    public async Task<AgentGuestView> LaunchAsync(GuestDefinition guest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ResourceName.Validate(guest.Name, "guest");
@@ -110,7 +110,7 @@ internal sealed partial class GuestRegistry(
         }
     }
 
-    public async Task<GuestView> StopAsync(string name, CancellationToken cancellationToken)
+    public async Task<AgentGuestView> StopAsync(string name, CancellationToken cancellationToken)
     {
         ResourceName.Validate(name, "guest");
         if (_guests.TryGetValue(name, out var qemu))
@@ -119,21 +119,21 @@ internal sealed partial class GuestRegistry(
             Log.Stopped(logger, name);
         }
 
-        return GuestView.Absent(name);
+        return AgentGuestView.Absent(name);
     }
 
-    public async Task<GuestView> GetStatusAsync(string name, CancellationToken cancellationToken)
+    public async Task<AgentGuestView> GetStatusAsync(string name, CancellationToken cancellationToken)
     {
         ResourceName.Validate(name, "guest");
         if (!_guests.TryGetValue(name, out var qemu))
         {
-            return GuestView.Absent(name);
+            return AgentGuestView.Absent(name);
         }
 
         if (qemu.HasExited)
         {
             await ForgetExitedAsync(name, qemu);
-            return GuestView.Absent(name);
+            return AgentGuestView.Absent(name);
         }
 
         return await DescribeAsync(name, qemu, cancellationToken);
@@ -171,9 +171,9 @@ internal sealed partial class GuestRegistry(
         }
     }
 
-    public async Task<IReadOnlyList<GuestView>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AgentGuestView>> ListAsync(CancellationToken cancellationToken)
     {
-        var views = new List<GuestView>();
+        var views = new List<AgentGuestView>();
         foreach (var name in _guests.Keys.Order(StringComparer.Ordinal))
         {
             var view = await GetStatusAsync(name, cancellationToken);
@@ -260,24 +260,24 @@ internal sealed partial class GuestRegistry(
         }
     }
 
-    private async Task<GuestView> DescribeAsync(string name, QemuProcess qemu, CancellationToken cancellationToken)
+    private async Task<AgentGuestView> DescribeAsync(string name, QemuProcess qemu, CancellationToken cancellationToken)
     {
         try
         {
             using var timeout = new CancellationTokenSource(StatusBudget, timeProvider);
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             var state = await qemu.Qmp.QueryStatusAsync(budget.Token);
-            return new GuestView(name, true, state.Status, qemu.Accelerator);
+            return new AgentGuestView(name, true, state.Status, qemu.Accelerator);
         }
         catch (QmpException ex)
         {
             Log.StatusUnknown(logger, name, ex.Message);
-            return new GuestView(name, true, GuestView.UnknownState, qemu.Accelerator);
+            return new AgentGuestView(name, true, AgentGuestView.UnknownState, qemu.Accelerator);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             Log.StatusUnknown(logger, name, $"no answer within {StatusBudget.TotalSeconds} s");
-            return new GuestView(name, true, GuestView.UnknownState, qemu.Accelerator);
+            return new AgentGuestView(name, true, AgentGuestView.UnknownState, qemu.Accelerator);
         }
     }
 

@@ -8,7 +8,7 @@ namespace Ferry.Agent.Guests;
 /// </summary>
 public interface IGuestRegistry
 {
-    Task<GuestView> LaunchAsync(GuestDefinition guest, CancellationToken cancellationToken);
+    Task<AgentGuestView> LaunchAsync(GuestDefinition guest, CancellationToken cancellationToken);
 
     /// <summary>Starts a migration target (<c>-incoming defer</c>) under the guest's name; null when the name is taken.</summary>
     Task<QemuProcess?> LaunchIncomingAsync(GuestDefinition guest, string instance, CancellationToken cancellationToken);
@@ -19,9 +19,9 @@ public interface IGuestRegistry
     /// </summary>
     Task<QemuProcess?> AdoptAsync(int pid, QemuInstanceRecord record, CancellationToken cancellationToken);
 
-    Task<GuestView> StopAsync(string name, CancellationToken cancellationToken);
+    Task<AgentGuestView> StopAsync(string name, CancellationToken cancellationToken);
 
-    Task<GuestView> GetStatusAsync(string name, CancellationToken cancellationToken);
+    Task<AgentGuestView> GetStatusAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>The QEMU process of a guest that has not exited, or null.</summary>
     QemuProcess? Find(string name);
@@ -32,5 +32,5 @@ public interface IGuestRegistry
     /// </summary>
     Task RemoveAsync(string name, QemuProcess process, bool graceful, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<GuestView>> ListAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<AgentGuestView>> ListAsync(CancellationToken cancellationToken);
 }

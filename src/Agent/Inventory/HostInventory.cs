@@ -1,3 +1,6 @@
+using Ferry.Domain.Hosts;
+using Ferry.Transfer.Dirty;
+
 namespace Ferry.Agent.Inventory;
 
 /// <summary>
@@ -34,8 +37,9 @@ public sealed record HostInventory
 
     public required OvsInventory Ovs { get; init; }
 
-    public required IReadOnlyList<DirtyTrackerProbe> DirtyTrackers { get; init; }
+    /// <summary>What <see cref="DirtyTrackerProbe.Kernel"/> found of each kernel tracker.</summary>
+    public required IReadOnlyList<TrackerVerdict> DirtyTrackers { get; init; }
 
     /// <summary>Names of the dirty trackers that work here, as <c>HostCapabilities.DirtyTracking</c> lists them.</summary>
-    public IReadOnlyList<string> DirtyTracking => [.. DirtyTrackers.Where(t => t.Available).Select(t => t.Name)];
+    public IReadOnlyList<string> DirtyTracking => [.. DirtyTrackers.Where(t => t.Available).Select(DirtyTrackerNames.Of)];
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Qemu;
+using Ferry.Domain.Hosts;
+using Ferry.Transfer.Dirty;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Agent.Inventory;
@@ -44,7 +46,7 @@ internal sealed partial class LinuxHostInventory : IHostInventory
             KernelRelease = (await File.ReadAllTextAsync("/proc/sys/kernel/osrelease", cancellationToken)).Trim(),
             Qemu = qemu,
             Ovs = ovs,
-            DirtyTrackers = DirtyTrackingProbe.ProbeAll(),
+            DirtyTrackers = DirtyTrackerProbe.Kernel(),
         };
         Log.Collected(
             _logger,
@@ -57,7 +59,7 @@ internal sealed partial class LinuxHostInventory : IHostInventory
             string.Join(", ", inventory.DirtyTracking));
         foreach (var tracker in inventory.DirtyTrackers.Where(t => !t.Available))
         {
-            Log.TrackerUnavailable(_logger, tracker.Name, tracker.Reason);
+            Log.TrackerUnavailable(_logger, DirtyTrackerNames.Of(tracker), tracker.Reason);
         }
 
         return inventory;

@@ -1,10 +1,11 @@
-using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Domain.Migrations;
+using Ferry.Transfer.Dirty;
 
 namespace Ferry.Agent.Migration;
 
 /// <summary>
-/// The transport a migration runs with and why, reported with its measurements.
+/// The transport a migration runs with (a <see cref="TransportKind"/>) and why, reported with its measurements: the
+/// agent's decision, not another name for the transport.
 /// <paramref name="PausedCopy"/> marks a native migration without a dirty tracker: the guest is
 /// paused for the whole RAM copy, and its downtime says so.
 /// </summary>

@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
+using Ferry.Transfer.Interop;
 
 namespace Ferry.Agent.Probe;
 

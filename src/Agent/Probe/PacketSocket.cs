@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Ferry.Transfer.Interop;
 
 namespace Ferry.Agent.Probe;
 

@@ -26,5 +26,5 @@ public sealed record MigrationInfo
     [JsonPropertyName("ram")]
     public MigrationRamStats? Ram { get; init; }
 
-    public MigrationState State => MigrationStates.Parse(Status);
+    public QmpMigrationStatus State => QmpMigrationStatuses.Parse(Status);
 }

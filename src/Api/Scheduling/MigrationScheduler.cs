@@ -64,7 +64,12 @@ public sealed partial class MigrationScheduler(
         }
     }
 
-    /// <summary>A cancel was recorded for <paramref name="migrationId"/>: stop driving it and tear its target down.</summary>
+    /// <summary>
+    /// A cancel was recorded for <paramref name="migrationId"/> (its row is <c>Cancelling</c>): drops the backoff of an
+    /// earlier attempt and wakes the poll loop. Nothing is stopped here; the next pass reads the row and, through
+    /// <c>AbortAsync</c>, stops driving the migration and asks the agents to cancel it. The row, not this call,
+    /// carries the cancel, so an instance that never got this call (another replica, or after a restart) acts on it too.
+    /// </summary>
     public void RequestCancel(Guid migrationId)
     {
         // A cancel is acted on at once, not after the backoff of an earlier attempt.

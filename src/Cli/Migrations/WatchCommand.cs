@@ -99,7 +99,7 @@ internal static class WatchCommand
     }
 
     /// <summary>Puts <paramref name="sample"/> on its row; reads the migration when it is new (its guest and route) and when it ended (its result).</summary>
-    private static async Task<FleetRow> TrackAsync(CliSession session, FleetView view, ProgressSample sample, CancellationToken ct)
+    private static async Task<FleetRow> TrackAsync(CliSession session, FleetView view, ObservedProgress sample, CancellationToken ct)
     {
         var key = sample.MigrationId.ToString();
         var path = ProgressScope.Of(sample.MigrationId).ResourcePath;

@@ -11,7 +11,7 @@ internal sealed class FleetRow(string guest)
     /// <summary>The migration as last read from the API (its route; its result once it ended).</summary>
     public MigrationDocument? Migration { get; set; }
 
-    public ProgressSample? Sample { get; set; }
+    public ObservedProgress? Sample { get; set; }
 
     /// <summary>Why this guest has no migration (the API refused it), or another word for the operator.</summary>
     public string? Note { get; set; }

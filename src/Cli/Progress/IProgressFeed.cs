@@ -14,5 +14,5 @@ internal interface IProgressFeed
     /// Samples of what <paramref name="scope"/> covers, in order; for one migration they end with its
     /// terminal state. Null when the API does not serve this feed (an API that predates it).
     /// </summary>
-    Task<IAsyncEnumerable<ProgressSample>?> TryFollowAsync(ProgressScope scope, CancellationToken ct);
+    Task<IAsyncEnumerable<ObservedProgress>?> TryFollowAsync(ProgressScope scope, CancellationToken ct);
 }

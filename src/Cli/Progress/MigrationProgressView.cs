@@ -16,10 +16,10 @@ internal sealed class MigrationProgressView(MigrationDocument migration, string 
 {
     private const int BarWidth = 40;
 
-    private ProgressSample _last = new(migration.Id, migration.State, null, null, null, null, null, null, migration.UpdatedAt);
+    private ObservedProgress _last = new(migration.Id, migration.State, null, null, null, null, null, null, migration.UpdatedAt);
 
     /// <summary>Takes <paramref name="sample"/>; false when it changes nothing shown.</summary>
-    public bool Add(ProgressSample sample)
+    public bool Add(ObservedProgress sample)
     {
         sample = sample.KeepFigures(_last);
         var changed = sample.Timeless != _last.Timeless;
@@ -82,7 +82,7 @@ internal sealed class MigrationProgressView(MigrationDocument migration, string 
 
     private static string Show(int? n) => n?.ToString(CultureInfo.InvariantCulture) ?? Quantities.Unknown;
 
-    private string Bar(ProgressSample s)
+    private string Bar(ObservedProgress s)
     {
         if (s.TransferredFraction is not { } fraction)
         {

@@ -20,15 +20,15 @@ internal sealed class PollingProgressFeed(FerryClient client, TimeProvider time)
 
     public string Description => "polling";
 
-    public Task<IAsyncEnumerable<ProgressSample>?> TryFollowAsync(ProgressScope scope, CancellationToken ct) =>
-        Task.FromResult<IAsyncEnumerable<ProgressSample>?>(scope.Migration is { } id ? OneAsync(id, ct) : FleetAsync(scope, ct));
+    public Task<IAsyncEnumerable<ObservedProgress>?> TryFollowAsync(ProgressScope scope, CancellationToken ct) =>
+        Task.FromResult<IAsyncEnumerable<ObservedProgress>?>(scope.Migration is { } id ? OneAsync(id, ct) : FleetAsync(scope, ct));
 
-    private async IAsyncEnumerable<ProgressSample> OneAsync(Guid id, [EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<ObservedProgress> OneAsync(Guid id, [EnumeratorCancellation] CancellationToken ct)
     {
-        ProgressSample? last = null;
+        ObservedProgress? last = null;
         while (true)
         {
-            var sample = ProgressSample.FromMigration(await client.GetAsync(ProgressScope.Of(id).ResourcePath, ct));
+            var sample = ObservedProgress.FromMigration(await client.GetAsync(ProgressScope.Of(id).ResourcePath, ct));
             if (last is null || last.Timeless != sample.Timeless)
             {
                 last = sample;
@@ -45,14 +45,14 @@ internal sealed class PollingProgressFeed(FerryClient client, TimeProvider time)
     }
 
     /// <summary>The newest migrations: those running when the watch starts, then every change (new ones, and how they end).</summary>
-    private async IAsyncEnumerable<ProgressSample> FleetAsync(ProgressScope scope, [EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<ObservedProgress> FleetAsync(ProgressScope scope, [EnumeratorCancellation] CancellationToken ct)
     {
-        var known = new Dictionary<Guid, ProgressSample>();
+        var known = new Dictionary<Guid, ObservedProgress>();
         for (var first = true; ; first = false)
         {
             await foreach (var item in client.ListAsync(scope.ResourcePath, FleetPage, ct))
             {
-                var sample = ProgressSample.FromMigration(item);
+                var sample = ObservedProgress.FromMigration(item);
                 if (known.TryGetValue(sample.MigrationId, out var before) && before.Timeless == sample.Timeless)
                 {
                     continue;

@@ -12,7 +12,7 @@ internal sealed class ProgressFeeds(IProgressFeed events, IProgressFeed polling,
 
     private volatile bool _eventsUnserved = mode == Polling;
 
-    public async Task<(IAsyncEnumerable<ProgressSample> Samples, string Source)> FollowAsync(ProgressScope scope, CancellationToken ct)
+    public async Task<(IAsyncEnumerable<ObservedProgress> Samples, string Source)> FollowAsync(ProgressScope scope, CancellationToken ct)
     {
         if (!_eventsUnserved)
         {

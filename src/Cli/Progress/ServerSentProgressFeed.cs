@@ -28,7 +28,7 @@ internal sealed class ServerSentProgressFeed(FerryClient client, TimeProvider ti
 
     public string Description => "event stream";
 
-    public async Task<IAsyncEnumerable<ProgressSample>?> TryFollowAsync(ProgressScope scope, CancellationToken ct)
+    public async Task<IAsyncEnumerable<ObservedProgress>?> TryFollowAsync(ProgressScope scope, CancellationToken ct)
     {
         var response = await client.OpenEventStreamAsync(scope.EventsPath, null, ct);
         if (IsEventStream(response))
@@ -49,7 +49,7 @@ internal sealed class ServerSentProgressFeed(FerryClient client, TimeProvider ti
         }
     }
 
-    private async IAsyncEnumerable<ProgressSample> ReadAsync(ProgressScope scope, HttpResponseMessage first, [EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<ObservedProgress> ReadAsync(ProgressScope scope, HttpResponseMessage first, [EnumeratorCancellation] CancellationToken ct)
     {
         var response = first;
         string? lastEventId = null;
@@ -155,12 +155,12 @@ internal sealed class ServerSentProgressFeed(FerryClient client, TimeProvider ti
         response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream";
 
     /// <summary>The sample an event's data holds; null for data that is not one (a keep-alive, malformed JSON).</summary>
-    private static ProgressSample? Sample(string data, ProgressScope scope)
+    private static ObservedProgress? Sample(string data, ProgressScope scope)
     {
         try
         {
             using var json = JsonDocument.Parse(data);
-            return ProgressSample.FromEvent(json.RootElement, scope.Migration);
+            return ObservedProgress.FromEvent(json.RootElement, scope.Migration);
         }
         catch (JsonException)
         {

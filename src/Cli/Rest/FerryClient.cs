@@ -28,9 +28,9 @@ internal sealed class FerryClient : IDisposable
     };
 
     private readonly HttpClient _http;
-    private readonly ApiKey _key;
+    private readonly CliApiKey _key;
 
-    public FerryClient(Uri baseAddress, ApiKey key, HttpMessageHandler? handler = null)
+    public FerryClient(Uri baseAddress, CliApiKey key, HttpMessageHandler? handler = null)
     {
         BaseAddress = baseAddress;
         _key = key;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Ferry.Transfer.Interop;
 using Ferry.Transfer.Memory;
 
@@ -15,10 +14,8 @@ namespace Ferry.Transfer.Dirty;
 /// is enough. Kernel threads that write through a process's memory (vhost-net) are not stopped
 /// and are not covered; vhost-user backends are user processes and are.
 /// </summary>
-public sealed unsafe partial class SoftDirtyTracker : IDirtyTracker
+public sealed unsafe class SoftDirtyTracker : IDirtyTracker
 {
-    private const int SigStop = 19;
-    private const int SigCont = 18;
     private const int EntriesPerRead = 64 * 1024;
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(2);
 
@@ -190,7 +187,7 @@ public sealed unsafe partial class SoftDirtyTracker : IDirtyTracker
     /// <summary>Runs <paramref name="work"/> while every thread of <paramref name="pid"/> is stopped; always continues it.</summary>
     private static void WhileStopped(int pid, Action work)
     {
-        if (Kill(pid, SigStop) != 0)
+        if (Libc.Kill(pid, Libc.SigStop) != 0)
         {
             NativeError.Throw(string.Create(CultureInfo.InvariantCulture, $"kill({pid}, SIGSTOP)"));
         }
@@ -202,7 +199,7 @@ public sealed unsafe partial class SoftDirtyTracker : IDirtyTracker
         }
         finally
         {
-            _ = Kill(pid, SigCont);
+            _ = Libc.Kill(pid, Libc.SigCont);
         }
     }
 
@@ -248,9 +245,6 @@ public sealed unsafe partial class SoftDirtyTracker : IDirtyTracker
             spin.SpinOnce();
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 
     private sealed record TrackedProcess(int Pid, FileDescriptorHandle Pagemap, ulong Start);
 }

@@ -8,6 +8,9 @@ internal static class KernelAbi
 {
     public const ulong UffdApi = 0xAA;
 
+    /// <summary>UFFD_USER_MODE_ONLY, a flag of userfaultfd(2): lets an unprivileged process open one for its own user-mode faults.</summary>
+    public const int UffdUserModeOnly = 1;
+
     public const ulong FeatureWpHugetlbfsShmem = 1UL << 12;
     public const ulong FeatureWpUnpopulated = 1UL << 13;
     public const ulong FeatureWpAsync = 1UL << 15;

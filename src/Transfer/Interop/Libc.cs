@@ -54,6 +54,9 @@ internal static unsafe partial class Libc
     public const int Ebadf = 9;
     public const int Ebusy = 16;
 
+    public const int SigCont = 18;
+    public const int SigStop = 19;
+
     public const long SysUserfaultfd = 323;
     public const long SysPidfdOpen = 434;
     public const long SysPidfdGetfd = 438;
@@ -108,11 +111,19 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint Readlink(string path, byte* buffer, nuint size);
 
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
     [LibraryImport(Library, EntryPoint = "getpid")]
     public static partial int GetPid();
 
     [LibraryImport(Library, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
+
+    // The tests write into a mapping the way another process (QEMU, ovs-vswitchd) would: through the kernel, not
+    // through this process's page tables, so a tracker that watches only the caller's writes would miss it.
+    [LibraryImport(Library, EntryPoint = "process_vm_writev", SetLastError = true)]
+    public static partial nint ProcessVmWritev(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
 
     [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mkdir(string path, uint mode);

@@ -63,7 +63,7 @@ public sealed class SourceMigration
     /// <summary>Runs the migration to the destination listening at <paramref name="destination"/>.</summary>
     /// <param name="destination">Where the destination accepts its streams.</param>
     /// <param name="cancellationToken">Cancels before switch-over (the guest stays on the source).</param>
-    public async Task<MigrationResult> RunAsync(IPEndPoint destination, CancellationToken cancellationToken = default)
+    public async Task<EngineResult> RunAsync(IPEndPoint destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
         long start = _time.GetTimestamp();
@@ -210,7 +210,7 @@ public sealed class SourceMigration
         }
     }
 
-    private static void Record(MigrationResult result)
+    private static void Record(EngineResult result)
     {
         var outcome = new KeyValuePair<string, object?>("outcome", result.Succeeded ? "completed" : "failed");
         TransferMetrics.Migrations.Add(1, outcome);
@@ -223,7 +223,7 @@ public sealed class SourceMigration
         }
     }
 
-    private static MigrationResult Measure(List<PassReport> reports, ConvergenceController controller, long finalPages) => new()
+    private static EngineResult Measure(List<PassReport> reports, ConvergenceController controller, long finalPages) => new()
     {
         Succeeded = false,
         SourceRunning = true,

@@ -19,7 +19,7 @@ public abstract class ForwardingGuestFixture : IAsyncDisposable
     private string? _skipReason;
     private Exception? _setupFailure;
 
-    internal ForwardingGuestImage? Image { get; private set; }
+    internal ForwardingGuestTestImage? Image { get; private set; }
 
     /// <summary>The forwarding the guest is asked for: <c>xdp</c> or <c>bridge</c>.</summary>
     public abstract string Forwarding { get; }
@@ -91,7 +91,7 @@ public abstract class ForwardingGuestFixture : IAsyncDisposable
         _namespace ??= await TestNetworkNamespace.CreateAsync();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         limit.CancelAfter(SetupLimit);
-        Image = await ForwardingGuestImage.BuildAsync(limit.Token);
+        Image = await ForwardingGuestTestImage.BuildAsync(limit.Token);
         TestContext.Current.SendDiagnosticMessage($"forwarding guest image: {Image.BuildTime.TotalSeconds:F1} s ({Image.BuildLog}); kernel {new FileInfo(Image.Kernel).Length} B, initrd {new FileInfo(Image.Initrd).Length} B");
         _vm = await ForwardingGuestVm.BootAsync(Image, $"ferry.forward={Forwarding}", _namespace, limit.Token);
         TestContext.Current.SendDiagnosticMessage($"forwarding guest ready {_vm.BootTime.TotalSeconds:F1} s after QEMU started (TCG): {(await _vm.ReadSerialLogAsync()).Trim()}");

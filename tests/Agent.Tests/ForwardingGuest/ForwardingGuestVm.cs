@@ -34,7 +34,7 @@ internal sealed class ForwardingGuestVm : IAsyncDisposable
     /// <summary>From starting QEMU to the guest's ready line on the serial console.</summary>
     public TimeSpan BootTime { get; private set; }
 
-    public static async Task<ForwardingGuestVm> BootAsync(ForwardingGuestImage image, string extraCommandLine, TestNetworkNamespace ns, CancellationToken cancellationToken)
+    public static async Task<ForwardingGuestVm> BootAsync(ForwardingGuestTestImage image, string extraCommandLine, TestNetworkNamespace ns, CancellationToken cancellationToken)
     {
         var qemu = QemuHost.FindQemu() ?? throw new InvalidOperationException("unreachable: checked by the caller");
         await ns.AddTapAsync(FirstTap);

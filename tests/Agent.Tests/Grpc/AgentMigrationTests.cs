@@ -155,7 +155,7 @@ public sealed class AgentMigrationTests
         Report($"cancel ({transport}, the source {runStateWhenCancelled} when cancelled)", end);
 
         Assert.NotNull(cancel);
-        if (transport == Transport.Qemu || a.Services.GetRequiredService<INativeTrackerProbe>().ForGuest(a.Qemu("cancel")).Available)
+        if (transport == Transport.Qemu || a.Services.GetRequiredService<IQemuGuestTracking>().ForGuest(a.Qemu("cancel")).Available)
         {
             Assert.Equal("running", runStateWhenCancelled); // cancelled in a live pass, not in a paused copy
         }

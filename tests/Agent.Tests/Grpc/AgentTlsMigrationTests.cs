@@ -115,7 +115,7 @@ public sealed class AgentTlsMigrationTests : IDisposable
         await using var api = await FakeControlPlane.StartAsync(apiCertificate);
         await using var a = await StartAgentAsync("host-a", api);
         await using var b = await StartAgentAsync("host-b", api);
-        var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
+        var host = a.Services.GetRequiredService<IQemuGuestTracking>().ForHost();
         if (!host.Available)
         {
             Assert.Skip($"no dirty tracker for QEMU guests here, so auto never picks native: {host.Reason}");

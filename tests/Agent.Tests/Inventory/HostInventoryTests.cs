@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using Ferry.Agent.Inventory;
+using Ferry.Transfer.Dirty;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ferry.Agent.Tests.Inventory;
@@ -120,7 +121,7 @@ public sealed partial class HostInventoryTests
     {
         var config = await ReadKernelConfigAsync();
 
-        var softDirty = (await CollectAsync()).DirtyTrackers.Single(t => t.Name == DirtyTrackerProbe.SoftDirty);
+        var softDirty = (await CollectAsync()).DirtyTrackers.Single(t => t.Kind == DirtyTrackerKind.SoftDirty);
 
         TestContext.Current.SendDiagnosticMessage($"{softDirty}");
         var built = config.Contains("\nCONFIG_MEM_SOFT_DIRTY=y\n", StringComparison.Ordinal);
@@ -141,7 +142,7 @@ public sealed partial class HostInventoryTests
             && (major > 6 || (major == 6 && minor >= 7));
 
         var inventory = await CollectAsync();
-        var uffd = inventory.DirtyTrackers.Single(t => t.Name == DirtyTrackerProbe.UserfaultfdWriteProtect);
+        var uffd = inventory.DirtyTrackers.Single(t => t.Kind == DirtyTrackerKind.UserfaultfdWriteProtect);
 
         TestContext.Current.SendDiagnosticMessage($"kernel {release}: {uffd}");
         Assert.Equal(release, inventory.KernelRelease);
@@ -154,8 +155,8 @@ public sealed partial class HostInventoryTests
     {
         var inventory = await CollectAsync();
 
-        Assert.Equal([DirtyTrackerProbe.UserfaultfdWriteProtect, DirtyTrackerProbe.SoftDirty], inventory.DirtyTrackers.Select(t => t.Name));
-        Assert.Equal(inventory.DirtyTrackers.Where(t => t.Available).Select(t => t.Name), inventory.DirtyTracking);
+        Assert.Equal([DirtyTrackerNames.UserfaultfdWriteProtect, DirtyTrackerNames.SoftDirty], inventory.DirtyTrackers.Select(DirtyTrackerNames.Of));
+        Assert.Equal(inventory.DirtyTrackers.Where(t => t.Available).Select(DirtyTrackerNames.Of), inventory.DirtyTracking);
     }
 
     private static async Task<string> ReadKernelConfigAsync()

@@ -1,4 +1,5 @@
 using Ferry.Agent.Inventory;
+using Ferry.Domain.Hosts;
 
 namespace Ferry.Agent.Tests.Inventory;
 

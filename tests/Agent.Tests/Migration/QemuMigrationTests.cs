@@ -174,7 +174,7 @@ public sealed class QemuMigrationTests
         Assert.Equal(MigrationOutcome.Cancelled, result.Outcome);
         Assert.True(result.SourceRunning);
         Assert.True(target.HasExited);
-        Assert.Equal(MigrationState.Cancelled, (await source.Qmp.QueryMigrateAsync(TestContext.Current.CancellationToken)).State);
+        Assert.Equal(QmpMigrationStatus.Cancelled, (await source.Qmp.QueryMigrateAsync(TestContext.Current.CancellationToken)).State);
         var invariant = await QemuHost.StopAndCheckInvariantAsync(source);
         Assert.True(invariant.Holds, invariant.ToString());
     }

@@ -271,7 +271,7 @@ public sealed class QemuMigrationTlsTests : IDisposable
         var status = await target.Qmp.QueryStatusAsync(TestContext.Current.CancellationToken);
         Assert.False(target.HasExited, $"the target QEMU exited after {after}: {await target.ReadProcessLogAsync()}");
         Assert.Equal("inmigrate", status.Status);
-        Assert.NotEqual(MigrationState.Failed, (await target.Qmp.QueryMigrateAsync(TestContext.Current.CancellationToken)).State);
+        Assert.NotEqual(QmpMigrationStatus.Failed, (await target.Qmp.QueryMigrateAsync(TestContext.Current.CancellationToken)).State);
     }
 
     public void Dispose()

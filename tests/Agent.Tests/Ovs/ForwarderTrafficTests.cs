@@ -53,7 +53,7 @@ public sealed class ForwarderTrafficTests
         }
 
         var cancellation = TestContext.Current.CancellationToken;
-        var image = await ForwardingGuestImage.BuildAsync(cancellation);
+        var image = await ForwardingGuestTestImage.BuildAsync(cancellation);
         await OvsTestSwitch.ReserveHugepagesAsync();
         await using var api = await FakeControlPlane.StartAsync();
         await using var host = AgentSwitch.Create();
@@ -144,7 +144,7 @@ public sealed class ForwarderTrafficTests
         }
 
         var cancellation = TestContext.Current.CancellationToken;
-        var image = await ForwardingGuestImage.BuildAsync(cancellation);
+        var image = await ForwardingGuestTestImage.BuildAsync(cancellation);
         await OvsTestSwitch.ReserveHugepagesAsync();
         await using var api = await FakeControlPlane.StartAsync();
         await using var hostA = AgentSwitch.Create();

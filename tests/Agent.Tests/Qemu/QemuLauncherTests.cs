@@ -136,7 +136,7 @@ public sealed class QemuLauncherTests
         var ct = TestContext.Current.CancellationToken;
 
         Assert.Equal(7, qmp.Greeting.Major);
-        Assert.Equal(MigrationState.None, (await qmp.QueryMigrateAsync(ct)).State);
+        Assert.Equal(QmpMigrationStatus.None, (await qmp.QueryMigrateAsync(ct)).State);
         var unknown = await Assert.ThrowsAsync<QmpException>(() => qmp.ExecuteAsync("no-such-command", cancellationToken: ct));
         Assert.Equal("CommandNotFound", unknown.ErrorClass);
         await qmp.SetMigrationParametersAsync(new MigrationParameters { DowntimeLimitMs = 50, MaxBandwidthBytesPerSecond = 1_000_000_000 }, ct);

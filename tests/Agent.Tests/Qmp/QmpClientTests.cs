@@ -114,7 +114,7 @@ public sealed class QmpClientTests
 
         Assert.Equal("paused", (await status).Status);
         Assert.Equal(42, (await migrate).TotalTimeMs);
-        Assert.Equal(MigrationState.Completed, (await migrate).State);
+        Assert.Equal(QmpMigrationStatus.Completed, (await migrate).State);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class ServerSentProgressFeedTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await _server.StartAsync();
-        _client = new FerryClient(new Uri(_server.Url + "/"), new ApiKey(null, "nowhere"));
+        _client = new FerryClient(new Uri(_server.Url + "/"), new CliApiKey(null, "nowhere"));
     }
 
     public async ValueTask DisposeAsync()
@@ -34,7 +34,7 @@ public sealed class ServerSentProgressFeedTests : IAsyncLifetime
 
         var samples = await feed.TryFollowAsync(ProgressScope.Of(_server.MigrationId), Ct);
         Assert.NotNull(samples);
-        var seen = new List<ProgressSample>();
+        var seen = new List<ObservedProgress>();
         await using var reader = samples.GetAsyncEnumerator(Ct);
         for (var i = 0; i < 3; i++)
         {
@@ -66,7 +66,7 @@ public sealed class ServerSentProgressFeedTests : IAsyncLifetime
     {
         await using var old = new EventStreamServer { ServesEvents = false };
         await old.StartAsync();
-        using var client = new FerryClient(new Uri(old.Url + "/"), new ApiKey(null, "nowhere"));
+        using var client = new FerryClient(new Uri(old.Url + "/"), new CliApiKey(null, "nowhere"));
 
         var unserved = await new ServerSentProgressFeed(client, TimeProvider.System).TryFollowAsync(ProgressScope.Of(old.MigrationId), Ct);
 
@@ -77,8 +77,8 @@ public sealed class ServerSentProgressFeedTests : IAsyncLifetime
     public void A_state_event_keeps_the_transfer_figures_of_the_progress_before_it()
     {
         var id = Guid.NewGuid();
-        var progress = new ProgressSample(id, "running", 2, 10, 90, 300, 950, 3, DateTimeOffset.UnixEpoch);
-        var state = new ProgressSample(id, "switchingOver", null, null, null, null, null, null, DateTimeOffset.UnixEpoch);
+        var progress = new ObservedProgress(id, "running", 2, 10, 90, 300, 950, 3, DateTimeOffset.UnixEpoch);
+        var state = new ObservedProgress(id, "switchingOver", null, null, null, null, null, null, DateTimeOffset.UnixEpoch);
 
         var kept = state.KeepFigures(progress);
 

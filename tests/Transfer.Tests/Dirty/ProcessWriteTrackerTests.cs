@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Ferry.Transfer.Dirty;
 using Ferry.Transfer.Interop;
 using Ferry.Transfer.Memory;
@@ -14,7 +13,6 @@ namespace Ferry.Transfer.Tests.Dirty;
 public sealed unsafe class ProcessWriteTrackerTests
 {
     private const int Pages = 1024;
-    private const int UffdUserModeOnly = 1;
 
     [Fact]
     public void Writes_through_every_mapping_of_the_file_are_reported_by_file_offset()
@@ -50,7 +48,7 @@ public sealed unsafe class ProcessWriteTrackerTests
         {
             var local = new IoVec { Base = source, Length = (nuint)data.Length };
             var remote = new IoVec { Base = alias.Page(40) + 8, Length = (nuint)data.Length };
-            Assert.Equal(data.Length, ProcessVmWritev(Environment.ProcessId, &local, 1, &remote, 1, 0));
+            Assert.Equal(data.Length, Libc.ProcessVmWritev(Environment.ProcessId, &local, 1, &remote, 1, 0));
         }
 
         tracker.CollectAndClear(dirty);
@@ -183,16 +181,6 @@ public sealed unsafe class ProcessWriteTrackerTests
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public byte* Base;
-        public nuint Length;
-    }
-
-    [DllImport("libc", EntryPoint = "process_vm_writev", SetLastError = true)]
-    private static extern nint ProcessVmWritev(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
-
     /// <summary>A RAM file and a userfaultfd this process created for itself and took back, as the agent takes QEMU's.</summary>
     private sealed class Fixture : IDisposable
     {
@@ -214,7 +202,7 @@ public sealed unsafe class ProcessWriteTrackerTests
 
         public static int CreateRawUserfaultfd()
         {
-            long fd = Libc.Syscall(Libc.SysUserfaultfd, Libc.OCloexec | Libc.ONonblock | UffdUserModeOnly);
+            long fd = Libc.Syscall(Libc.SysUserfaultfd, Libc.OCloexec | Libc.ONonblock | KernelAbi.UffdUserModeOnly);
             Assert.True(fd >= 0, $"userfaultfd: {Libc.Describe(Libc.LastError)}");
             return (int)fd;
         }

@@ -9,7 +9,7 @@ public sealed unsafe class WrittenPageTrackerTests
     [Fact]
     public void Probe_gives_a_reason_for_every_tracker()
     {
-        var report = DirtyTracking.Probe();
+        var report = DirtyTrackerProbe.Kernel();
 
         Assert.Equal([DirtyTrackerKind.UserfaultfdWriteProtect, DirtyTrackerKind.SoftDirty], report.Select(r => r.Kind));
         Assert.All(report, r => Assert.False(string.IsNullOrWhiteSpace(r.Reason)));
@@ -226,7 +226,7 @@ public sealed unsafe class WrittenPageTrackerTests
 
     internal static void SkipUnlessWriteProtectWorks()
     {
-        var probe = DirtyTracking.Probe()[0];
+        var probe = DirtyTrackerProbe.Kernel()[0];
         if (!probe.Available)
         {
             Assert.Skip(probe.ToString());

@@ -34,7 +34,7 @@ public sealed class NativeQemuMigrationTests
         await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
         var source = a.Qemu("counter");
         await QemuHost.WaitUntilCountingAsync(source);
-        var verdict = a.Services.GetRequiredService<INativeTrackerProbe>().ForGuest(source);
+        var verdict = a.Services.GetRequiredService<IQemuGuestTracking>().ForGuest(source);
         var id = Guid.NewGuid().ToString();
         var policy = new MigrationPolicy { Transport = Transport.Native, ParallelStreams = 2 };
 
@@ -136,7 +136,7 @@ public sealed class NativeQemuMigrationTests
         await a.Client.LaunchGuestAsync(new LaunchGuestRequest { Guest = guest }, Call());
         var source = a.Qemu("auto");
         await QemuHost.WaitUntilCountingAsync(source);
-        var verdict = a.Services.GetRequiredService<INativeTrackerProbe>().ForGuest(source);
+        var verdict = a.Services.GetRequiredService<IQemuGuestTracking>().ForGuest(source);
         var id = Guid.NewGuid().ToString();
         var policy = new MigrationPolicy { MaxDowntimeMs = 500, Transport = Transport.Auto };
 
@@ -158,7 +158,7 @@ public sealed class NativeQemuMigrationTests
         await using var api = await FakeControlPlane.StartAsync();
         await using var a = await AgentTestHost.StartAsync("host-a", api.Url);
         await using var b = await AgentTestHost.StartAsync("host-b", api.Url);
-        var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
+        var host = a.Services.GetRequiredService<IQemuGuestTracking>().ForHost();
         if (!host.Available)
         {
             Assert.Skip($"no dirty tracker for QEMU guests here: {host.Reason}");
@@ -212,7 +212,7 @@ public sealed class NativeQemuMigrationTests
             Assert.Skip($"no usable KVM here: {chosen.Reason}");
         }
 
-        var host = a.Services.GetRequiredService<INativeTrackerProbe>().ForHost();
+        var host = a.Services.GetRequiredService<IQemuGuestTracking>().ForHost();
         if (!host.Available)
         {
             Assert.Skip($"live native passes for QEMU guests need a dirty tracker: {host.Reason}");

@@ -16,7 +16,7 @@ public sealed class SoftDirtyTrackerTests
         await using var qemu = await host.LaunchPageCounterAsync("tracked", "sd-a", 64);
         await QemuHost.WaitUntilCountingAsync(qemu);
         using var memory = GuestMemory.Open(qemu.Layout.RamFile);
-        var verdict = DirtyTracking.Probe().First(p => p.Kind == DirtyTrackerKind.SoftDirty);
+        var verdict = DirtyTrackerProbe.Kernel().First(p => p.Kind == DirtyTrackerKind.SoftDirty);
 
         using var tracker = SoftDirtyTracker.Open([qemu.Pid], memory);
         tracker.Reset();

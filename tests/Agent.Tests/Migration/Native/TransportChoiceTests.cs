@@ -1,6 +1,7 @@
 using Ferry.Agent.Migration;
 using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Domain.Migrations;
+using Ferry.Transfer.Dirty;
 
 namespace Ferry.Agent.Tests.Migration.Native;
 
@@ -79,7 +80,7 @@ public sealed class TransportChoiceTests
     public void The_host_probe_here_tells_which_tracker_it_would_use_or_why_none()
     {
         using var userfaultfds = new UserfaultfdRegistry();
-        var verdict = new NativeTrackerProbe(userfaultfds, ovs: null).ForHost();
+        var verdict = new QemuGuestTracking(userfaultfds, ovs: null).ForHost();
 
         Assert.False(string.IsNullOrWhiteSpace(verdict.Reason));
         Assert.Equal(verdict.Available, verdict.Kind is not null);

@@ -6,13 +6,13 @@ namespace Ferry.Agent.Migration.Transports.Native;
 
 public static class NativeServiceCollectionExtensions
 {
-    /// <summary>Registers the native transport: the tracker probe, the source runner and the engine's receivers.</summary>
+    /// <summary>Registers the native transport: the dirty tracking of QEMU guests, the source runner and the engine's receivers.</summary>
     public static IServiceCollection AddFerryNativeTransport(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<NativeTransportOptions>().BindConfiguration(NativeTransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<UserfaultfdRegistry>();
-        services.TryAddSingleton<INativeTrackerProbe>(sp => new NativeTrackerProbe(sp.GetRequiredService<UserfaultfdRegistry>(), sp.GetService<Ovs.IOvsSwitch>()));
+        services.TryAddSingleton<IQemuGuestTracking>(sp => new QemuGuestTracking(sp.GetRequiredService<UserfaultfdRegistry>(), sp.GetService<Ovs.IOvsSwitch>()));
         services.AddSingleton<IMigrationTransport, NativeTransport>();
         services.TryAddSingleton<INativeTargets, NativeTargets>();
         return services;

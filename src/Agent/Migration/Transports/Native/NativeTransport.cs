@@ -19,7 +19,7 @@ namespace Ferry.Agent.Migration.Transports.Native;
 /// at that pause.
 /// </summary>
 internal sealed partial class NativeTransport(
-    INativeTrackerProbe trackers,
+    IQemuGuestTracking trackers,
     IOptions<NativeTransportOptions> nativeOptions,
     TimeProvider timeProvider,
     ILogger<NativeTransport> logger) : IMigrationTransport
@@ -118,7 +118,7 @@ internal sealed partial class NativeTransport(
 
             var engineStarted = timeProvider.GetTimestamp();
             Log.Starting(logger, migration.MigrationId, migration.Guest, destination.ToString(), choice.Reason);
-            MigrationResult result;
+            EngineResult result;
             progress = new EngineProgress(engine, request.Observer, memory.Size, ProgressInterval, timeProvider);
             try
             {
@@ -255,7 +255,7 @@ internal sealed partial class NativeTransport(
         }
     }
 
-    private static MigrationMeasurements Measure(MigrationResult result, TransportChoice choice, int pageSize, TimeSpan total, TimeSpan downtime) => new()
+    private static MigrationMeasurements Measure(EngineResult result, TransportChoice choice, int pageSize, TimeSpan total, TimeSpan downtime) => new()
     {
         Transport = TransportKind.Native,
         TransportReason = choice.Reason,

@@ -76,7 +76,7 @@ internal static class QemuDeviceState
                 info = await source.QueryMigrateAsync(budget.Token);
             }
 
-            return info.State == MigrationState.Completed
+            return info.State == QmpMigrationStatus.Completed
                 ? buffer.ToArray()
                 : throw new IOException($"QEMU did not hand over its device state: {info.Status} {info.ErrorDescription}");
         }
@@ -131,7 +131,7 @@ internal static class QemuDeviceState
             while (true)
             {
                 var info = await target.QueryMigrateAsync(budget.Token);
-                if (info.State == MigrationState.Completed)
+                if (info.State == QmpMigrationStatus.Completed)
                 {
                     return;
                 }

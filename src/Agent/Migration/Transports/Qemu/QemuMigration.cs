@@ -129,7 +129,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
                 // In stop-and-copy QEMU's main loop waits for the final copy, and QMP with it: a large
                 // downtime limit means a long silence that is not a lost QEMU.
                 info = await source.QueryMigrateAsync(cancellationToken, stopAndCopy ? settings.DowntimeLimit + StopAndCopyGrace : null);
-                stopAndCopy |= info.State == MigrationState.Device;
+                stopAndCopy |= info.State == QmpMigrationStatus.Device;
                 lastSeen = info.Ram is null ? lastSeen : info;
                 var ram = info.Ram;
                 passes = Math.Max(passes, ram?.DirtySyncCount ?? 0);
@@ -138,13 +138,13 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
 
                 switch (info.State)
                 {
-                    case MigrationState.Completed:
+                    case QmpMigrationStatus.Completed:
                         return await CompleteAsync(request, info, passes);
-                    case MigrationState.Failed:
+                    case QmpMigrationStatus.Failed:
                         return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, $"QEMU reported the migration failed: {info.ErrorDescription ?? "no reason given"}");
-                    case MigrationState.Cancelled:
+                    case QmpMigrationStatus.Cancelled:
                         return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, "The migration was cancelled outside Ferry.");
-                    case MigrationState.PreSwitchover when settings.ConfirmTargetBeforeSwitchover && !continued:
+                    case QmpMigrationStatus.PreSwitchover when settings.ConfirmTargetBeforeSwitchover && !continued:
                         if (await ConfirmTargetAsync(request) is { } refusal)
                         {
                             return await AbortAsync(request, lastSeen, MigrationOutcome.Failed, refusal);
@@ -325,13 +325,13 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         try
         {
             var state = (await source.QueryMigrateAsync(budget.Token)).State;
-            if (state.IsFinal() || state == MigrationState.None)
+            if (state.IsFinal() || state == QmpMigrationStatus.None)
             {
                 return false;
             }
 
             Log.EarlierMigrationUnsettled(logger, state);
-            while (!state.IsFinal() && state != MigrationState.None)
+            while (!state.IsFinal() && state != QmpMigrationStatus.None)
             {
                 await Task.Delay(settings.PollInterval, timeProvider, budget.Token);
                 state = (await source.QueryMigrateAsync(budget.Token)).State;
@@ -373,7 +373,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
     {
         Log.Aborting(logger, outcome, reason);
         var final = cancelOnSource ? await CancelOnSourceAsync(request) : null;
-        if (final?.State == MigrationState.Completed)
+        if (final?.State == QmpMigrationStatus.Completed)
         {
             // The cancel lost the race against switch-over: the guest now lives on the target.
             return await CompleteAsync(request, final, final.Ram?.DirtySyncCount ?? 0);
@@ -443,7 +443,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
             while (true)
             {
                 final = await request.Source.QueryMigrateAsync(budget.Token);
-                if (final.State.IsFinal() || final.State == MigrationState.None)
+                if (final.State.IsFinal() || final.State == QmpMigrationStatus.None)
                 {
                     return final;
                 }
@@ -559,7 +559,7 @@ internal sealed partial class QemuMigration(TimeProvider timeProvider, QemuMigra
         public static partial void TargetTeardownFailed(ILogger logger, string reason);
 
         [LoggerMessage(EventId = AgentEventIds.QemuMigrationEarlierUnsettled, Level = LogLevel.Warning, Message = "QEMU still runs an earlier migration ({State}); waiting for it to settle before this one starts")]
-        public static partial void EarlierMigrationUnsettled(ILogger logger, MigrationState state);
+        public static partial void EarlierMigrationUnsettled(ILogger logger, QmpMigrationStatus state);
 
         [LoggerMessage(EventId = AgentEventIds.QemuMigrationSourceNotRunning, Level = LogLevel.Error, Message = "The source does not run after the failed migration; it is left as it is for an operator")]
         public static partial void SourceNotRunning(ILogger logger);

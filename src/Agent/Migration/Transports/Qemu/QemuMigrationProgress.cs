@@ -5,7 +5,7 @@ namespace Ferry.Agent.Migration.Transports.Qemu;
 
 /// <summary>One progress sample, reported while the migration runs.</summary>
 public sealed record QemuMigrationProgress(
-    MigrationState State,
+    QmpMigrationStatus State,
     long Pass,
     long TransferredBytes,
     long RemainingBytes,

@@ -117,9 +117,9 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IQemuTlsCreden
                     stopped(e.Timestamp);
                 }
 
-                var state = e.Name == QmpEvent.Migration && e.Data.TryGetProperty("status"u8, out var status) ? MigrationStates.Parse(status.GetString()) : (MigrationState?)null;
-                var pausing = state is MigrationState.Device or MigrationState.Completed
-                    || (!confirmFirst && (e.Name == QmpEvent.Stop || state == MigrationState.PreSwitchover));
+                var state = e.Name == QmpEvent.Migration && e.Data.TryGetProperty("status"u8, out var status) ? QmpMigrationStatuses.Parse(status.GetString()) : (QmpMigrationStatus?)null;
+                var pausing = state is QmpMigrationStatus.Device or QmpMigrationStatus.Completed
+                    || (!confirmFirst && (e.Name == QmpEvent.Stop || state == QmpMigrationStatus.PreSwitchover));
                 if (pausing)
                 {
                     observer.SwitchingOver();
@@ -156,7 +156,7 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IQemuTlsCreden
         using var budget = new CancellationTokenSource(QuestionBudget, timeProvider);
         try
         {
-            return (await source.Qmp.QueryMigrateAsync(budget.Token)).State == MigrationState.Completed;
+            return (await source.Qmp.QueryMigrateAsync(budget.Token)).State == QmpMigrationStatus.Completed;
         }
         catch (Exception ex) when (ex is QmpException or OperationCanceledException)
         {
@@ -169,7 +169,7 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IQemuTlsCreden
     {
         public void Report(QemuMigrationProgress value)
         {
-            if (value.State == MigrationState.Completed)
+            if (value.State == QmpMigrationStatus.Completed)
             {
                 // QEMU finished the stop-and-copy: the guest was paused, whether or not STOP was seen yet.
                 completed();

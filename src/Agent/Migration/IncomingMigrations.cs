@@ -13,7 +13,11 @@ using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Migration;
 
-internal sealed partial class TargetMigrations(
+/// <summary>
+/// The target side of migrations on this host (<see cref="IncomingMigration"/>s; the engine's own receiving loop is
+/// <c>Ferry.Transfer.Migration.DestinationMigration</c>).
+/// </summary>
+internal sealed partial class IncomingMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
     GuestPorts ports,
@@ -23,7 +27,7 @@ internal sealed partial class TargetMigrations(
     IFaultHold hold,
     IOptions<AgentOptions> options,
     TimeProvider timeProvider,
-    ILogger<TargetMigrations> logger) : ITargetMigrations
+    ILogger<IncomingMigrations> logger) : IIncomingMigrations
 {
     private static readonly TimeSpan StatusBudget = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, Lazy<Task>> _teardowns = new(StringComparer.Ordinal);

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Ferry.Lab;
 
 /// <summary>What the hosts say about how guests run, for the report's words.</summary>
-internal static class Accelerator
+internal static class LabAccelerator
 {
     public static async Task<string> OfAsync(FerryApiClient api, CancellationToken ct)
     {

@@ -1,7 +1,10 @@
 namespace Ferry.Transfer.Migration;
 
-/// <summary>The outcome and the measurements of one native migration, as docs/architecture.md defines them.</summary>
-public sealed record MigrationResult
+/// <summary>
+/// The outcome and the measurements of one native migration, as docs/architecture.md defines them: the engine's
+/// own result; the agent reports it as its <c>MigrationMeasurements</c>, which the API records as the Domain's <c>MigrationResult</c>.
+/// </summary>
+public sealed record EngineResult
 {
     /// <summary>True when the guest runs at the destination.</summary>
     public required bool Succeeded { get; init; }

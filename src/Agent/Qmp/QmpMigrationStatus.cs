@@ -1,7 +1,7 @@
 namespace Ferry.Agent.Qmp;
 
 /// <summary>QEMU's <c>MigrationStatus</c>, the subset Ferry acts on; anything else is <see cref="Other"/>.</summary>
-public enum MigrationState
+public enum QmpMigrationStatus
 {
     None,
     Setup,

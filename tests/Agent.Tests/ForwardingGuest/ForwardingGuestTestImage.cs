@@ -6,9 +6,9 @@ namespace Ferry.Agent.Tests.ForwardingGuest;
 /// The forwarding guest's kernel, initramfs and command line, built (or reused from the cache) by
 /// <c>scripts/forwarding-guest/build.sh</c> into <c>.ferry/images/forwarding-guest</c>.
 /// </summary>
-internal sealed record ForwardingGuestImage(string Kernel, string Initrd, string CommandLine, TimeSpan BuildTime, string BuildLog)
+internal sealed record ForwardingGuestTestImage(string Kernel, string Initrd, string CommandLine, TimeSpan BuildTime, string BuildLog)
 {
-    public static async Task<ForwardingGuestImage> BuildAsync(CancellationToken cancellationToken)
+    public static async Task<ForwardingGuestTestImage> BuildAsync(CancellationToken cancellationToken)
     {
         var build = await ForwardingGuestBuild.RunAsync(cancellationToken);
         if (build.Unavailable is { } why)
@@ -17,6 +17,6 @@ internal sealed record ForwardingGuestImage(string Kernel, string Initrd, string
         }
 
         var commandLine = (await File.ReadAllTextAsync(Path.Combine(build.Directory, "cmdline"), cancellationToken)).Trim();
-        return new ForwardingGuestImage(Path.Combine(build.Directory, "vmlinuz"), Path.Combine(build.Directory, "initrd"), commandLine, build.BuildTime, build.Log);
+        return new ForwardingGuestTestImage(Path.Combine(build.Directory, "vmlinuz"), Path.Combine(build.Directory, "initrd"), commandLine, build.BuildTime, build.Log);
     }
 }

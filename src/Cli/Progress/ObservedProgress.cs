@@ -6,9 +6,10 @@ namespace Ferry.Cli.Progress;
 
 /// <summary>
 /// One observation of a migration: its state and, while pages move, how far they are. The names are
-/// the API's event fields (issue 14 §1), and <c>ferry watch --output json</c> writes samples with them.
+/// the API's event fields (issue 14 §1), and <c>ferry watch --output json</c> writes samples with them. The CLI's
+/// view; the Domain's <c>ProgressSample</c> is what an agent reported.
 /// </summary>
-internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass, long? RemainingBytes, long? TransferredBytes,
+internal sealed record ObservedProgress(Guid MigrationId, string State, int? Pass, long? RemainingBytes, long? TransferredBytes,
     double? DirtyPagesPerSecond, double? ThroughputMbps, double? ExpectedDowntimeMs, DateTimeOffset? At)
 {
     [JsonIgnore]
@@ -31,7 +32,7 @@ internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass,
     /// This sample, with the figures of <paramref name="before"/> (of the same migration) when it has none:
     /// a state event (switchingOver) says nothing about the pages, and the bar must not empty because of it.
     /// </summary>
-    public ProgressSample KeepFigures(ProgressSample? before) =>
+    public ObservedProgress KeepFigures(ObservedProgress? before) =>
         HasFigures || before is null || before.MigrationId != MigrationId
             ? this
             : this with
@@ -42,14 +43,14 @@ internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass,
 
     /// <summary>The same observation, whenever it was made: polling repeats an unchanged migration with a new time.</summary>
     [JsonIgnore]
-    public ProgressSample Timeless => this with { At = null };
+    public ObservedProgress Timeless => this with { At = null };
 
     /// <summary>
     /// An event's data: <c>{migrationId, state, pass, ...}</c> with every figure optional; a whole
     /// migration (<c>{id, state, ...}</c>, as a stream may end with the result) reads too. Null for data
     /// that says no state, or that is not a JSON object.
     /// </summary>
-    public static ProgressSample? FromEvent(JsonElement data, Guid? migrationId)
+    public static ObservedProgress? FromEvent(JsonElement data, Guid? migrationId)
     {
         if (data.ValueKind != JsonValueKind.Object || Text(data, "state") is not { } state)
         {
@@ -67,7 +68,7 @@ internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass,
     }
 
     /// <summary>A migration as <c>GET /api/v1/migrations/{id}</c> returns it; the figures come from its <c>progress</c> while it runs (when the API has it).</summary>
-    public static ProgressSample FromMigration(JsonElement migration)
+    public static ObservedProgress FromMigration(JsonElement migration)
     {
         var id = Id(migration, "id") ?? throw new CommandFailure(ExitCodes.ApiUnavailable, "the API answered a migration without an id");
         var state = Text(migration, "state") ?? throw new CommandFailure(ExitCodes.ApiUnavailable, $"the API answered migration {id} without a state");
@@ -79,7 +80,7 @@ internal sealed record ProgressSample(Guid MigrationId, string State, int? Pass,
         return new(id, state, null, null, null, null, null, null, Time(migration, "updatedAt"));
     }
 
-    private static ProgressSample WithFigures(Guid id, string state, JsonElement figures, DateTimeOffset? at) =>
+    private static ObservedProgress WithFigures(Guid id, string state, JsonElement figures, DateTimeOffset? at) =>
         new(id, state, (int?)Number(figures, "pass"), (long?)Number(figures, "remainingBytes"), (long?)Number(figures, "transferredBytes"),
             Number(figures, "dirtyPagesPerSecond"), Number(figures, "throughputMbps"), Number(figures, "expectedDowntimeMs"), at);
 

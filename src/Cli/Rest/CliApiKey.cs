@@ -1,9 +1,12 @@
 namespace Ferry.Cli.Rest;
 
-/// <summary>The API key the CLI sends, and where it came from (named in errors, never the key itself).</summary>
+/// <summary>
+/// The API key the CLI sends, and where it came from (named in errors, never the key itself). The API's own
+/// <c>Ferry.Api.Security.ApiKey</c> is one configured client.
+/// </summary>
 /// <param name="Value">The key; null when none was found (the API then answers 401, unless it runs open).</param>
 /// <param name="Source">Where it was found: <c>FERRY_API_KEY</c>, or a file's path.</param>
-internal sealed record ApiKey(string? Value, string Source)
+internal sealed record CliApiKey(string? Value, string Source)
 {
     public const string Variable = "FERRY_API_KEY";
     public const string FileVariable = "FERRY_API_KEY_FILE";
@@ -17,7 +20,7 @@ internal sealed record ApiKey(string? Value, string Source)
     /// is found anywhere inside the checkout where <c>make run</c> runs). Not a command-line option:
     /// arguments are visible to every user in <c>ps</c>.
     /// </summary>
-    public static ApiKey Find(Func<string, string?> environment, string workingDirectory)
+    public static CliApiKey Find(Func<string, string?> environment, string workingDirectory)
     {
         if (environment(Variable) is { Length: > 0 } key)
         {

@@ -16,17 +16,21 @@ using Microsoft.Extensions.Options;
 namespace Ferry.Agent.Migration;
 
 /// <summary>
-/// Runs outgoing migrations towards a target agent with whichever transport was chosen for the guest,
-/// all called the same way (<see cref="IMigrationTransport"/>), and turns what they report into the
-/// progress stream of the contract: RUNNING samples, SWITCHING_OVER when the source pauses, CLEANING_UP
-/// once the target runs, then exactly one terminal message, which is in the result outbox before any
-/// reader sees it.
+/// The source side of migrations on this host (<see cref="OutgoingMigration"/>s; the engine's own source loop is
+/// <c>Ferry.Transfer.Migration.SourceMigration</c>). Starting one, it refuses a guest that is not running here or
+/// already moving, settles the transport for this guest (native only where a dirty tracker covers every writer of
+/// its RAM and the target prepared the engine), starts the network probe the policy asked for, and runs the
+/// transport in the background, every transport called the same way (<see cref="IMigrationTransport"/>). The
+/// phases of the contract's progress stream (RUNNING samples, SWITCHING_OVER, CLEANING_UP) are published by the
+/// <see cref="OutgoingMigration"/> the transport reports to; here the end gets the probe's measurement and the
+/// target's arrival timings, and is stored in the result outbox before any reader sees it. Cancel settles the
+/// migration before switch-over; cleanup quits the source guest only once it was handed over.
 /// </summary>
-internal sealed partial class SourceMigrations(
+internal sealed partial class OutgoingMigrations(
     IMigrationLedger ledger,
     IGuestRegistry guests,
     IEnumerable<IMigrationTransport> transports,
-    INativeTrackerProbe trackers,
+    IQemuGuestTracking trackers,
     INetworkProbes probes,
     IAgentChannels agents,
     IResultOutbox outbox,
@@ -34,7 +38,7 @@ internal sealed partial class SourceMigrations(
     IFaultHold hold,
     IOptions<AgentOptions> options,
     TimeProvider timeProvider,
-    ILogger<SourceMigrations> logger) : ISourceMigrations, IAsyncDisposable
+    ILogger<OutgoingMigrations> logger) : IOutgoingMigrations, IAsyncDisposable
 {
     /// <summary>Bounds the QMP questions asked to settle where the guest is after a failure.</summary>
     private static readonly TimeSpan QuestionBudget = TimeSpan.FromSeconds(5);
@@ -430,7 +434,7 @@ internal sealed partial class SourceMigrations(
         {
             end.Stats = new MigrationStats
             {
-                Transport = m.Transport == TransportKind.Native ? Transport.Native : Transport.Qemu,
+                Transport = TransportMapping.ToProto(m.Transport),
                 TransportReason = m.TransportReason,
                 TotalTimeMs = m.TotalTimeMs,
                 DowntimeMs = m.DowntimeMs,

@@ -19,7 +19,7 @@ namespace Ferry.Lab;
 /// <param name="PacketRatePps"><c>result.packetRatePps</c>: the rate that arrived at the sink.</param>
 /// <param name="SlaMet"><c>result.slaMet</c>.</param>
 /// <param name="ProbeNote"><c>result.probeNote</c>: why a network figure is missing.</param>
-internal sealed record MigrationOutcome(string Case, string Transport, int Run, Guid? Id, string From, string To, string State,
+internal sealed record LabMigrationOutcome(string Case, string Transport, int Run, Guid? Id, string From, string To, string State,
     string? FailureReason, string? ReportedTransport, string? TransportReason, double? TotalMs, double? DowntimeMs,
     double? NetworkDowntimeMs, long? FramesSent, long? FramesLost, double? PacketRatePps, bool? SlaMet, string? ProbeNote = null)
 {
@@ -60,6 +60,6 @@ internal sealed record MigrationOutcome(string Case, string Transport, int Run, 
     /// <summary><c>result.ramCheck</c>: the native transport's proof that the target got every page.</summary>
     public string? RamCheck { get; init; }
 
-    public static MigrationOutcome Refused(string @case, string transport, int run, string from, string to, string reason) =>
+    public static LabMigrationOutcome Refused(string @case, string transport, int run, string from, string to, string reason) =>
         new(@case, transport, run, null, from, to, "refused", reason, null, null, null, null, null, null, null, null, null);
 }

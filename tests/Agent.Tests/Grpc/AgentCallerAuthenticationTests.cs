@@ -13,7 +13,7 @@ namespace Ferry.Agent.Tests.Grpc;
 /// A real agent (Kestrel with TLS on a loopback port) with the cluster's certificates: who may call
 /// what. The API may do everything; a host's agent only what a migration's source needs of its target.
 /// </summary>
-public sealed class AgentAuthenticationTests : IDisposable
+public sealed class AgentCallerAuthenticationTests : IDisposable
 {
     private readonly TestPki _pki = new();
     private readonly TestPki _stranger = new("Someone else's CA");

@@ -18,7 +18,7 @@ namespace Ferry.Migration.Benchmark;
 /// The rates the QEMU guest actually achieves are measured from its RAM file before every run and
 /// a run set is refused when either side is off the target by more than 25 %.
 /// </summary>
-internal sealed class GuestProfile
+internal sealed class BenchmarkGuestProfile
 {
     private const double Tolerance = 0.25;
 
@@ -28,7 +28,7 @@ internal sealed class GuestProfile
     /// </summary>
     private static readonly TimeSpan CheckBudget = TimeSpan.FromSeconds(4);
 
-    private GuestProfile(string name, IReadOnlyList<string> workloadArguments, string method)
+    private BenchmarkGuestProfile(string name, IReadOnlyList<string> workloadArguments, string method)
     {
         Name = name;
         WorkloadArguments = workloadArguments;
@@ -50,19 +50,19 @@ internal sealed class GuestProfile
     public string DirtyMethod { get; }
 
     /// <summary>Builds the profile, or says why it cannot dirty the same way under both.</summary>
-    public static async Task<(GuestProfile? Profile, string? Refusal)> CreateAsync(BenchmarkHost host, CancellationToken cancellationToken)
+    public static async Task<(BenchmarkGuestProfile? Profile, string? Refusal)> CreateAsync(BenchmarkHost host, CancellationToken cancellationToken)
     {
         var options = host.Options;
         uint top = (uint)Math.Min(options.SizeBytes, 3L << 30) - (1u << 20);
         switch (options.Profile)
         {
             case "idle":
-                return (new GuestProfile("idle", ["--profile", "idle"], "idle: neither guest writes (QEMU: SeaBIOS with no boot device; engine: workload idle)"), null);
+                return (new BenchmarkGuestProfile("idle", ["--profile", "idle"], "idle: neither guest writes (QEMU: SeaBIOS with no boot device; engine: workload idle)"), null);
             case "sweep":
             {
                 var (pages, ticks) = PacedDirtyBootSector.Pacing(options.DirtyRate);
                 double rate = PacedDirtyBootSector.Rate(pages, ticks);
-                return (new GuestProfile("sweep", ["--profile", "sweep", "--dirty-rate", options.DirtyRate.ToString(CultureInfo.InvariantCulture)],
+                return (new BenchmarkGuestProfile("sweep", ["--profile", "sweep", "--dirty-rate", options.DirtyRate.ToString(CultureInfo.InvariantCulture)],
                     string.Create(CultureInfo.InvariantCulture,
                         $"sweep: both write pages in address order at {options.DirtyRate} pages/s; QEMU guest = PIT-paced boot sector ({pages} pages per {ticks} PIT ticks = {rate:0} pages/s), engine = workload sweep --dirty-rate {options.DirtyRate}"))
                 {
@@ -83,7 +83,7 @@ internal sealed class GuestProfile
 
                 var (pages, ticks) = PacedDirtyBootSector.Pacing(rate);
                 double programmed = PacedDirtyBootSector.Rate(pages, ticks);
-                return (new GuestProfile("l2fwd", ["--profile", "l2fwd"],
+                return (new BenchmarkGuestProfile("l2fwd", ["--profile", "l2fwd"],
                     string.Create(CultureInfo.InvariantCulture,
                         $"l2fwd: engine = workload l2fwd (2013 Mbit/s of 64 B frames), measured with the uffd-wp tracker: {hot} distinct pages per 100 ms, {per10ms} per 10 ms; QEMU guest = PIT-paced boot sector cycling a hot set of {hot} pages at {programmed:0} pages/s ({pages} pages per {ticks} PIT ticks): same dirty footprint, not the same program"))
                 {

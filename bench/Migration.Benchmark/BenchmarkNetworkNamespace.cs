@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Ferry.Transfer.Interop;
 
 namespace Ferry.Migration.Benchmark;
 
@@ -9,10 +10,8 @@ namespace Ferry.Migration.Benchmark;
 /// thread, and a socket stays in the namespace it was created in, so a short-lived thread enters
 /// the target namespace, creates the listener and ends; the accepted streams live there too.
 /// </summary>
-internal static partial class NetworkNamespace
+internal static class BenchmarkNetworkNamespace
 {
-    private const int CloneNewNet = 0x40000000;
-
     public static TcpListener Listen(string? netns, IPAddress address)
     {
         if (netns is null)
@@ -29,7 +28,7 @@ internal static partial class NetworkNamespace
             try
             {
                 using var handle = File.OpenHandle(Path.Combine("/var/run/netns", netns), FileMode.Open, FileAccess.Read);
-                if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                if (Libc.SetNs(handle, Libc.CloneNewNet) != 0)
                 {
                     throw new IOException($"setns({netns}) failed: errno {Marshal.GetLastPInvokeError()}");
                 }
@@ -46,7 +45,4 @@ internal static partial class NetworkNamespace
         thread.Join();
         return listener ?? throw new IOException($"cannot listen in namespace {netns}: {failure?.Message}", failure);
     }
-
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static partial int SetNs(int fd, int nstype);
 }

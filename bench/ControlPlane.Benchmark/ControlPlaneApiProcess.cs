@@ -11,12 +11,12 @@ namespace Ferry.ControlPlane.Benchmark;
 /// The API as it runs in production: its own process (so its memory is its own), configured by environment
 /// variables the way <c>scripts/run.sh</c> configures it, with mutual TLS on the agent endpoint and an API key.
 /// </summary>
-internal sealed class ApiProcess : IAsyncDisposable
+internal sealed class ControlPlaneApiProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private ApiProcess(Process process, string restUrl, string grpcUrl, string apiKey)
+    private ControlPlaneApiProcess(Process process, string restUrl, string grpcUrl, string apiKey)
     {
         _process = process;
         RestUrl = restUrl;
@@ -56,7 +56,7 @@ internal sealed class ApiProcess : IAsyncDisposable
         return kib / 1024.0;
     }
 
-    public static async Task<ApiProcess> StartAsync(string connectionString, TestPki pki, IReadOnlyDictionary<string, string> settings)
+    public static async Task<ControlPlaneApiProcess> StartAsync(string connectionString, TestPki pki, IReadOnlyDictionary<string, string> settings)
     {
         var dll = Path.Combine(Repository.Root, "src/Api/bin", Repository.Configuration, "net10.0/Ferry.Api.dll");
         if (!File.Exists(dll))
@@ -97,7 +97,7 @@ internal sealed class ApiProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var api = new ApiProcess(process, restUrl, grpcUrl, apiKey);
+        var api = new ControlPlaneApiProcess(process, restUrl, grpcUrl, apiKey);
         process.OutputDataReceived += (_, e) => api.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => api.Keep(e.Data);
         process.BeginOutputReadLine();

@@ -3,7 +3,7 @@ using Ferry.Contracts;
 namespace Ferry.Agent.Migration;
 
 /// <summary>The source side of migrations on this host; every call is idempotent by migration id.</summary>
-public interface ISourceMigrations
+public interface IOutgoingMigrations
 {
     /// <summary>
     /// Starts the migration the first time its id is seen and returns it; later calls return the same

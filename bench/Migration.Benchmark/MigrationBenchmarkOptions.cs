@@ -4,7 +4,7 @@ using System.Net;
 namespace Ferry.Migration.Benchmark;
 
 /// <summary>What one benchmark invocation measures; parsed from the command line the Makefile builds.</summary>
-internal sealed record BenchmarkOptions
+internal sealed record MigrationBenchmarkOptions
 {
     public const string Usage =
         "usage: Ferry.Migration.Benchmark --size 1G --profile idle|sweep|l2fwd --link loopback|10gbit [--runs 5] [--id name] " +
@@ -59,7 +59,7 @@ internal sealed record BenchmarkOptions
     /// <summary>How long each source guest runs before the migration starts (boot, JIT, steady dirtying).</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(2);
 
-    public static BenchmarkOptions? Parse(string[] args, out string? error)
+    public static MigrationBenchmarkOptions? Parse(string[] args, out string? error)
     {
         error = null;
         string size = "1G", profile = "idle", link = "loopback";
@@ -126,7 +126,7 @@ internal sealed record BenchmarkOptions
             return null;
         }
 
-        return new BenchmarkOptions
+        return new MigrationBenchmarkOptions
         {
             SizeLabel = size,
             SizeBytes = bytes.Value,

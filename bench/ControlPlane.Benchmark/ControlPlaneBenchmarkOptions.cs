@@ -6,11 +6,11 @@ namespace Ferry.ControlPlane.Benchmark;
 /// The fleet and the load: <c>--agents N --migrations N --rest-rate N --timeout SECONDS --warmup N</c>. Warm-up
 /// migrations run to their end before the measured ones (the control-plane run only; 0: none).
 /// </summary>
-internal sealed record BenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout, int Warmup)
+internal sealed record ControlPlaneBenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout, int Warmup)
 {
-    public static BenchmarkOptions Parse(string[] args)
+    public static ControlPlaneBenchmarkOptions Parse(string[] args)
     {
-        var options = new BenchmarkOptions(1000, 2000, 200, TimeSpan.FromMinutes(10), 1000);
+        var options = new ControlPlaneBenchmarkOptions(1000, 2000, 200, TimeSpan.FromMinutes(10), 1000);
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");

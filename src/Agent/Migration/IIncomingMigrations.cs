@@ -3,7 +3,7 @@ using Ferry.Agent.Guests;
 namespace Ferry.Agent.Migration;
 
 /// <summary>The target side of migrations on this host; every call is idempotent by migration id.</summary>
-public interface ITargetMigrations
+public interface IIncomingMigrations
 {
     /// <summary>
     /// Launches the receiving QEMU and makes it listen on the agent's migration address, and for the
