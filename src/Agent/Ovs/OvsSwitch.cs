@@ -29,14 +29,12 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, string> _environment;
+    private readonly OvsCtl _ctl;
     private TaskCompletionSource<OvsDaemonExit> _unexpectedExit = NewExitSource();
     private OvsDaemon? _ovsdb;
     private OvsDaemon? _vswitchd;
     private bool? _systemInstance;
     private bool _runDirectoryPrepared;
-    private string? _dbTarget;
-    private long _vsctlRuns;
 
     public OvsSwitch(OvsOptions options, TimeProvider timeProvider, ILogger<OvsSwitch> logger)
     {
@@ -46,15 +44,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         _logger = logger;
         Bridge = OvsName.Validate(options.Bridge, "bridge");
         VhostUserSocketDirectory = options.RunDirectory;
-        _environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            // ovs_rundir() decides where unixctl sockets and, with vhost-sock-dir unset, vhost-user
-            // sockets go; the others keep the tools away from the system's /etc and /var.
-            ["OVS_RUNDIR"] = options.RunDirectory,
-            ["OVS_DBDIR"] = options.RunDirectory,
-            ["OVS_LOGDIR"] = options.LogDirectory,
-            ["OVS_SYSCONFDIR"] = options.RunDirectory,
-        };
+        _ctl = new OvsCtl(options, timeProvider, logger);
     }
 
     public string Bridge { get; }
@@ -70,7 +60,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         : Path.Combine(_options.LogDirectory, VswitchdName + ".log");
 
     /// <summary>How many times ovs-vsctl ran: lets tests prove a hostile name never reached it.</summary>
-    internal long VsctlRuns => Interlocked.Read(ref _vsctlRuns);
+    internal long VsctlRuns => _ctl.VsctlRuns;
 
     /// <summary>From starting ovs-vswitchd to <c>dpdk_initialized=true</c>, the last time it was started.</summary>
     internal TimeSpan? DpdkInitTime { get; private set; }
@@ -142,15 +132,15 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
         else
         {
-            arguments.AddRange(["type=dpdkvhostuserclient", $"options:vhost-server-path={Quote(socket)}"]);
+            arguments.AddRange(["type=dpdkvhostuserclient", $"options:vhost-server-path={OvsCtl.Quote(socket)}"]);
         }
 
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ThrowIfNotRunning();
-            await VsctlAsync(arguments, cancellationToken);
-            var state = await VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
+            await _ctl.VsctlAsync(arguments, cancellationToken);
+            var state = await _ctl.VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
             var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var ofport = lines.Length > 0 && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : -1;
             var error = lines.Length > 1 && lines[1] != "[]" ? lines[1] : null;
@@ -175,7 +165,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
         // OVS creates the tap down; a probe's frames only cross an interface that is up.
         var namespaceArguments = _options.NetworkNamespace.Length == 0 ? Array.Empty<string>() : ["-n", _options.NetworkNamespace];
-        var result = await RunToolAsync("ip", [.. namespaceArguments, "link", "set", "dev", name, "up"], cancellationToken);
+        var result = await _ctl.RunAsync("ip", [.. namespaceArguments, "link", "set", "dev", name, "up"], cancellationToken);
         if (!result.Succeeded)
         {
             throw new OvsCommandException($"Internal port {name} could not be brought up: {result.Error.Trim()}");
@@ -215,7 +205,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             // never sends a frame back out of its in_port, so steering a port to itself drops its frames.
             var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
             var flow = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort},actions={actions}");
-            await OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
+            await _ctl.OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
             Log.Steered(_logger, from, inPort, string.Join(", ", to), actions, Bridge);
         }
         finally
@@ -233,7 +223,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             ThrowIfNotRunning();
             var inPort = await OpenFlowPortAsync(from, cancellationToken);
             var match = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort}");
-            await OfctlAsync(["--strict", "del-flows", OfctlTarget, match], cancellationToken);
+            await _ctl.OfctlAsync(["--strict", "del-flows", OfctlTarget, match], cancellationToken);
         }
         finally
         {
@@ -264,7 +254,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 }
 
                 var flow = SteeringFlow(cookie, rule, inPort, outPorts);
-                await OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
+                await _ctl.OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
                 Log.Steered(_logger, rule.FromPort, inPort, string.Join(", ", rule.ToPorts), flow, Bridge);
             }
         }
@@ -280,7 +270,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         try
         {
             ThrowIfNotRunning();
-            await OfctlAsync(["del-flows", OfctlTarget, string.Create(CultureInfo.InvariantCulture, $"cookie=0x{cookie:x}/-1")], cancellationToken);
+            await _ctl.OfctlAsync(["del-flows", OfctlTarget, string.Create(CultureInfo.InvariantCulture, $"cookie=0x{cookie:x}/-1")], cancellationToken);
         }
         finally
         {
@@ -301,8 +291,8 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         try
         {
             ThrowIfNotRunning();
-            var output = (await VsctlAsync(["--no-wait", "get", "Interface", name, column], cancellationToken)).Trim();
-            return ParseMap(output);
+            var output = (await _ctl.VsctlAsync(["--no-wait", "get", "Interface", name, column], cancellationToken)).Trim();
+            return OvsCtl.ParseMap(output);
         }
         finally
         {
@@ -317,7 +307,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         try
         {
             ThrowIfNotRunning();
-            await VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
+            await _ctl.VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
             Log.PortRemoved(_logger, name, Bridge);
         }
         finally
@@ -332,7 +322,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         try
         {
             ThrowIfNotRunning();
-            var output = await VsctlAsync(["--no-wait", "list-ports", Bridge], cancellationToken);
+            var output = await _ctl.VsctlAsync(["--no-wait", "list-ports", Bridge], cancellationToken);
             return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(p => p != MempoolKeeperPort).ToList();
         }
         finally
@@ -347,7 +337,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         try
         {
             var system = _systemInstance == true;
-            if (_dbTarget is null)
+            if (_ctl.DbTarget is null)
             {
                 return new OvsSwitchStatus(false, system, false, null, Bridge, "the switch has not been started");
             }
@@ -358,7 +348,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 return new OvsSwitchStatus(false, false, false, null, Bridge, $"{dead} is not running");
             }
 
-            var output = await VsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "dpdk_version"], cancellationToken);
+            var output = await _ctl.VsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "dpdk_version"], cancellationToken);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var initialized = lines.Length > 0 && lines[0] == "true";
             var version = lines.Length > 1 && lines[1] != "[]" ? lines[1].Trim('"') : null;
@@ -379,7 +369,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             if (_systemInstance == true)
             {
                 // The host's OVS is not ours to stop; the ports were removed by their guests' cleanup.
-                _dbTarget = null;
+                _ctl.DbTarget = null;
                 _systemInstance = null;
                 return;
             }
@@ -393,7 +383,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             {
                 try
                 {
-                    await VsctlAsync(["--if-exists", "del-br", Bridge], cancellationToken);
+                    await _ctl.VsctlAsync(["--if-exists", "del-br", Bridge], cancellationToken);
                 }
                 catch (OvsCommandException ex)
                 {
@@ -408,7 +398,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             _ovsdb?.Dispose();
             _vswitchd = null;
             _ovsdb = null;
-            _dbTarget = null;
+            _ctl.DbTarget = null;
             _systemInstance = null;
             _runDirectoryPrepared = false;
             ClearRunDirectory();
@@ -433,11 +423,11 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             return false;
         }
 
-        _dbTarget = "unix:" + _options.SystemDbSocket;
+        _ctl.DbTarget = "unix:" + _options.SystemDbSocket;
 
         // The system OVS puts vhost-user sockets in its own run directory, or vhost-sock-dir below it.
         var systemRunDirectory = Path.GetDirectoryName(_options.SystemDbSocket)!;
-        var sockDir = (await VsctlAsync(["--no-wait", "--if-exists", "get", "Open_vSwitch", ".", "other_config:vhost-sock-dir"], cancellationToken)).Trim().Trim('"');
+        var sockDir = (await _ctl.VsctlAsync(["--no-wait", "--if-exists", "get", "Open_vSwitch", ".", "other_config:vhost-sock-dir"], cancellationToken)).Trim().Trim('"');
         VhostUserSocketDirectory = sockDir.Length == 0 ? systemRunDirectory : Path.GetFullPath(Path.Combine(systemRunDirectory, sockDir));
         Log.UsingSystemInstance(_logger, _options.SystemDbSocket, VhostUserSocketDirectory);
         return true;
@@ -506,7 +496,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     {
         if (!File.Exists(DbFile))
         {
-            var create = await RunToolAsync(_options.OvsdbToolBinary, ["create", DbFile, _options.SchemaPath], cancellationToken);
+            var create = await _ctl.RunAsync(_options.OvsdbToolBinary, ["create", DbFile, _options.SchemaPath], cancellationToken);
             if (!create.Succeeded)
             {
                 throw new OvsCommandException($"ovsdb-tool could not create {DbFile}: {create.Error.Trim()}");
@@ -516,7 +506,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         File.Delete(DbSocket);
         var daemon = StartDaemon(OvsdbServerName, _options.OvsdbServerBinary, [DbFile, $"--remote=punix:{DbSocket}"]);
         _ovsdb = daemon;
-        _dbTarget = "unix:" + DbSocket;
+        _ctl.DbTarget = "unix:" + DbSocket;
 
         // `init` creates the Open_vSwitch row on a fresh database and is a no-op later; it is also the
         // first request that proves the server answers.
@@ -526,7 +516,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             ThrowIfExitedDuringStart(daemon);
             if (File.Exists(DbSocket))
             {
-                var init = await RunVsctlAsync(["--no-wait", "init"], cancellationToken);
+                var init = await _ctl.RunVsctlAsync(["--no-wait", "init"], cancellationToken);
                 if (init.Succeeded)
                 {
                     break;
@@ -542,16 +532,16 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
 
         // DPDK reads these once, when ovs-vswitchd initialises it: they must be in the database first.
-        await VsctlAsync(
+        await _ctl.VsctlAsync(
             [
                 "--no-wait", "set", "Open_vSwitch", ".",
                 "other_config:dpdk-init=true",
-                $"other_config:dpdk-lcore-mask={Quote(_options.DpdkLcoreMask)}",
-                $"other_config:pmd-cpu-mask={Quote(_options.PmdCpuMask)}",
+                $"other_config:dpdk-lcore-mask={OvsCtl.Quote(_options.DpdkLcoreMask)}",
+                $"other_config:pmd-cpu-mask={OvsCtl.Quote(_options.PmdCpuMask)}",
                 $"other_config:pmd-maxsleep={_options.PmdMaxSleepMicroseconds.ToString(CultureInfo.InvariantCulture)}",
-                $"other_config:dpdk-socket-mem={Quote(_options.DpdkSocketMem)}",
-                $"other_config:dpdk-socket-limit={Quote(_options.EffectiveDpdkSocketLimit)}",
-                $"other_config:dpdk-extra={Quote(DpdkExtra())}",
+                $"other_config:dpdk-socket-mem={OvsCtl.Quote(_options.DpdkSocketMem)}",
+                $"other_config:dpdk-socket-limit={OvsCtl.Quote(_options.EffectiveDpdkSocketLimit)}",
+                $"other_config:dpdk-extra={OvsCtl.Quote(DpdkExtra())}",
             ],
             cancellationToken);
         Log.DaemonStarted(_logger, OvsdbServerName, daemon.Pid, _options.RunDirectory);
@@ -568,7 +558,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 File.Delete(Path.Combine(_options.RunDirectory, leftover));
             }
 
-            var serverPorts = await VsctlAsync(["--no-wait", "--bare", "--columns=name", "find", "Interface", "type=dpdkvhostuser"], cancellationToken);
+            var serverPorts = await _ctl.VsctlAsync(["--no-wait", "--bare", "--columns=name", "find", "Interface", "type=dpdkvhostuser"], cancellationToken);
             foreach (var port in serverPorts.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(OvsName.IsValid))
             {
                 File.Delete(Path.Combine(_options.RunDirectory, port));
@@ -578,7 +568,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         // A dead ovs-vswitchd's dpdk_initialized=true and cur_cfg stay in the database. Reset, they tell
         // when the new one has initialised DPDK and applied the whole configuration (bridge, ports);
         // ovs-vsctl's own wait does not help here because re-adding an existing bridge changes nothing.
-        await VsctlAsync(["--no-wait", "set", "Open_vSwitch", ".", "dpdk_initialized=false", "cur_cfg=0"], cancellationToken);
+        await _ctl.VsctlAsync(["--no-wait", "set", "Open_vSwitch", ".", "dpdk_initialized=false", "cur_cfg=0"], cancellationToken);
         if (DpdkDrivers.MissingMempoolDriver() is { } missing)
         {
             throw new OvsCommandException($"ovs-vswitchd not started: {missing}.");
@@ -586,14 +576,14 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
         // `ip netns exec` enters the namespace and execs ovs-vswitchd in place: the pid stays the daemon's.
         var daemon = _options.NetworkNamespace.Length == 0
-            ? StartDaemon(VswitchdName, _options.VswitchdBinary, [_dbTarget!], VswitchdEnvironment())
-            : StartDaemon(VswitchdName, "ip", ["netns", "exec", _options.NetworkNamespace, _options.VswitchdBinary, _dbTarget!], VswitchdEnvironment());
+            ? StartDaemon(VswitchdName, _options.VswitchdBinary, [_ctl.DbTarget!], VswitchdEnvironment())
+            : StartDaemon(VswitchdName, "ip", ["netns", "exec", _options.NetworkNamespace, _options.VswitchdBinary, _ctl.DbTarget!], VswitchdEnvironment());
         _vswitchd = daemon;
         var started = _timeProvider.GetTimestamp();
         while (true)
         {
             ThrowIfExitedDuringStart(daemon);
-            var state = await RunVsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "cur_cfg", "next_cfg"], cancellationToken);
+            var state = await _ctl.RunVsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "cur_cfg", "next_cfg"], cancellationToken);
             var values = state.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (state.Succeeded && values is ["true", var current, var next] && current == next)
             {
@@ -619,7 +609,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     /// </summary>
     private Dictionary<string, string> VswitchdEnvironment()
     {
-        var environment = _environment.ToDictionary(e => e.Key, string? (e) => e.Value, StringComparer.Ordinal);
+        var environment = _ctl.Environment.ToDictionary(e => e.Key, string? (e) => e.Value, StringComparer.Ordinal);
         Qemu.DirtyTrackerPreload.Apply(environment, _options.PreloadDirtyTracker);
         return environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!, StringComparer.Ordinal);
     }
@@ -639,7 +629,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
                 // The log file has everything; the console (captured to .out) only what may come before it opens.
                 "-vconsole:err",
             ]),
-            environment ?? _environment,
+            environment ?? _ctl.Environment,
             _options.RunDirectory,
             logFile,
             Path.Combine(_options.LogDirectory, name + ".out"));
@@ -674,7 +664,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             var control = Path.Combine(_options.RunDirectory, daemon.Name + ".ctl");
             try
             {
-                await RunToolAsync(_options.AppctlBinary, [$"--target={control}", "exit"], cancellationToken);
+                await _ctl.RunAppctlAsync(control, ["exit"], cancellationToken);
                 await daemon.Exited.WaitAsync(_options.StopTimeout, _timeProvider, cancellationToken);
             }
             catch (Exception ex) when (ex is OvsCommandException or TimeoutException)
@@ -697,13 +687,13 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         string[] namespaceArguments = _options.NetworkNamespace.Length == 0 ? [] : ["-n", _options.NetworkNamespace];
         try
         {
-            var show = await RunToolAsync("ip", [.. namespaceArguments, "link", "show", "dev", Bridge], cancellationToken);
+            var show = await _ctl.RunAsync("ip", [.. namespaceArguments, "link", "show", "dev", Bridge], cancellationToken);
             if (!show.Succeeded)
             {
                 return;
             }
 
-            var delete = await RunToolAsync("ip", [.. namespaceArguments, "link", "delete", "dev", Bridge], cancellationToken);
+            var delete = await _ctl.RunAsync("ip", [.. namespaceArguments, "link", "delete", "dev", Bridge], cancellationToken);
             if (!delete.Succeeded)
             {
                 Log.CleanupFailed(_logger, $"tap device {Bridge}", delete.Error.Trim());
@@ -747,41 +737,21 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
     }
 
-    /// <summary>
-    /// Parses an OVSDB map as ovs-vsctl prints it: <c>{features="0x..", mode=server, status=connected}</c>.
-    /// Values of the status column hold no commas or braces.
-    /// </summary>
-    internal static IReadOnlyDictionary<string, string> ParseMap(string output)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        var body = output.Trim().TrimStart('{').TrimEnd('}');
-        foreach (var pair in body.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0)
-            {
-                map[pair[..equals].Trim('"')] = pair[(equals + 1)..].Trim('"');
-            }
-        }
-
-        return map;
-    }
-
     private async Task<int> AddKernelPortAsync(string name, IReadOnlyList<string> settings, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ThrowIfNotRunning();
-            await VsctlAsync(["--may-exist", "add-port", Bridge, name, "--", "set", "Interface", name, .. settings], cancellationToken);
-            var state = await VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
+            await _ctl.VsctlAsync(["--may-exist", "add-port", Bridge, name, "--", "set", "Interface", name, .. settings], cancellationToken);
+            var state = await _ctl.VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
             var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var ofport = lines.Length > 0 && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : -1;
             var error = lines.Length > 1 && lines[1] != "[]" ? lines[1] : null;
             if (ofport <= 0 || error is not null)
             {
                 // A refused port stays in the database with ofport -1; it must not be mistaken for one later.
-                await VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
+                await _ctl.VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
                 throw new OvsCommandException($"OVS did not accept port {name} ({string.Join(' ', settings)}, ofport {ofport}): {error ?? "no error given"}");
             }
 
@@ -830,7 +800,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
     private async Task<int> OpenFlowPortAsync(string name, CancellationToken cancellationToken)
     {
-        var result = await RunVsctlAsync(["--no-wait", "get", "Interface", name, "ofport"], cancellationToken);
+        var result = await _ctl.RunVsctlAsync(["--no-wait", "get", "Interface", name, "ofport"], cancellationToken);
         if (!result.Succeeded || !int.TryParse(result.Output.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ofport) || ofport <= 0)
         {
             throw new OvsCommandException($"Port {name} is not on bridge {Bridge} with an OpenFlow number: {(result.Error.Trim().Length > 0 ? result.Error.Trim() : result.Output.Trim())}");
@@ -843,22 +813,13 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     private string OfctlTarget =>
         "unix:" + Path.Combine(_systemInstance == true ? Path.GetDirectoryName(_options.SystemDbSocket)! : _options.RunDirectory, Bridge + ".mgmt");
 
-    private async Task OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        var result = await RunToolAsync(_options.OfctlBinary, arguments, cancellationToken);
-        if (!result.Succeeded)
-        {
-            throw new OvsCommandException($"{OvsCommand.Describe(_options.OfctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
-        }
-    }
-
     private async Task EnsureBridgeAsync(CancellationToken cancellationToken)
     {
-        await VsctlAsync(["--may-exist", "add-br", Bridge, "--", "set", "Bridge", Bridge, "datapath_type=netdev"], cancellationToken);
+        await _ctl.VsctlAsync(["--may-exist", "add-br", Bridge, "--", "set", "Bridge", Bridge, "datapath_type=netdev"], cancellationToken);
 
         // ovs-vsctl succeeds even when ovs-vswitchd could not open the datapath; the bridge's own
         // interface only gets the LOCAL port number when it did.
-        var state = await VsctlAsync(["--no-wait", "get", "Interface", Bridge, "ofport", "error"], cancellationToken);
+        var state = await _ctl.VsctlAsync(["--no-wait", "get", "Interface", Bridge, "ofport", "error"], cancellationToken);
         var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (lines is not ["65534", "[]"])
         {
@@ -879,10 +840,10 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     /// <summary>Adds (or keeps) <see cref="MempoolKeeperPort"/>; its first start is when OVS creates the mempool.</summary>
     private async Task EnsureMempoolKeeperAsync(CancellationToken cancellationToken)
     {
-        await VsctlAsync(
+        await _ctl.VsctlAsync(
             ["--may-exist", "add-port", Bridge, MempoolKeeperPort, "--", "set", "Interface", MempoolKeeperPort, "type=dpdk", "options:dpdk-devargs=net_null0,no-rx=1"],
             cancellationToken);
-        var state = await VsctlAsync(["--no-wait", "get", "Interface", MempoolKeeperPort, "ofport", "error"], cancellationToken);
+        var state = await _ctl.VsctlAsync(["--no-wait", "get", "Interface", MempoolKeeperPort, "ofport", "error"], cancellationToken);
         var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (lines is not [var ofport, "[]"] || !int.TryParse(ofport, CultureInfo.InvariantCulture, out var number) || number <= 0)
         {
@@ -895,7 +856,7 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
     private void ThrowIfNotRunning()
     {
-        if (_dbTarget is null)
+        if (_ctl.DbTarget is null)
         {
             throw new InvalidOperationException("The OVS switch is not started; call EnsureStartedAsync first.");
         }
@@ -938,43 +899,6 @@ internal sealed partial class OvsSwitch : IOvsSwitch
 
         return string.Join(' ', arguments);
     }
-
-    /// <summary>
-    /// An OVSDB string atom in double quotes, the form ovs-vsctl parses as one value even with spaces,
-    /// colons or commas in it. Control characters never get here: options validation refuses them.
-    /// </summary>
-    private static string Quote(string value) =>
-        $"\"{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
-
-    /// <summary>Runs ovs-vsctl and returns its output; a non-zero exit is an <see cref="OvsCommandException"/>.</summary>
-    private async Task<string> VsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        var result = await RunVsctlAsync(arguments, cancellationToken);
-        if (!result.Succeeded)
-        {
-            throw new OvsCommandException($"{OvsCommand.Describe(_options.VsctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
-        }
-
-        return result.Output;
-    }
-
-    private Task<OvsCommandResult> RunVsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _vsctlRuns);
-
-        // ovs-vsctl's own --timeout makes it give up cleanly (and say why) before the agent kills it.
-        var seconds = Math.Max(1, (int)_options.CommandTimeout.TotalSeconds - 1).ToString(CultureInfo.InvariantCulture);
-        return OvsCommand.RunAsync(
-            _options.VsctlBinary,
-            [$"--db={_dbTarget}", $"--timeout={seconds}", .. arguments],
-            _environment,
-            _options.CommandTimeout,
-            _timeProvider,
-            cancellationToken);
-    }
-
-    private Task<OvsCommandResult> RunToolAsync(string binary, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        OvsCommand.RunAsync(binary, arguments, _environment, _options.CommandTimeout, _timeProvider, cancellationToken);
 
     private static TaskCompletionSource<OvsDaemonExit> NewExitSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
