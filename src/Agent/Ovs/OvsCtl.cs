@@ -24,7 +24,7 @@ internal sealed partial class OvsCtl
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
-        Environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        Environment = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             // ovs_rundir() decides where unixctl sockets and, with vhost-sock-dir unset, vhost-user
             // sockets go; the others keep the tools away from the system's /etc and /var.
@@ -36,7 +36,7 @@ internal sealed partial class OvsCtl
     }
 
     /// <summary>The environment of every tool and daemon of the agent's own switch.</summary>
-    public IReadOnlyDictionary<string, string> Environment { get; }
+    public IReadOnlyDictionary<string, string?> Environment { get; }
 
     /// <summary>The database ovs-vsctl talks to (<c>unix:...db.sock</c>); null until the switch found or started one.</summary>
     public string? DbTarget { get; set; }
@@ -50,14 +50,14 @@ internal sealed partial class OvsCtl
         var result = await RunVsctlAsync(arguments, cancellationToken);
         if (!result.Succeeded)
         {
-            throw new OvsCommandException($"{OvsCommand.Describe(_options.VsctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
+            throw new OvsCommandException($"{ChildProcess.Describe(_options.VsctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
         }
 
         return result.Output;
     }
 
     /// <summary>Runs ovs-vsctl against <see cref="DbTarget"/>; its exit code is the caller's to judge.</summary>
-    public Task<OvsCommandResult> RunVsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public Task<ChildProcessRun> RunVsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _vsctlRuns);
 
@@ -72,20 +72,25 @@ internal sealed partial class OvsCtl
         var result = await RunAsync(_options.OfctlBinary, arguments, cancellationToken);
         if (!result.Succeeded)
         {
-            throw new OvsCommandException($"{OvsCommand.Describe(_options.OfctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
+            throw new OvsCommandException($"{ChildProcess.Describe(_options.OfctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
         }
     }
 
     /// <summary>Runs ovs-appctl against the daemon whose control socket is <paramref name="control"/>.</summary>
-    public Task<OvsCommandResult> RunAppctlAsync(string control, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+    public Task<ChildProcessRun> RunAppctlAsync(string control, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         RunAsync(_options.AppctlBinary, [$"--target={control}", .. arguments], cancellationToken);
 
     /// <summary>Runs any other tool the switch needs (ovsdb-tool, ip) with the switch's environment and limit.</summary>
-    public async Task<OvsCommandResult> RunAsync(string binary, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public async Task<ChildProcessRun> RunAsync(string binary, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var result = await OvsCommand.RunAsync(binary, arguments, Environment, _options.CommandTimeout, _timeProvider, cancellationToken);
-        Log.Ran(_logger, OvsCommand.Describe(binary, arguments), result.ExitCode);
-        return result;
+        var run = await ChildProcess.RunAsync(new ChildProcessStart(binary, arguments) { Environment = Environment }, _options.CommandTimeout, _timeProvider, cancellationToken);
+        if (run.Failure is { } failure)
+        {
+            throw new OvsCommandException(failure);
+        }
+
+        Log.Ran(_logger, ChildProcess.Describe(binary, arguments), run.ExitCode);
+        return run;
     }
 
     /// <summary>The lines of a tool's output, trimmed, without empty ones: how ovs-vsctl prints one value per column asked for.</summary>

@@ -607,14 +607,14 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     /// ovs-vswitchd writes into the RAM of every guest with vhost-user ports (received frames, used rings):
     /// it starts with the preload library that gives it a userfaultfd the native transport can track it by.
     /// </summary>
-    private Dictionary<string, string> VswitchdEnvironment()
+    private Dictionary<string, string?> VswitchdEnvironment()
     {
-        var environment = _ctl.Environment.ToDictionary(e => e.Key, string? (e) => e.Value, StringComparer.Ordinal);
+        var environment = new Dictionary<string, string?>(_ctl.Environment, StringComparer.Ordinal);
         Qemu.DirtyTrackerPreload.Apply(environment, _options.PreloadDirtyTracker);
-        return environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!, StringComparer.Ordinal);
+        return environment;
     }
 
-    private OvsDaemon StartDaemon(string name, string binary, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    private OvsDaemon StartDaemon(string name, string binary, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var logFile = Path.Combine(_options.LogDirectory, name + ".log");
         var daemon = OvsDaemon.Start(
