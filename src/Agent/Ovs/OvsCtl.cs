@@ -41,6 +41,17 @@ internal sealed partial class OvsCtl
     /// <summary>The database ovs-vsctl talks to (<c>unix:...db.sock</c>); null until the switch found or started one.</summary>
     public string? DbTarget { get; set; }
 
+    /// <summary>
+    /// A socket ovs-vswitchd makes in its run directory (a bridge's <c>.mgmt</c> for ovs-ofctl), as a
+    /// <c>unix:</c> target: the run directory is where the database socket of <see cref="DbTarget"/> is,
+    /// for the agent's own switch and the host's alike.
+    /// </summary>
+    public string BesideDatabase(string fileName)
+    {
+        var dbSocket = (DbTarget ?? throw new InvalidOperationException("No OVS database yet."))["unix:".Length..];
+        return "unix:" + Path.Combine(Path.GetDirectoryName(dbSocket)!, fileName);
+    }
+
     /// <summary>How many times ovs-vsctl ran: lets tests prove a hostile name never reached it.</summary>
     public long VsctlRuns => Interlocked.Read(ref _vsctlRuns);
 
