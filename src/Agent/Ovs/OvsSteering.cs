@@ -25,9 +25,8 @@ internal sealed partial class OvsSteering(OvsCtl ctl, OvsPorts ports, string bri
             outPorts.Add(await ports.OpenFlowPortAsync(port, cancellationToken));
         }
 
-        // Numbers, not names, in the rule: all were read back from OVS for validated names. OpenFlow
-        // never sends a frame back out of its in_port, so steering a port to itself drops its frames.
-        var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
+        // Numbers, not names, in the rule: all were read back from OVS for validated names.
+        var actions = Actions(inPort, outPorts);
         var flow = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort},actions={actions}");
         await ctl.OfctlAsync(["add-flow", ManagementTarget, flow], cancellationToken);
         Log.Steered(logger, from, inPort, string.Join(", ", to), actions, bridge);
@@ -69,8 +68,7 @@ internal sealed partial class OvsSteering(OvsCtl ctl, OvsPorts ports, string bri
 
     /// <summary>
     /// The flow text of one rule: numbers, not names (all read back from OVS for validated names), and a MAC
-    /// and EtherType only from typed values. OpenFlow never sends a frame back out of its in_port, so a rule
-    /// whose only output is its own port drops too.
+    /// and EtherType only from typed values.
     /// </summary>
     private static string SteeringFlow(ulong cookie, SteeringRule rule, int inPort, IReadOnlyList<int> outPorts)
     {
@@ -86,9 +84,15 @@ internal sealed partial class OvsSteering(OvsCtl ctl, OvsPorts ports, string bri
             match.Append(string.Create(CultureInfo.InvariantCulture, $",dl_type=0x{etherType:x4}"));
         }
 
-        var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
-        return match.Append(",actions=").Append(actions).ToString();
+        return match.Append(",actions=").Append(Actions(inPort, outPorts)).ToString();
     }
+
+    /// <summary>
+    /// Output to each port, by number. OpenFlow never sends a frame back out of its in_port, so steering a
+    /// port to itself alone drops its frames: said as <c>drop</c>.
+    /// </summary>
+    private static string Actions(int inPort, IReadOnlyList<int> outPorts) =>
+        outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
 
     private async Task<int> CachedOpenFlowPortAsync(string name, Dictionary<string, int> known, CancellationToken cancellationToken)
     {
