@@ -172,11 +172,19 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>Kills it if it still runs and frees the handle; its exit and output tasks still complete.</summary>
+    /// <summary>Kills it if it still runs and frees the handle once it has exited; its exit and output tasks still complete.</summary>
     public void Dispose()
     {
         Kill();
-        _process.Dispose();
+
+        // Not at once: a Process disposed before its exit stops watching for it, and Exited would never
+        // complete (ChildProcessTests: a killed `sleep` then timed out waiting for its 137).
+        _ = Exited.ContinueWith(
+            static (_, process) => ((Process)process!).Dispose(),
+            _process,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private static async Task<int> WaitForExitAsync(Process process)
