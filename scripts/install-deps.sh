@@ -6,7 +6,7 @@ set -euo pipefail
 # recommends: without it DPDK has no ring mempool driver, every mempool creation in OVS fails
 # with EINVAL ("Failed to create mempool ... Invalid argument") and a vhost-user port gets no
 # backend. librte-net-null23 is the null driver of the port that keeps OVS's packet mempool alive
-# (OvsSwitch.MempoolKeeperPort). gcc and libc6-dev build the agent's dirty-tracking preload library.
+# (OvsPorts.MempoolKeeperPort). gcc and libc6-dev build the agent's dirty-tracking preload library.
 # jq reads the API's JSON in scripts/run.sh. chromium is the browser tests/Dashboard.Tests drive with Playwright
 # (Debian's build, by its path: the tests never download a browser).
 packages=(postgresql qemu-system-x86 qemu-utils openvswitch-switch-dpdk librte-mempool-ring23 librte-net-null23 socat iproute2 make procps cpio kmod gcc libc6-dev jq chromium)

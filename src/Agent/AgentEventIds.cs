@@ -178,6 +178,7 @@ internal static class AgentEventIds
     public const int OvsStopped = 3810;
     public const int OvsKernelPortAdded = 3811;
     public const int OvsSteered = 3812;
+    public const int OvsToolRan = 3813;
     public const int OvsReady = 3820;
     public const int OvsDaemonDied = 3821;
     public const int OvsStartFailed = 3822;

@@ -10,8 +10,6 @@ namespace Ferry.Agent.Inventory;
 
 internal sealed partial class LinuxHostInventory : IHostInventory
 {
-    private static readonly IReadOnlyDictionary<string, string> NoEnvironment = new Dictionary<string, string>();
-
     private readonly InventoryOptions _options;
     private readonly IOvsSwitch? _switch;
     private readonly TimeProvider _timeProvider;
@@ -133,17 +131,13 @@ internal sealed partial class LinuxHostInventory : IHostInventory
 
     private async Task<(string? Output, string? Failure)> RunVersionAsync(string binary, CancellationToken cancellationToken)
     {
-        try
+        var run = await ChildProcess.RunAsync(new ChildProcessStart(binary, ["--version"]), _options.VersionTimeout, _timeProvider, cancellationToken);
+        return run switch
         {
-            var result = await OvsCommand.RunAsync(binary, ["--version"], NoEnvironment, _options.VersionTimeout, _timeProvider, cancellationToken);
-            return result.Succeeded
-                ? (result.Output, null)
-                : (null, $"{binary} --version exited with {result.ExitCode}: {FirstLine(result.Error)}");
-        }
-        catch (OvsCommandException ex)
-        {
-            return (null, ex.Message);
-        }
+            { Failure: { } failure } => (null, failure),
+            { Succeeded: true } => (run.Output, null),
+            _ => (null, $"{binary} --version exited with {run.ExitCode}: {FirstLine(run.Error)}"),
+        };
     }
 
     private static string FirstLine(string text) => text.Trim().Split('\n')[0].Trim();

@@ -1,6 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
-
 namespace Ferry.Agent.Ovs;
 
 /// <summary>
@@ -10,19 +7,17 @@ namespace Ferry.Agent.Ovs;
 /// </summary>
 internal sealed class OvsDaemon : IDisposable
 {
-    private readonly Process _process;
-    private readonly Task _outputPump;
+    private readonly ChildProcess _process;
     private int _stopRequested;
 
-    private OvsDaemon(string name, Process process, string logFile, string outputFile)
+    private OvsDaemon(string name, ChildProcess process, string logFile, string outputFile)
     {
         Name = name;
         _process = process;
         LogFile = logFile;
         OutputFile = outputFile;
-        Pid = process.Id;
-        _outputPump = ProcessLogPump.RunAsync(process, outputFile);
-        Exited = WaitForExitAsync(process, _outputPump);
+        Pid = process.Pid;
+        Exited = WaitForExitAsync(process);
     }
 
     public string Name { get; }
@@ -45,58 +40,26 @@ internal sealed class OvsDaemon : IDisposable
         string name,
         string binary,
         IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string> environment,
+        IReadOnlyDictionary<string, string?> environment,
         string workingDirectory,
         string logFile,
         string outputFile)
     {
-        var startInfo = new ProcessStartInfo(binary)
+        var start = new ChildProcessStart(binary, arguments.ToList())
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            Environment = environment,
             WorkingDirectory = workingDirectory,
+            OutputFile = outputFile,
         };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            startInfo.Environment[key] = value;
-        }
-
-        try
-        {
-            var process = Process.Start(startInfo) ?? throw new OvsCommandException($"{binary} did not start.");
-            process.StandardInput.Close();
-            return new OvsDaemon(name, process, logFile, outputFile);
-        }
-        catch (Win32Exception ex)
-        {
-            throw new OvsCommandException($"Cannot run {binary}: {ex.Message}", ex);
-        }
+        return ChildProcess.TryStart(start, out var process, out var failure)
+            ? new OvsDaemon(name, process, logFile, outputFile)
+            : throw new OvsCommandException(failure);
     }
 
     public void MarkStopRequested() => Interlocked.Exchange(ref _stopRequested, 1);
 
     /// <summary>SIGKILL: for a daemon that ignored the request to exit, and for tests that simulate a crash.</summary>
-    public void Kill()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: false);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited between the check and the kill.
-        }
-    }
+    public void Kill() => _process.Kill();
 
     /// <summary>The last lines of its log file and of its console output, for error messages.</summary>
     public string ReadLogTail(int characters = 2000)
@@ -105,11 +68,7 @@ internal sealed class OvsDaemon : IDisposable
         return text.Length <= characters ? text : text[^characters..];
     }
 
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 
     private static string ReadShared(string path)
     {
@@ -125,10 +84,10 @@ internal sealed class OvsDaemon : IDisposable
         }
     }
 
-    private static async Task<int> WaitForExitAsync(Process process, Task outputPump)
+    private static async Task<int> WaitForExitAsync(ChildProcess process)
     {
-        await process.WaitForExitAsync(CancellationToken.None);
-        await outputPump;
-        return process.ExitCode;
+        var code = await process.Exited;
+        await process.OutputClosed;
+        return code;
     }
 }

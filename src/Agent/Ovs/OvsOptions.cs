@@ -126,7 +126,7 @@ public sealed record OvsOptions
     public bool PreloadDirtyTracker { get; init; } = true;
 
     /// <summary>
-    /// Adds <see cref="OvsSwitch.MempoolKeeperPort"/> to the bridge of a switch the agent runs, so OVS's packet
+    /// Adds <see cref="OvsPorts.MempoolKeeperPort"/> to the bridge of a switch the agent runs, so OVS's packet
     /// mempool is made when the switch starts and outlives every guest, instead of being made inside a
     /// migration's network gap.
     /// </summary>

@@ -1,42 +1,29 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Agent.Ovs;
 
+/// <summary>
+/// The agent's OVS-DPDK switch, as <see cref="IOvsSwitch"/>: the host's own OVS when the options allow
+/// it and one answers, else a switch the agent runs itself. This class validates names at the edge
+/// (<see cref="OvsName"/>), runs one call at a time, refuses calls while the switch is not running,
+/// and hands each job to its part: <see cref="OvsDaemons"/> (ovsdb-server and ovs-vswitchd),
+/// <see cref="OvsdbSettings"/> (the switch-wide settings and state in the database), <see cref="OvsPorts"/>
+/// (the bridge and its ports) and <see cref="OvsSteering"/> (OpenFlow rules), all over one <see cref="OvsCtl"/>.
+/// </summary>
 internal sealed partial class OvsSwitch : IOvsSwitch
 {
-    private const string OvsdbServerName = "ovsdb-server";
-    private const string VswitchdName = "ovs-vswitchd";
-
-    /// <summary>
-    /// A DPDK port on the null driver that receives nothing and drops what it is sent; it exists only to
-    /// hold OVS's shared packet mempool. Without it OVS creates the mempool when the first guest NIC on the
-    /// switch comes up and frees it when the last one goes: 0.7 s of creation measured here, inside every
-    /// migration's network gap, racing the vhost device's own allocations for DPDK's heap ("failed to
-    /// allocate memory for vq internal data"). With it the mempool is made once, when the switch starts,
-    /// and a guest NIC coming up reuses it (its rx queue is polled 1–3 ms after the device is added).
-    /// </summary>
-    public const string MempoolKeeperPort = "ferry-mempool";
-
-    /// <summary>Above the bridge's own NORMAL rule (priority 0), below anything an operator adds by hand at the default 32768.</summary>
-    private const int SteeringPriority = 1000;
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan SystemProbeTimeout = TimeSpan.FromSeconds(2);
 
     private readonly OvsOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, string> _environment;
-    private TaskCompletionSource<OvsDaemonExit> _unexpectedExit = NewExitSource();
-    private OvsDaemon? _ovsdb;
-    private OvsDaemon? _vswitchd;
+    private readonly OvsCtl _ctl;
+    private readonly OvsdbSettings _settings;
+    private readonly OvsDaemons _daemons;
+    private readonly OvsPorts _ports;
+    private readonly OvsSteering _steering;
     private bool? _systemInstance;
-    private bool _runDirectoryPrepared;
-    private string? _dbTarget;
-    private long _vsctlRuns;
 
     public OvsSwitch(OvsOptions options, TimeProvider timeProvider, ILogger<OvsSwitch> logger)
     {
@@ -46,42 +33,36 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         _logger = logger;
         Bridge = OvsName.Validate(options.Bridge, "bridge");
         VhostUserSocketDirectory = options.RunDirectory;
-        _environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            // ovs_rundir() decides where unixctl sockets and, with vhost-sock-dir unset, vhost-user
-            // sockets go; the others keep the tools away from the system's /etc and /var.
-            ["OVS_RUNDIR"] = options.RunDirectory,
-            ["OVS_DBDIR"] = options.RunDirectory,
-            ["OVS_LOGDIR"] = options.LogDirectory,
-            ["OVS_SYSCONFDIR"] = options.RunDirectory,
-        };
+
+        // Every part logs under this class's category, as the switch did when it was one class.
+        _ctl = new OvsCtl(options, timeProvider, logger);
+        _settings = new OvsdbSettings(options, _ctl);
+        _daemons = new OvsDaemons(options, _ctl, _settings, Bridge, timeProvider, logger);
+        _ports = new OvsPorts(options, _ctl, Bridge, logger);
+        _steering = new OvsSteering(_ctl, _ports, Bridge, logger);
     }
 
     public string Bridge { get; }
 
     public string VhostUserSocketDirectory { get; private set; }
 
-    public Task<OvsDaemonExit> UnexpectedExit => Volatile.Read(ref _unexpectedExit).Task;
+    public Task<OvsDaemonExit> UnexpectedExit => _daemons.UnexpectedExit;
 
-    public int? VswitchdProcessId => _vswitchd is { HasExited: false } daemon ? daemon.Pid : null;
+    public int? VswitchdProcessId => _daemons.Vswitchd is { HasExited: false } daemon ? daemon.Pid : null;
 
     public string VswitchdLogFile => _systemInstance == true
         ? "/var/log/openvswitch/ovs-vswitchd.log"
-        : Path.Combine(_options.LogDirectory, VswitchdName + ".log");
+        : Path.Combine(_options.LogDirectory, OvsDaemons.VswitchdName + ".log");
 
     /// <summary>How many times ovs-vsctl ran: lets tests prove a hostile name never reached it.</summary>
-    internal long VsctlRuns => Interlocked.Read(ref _vsctlRuns);
+    internal long VsctlRuns => _ctl.VsctlRuns;
 
     /// <summary>From starting ovs-vswitchd to <c>dpdk_initialized=true</c>, the last time it was started.</summary>
-    internal TimeSpan? DpdkInitTime { get; private set; }
+    internal TimeSpan? DpdkInitTime => _daemons.DpdkInitTime;
 
-    internal int? OvsdbServerPid => _ovsdb?.Pid;
+    internal int? OvsdbServerPid => _daemons.Ovsdb?.Pid;
 
-    internal int? VswitchdPid => _vswitchd?.Pid;
-
-    private string DbFile => Path.Combine(_options.RunDirectory, "conf.db");
-
-    private string DbSocket => Path.Combine(_options.RunDirectory, "db.sock");
+    internal int? VswitchdPid => _daemons.Vswitchd?.Pid;
 
     public async Task EnsureStartedAsync(CancellationToken cancellationToken = default)
     {
@@ -91,34 +72,12 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             _systemInstance ??= await DetectSystemInstanceAsync(cancellationToken);
             if (_systemInstance.Value)
             {
-                await EnsureBridgeAsync(cancellationToken);
+                await _ports.EnsureBridgeAsync(ownVswitchd: null, cancellationToken);
                 return;
             }
 
-            if (!_runDirectoryPrepared)
-            {
-                await PrepareRunDirectoryAsync(cancellationToken);
-                _runDirectoryPrepared = true;
-            }
-
-            // A fresh task before anything is started, so a daemon that dies from here on is reported on it.
-            if (_unexpectedExit.Task.IsCompleted)
-            {
-                Volatile.Write(ref _unexpectedExit, NewExitSource());
-            }
-
-            var restarting = _ovsdb is not null || _vswitchd is not null;
-            if (_ovsdb is null || _ovsdb.HasExited)
-            {
-                await StartOvsdbServerAsync(cancellationToken);
-            }
-
-            if (_vswitchd is null || _vswitchd.HasExited)
-            {
-                await StartVswitchdAsync(restarting, cancellationToken);
-            }
-
-            await EnsureBridgeAsync(cancellationToken);
+            await _daemons.EnsureRunningAsync(cancellationToken);
+            await _ports.EnsureBridgeAsync(_daemons.Vswitchd, cancellationToken);
         }
         finally
         {
@@ -135,59 +94,21 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
 
         var socket = Path.Combine(socketDirectory ?? VhostUserSocketDirectory, name);
-        List<string> arguments = ["--may-exist", "add-port", Bridge, name, "--", "set", "Interface", name];
-        if (mode == VhostUserMode.OvsServer)
-        {
-            arguments.AddRange(["type=dpdkvhostuser", "--", "remove", "Interface", name, "options", "vhost-server-path"]);
-        }
-        else
-        {
-            arguments.AddRange(["type=dpdkvhostuserclient", $"options:vhost-server-path={Quote(socket)}"]);
-        }
-
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            await VsctlAsync(arguments, cancellationToken);
-            var state = await VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
-            var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var ofport = lines.Length > 0 && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : -1;
-            var error = lines.Length > 1 && lines[1] != "[]" ? lines[1] : null;
-            if (ofport <= 0 || error is not null)
-            {
-                throw new OvsCommandException($"OVS did not accept vhost-user port {name} (ofport {ofport}): {error ?? "no error given"}");
-            }
-
-            Log.PortAdded(_logger, name, Bridge, mode, socket, ofport);
-            return new VhostUserPort(name, socket, mode, ofport);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return await WhileRunningAsync(() => _ports.AddVhostUserPortAsync(name, mode, socket, cancellationToken), cancellationToken);
     }
 
     public async Task<int> AddInternalPortAsync(string port, CancellationToken cancellationToken = default)
     {
         var name = OvsName.Validate(port, "port");
-        var ofport = await AddKernelPortAsync(name, ["type=internal"], cancellationToken);
-
-        // OVS creates the tap down; a probe's frames only cross an interface that is up.
-        var namespaceArguments = _options.NetworkNamespace.Length == 0 ? Array.Empty<string>() : ["-n", _options.NetworkNamespace];
-        var result = await RunToolAsync("ip", [.. namespaceArguments, "link", "set", "dev", name, "up"], cancellationToken);
-        if (!result.Succeeded)
-        {
-            throw new OvsCommandException($"Internal port {name} could not be brought up: {result.Error.Trim()}");
-        }
-
+        var ofport = await WhileRunningAsync(() => _ports.AddKernelPortAsync(name, ["type=internal"], cancellationToken), cancellationToken);
+        await _ports.BringUpAsync(name, cancellationToken);
         return ofport;
     }
 
     public async Task<int> AddSystemPortAsync(string port, CancellationToken cancellationToken = default)
     {
         var name = OvsName.Validate(port, "port");
-        return await AddKernelPortAsync(name, ["type=system"], cancellationToken);
+        return await WhileRunningAsync(() => _ports.AddKernelPortAsync(name, ["type=system"], cancellationToken), cancellationToken);
     }
 
     public async Task SteerAsync(string fromPort, IReadOnlyList<string> toPorts, CancellationToken cancellationToken = default)
@@ -200,45 +121,13 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             throw new ArgumentException("At least one port to steer to is needed.", nameof(toPorts));
         }
 
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            var inPort = await OpenFlowPortAsync(from, cancellationToken);
-            var outPorts = new List<int>();
-            foreach (var port in to)
-            {
-                outPorts.Add(await OpenFlowPortAsync(port, cancellationToken));
-            }
-
-            // Numbers, not names, in the rule: all were read back from OVS for validated names. OpenFlow
-            // never sends a frame back out of its in_port, so steering a port to itself drops its frames.
-            var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
-            var flow = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort},actions={actions}");
-            await OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
-            Log.Steered(_logger, from, inPort, string.Join(", ", to), actions, Bridge);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        await WhileRunningAsync(() => _steering.SteerAsync(from, to, cancellationToken), cancellationToken);
     }
 
     public async Task ClearSteeringAsync(string fromPort, CancellationToken cancellationToken = default)
     {
         var from = OvsName.Validate(fromPort, "port");
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            var inPort = await OpenFlowPortAsync(from, cancellationToken);
-            var match = string.Create(CultureInfo.InvariantCulture, $"priority={SteeringPriority},in_port={inPort}");
-            await OfctlAsync(["--strict", "del-flows", OfctlTarget, match], cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        await WhileRunningAsync(() => _steering.ClearAsync(from, cancellationToken), cancellationToken);
     }
 
     public async Task SteerAsync(ulong cookie, IReadOnlyList<SteeringRule> rules, CancellationToken cancellationToken = default)
@@ -249,44 +138,11 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             FromPort = OvsName.Validate(r.FromPort, "port"),
             ToPorts = r.ToPorts.Select(p => OvsName.Validate(p, "port")).Distinct(StringComparer.Ordinal).ToList(),
         }).ToList();
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            var numbers = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var rule in validated)
-            {
-                var inPort = await CachedOpenFlowPortAsync(rule.FromPort, numbers, cancellationToken);
-                var outPorts = new List<int>();
-                foreach (var port in rule.ToPorts)
-                {
-                    outPorts.Add(await CachedOpenFlowPortAsync(port, numbers, cancellationToken));
-                }
-
-                var flow = SteeringFlow(cookie, rule, inPort, outPorts);
-                await OfctlAsync(["add-flow", OfctlTarget, flow], cancellationToken);
-                Log.Steered(_logger, rule.FromPort, inPort, string.Join(", ", rule.ToPorts), flow, Bridge);
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        await WhileRunningAsync(() => _steering.SteerAsync(cookie, validated, cancellationToken), cancellationToken);
     }
 
-    public async Task RemoveSteeringAsync(ulong cookie, CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            await OfctlAsync(["del-flows", OfctlTarget, string.Create(CultureInfo.InvariantCulture, $"cookie=0x{cookie:x}/-1")], cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task RemoveSteeringAsync(ulong cookie, CancellationToken cancellationToken = default) =>
+        WhileRunningAsync(() => _steering.RemoveAsync(cookie, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyDictionary<string, string>> GetInterfaceStatusAsync(string port, CancellationToken cancellationToken = default) =>
         GetInterfaceMapAsync(port, "status", cancellationToken);
@@ -294,52 +150,14 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     public Task<IReadOnlyDictionary<string, string>> GetInterfaceStatisticsAsync(string port, CancellationToken cancellationToken = default) =>
         GetInterfaceMapAsync(port, "statistics", cancellationToken);
 
-    private async Task<IReadOnlyDictionary<string, string>> GetInterfaceMapAsync(string port, string column, CancellationToken cancellationToken)
-    {
-        var name = OvsName.Validate(port, "port");
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            var output = (await VsctlAsync(["--no-wait", "get", "Interface", name, column], cancellationToken)).Trim();
-            return ParseMap(output);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
     public async Task RemovePortAsync(string port, CancellationToken cancellationToken = default)
     {
         var name = OvsName.Validate(port, "port");
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            await VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
-            Log.PortRemoved(_logger, name, Bridge);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        await WhileRunningAsync(() => _ports.RemoveAsync(name, cancellationToken), cancellationToken);
     }
 
-    public async Task<IReadOnlyList<string>> ListPortsAsync(CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ThrowIfNotRunning();
-            var output = await VsctlAsync(["--no-wait", "list-ports", Bridge], cancellationToken);
-            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(p => p != MempoolKeeperPort).ToList();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task<IReadOnlyList<string>> ListPortsAsync(CancellationToken cancellationToken = default) =>
+        WhileRunningAsync(() => _ports.ListAsync(cancellationToken), cancellationToken);
 
     public async Task<OvsSwitchStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
@@ -347,21 +165,17 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         try
         {
             var system = _systemInstance == true;
-            if (_dbTarget is null)
+            if (_ctl.DbTarget is null)
             {
                 return new OvsSwitchStatus(false, system, false, null, Bridge, "the switch has not been started");
             }
 
-            if (!system && (_ovsdb is not { HasExited: false } || _vswitchd is not { HasExited: false }))
+            if (!system && _daemons.NotRunning is { } dead)
             {
-                var dead = _ovsdb is not { HasExited: false } ? OvsdbServerName : VswitchdName;
                 return new OvsSwitchStatus(false, false, false, null, Bridge, $"{dead} is not running");
             }
 
-            var output = await VsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "dpdk_version"], cancellationToken);
-            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var initialized = lines.Length > 0 && lines[0] == "true";
-            var version = lines.Length > 1 && lines[1] != "[]" ? lines[1].Trim('"') : null;
+            var (initialized, version) = await _settings.ReadDpdkStateAsync(cancellationToken);
             var where = system ? $"system OVS at {_options.SystemDbSocket}" : $"agent's OVS in {_options.RunDirectory}";
             return new OvsSwitchStatus(true, system, initialized, version, Bridge, where);
         }
@@ -379,40 +193,18 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             if (_systemInstance == true)
             {
                 // The host's OVS is not ours to stop; the ports were removed by their guests' cleanup.
-                _dbTarget = null;
+                _ctl.DbTarget = null;
                 _systemInstance = null;
                 return;
             }
 
-            if (_ovsdb is null && _vswitchd is null)
+            if (_daemons.Ovsdb is null && _daemons.Vswitchd is null)
             {
                 return;
             }
 
-            if (_vswitchd is { HasExited: false } && _ovsdb is { HasExited: false })
-            {
-                try
-                {
-                    await VsctlAsync(["--if-exists", "del-br", Bridge], cancellationToken);
-                }
-                catch (OvsCommandException ex)
-                {
-                    Log.CleanupFailed(_logger, $"bridge {Bridge}", ex.Message);
-                }
-            }
-
-            await StopDaemonAsync(_vswitchd, cancellationToken);
-            await StopDaemonAsync(_ovsdb, cancellationToken);
-            await DeleteLeftoverTapAsync(cancellationToken);
-            _vswitchd?.Dispose();
-            _ovsdb?.Dispose();
-            _vswitchd = null;
-            _ovsdb = null;
-            _dbTarget = null;
+            await _daemons.StopAsync(cancellationToken);
             _systemInstance = null;
-            _runDirectoryPrepared = false;
-            ClearRunDirectory();
-            Log.Stopped(_logger, _options.RunDirectory);
         }
         finally
         {
@@ -423,8 +215,13 @@ internal sealed partial class OvsSwitch : IOvsSwitch
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 
     /// <summary>Kills one of the agent's daemons with SIGKILL, as a crash would: for supervision tests.</summary>
-    internal void KillDaemonForTest(string daemon) =>
-        (daemon == VswitchdName ? _vswitchd : _ovsdb)?.Kill();
+    internal void KillDaemonForTest(string daemon) => _daemons.Kill(daemon);
+
+    private Task<IReadOnlyDictionary<string, string>> GetInterfaceMapAsync(string port, string column, CancellationToken cancellationToken)
+    {
+        var name = OvsName.Validate(port, "port");
+        return WhileRunningAsync(() => _ports.ReadInterfaceMapAsync(name, column, cancellationToken), cancellationToken);
+    }
 
     private async Task<bool> DetectSystemInstanceAsync(CancellationToken cancellationToken)
     {
@@ -433,360 +230,25 @@ internal sealed partial class OvsSwitch : IOvsSwitch
             return false;
         }
 
-        _dbTarget = "unix:" + _options.SystemDbSocket;
+        _ctl.DbTarget = "unix:" + _options.SystemDbSocket;
 
         // The system OVS puts vhost-user sockets in its own run directory, or vhost-sock-dir below it.
-        var systemRunDirectory = Path.GetDirectoryName(_options.SystemDbSocket)!;
-        var sockDir = (await VsctlAsync(["--no-wait", "--if-exists", "get", "Open_vSwitch", ".", "other_config:vhost-sock-dir"], cancellationToken)).Trim().Trim('"');
-        VhostUserSocketDirectory = sockDir.Length == 0 ? systemRunDirectory : Path.GetFullPath(Path.Combine(systemRunDirectory, sockDir));
+        VhostUserSocketDirectory = await _settings.ReadVhostSocketDirectoryAsync(Path.GetDirectoryName(_options.SystemDbSocket)!, cancellationToken);
         Log.UsingSystemInstance(_logger, _options.SystemDbSocket, VhostUserSocketDirectory);
         return true;
     }
 
-    /// <summary>
-    /// Makes the run directory the agent's alone: daemons a crashed earlier agent left behind are killed
-    /// (they would hold the database lock and the hugepages) and their files removed, so every agent
-    /// run starts from an empty database.
-    /// </summary>
-    private async Task PrepareRunDirectoryAsync(CancellationToken cancellationToken)
-    {
-        const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
-        if (!OperatingSystem.IsLinux())
-        {
-            throw new PlatformNotSupportedException("OVS-DPDK runs on Linux hosts only.");
-        }
+    private async Task WhileRunningAsync(Func<Task> job, CancellationToken cancellationToken) =>
+        await WhileRunningAsync(async () => { await job(); return true; }, cancellationToken);
 
-        Directory.CreateDirectory(_options.RunDirectory, Mode);
-        Directory.CreateDirectory(_options.LogDirectory, Mode);
-        foreach (var daemon in new[] { OvsdbServerName, VswitchdName })
-        {
-            await KillStaleDaemonAsync(Path.Combine(_options.RunDirectory, daemon + ".pid"), daemon, cancellationToken);
-        }
-
-        ClearRunDirectory();
-    }
-
-    private async Task KillStaleDaemonAsync(string pidFile, string daemon, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-        {
-            return;
-        }
-
-        // The pid may have been reused: only a process whose command line names this run directory is ours.
-        string commandLine;
-        try
-        {
-            commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return;
-        }
-
-        if (!commandLine.Contains(_options.RunDirectory, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        Log.KillingStaleDaemon(_logger, daemon, pid, _options.RunDirectory);
-        try
-        {
-            using var stale = Process.GetProcessById(pid);
-            stale.Kill();
-            await stale.WaitForExitAsync(cancellationToken).WaitAsync(_options.StopTimeout, _timeProvider, cancellationToken);
-        }
-        catch (ArgumentException)
-        {
-            // Gone already.
-        }
-    }
-
-    private async Task StartOvsdbServerAsync(CancellationToken cancellationToken)
-    {
-        if (!File.Exists(DbFile))
-        {
-            var create = await RunToolAsync(_options.OvsdbToolBinary, ["create", DbFile, _options.SchemaPath], cancellationToken);
-            if (!create.Succeeded)
-            {
-                throw new OvsCommandException($"ovsdb-tool could not create {DbFile}: {create.Error.Trim()}");
-            }
-        }
-
-        File.Delete(DbSocket);
-        var daemon = StartDaemon(OvsdbServerName, _options.OvsdbServerBinary, [DbFile, $"--remote=punix:{DbSocket}"]);
-        _ovsdb = daemon;
-        _dbTarget = "unix:" + DbSocket;
-
-        // `init` creates the Open_vSwitch row on a fresh database and is a no-op later; it is also the
-        // first request that proves the server answers.
-        var started = _timeProvider.GetTimestamp();
-        while (true)
-        {
-            ThrowIfExitedDuringStart(daemon);
-            if (File.Exists(DbSocket))
-            {
-                var init = await RunVsctlAsync(["--no-wait", "init"], cancellationToken);
-                if (init.Succeeded)
-                {
-                    break;
-                }
-            }
-
-            if (_timeProvider.GetElapsedTime(started) > _options.StartTimeout)
-            {
-                throw new OvsCommandException($"ovsdb-server did not answer on {DbSocket} within {_options.StartTimeout}: {daemon.ReadLogTail()}");
-            }
-
-            await Task.WhenAny(daemon.Exited, Task.Delay(PollInterval, _timeProvider, cancellationToken));
-        }
-
-        // DPDK reads these once, when ovs-vswitchd initialises it: they must be in the database first.
-        await VsctlAsync(
-            [
-                "--no-wait", "set", "Open_vSwitch", ".",
-                "other_config:dpdk-init=true",
-                $"other_config:dpdk-lcore-mask={Quote(_options.DpdkLcoreMask)}",
-                $"other_config:pmd-cpu-mask={Quote(_options.PmdCpuMask)}",
-                $"other_config:pmd-maxsleep={_options.PmdMaxSleepMicroseconds.ToString(CultureInfo.InvariantCulture)}",
-                $"other_config:dpdk-socket-mem={Quote(_options.DpdkSocketMem)}",
-                $"other_config:dpdk-socket-limit={Quote(_options.EffectiveDpdkSocketLimit)}",
-                $"other_config:dpdk-extra={Quote(DpdkExtra())}",
-            ],
-            cancellationToken);
-        Log.DaemonStarted(_logger, OvsdbServerName, daemon.Pid, _options.RunDirectory);
-    }
-
-    private async Task StartVswitchdAsync(bool restarting, CancellationToken cancellationToken)
-    {
-        if (restarting)
-        {
-            // A killed ovs-vswitchd leaves its dpdkvhostuser sockets behind, and DPDK will not bind over
-            // them. Client-mode sockets belong to QEMU, and ovsdb-server's files to a live ovsdb-server: both stay.
-            foreach (var leftover in new[] { VswitchdName + ".pid", VswitchdName + ".ctl", Bridge + ".mgmt", Bridge + ".snoop" })
-            {
-                File.Delete(Path.Combine(_options.RunDirectory, leftover));
-            }
-
-            var serverPorts = await VsctlAsync(["--no-wait", "--bare", "--columns=name", "find", "Interface", "type=dpdkvhostuser"], cancellationToken);
-            foreach (var port in serverPorts.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(OvsName.IsValid))
-            {
-                File.Delete(Path.Combine(_options.RunDirectory, port));
-            }
-        }
-
-        // A dead ovs-vswitchd's dpdk_initialized=true and cur_cfg stay in the database. Reset, they tell
-        // when the new one has initialised DPDK and applied the whole configuration (bridge, ports);
-        // ovs-vsctl's own wait does not help here because re-adding an existing bridge changes nothing.
-        await VsctlAsync(["--no-wait", "set", "Open_vSwitch", ".", "dpdk_initialized=false", "cur_cfg=0"], cancellationToken);
-        if (DpdkDrivers.MissingMempoolDriver() is { } missing)
-        {
-            throw new OvsCommandException($"ovs-vswitchd not started: {missing}.");
-        }
-
-        // `ip netns exec` enters the namespace and execs ovs-vswitchd in place: the pid stays the daemon's.
-        var daemon = _options.NetworkNamespace.Length == 0
-            ? StartDaemon(VswitchdName, _options.VswitchdBinary, [_dbTarget!], VswitchdEnvironment())
-            : StartDaemon(VswitchdName, "ip", ["netns", "exec", _options.NetworkNamespace, _options.VswitchdBinary, _dbTarget!], VswitchdEnvironment());
-        _vswitchd = daemon;
-        var started = _timeProvider.GetTimestamp();
-        while (true)
-        {
-            ThrowIfExitedDuringStart(daemon);
-            var state = await RunVsctlAsync(["--no-wait", "get", "Open_vSwitch", ".", "dpdk_initialized", "cur_cfg", "next_cfg"], cancellationToken);
-            var values = state.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (state.Succeeded && values is ["true", var current, var next] && current == next)
-            {
-                break;
-            }
-
-            if (_timeProvider.GetElapsedTime(started) > _options.DpdkInitTimeout)
-            {
-                throw new OvsCommandException($"DPDK did not initialise within {_options.DpdkInitTimeout} (are hugepages reserved and hugetlbfs mounted? see scripts/hugepages.sh): {daemon.ReadLogTail()}");
-            }
-
-            await Task.WhenAny(daemon.Exited, Task.Delay(PollInterval, _timeProvider, cancellationToken));
-        }
-
-        DpdkInitTime = _timeProvider.GetElapsedTime(started);
-        Log.DaemonStarted(_logger, VswitchdName, daemon.Pid, _options.RunDirectory);
-        Log.DpdkInitialized(_logger, DpdkInitTime.Value.TotalMilliseconds, DpdkExtra());
-    }
-
-    /// <summary>
-    /// ovs-vswitchd writes into the RAM of every guest with vhost-user ports (received frames, used rings):
-    /// it starts with the preload library that gives it a userfaultfd the native transport can track it by.
-    /// </summary>
-    private Dictionary<string, string> VswitchdEnvironment()
-    {
-        var environment = _environment.ToDictionary(e => e.Key, string? (e) => e.Value, StringComparer.Ordinal);
-        Qemu.DirtyTrackerPreload.Apply(environment, _options.PreloadDirtyTracker);
-        return environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!, StringComparer.Ordinal);
-    }
-
-    private OvsDaemon StartDaemon(string name, string binary, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var logFile = Path.Combine(_options.LogDirectory, name + ".log");
-        var daemon = OvsDaemon.Start(
-            name,
-            binary,
-            arguments.Concat(
-            [
-                $"--pidfile={Path.Combine(_options.RunDirectory, name + ".pid")}",
-                $"--unixctl={Path.Combine(_options.RunDirectory, name + ".ctl")}",
-                $"--log-file={logFile}",
-
-                // The log file has everything; the console (captured to .out) only what may come before it opens.
-                "-vconsole:err",
-            ]),
-            environment ?? _environment,
-            _options.RunDirectory,
-            logFile,
-            Path.Combine(_options.LogDirectory, name + ".out"));
-        _ = WatchAsync(daemon);
-        return daemon;
-    }
-
-    private async Task WatchAsync(OvsDaemon daemon)
-    {
-        var code = await daemon.Exited;
-        if (daemon.StopRequested)
-        {
-            return;
-        }
-
-        var exit = new OvsDaemonExit(daemon.Name, daemon.Pid, code, daemon.ReadLogTail());
-        Log.DaemonExitedUnexpectedly(_logger, daemon.Name, daemon.Pid, code);
-        Volatile.Read(ref _unexpectedExit).TrySetResult(exit);
-    }
-
-    private async Task StopDaemonAsync(OvsDaemon? daemon, CancellationToken cancellationToken)
-    {
-        if (daemon is null)
-        {
-            return;
-        }
-
-        daemon.MarkStopRequested();
-        if (!daemon.HasExited)
-        {
-            // `exit` lets ovs-vswitchd release DPDK and remove its sockets; a kill is the fallback.
-            var control = Path.Combine(_options.RunDirectory, daemon.Name + ".ctl");
-            try
-            {
-                await RunToolAsync(_options.AppctlBinary, [$"--target={control}", "exit"], cancellationToken);
-                await daemon.Exited.WaitAsync(_options.StopTimeout, _timeProvider, cancellationToken);
-            }
-            catch (Exception ex) when (ex is OvsCommandException or TimeoutException)
-            {
-                Log.CleanupFailed(_logger, daemon.Name, $"did not exit when asked ({ex.Message}); killing it");
-                daemon.Kill();
-                await daemon.Exited.WaitAsync(cancellationToken);
-            }
-        }
-
-        Log.DaemonStopped(_logger, daemon.Name, daemon.Pid, await daemon.Exited);
-    }
-
-    /// <summary>
-    /// A netdev bridge's tap device outlives ovs-vswitchd. When ovs-vswitchd died before it could
-    /// remove the bridge, the agent removes the device itself.
-    /// </summary>
-    private async Task DeleteLeftoverTapAsync(CancellationToken cancellationToken)
-    {
-        string[] namespaceArguments = _options.NetworkNamespace.Length == 0 ? [] : ["-n", _options.NetworkNamespace];
-        try
-        {
-            var show = await RunToolAsync("ip", [.. namespaceArguments, "link", "show", "dev", Bridge], cancellationToken);
-            if (!show.Succeeded)
-            {
-                return;
-            }
-
-            var delete = await RunToolAsync("ip", [.. namespaceArguments, "link", "delete", "dev", Bridge], cancellationToken);
-            if (!delete.Succeeded)
-            {
-                Log.CleanupFailed(_logger, $"tap device {Bridge}", delete.Error.Trim());
-            }
-        }
-        catch (OvsCommandException ex)
-        {
-            Log.CleanupFailed(_logger, $"tap device {Bridge}", ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// Removes OVS's files from the run directory: the database and its lock, sockets, pid and control
-    /// files, and vhost-user sockets (files named like ports). Only names OVS or the agent create are
-    /// touched, so a misconfigured run directory cannot cost anyone else's files; logs stay.
-    /// </summary>
-    private void ClearRunDirectory()
-    {
-        if (!Directory.Exists(_options.RunDirectory))
-        {
-            return;
-        }
-
-        foreach (var path in Directory.EnumerateFiles(_options.RunDirectory))
-        {
-            var name = Path.GetFileName(path);
-            var ovsFile = name is "conf.db" or ".conf.db.~lock~" or "db.sock" || OvsName.IsValid(name);
-            var runtimeFile = name.EndsWith(".pid", StringComparison.Ordinal) || name.EndsWith(".ctl", StringComparison.Ordinal)
-                || name.EndsWith(".mgmt", StringComparison.Ordinal) || name.EndsWith(".snoop", StringComparison.Ordinal);
-            if (ovsFile || runtimeFile)
-            {
-                try
-                {
-                    File.Delete(path);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    Log.CleanupFailed(_logger, path, ex.Message);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Parses an OVSDB map as ovs-vsctl prints it: <c>{features="0x..", mode=server, status=connected}</c>.
-    /// Values of the status column hold no commas or braces.
-    /// </summary>
-    internal static IReadOnlyDictionary<string, string> ParseMap(string output)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        var body = output.Trim().TrimStart('{').TrimEnd('}');
-        foreach (var pair in body.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0)
-            {
-                map[pair[..equals].Trim('"')] = pair[(equals + 1)..].Trim('"');
-            }
-        }
-
-        return map;
-    }
-
-    private async Task<int> AddKernelPortAsync(string name, IReadOnlyList<string> settings, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="job"/> alone, once the switch is known to run.</summary>
+    private async Task<T> WhileRunningAsync<T>(Func<Task<T>> job, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ThrowIfNotRunning();
-            await VsctlAsync(["--may-exist", "add-port", Bridge, name, "--", "set", "Interface", name, .. settings], cancellationToken);
-            var state = await VsctlAsync(["--no-wait", "get", "Interface", name, "ofport", "error"], cancellationToken);
-            var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var ofport = lines.Length > 0 && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : -1;
-            var error = lines.Length > 1 && lines[1] != "[]" ? lines[1] : null;
-            if (ofport <= 0 || error is not null)
-            {
-                // A refused port stays in the database with ofport -1; it must not be mistaken for one later.
-                await VsctlAsync(["--if-exists", "del-port", Bridge, name], cancellationToken);
-                throw new OvsCommandException($"OVS did not accept port {name} ({string.Join(' ', settings)}, ofport {ofport}): {error ?? "no error given"}");
-            }
-
-            Log.KernelPortAdded(_logger, name, Bridge, string.Join(' ', settings), ofport);
-            return ofport;
+            return await job();
         }
         finally
         {
@@ -794,229 +256,19 @@ internal sealed partial class OvsSwitch : IOvsSwitch
         }
     }
 
-    /// <summary>
-    /// The flow text of one rule: numbers, not names (all read back from OVS for validated names), and a MAC
-    /// and EtherType only from typed values. OpenFlow never sends a frame back out of its in_port, so a rule
-    /// whose only output is its own port drops too.
-    /// </summary>
-    private static string SteeringFlow(ulong cookie, SteeringRule rule, int inPort, IReadOnlyList<int> outPorts)
-    {
-        var priority = rule.Fallback ? SteeringPriority - 100 : SteeringPriority + (rule.FromAddress is null ? 0 : 2) + (rule.EtherType is null ? 0 : 1);
-        var match = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"cookie=0x{cookie:x},priority={priority},in_port={inPort}"));
-        if (rule.FromAddress is { } address)
-        {
-            match.Append(",dl_src=").Append(string.Join(':', address.GetAddressBytes().Select(b => b.ToString("x2", CultureInfo.InvariantCulture))));
-        }
-
-        if (rule.EtherType is { } etherType)
-        {
-            match.Append(string.Create(CultureInfo.InvariantCulture, $",dl_type=0x{etherType:x4}"));
-        }
-
-        var actions = outPorts.All(p => p == inPort) ? "drop" : string.Join(',', outPorts.Select(p => string.Create(CultureInfo.InvariantCulture, $"output:{p}")));
-        return match.Append(",actions=").Append(actions).ToString();
-    }
-
-    private async Task<int> CachedOpenFlowPortAsync(string name, Dictionary<string, int> known, CancellationToken cancellationToken)
-    {
-        if (!known.TryGetValue(name, out var number))
-        {
-            number = await OpenFlowPortAsync(name, cancellationToken);
-            known[name] = number;
-        }
-
-        return number;
-    }
-
-    private async Task<int> OpenFlowPortAsync(string name, CancellationToken cancellationToken)
-    {
-        var result = await RunVsctlAsync(["--no-wait", "get", "Interface", name, "ofport"], cancellationToken);
-        if (!result.Succeeded || !int.TryParse(result.Output.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ofport) || ofport <= 0)
-        {
-            throw new OvsCommandException($"Port {name} is not on bridge {Bridge} with an OpenFlow number: {(result.Error.Trim().Length > 0 ? result.Error.Trim() : result.Output.Trim())}");
-        }
-
-        return ofport;
-    }
-
-    /// <summary>ovs-vswitchd's OpenFlow management socket of the bridge, beside its database socket.</summary>
-    private string OfctlTarget =>
-        "unix:" + Path.Combine(_systemInstance == true ? Path.GetDirectoryName(_options.SystemDbSocket)! : _options.RunDirectory, Bridge + ".mgmt");
-
-    private async Task OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        var result = await RunToolAsync(_options.OfctlBinary, arguments, cancellationToken);
-        if (!result.Succeeded)
-        {
-            throw new OvsCommandException($"{OvsCommand.Describe(_options.OfctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
-        }
-    }
-
-    private async Task EnsureBridgeAsync(CancellationToken cancellationToken)
-    {
-        await VsctlAsync(["--may-exist", "add-br", Bridge, "--", "set", "Bridge", Bridge, "datapath_type=netdev"], cancellationToken);
-
-        // ovs-vsctl succeeds even when ovs-vswitchd could not open the datapath; the bridge's own
-        // interface only gets the LOCAL port number when it did.
-        var state = await VsctlAsync(["--no-wait", "get", "Interface", Bridge, "ofport", "error"], cancellationToken);
-        var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (lines is not ["65534", "[]"])
-        {
-            throw new OvsCommandException(
-                $"OVS did not create bridge {Bridge} ({string.Join(", ", lines)}). The userspace datapath needs the tap device " +
-                $"'ovs-netdev', of which a network namespace has one: is another OVS-DPDK switch running in this namespace? " +
-                (_vswitchd?.ReadLogTail(800) ?? string.Empty));
-        }
-
-        if (_systemInstance != true && _options.MempoolKeeper)
-        {
-            await EnsureMempoolKeeperAsync(cancellationToken);
-        }
-
-        Log.BridgeReady(_logger, Bridge);
-    }
-
-    /// <summary>Adds (or keeps) <see cref="MempoolKeeperPort"/>; its first start is when OVS creates the mempool.</summary>
-    private async Task EnsureMempoolKeeperAsync(CancellationToken cancellationToken)
-    {
-        await VsctlAsync(
-            ["--may-exist", "add-port", Bridge, MempoolKeeperPort, "--", "set", "Interface", MempoolKeeperPort, "type=dpdk", "options:dpdk-devargs=net_null0,no-rx=1"],
-            cancellationToken);
-        var state = await VsctlAsync(["--no-wait", "get", "Interface", MempoolKeeperPort, "ofport", "error"], cancellationToken);
-        var lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (lines is not [var ofport, "[]"] || !int.TryParse(ofport, CultureInfo.InvariantCulture, out var number) || number <= 0)
-        {
-            throw new OvsCommandException(
-                $"OVS could not add {MempoolKeeperPort}, the null-driver port that keeps its packet mempool ({string.Join(", ", lines)}); " +
-                "is DPDK's null driver installed (Debian package librte-net-null23, from scripts/install-deps.sh)? Ovs:MempoolKeeper=false runs without it, " +
-                "at the cost of creating the mempool inside migrations' network gaps.");
-        }
-    }
-
     private void ThrowIfNotRunning()
     {
-        if (_dbTarget is null)
+        if (_ctl.DbTarget is null)
         {
             throw new InvalidOperationException("The OVS switch is not started; call EnsureStartedAsync first.");
         }
 
-        foreach (var daemon in new[] { _ovsdb, _vswitchd })
-        {
-            if (daemon is { HasExited: true })
-            {
-                throw new OvsCommandException($"{daemon.Name} (pid {daemon.Pid}) is not running; EnsureStartedAsync restarts it. {daemon.ReadLogTail(500)}");
-            }
-        }
+        _daemons.ThrowIfExited();
     }
-
-    private static void ThrowIfExitedDuringStart(OvsDaemon daemon)
-    {
-        if (daemon.HasExited)
-        {
-            throw new OvsCommandException($"{daemon.Name} exited with code {daemon.Exited.Result} during start: {daemon.ReadLogTail()}");
-        }
-    }
-
-    private string DpdkExtra()
-    {
-        var noPci = _options.DpdkNoPci ?? !DpdkNicProbe.AnyBound();
-        var arguments = new List<string>();
-        if (noPci)
-        {
-            arguments.Add("--no-pci");
-        }
-
-        if (_options.DpdkInMemory)
-        {
-            arguments.Add("--in-memory");
-        }
-
-        if (_options.DpdkExtraArguments.Length > 0)
-        {
-            arguments.Add(_options.DpdkExtraArguments);
-        }
-
-        return string.Join(' ', arguments);
-    }
-
-    /// <summary>
-    /// An OVSDB string atom in double quotes, the form ovs-vsctl parses as one value even with spaces,
-    /// colons or commas in it. Control characters never get here: options validation refuses them.
-    /// </summary>
-    private static string Quote(string value) =>
-        $"\"{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
-
-    /// <summary>Runs ovs-vsctl and returns its output; a non-zero exit is an <see cref="OvsCommandException"/>.</summary>
-    private async Task<string> VsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        var result = await RunVsctlAsync(arguments, cancellationToken);
-        if (!result.Succeeded)
-        {
-            throw new OvsCommandException($"{OvsCommand.Describe(_options.VsctlBinary, arguments)} failed ({result.ExitCode}): {result.Error.Trim()}");
-        }
-
-        return result.Output;
-    }
-
-    private Task<OvsCommandResult> RunVsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _vsctlRuns);
-
-        // ovs-vsctl's own --timeout makes it give up cleanly (and say why) before the agent kills it.
-        var seconds = Math.Max(1, (int)_options.CommandTimeout.TotalSeconds - 1).ToString(CultureInfo.InvariantCulture);
-        return OvsCommand.RunAsync(
-            _options.VsctlBinary,
-            [$"--db={_dbTarget}", $"--timeout={seconds}", .. arguments],
-            _environment,
-            _options.CommandTimeout,
-            _timeProvider,
-            cancellationToken);
-    }
-
-    private Task<OvsCommandResult> RunToolAsync(string binary, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        OvsCommand.RunAsync(binary, arguments, _environment, _options.CommandTimeout, _timeProvider, cancellationToken);
-
-    private static TaskCompletionSource<OvsDaemonExit> NewExitSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = AgentEventIds.OvsDaemonStarted, Level = LogLevel.Information, Message = "{Daemon} started (pid {Pid}) in {RunDirectory}")]
-        public static partial void DaemonStarted(ILogger logger, string daemon, int pid, string runDirectory);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsDpdkInitialized, Level = LogLevel.Information, Message = "DPDK initialised in {Milliseconds:F0} ms (dpdk-extra '{DpdkExtra}')")]
-        public static partial void DpdkInitialized(ILogger logger, double milliseconds, string dpdkExtra);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsBridgeReady, Level = LogLevel.Information, Message = "Bridge {Bridge} ready (datapath_type=netdev)")]
-        public static partial void BridgeReady(ILogger logger, string bridge);
-
         [LoggerMessage(EventId = AgentEventIds.OvsUsingSystemInstance, Level = LogLevel.Information, Message = "Using the host's OVS at {DbSocket}; vhost-user sockets in {SocketDirectory}")]
         public static partial void UsingSystemInstance(ILogger logger, string dbSocket, string socketDirectory);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsPortAdded, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Mode}, socket {Socket}, ofport {OpenFlowPort})")]
-        public static partial void PortAdded(ILogger logger, string port, string bridge, VhostUserMode mode, string socket, int openFlowPort);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsKernelPortAdded, Level = LogLevel.Information, Message = "Port {Port} on {Bridge} ({Settings}, ofport {OpenFlowPort})")]
-        public static partial void KernelPortAdded(ILogger logger, string port, string bridge, string settings, int openFlowPort);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsSteered, Level = LogLevel.Information, Message = "Frames entering {From} (ofport {FromPort}) are steered to {To} ({Actions}) on {Bridge}")]
-        public static partial void Steered(ILogger logger, string from, int fromPort, string to, string actions, string bridge);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsPortRemoved, Level = LogLevel.Information, Message = "Port {Port} removed from {Bridge}")]
-        public static partial void PortRemoved(ILogger logger, string port, string bridge);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsDaemonExitedUnexpectedly, Level = LogLevel.Error, Message = "{Daemon} (pid {Pid}) exited on its own with code {ExitCode}")]
-        public static partial void DaemonExitedUnexpectedly(ILogger logger, string daemon, int pid, int exitCode);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsDaemonStopped, Level = LogLevel.Information, Message = "{Daemon} (pid {Pid}) stopped with exit code {ExitCode}")]
-        public static partial void DaemonStopped(ILogger logger, string daemon, int pid, int exitCode);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsKillingStaleDaemon, Level = LogLevel.Warning, Message = "Killing {Daemon} (pid {Pid}) left in {RunDirectory} by an earlier agent")]
-        public static partial void KillingStaleDaemon(ILogger logger, string daemon, int pid, string runDirectory);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsCleanupFailed, Level = LogLevel.Warning, Message = "Cleanup of {What} failed: {Reason}")]
-        public static partial void CleanupFailed(ILogger logger, string what, string reason);
-
-        [LoggerMessage(EventId = AgentEventIds.OvsStopped, Level = LogLevel.Information, Message = "OVS stopped; run directory {RunDirectory} cleared")]
-        public static partial void Stopped(ILogger logger, string runDirectory);
     }
 }

@@ -43,53 +43,34 @@ internal static class LinuxBootProbe
     {
         var directory = Directory.CreateTempSubdirectory("ferry-kvm-probe-");
         var console = Path.Combine(directory.FullName, "console.log");
-        var startInfo = new ProcessStartInfo(options.QemuBinary)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             "-accel", "kvm", "-machine", options.MachineType, "-nodefaults", "-no-user-config", "-display", "none",
             "-m", "128M", "-kernel", kernel, "-append", "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1",
             "-chardev", $"file,id=probe0,path={QemuCommandLine.Escape(console)}", "-serial", "chardev:probe0", "-no-reboot",
-        })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
+        ];
 
         var watch = Stopwatch.StartNew();
         try
         {
-            using var qemu = Process.Start(startInfo) ?? throw new InvalidOperationException($"{options.QemuBinary} did not start");
-            qemu.StandardInput.Close();
-            var stderr = qemu.StandardError.ReadToEndAsync();
-            _ = qemu.StandardOutput.ReadToEndAsync();
-            var exited = qemu.WaitForExit(options.LinuxKvmProbeTimeout);
-            if (!exited)
+            var run = ChildProcess.Run(new ChildProcessStart(options.QemuBinary, arguments), options.LinuxKvmProbeTimeout, TimeProvider.System);
+            if (run.Failure is { } failure && !run.TimedOut)
             {
-                qemu.Kill();
-                qemu.WaitForExit();
+                return new AcceleratorChoice(Accelerator.Tcg, $"the Linux boot probe could not run QEMU ({failure}); Linux guests run under TCG");
             }
 
             var text = ReadConsole(console);
             var seconds = watch.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
-            if (exited && text.Contains(InitDone, StringComparison.Ordinal))
+            if (!run.TimedOut && text.Contains(InitDone, StringComparison.Ordinal))
             {
                 return new AcceleratorChoice(Accelerator.Kvm, $"a Linux kernel ran its whole init under KVM in {seconds} s (boot probe)");
             }
 
             var stopped = LastLine(text) is { Length: > 0 } last ? $"its console stopped at '{last}'" : "its console stayed empty";
-            var why = exited
-                ? $"QEMU exited with code {qemu.ExitCode} before the kernel's init was done ({stopped}; {stderr.Result.Trim()})"
+            var why = !run.TimedOut
+                ? $"QEMU exited with code {run.ExitCode} before the kernel's init was done ({stopped}; {run.Error.Trim()})"
                 : $"a Linux kernel did not finish its init under KVM within {seconds} s ({stopped})";
             return new AcceleratorChoice(Accelerator.Tcg, $"{why}{KvmOrigin()}; Linux guests run under TCG");
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
-        {
-            return new AcceleratorChoice(Accelerator.Tcg, $"the Linux boot probe could not run QEMU ({ex.Message}); Linux guests run under TCG");
         }
         finally
         {

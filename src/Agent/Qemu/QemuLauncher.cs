@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Ferry.Agent.Qmp;
 using Ferry.Transfer.Interop;
 using Ferry.Transfer.Memory;
@@ -128,34 +127,26 @@ internal sealed partial class QemuLauncher : IQemuLauncher
         await File.WriteAllLinesAsync(layout.ArgumentsFile, arguments.Prepend(_options.QemuBinary), cancellationToken);
         await File.WriteAllBytesAsync(Path.Combine(layout.Directory, QemuInstanceRecord.FileName), QemuInstanceRecord.Of(spec, layout, accelerator).ToJson(), cancellationToken);
 
-        var startInfo = new ProcessStartInfo(_options.QemuBinary)
+        // QEMU inherits the agent's environment; the dirty tracker's preload library goes in front of any the agent was started with.
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (System.Environment.GetEnvironmentVariable("LD_PRELOAD") is { Length: > 0 } inherited)
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            environment["LD_PRELOAD"] = inherited;
+        }
+
+        DirtyTrackerPreload.Apply(environment, _options.PreloadDirtyTracker);
+        var start = new ChildProcessStart(_options.QemuBinary, arguments)
+        {
+            Environment = environment,
             WorkingDirectory = layout.Directory,
+            OutputFile = layout.ProcessLog,
         };
-        foreach (var argument in arguments)
+        if (!ChildProcess.TryStart(start, out var process, out var failure))
         {
-            startInfo.ArgumentList.Add(argument);
+            throw new QemuLaunchException(failure);
         }
 
-        DirtyTrackerPreload.Apply(startInfo.Environment, _options.PreloadDirtyTracker);
-
-        Process process;
-        try
-        {
-            process = Process.Start(startInfo) ?? throw new QemuLaunchException($"{_options.QemuBinary} did not start.");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new QemuLaunchException($"Cannot run {_options.QemuBinary}: {ex.Message}", ex);
-        }
-
-        process.StandardInput.Close();
-        var logPump = ProcessLogPump.RunAsync(process, layout.ProcessLog);
-        var qemu = new QemuProcess(spec, layout, accelerator, arguments, process, logPump, _logger, p => _running.TryRemove(p.Spec.Instance, out _));
+        var qemu = new QemuProcess(spec, layout, accelerator, arguments, process, _logger, p => _running.TryRemove(p.Spec.Instance, out _));
         _running[spec.Instance] = qemu;
         Log.Started(_logger, spec.Instance, qemu.Pid, accelerator.Accelerator, spec.Incoming);
         try

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ferry.Agent.Qmp;
 using Ferry.Transfer.Interop;
 using Microsoft.Extensions.Logging;
@@ -21,7 +20,7 @@ public sealed partial class QemuProcess : IAsyncDisposable
     /// <summary>How often the exit of an adopted QEMU is looked for; a pidfd is polled, not awaited.</summary>
     private static readonly TimeSpan AdoptedExitPoll = TimeSpan.FromMilliseconds(250);
 
-    private readonly Process? _process;
+    private readonly ChildProcess? _process;
     private readonly ProcessHandle? _handle;
     private readonly Task _logPump;
     private readonly ILogger _logger;
@@ -34,8 +33,7 @@ public sealed partial class QemuProcess : IAsyncDisposable
         QemuInstanceLayout layout,
         AcceleratorChoice accelerator,
         IReadOnlyList<string> arguments,
-        Process process,
-        Task logPump,
+        ChildProcess process,
         ILogger logger,
         Action<QemuProcess> onDisposed)
     {
@@ -44,11 +42,11 @@ public sealed partial class QemuProcess : IAsyncDisposable
         Accelerator = accelerator;
         Arguments = arguments;
         _process = process;
-        _logPump = logPump;
+        _logPump = process.OutputClosed;
         _logger = logger;
         _onDisposed = onDisposed;
-        Pid = process.Id;
-        Exited = WaitForExitAsync(process);
+        Pid = process.Pid;
+        Exited = process.Exited;
         _ = ReportUnexpectedExitAsync();
     }
 
@@ -104,17 +102,7 @@ public sealed partial class QemuProcess : IAsyncDisposable
             return;
         }
 
-        try
-        {
-            if (!_process!.HasExited)
-            {
-                _process.Kill(entireProcessTree: false);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited between the check and the kill.
-        }
+        _process!.Kill();
     }
 
     /// <summary>
@@ -213,12 +201,6 @@ public sealed partial class QemuProcess : IAsyncDisposable
         TryDelete(Layout.QmpSocket);
         Log.Stopped(_logger, Spec.Instance, Pid, code);
         _onDisposed(this);
-    }
-
-    private static async Task<int> WaitForExitAsync(Process process)
-    {
-        await process.WaitForExitAsync(CancellationToken.None);
-        return process.ExitCode;
     }
 
     private static async Task<int> WaitForExitAsync(ProcessHandle handle)

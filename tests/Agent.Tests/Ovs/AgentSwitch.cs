@@ -69,7 +69,7 @@ internal sealed class AgentSwitch : IAsyncDisposable
     public int VswitchdPid() => int.Parse(File.ReadAllText(Path.Combine(RunDirectory, "ovs-vswitchd.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     public async Task<string[]> PortsAsync() =>
-        (await VsctlAsync("list-ports", _bridge)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(p => p != Agent.Ovs.OvsSwitch.MempoolKeeperPort).ToArray();
+        (await VsctlAsync("list-ports", _bridge)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(p => p != Agent.Ovs.OvsPorts.MempoolKeeperPort).ToArray();
 
     public async Task<string> VsctlAsync(params string[] arguments) =>
         (await OvsTestSwitch.VsctlAsync(RunDirectory, arguments)).Trim('"');

@@ -7,7 +7,7 @@ public sealed class OvsInterfaceStatusTests
     [Fact]
     public void A_vhost_user_ports_status_map_reads_as_keys_and_values()
     {
-        var status = OvsSwitch.ParseMap("{features=\"0x000000017020a782\", mode=server, num_of_vrings=\"2\", socket=\"/run/ferry-agent/ovs/vhu-f0\", status=connected}");
+        var status = OvsCtl.ParseMap("{features=\"0x000000017020a782\", mode=server, num_of_vrings=\"2\", socket=\"/run/ferry-agent/ovs/vhu-f0\", status=connected}");
 
         Assert.Equal("connected", status["status"]);
         Assert.Equal("server", status["mode"]);
@@ -18,6 +18,6 @@ public sealed class OvsInterfaceStatusTests
     [Fact]
     public void An_empty_status_map_is_empty()
     {
-        Assert.Empty(OvsSwitch.ParseMap("{}"));
+        Assert.Empty(OvsCtl.ParseMap("{}"));
     }
 }

@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Security;
 using System.Security.Authentication;
@@ -214,33 +212,23 @@ internal sealed partial class QemuTlsCredentials(ClusterTlsOptions tls, QemuLaun
     /// <summary>chown(1) with an argument array: .NET has no chown, and this runs once per agent life.</summary>
     private static void Chown(QemuUser owner, IEnumerable<string> paths)
     {
-        var start = new ProcessStartInfo("chown") { UseShellExecute = false, RedirectStandardError = true };
-        start.ArgumentList.Add("--no-dereference");
-        start.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"{owner.Uid}:{owner.Gid}"));
-        start.ArgumentList.Add("--");
-        foreach (var path in paths)
+        var run = ChildProcess.Run(
+            new ChildProcessStart("chown", ["--no-dereference", string.Create(CultureInfo.InvariantCulture, $"{owner.Uid}:{owner.Gid}"), "--", .. paths]),
+            ChownTimeout,
+            TimeProvider.System);
+        if (run.TimedOut)
         {
-            start.ArgumentList.Add(path);
+            throw new IOException($"chown did not finish within {ChownTimeout.TotalSeconds:0} s.");
         }
 
-        try
+        if (run.Failure is { } failure)
         {
-            using var process = Process.Start(start) ?? throw new IOException("chown did not start.");
-            var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(ChownTimeout))
-            {
-                process.Kill();
-                throw new IOException($"chown did not finish within {ChownTimeout.TotalSeconds:0} s.");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                throw new IOException($"Giving the files to '{owner.Name}' (uid {owner.Uid}) failed: {error.Result.Trim()}");
-            }
+            throw new IOException(failure);
         }
-        catch (Win32Exception ex)
+
+        if (run.ExitCode != 0)
         {
-            throw new IOException($"Cannot run chown: {ex.Message}", ex);
+            throw new IOException($"Giving the files to '{owner.Name}' (uid {owner.Uid}) failed: {run.Error.Trim()}");
         }
     }
 
