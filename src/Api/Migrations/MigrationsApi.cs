@@ -91,10 +91,9 @@ internal static partial class MigrationsApi
             return Problems.NotFound($"Guest '{request.Guest}'");
         }
 
-        if (policy.ProbeRatePps is not null && guest.VhostUserPorts.Count < 2)
+        if (MigrationRequestRules.ExplainProbe(guest, policy) is { } probeProblem)
         {
-            // The probe's frames enter at the first NIC and leave at the second: a guest without two has no path to measure.
-            return Problems.Invalid("policy.probeRatePps", $"needs a guest with two vhost-user ports (frames in at the first, out at the second); '{guest.Name}' has {guest.VhostUserPorts.Count}");
+            return Problems.Invalid("policy.probeRatePps", probeProblem);
         }
 
         var source = await db.Hosts.SingleAsync(h => h.Id == guest.HostId, ct);
@@ -106,9 +105,9 @@ internal static partial class MigrationsApi
                 return Problems.NotFound($"Host '{request.TargetHost}'");
             }
 
-            if (targetHost.Id == source.Id)
+            if (MigrationRequestRules.ExplainTarget(guest, targetHost) is { } targetProblem)
             {
-                return Problems.Invalid("targetHost", $"is the guest's current host '{source.Name}'");
+                return Problems.Invalid("targetHost", targetProblem);
             }
 
             target = (targetHost.Id, targetHost.Name);
