@@ -34,6 +34,29 @@ public sealed class HealthAndDocsTests(PostgresServer postgres) : ApiTest(postgr
     }
 
     [Fact]
+    public async Task Swagger_shows_the_statuses_and_query_parameters_of_each_endpoint()
+    {
+        var doc = JsonNode.Parse(await Client.GetStringAsync("/swagger/v1/swagger.json", Ct))!;
+        string[] Statuses(string path, string method) =>
+            [.. doc["paths"]![path]![method]!["responses"]!.AsObject().Select(r => r.Key).Order(StringComparer.Ordinal)];
+        string[] Parameters(string path, string method) =>
+            [.. doc["paths"]![path]![method]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>())];
+
+        Assert.Equal(["202", "400", "404", "409", "413", "422"], Statuses("/api/v1/migrations", "post"));
+        Assert.Equal(["202", "400", "404", "409"], Statuses("/api/v1/migrations/{id}/cancel", "post"));
+        Assert.Equal(["200", "204", "400", "404"], Statuses("/api/v1/migrations/{id}/events", "get"));
+        Assert.Equal(["201", "303", "400", "422"], Statuses("/api/v1/subscriptions", "post"));
+        Assert.Equal(["200", "400", "404"], Statuses("/api/v1/guests/{guest}", "get"));
+        Assert.Equal(["204", "400", "404", "409"], Statuses("/api/v1/hosts/{host}", "delete"));
+        Assert.Equal(["state", "host", "guest", "from", "to", "pageSize", "pageToken", "vnfInstanceId"], Parameters("/api/v1/migrations", "get"));
+        Assert.Equal(["state", "host", "guest", "from", "to", "Last-Event-ID"], Parameters("/api/v1/events", "get"));
+        Assert.Equal(["host", "state", "pageSize", "pageToken"], Parameters("/api/v1/guests", "get"));
+        Assert.Equal(["state", "pageSize", "pageToken"], Parameters("/api/v1/hosts", "get"));
+        Assert.Equal(["from", "to", "host"], Parameters("/api/v1/reports/sla", "get"));
+        Assert.Equal(["pageSize", "pageToken"], Parameters("/api/v1/subscriptions", "get"));
+    }
+
+    [Fact]
     public async Task Swagger_ui_offers_the_authorize_button_for_api_keys_and_tokens()
     {
         var doc = JsonNode.Parse(await Client.GetStringAsync("/swagger/v1/swagger.json", Ct))!;

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace Ferry.Api.Dashboard;
 
 /// <summary>
@@ -30,7 +32,7 @@ internal static class DashboardPage
         return app;
     }
 
-    private static IResult Serve(HttpContext http, DashboardAsset? asset)
+    private static Results<FileContentHttpResult, ProblemHttpResult> Serve(HttpContext http, DashboardAsset? asset)
     {
         if (asset is null)
         {

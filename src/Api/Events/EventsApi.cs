@@ -5,6 +5,7 @@ using Ferry.Api.Migrations;
 using Ferry.Api.Persistence;
 using Ferry.Api.Security;
 using Ferry.Domain.Migrations;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -36,26 +37,24 @@ internal static partial class EventsApi
             .MapGet("/", StreamAll)
             .WithSummary("Stream the events of all migrations (state changes, progress, results) as Server-Sent Events; filters as the migration list, state by the event's state.")
             .Produces(StatusCodes.Status200OK, contentType: ContentType)
-            .ProducesValidationProblem()
             .DisableRequestTimeout();
         app.MapGroup("/api/v1/migrations").WithTags("Migrations").RequireScopes(Scopes.Migrate)
             .MapGet("/{id}/events", StreamOne)
             .WithSummary("Stream a migration's events as Server-Sent Events: its states, progress while it runs, then its result, and close.")
             .Produces(StatusCodes.Status200OK, contentType: ContentType)
-            .Produces(StatusCodes.Status204NoContent)
-            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .DisableRequestTimeout();
         return app;
     }
 
-    private static async Task<IResult> StreamOne(HttpContext http, FerryDbContext db, string id,
+    // The stream itself (200, text/event-stream) is written by EventStream, not by a result: the result after it is empty.
+    private static async Task<Results<EmptyHttpResult, NoContent, ValidationProblem, ProblemHttpResult>> StreamOne(HttpContext http, FerryDbContext db, string id,
         [FromHeader(Name = LastEventIdHeader)] string? lastEventId, CancellationToken ct)
     {
         var errors = new Dictionary<string, string>();
         if (!Guid.TryParse(id, out var guid))
         {
-            errors["id"] = "is not a migration id";
+            errors["id"] = MigrationLookup.NotAnId;
         }
 
         var after = ParseLastEventId(lastEventId, errors);
@@ -77,26 +76,25 @@ internal static partial class EventsApi
                 // Ended before the event log existed: its result is all there is to tell.
                 var view = JsonSerializer.Serialize(MigrationView.From(migration), Json);
                 await Stream(http).RunAsync([new MigrationEvent { Position = after, Kind = MigrationEventKinds.Result, State = migration.State, Data = view }], ct);
-                return Results.Empty;
+                return TypedResults.Empty;
             }
 
             // A result not yet positioned is on its way: the stream waits for it rather than end with 204.
             if (!await log.AnyAsync(e => e.Position == null || e.Position > after, ct))
             {
-                return Results.NoContent();
+                return TypedResults.NoContent();
             }
         }
 
         await Stream(http).RunAsync(after, (from, c) => log.Where(e => e.Position > from).OrderBy(e => e.Position).Take(Batch).ToListAsync(c), endsWithResult: true, ct);
-        return Results.Empty;
+        return TypedResults.Empty;
     }
 
-    private static async Task<IResult> StreamAll(HttpContext http, FerryDbContext db,
-        string? state, string? host, string? guest, DateTimeOffset? from, DateTimeOffset? to,
-        [FromHeader(Name = LastEventIdHeader)] string? lastEventId, CancellationToken ct)
+    private static async Task<Results<EmptyHttpResult, ValidationProblem>> StreamAll(HttpContext http, FerryDbContext db,
+        [AsParameters] MigrationEventQuery query, [FromHeader(Name = LastEventIdHeader)] string? lastEventId, CancellationToken ct)
     {
         var errors = new Dictionary<string, string>();
-        var filter = MigrationFilter.Parse(state, host, guest, from, to, errors);
+        var filter = query.Parse(errors);
         var after = ParseLastEventId(lastEventId, errors);
         if (errors.Count > 0)
         {
@@ -124,7 +122,7 @@ internal static partial class EventsApi
         }
 
         await Stream(http).RunAsync(after, (from, c) => log.Where(e => e.Position > from).OrderBy(e => e.Position).Take(Batch).ToListAsync(c), endsWithResult: false, ct);
-        return Results.Empty;
+        return TypedResults.Empty;
     }
 
     private static long ParseLastEventId(string? value, Dictionary<string, string> errors)

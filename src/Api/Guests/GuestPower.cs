@@ -16,15 +16,9 @@ internal static class GuestPower
     public static async Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Change(
         FerryDbContext db, AgentClients agents, string guest, bool start, CancellationToken ct)
     {
-        var (id, error) = Identifier.Parse(guest);
-        if (id is null)
+        if (!(await db.LookUpGuestAsync(guest, ct)).TryGet<Ok<GuestView>>(out var g, out var refusal))
         {
-            return Problems.Invalid("guest", error!);
-        }
-
-        if (await db.FindGuestAsync(id.Value, ct) is not { } g)
-        {
-            return Problems.NotFound($"Guest '{guest}'");
+            return refusal;
         }
 
         if (await db.Migrations.AnyActiveForGuestAsync(g.Id, ct))

@@ -17,74 +17,63 @@ internal static class GuestsApi
     {
         var api = app.MapGroup("/api/v1/guests").WithTags("Guests").RequireScopes(Scopes.Admin).AddNextPageLinks();
         api.MapGet("/", List).WithSummary("List guests, optionally by host or state.");
-        api.MapGet("/{guest}", Get).WithSummary("Get a guest by id or name.");
-        api.MapPost("/", Define).WithSummary("Define a guest on a host.");
-        api.MapDelete("/{guest}", Delete).WithSummary("Delete a guest that is not migrating.");
-        api.MapPost("/{guest}/start", Start).WithSummary("Start the guest on its host (through the host's agent).");
-        api.MapPost("/{guest}/stop", Stop).WithSummary("Stop the guest on its host (through the host's agent).");
+        // Success and 400 come from each handler's result types; a problem's status is its value's, so those are listed here.
+        api.MapGet("/{guest}", Get).WithSummary("Get a guest by id or name.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/", Define).WithSummary("Define a guest on a host.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapDelete("/{guest}", Delete).WithSummary("Delete a guest that is not migrating.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status502BadGateway);
+        api.MapPost("/{guest}/start", Start).WithSummary("Start the guest on its host (through the host's agent).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status502BadGateway);
+        api.MapPost("/{guest}/stop", Stop).WithSummary("Stop the guest on its host (through the host's agent).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status502BadGateway);
         return api;
     }
 
     private static async Task<Results<Ok<Page<GuestView>>, ValidationProblem, ProblemHttpResult>> List(FerryDbContext db,
-        string? host, string? state, int? pageSize, string? pageToken, CancellationToken ct)
+        [AsParameters] GuestListQuery query, CancellationToken ct)
     {
-        var (size, sizeError) = Paging.Size(pageSize);
-        if (sizeError is not null)
+        if (query.Check(out var size, out var state, out var host) is { } problem)
         {
-            return Problems.Invalid("pageSize", sizeError);
+            return problem;
         }
 
-        var (stateValue, stateError) = EnumQuery.Parse<GuestState>(state);
-        if (stateError is not null)
+        var guests = from g in db.Guests.AsNoTracking()
+                     join h in db.Hosts on g.HostId equals h.Id
+                     select new { Guest = g, HostName = h.Name, h.Capabilities };
+        if (host is { } on)
         {
-            return Problems.Invalid("state", stateError);
+            guests = on.Id is { } hostId ? guests.Where(x => x.Guest.HostId == hostId) : guests.Where(x => x.HostName == on.Name);
         }
 
-        if (pageToken is not null && !Names.IsValid(pageToken))
+        if (state is { } s)
         {
-            return Problems.Invalid("pageToken", "is not a token this API issued");
+            guests = guests.Where(x => x.Guest.State == s);
         }
 
-        var query = from g in db.Guests.AsNoTracking()
-                    join h in db.Hosts on g.HostId equals h.Id
-                    select new { Guest = g, HostName = h.Name, h.Capabilities };
-        if (host is not null)
+        if (query.pageToken is { } after)
         {
-            var (id, error) = Identifier.Parse(host);
-            if (id is null)
-            {
-                return Problems.Invalid("host", error!);
-            }
-
-            query = id.Value.Id is { } hostId ? query.Where(x => x.Guest.HostId == hostId) : query.Where(x => x.HostName == id.Value.Name);
+            guests = guests.Where(x => string.Compare(x.Guest.Name, after) > 0);
         }
 
-        if (stateValue is { } s)
-        {
-            query = query.Where(x => x.Guest.State == s);
-        }
-
-        if (pageToken is not null)
-        {
-            query = query.Where(x => string.Compare(x.Guest.Name, pageToken) > 0);
-        }
-
-        var rows = await query.OrderBy(x => x.Guest.Name).Take(size + 1).ToListAsync(ct);
+        var rows = await guests.OrderBy(x => x.Guest.Name).Take(size + 1).ToListAsync(ct);
         var next = rows.Count > size ? rows[size - 1].Guest.Name : null;
         return TypedResults.Ok(new Page<GuestView>(rows.Take(size).Select(x => GuestView.From(x.Guest, x.HostName, x.Capabilities)).ToList(), next));
     }
 
     private static async Task<Results<Ok<GuestView>, ProblemHttpResult, ValidationProblem>> Get(FerryDbContext db, string guest, CancellationToken ct)
     {
-        var (id, error) = Identifier.Parse(guest);
-        if (id is null)
+        if (!(await db.LookUpGuestAsync(guest, ct)).TryGet<Ok<GuestView>>(out var g, out var refusal))
         {
-            return Problems.Invalid("guest", error!);
-        }
-
-        if (await db.FindGuestAsync(id.Value, ct) is not { } g)
-        {
-            return Problems.NotFound($"Guest '{guest}'");
+            return refusal;
         }
 
         var host = await db.Hosts.Where(h => h.Id == g.HostId).Select(h => new { h.Name, h.Capabilities }).SingleAsync(ct);
@@ -184,15 +173,9 @@ internal static class GuestsApi
 
     private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Delete(FerryDbContext db, AgentClients agents, string guest, CancellationToken ct)
     {
-        var (id, error) = Identifier.Parse(guest);
-        if (id is null)
+        if (!(await db.LookUpGuestAsync(guest, ct)).TryGet<NoContent>(out var g, out var refusal))
         {
-            return Problems.Invalid("guest", error!);
-        }
-
-        if (await db.FindGuestAsync(id.Value, ct) is not { } g)
-        {
-            return Problems.NotFound($"Guest '{guest}'");
+            return refusal;
         }
 
         if (await db.Migrations.AnyActiveForGuestAsync(g.Id, ct))

@@ -18,67 +18,48 @@ internal static class HostsApi
     {
         var api = app.MapGroup("/api/v1/hosts").WithTags("Hosts").RequireScopes(Scopes.Admin).AddNextPageLinks();
         api.MapGet("/", List).WithSummary("List hosts, optionally by state.");
-        api.MapGet("/{host}", Get).WithSummary("Get a host by id or name.");
-        api.MapPost("/", Create).WithSummary("Declare a host (administrators; agents register over gRPC).");
-        api.MapPost("/{host}/drain", Drain).WithSummary("Stop placing guests on a host.");
-        api.MapPost("/{host}/undrain", Undrain).WithSummary("Take a drained host back into placement.");
-        api.MapDelete("/{host}", Delete).WithSummary("Delete a host that has no guests and no active migration.");
+        // Success and 400 come from each handler's result types; a problem's status is its value's, so those are listed here.
+        api.MapGet("/{host}", Get).WithSummary("Get a host by id or name.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/", Create).WithSummary("Declare a host (administrators; agents register over gRPC).")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/{host}/drain", Drain).WithSummary("Stop placing guests on a host.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{host}/undrain", Undrain).WithSummary("Take a drained host back into placement.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/{host}", Delete).WithSummary("Delete a host that has no guests and no active migration.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
     private static async Task<Results<Ok<Page<HostView>>, ValidationProblem>> List(FerryDbContext db,
-        string? state, int? pageSize, string? pageToken, CancellationToken ct)
+        [AsParameters] HostListQuery query, CancellationToken ct)
     {
-        var (size, sizeError) = Paging.Size(pageSize);
-        if (sizeError is not null)
+        if (query.Check(out var size, out var state) is { } problem)
         {
-            return Problems.Invalid("pageSize", sizeError);
+            return problem;
         }
 
-        var (stateValue, stateError) = EnumQuery.Parse<HostState>(state);
-        if (stateError is not null)
+        var hosts = db.Hosts.AsNoTracking();
+        if (state is { } s)
         {
-            return Problems.Invalid("state", stateError);
+            hosts = hosts.Where(h => h.State == s);
         }
 
-        string? after = null;
-        if (pageToken is not null)
+        if (query.pageToken is { } after)
         {
-            if (!Names.IsValid(pageToken))
-            {
-                return Problems.Invalid("pageToken", "is not a token this API issued");
-            }
-
-            after = pageToken;
+            hosts = hosts.Where(h => string.Compare(h.Name, after) > 0);
         }
 
-        var query = db.Hosts.AsNoTracking();
-        if (stateValue is { } s)
-        {
-            query = query.Where(h => h.State == s);
-        }
-
-        if (after is not null)
-        {
-            query = query.Where(h => string.Compare(h.Name, after) > 0);
-        }
-
-        var hosts = await query.OrderBy(h => h.Name).Take(size + 1).ToListAsync(ct);
-        var next = hosts.Count > size ? hosts[size - 1].Name : null;
-        return TypedResults.Ok(new Page<HostView>(hosts.Take(size).Select(HostView.From).ToList(), next));
+        var rows = await hosts.OrderBy(h => h.Name).Take(size + 1).ToListAsync(ct);
+        var next = rows.Count > size ? rows[size - 1].Name : null;
+        return TypedResults.Ok(new Page<HostView>(rows.Take(size).Select(HostView.From).ToList(), next));
     }
 
     private static async Task<Results<Ok<HostView>, ProblemHttpResult, ValidationProblem>> Get(
-        FerryDbContext db, string host, CancellationToken ct)
-    {
-        var (id, error) = Identifier.Parse(host);
-        if (id is null)
-        {
-            return Problems.Invalid("host", error!);
-        }
-
-        return await db.FindHostAsync(id.Value, ct) is { } h ? TypedResults.Ok(HostView.From(h)) : Problems.NotFound($"Host '{host}'");
-    }
+        FerryDbContext db, string host, CancellationToken ct) =>
+        (await db.LookUpHostAsync(host, ct)).TryGet<Ok<HostView>>(out var h, out var refusal) ? TypedResults.Ok(HostView.From(h)) : refusal;
 
     private static async Task<Results<Created<HostView>, ValidationProblem, ProblemHttpResult>> Create(
         FerryDbContext db, CreateHostRequest request, CancellationToken ct)
@@ -123,15 +104,9 @@ internal static class HostsApi
     private static async Task<Results<Ok<HostView>, ProblemHttpResult, ValidationProblem>> Change(
         FerryDbContext db, string host, Action<Host> change, CancellationToken ct)
     {
-        var (id, error) = Identifier.Parse(host);
-        if (id is null)
+        if (!(await db.LookUpHostAsync(host, ct)).TryGet<Ok<HostView>>(out var h, out var refusal))
         {
-            return Problems.Invalid("host", error!);
-        }
-
-        if (await db.FindHostAsync(id.Value, ct) is not { } h)
-        {
-            return Problems.NotFound($"Host '{host}'");
+            return refusal;
         }
 
         change(h);
@@ -141,15 +116,9 @@ internal static class HostsApi
 
     private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Delete(FerryDbContext db, string host, CancellationToken ct)
     {
-        var (id, error) = Identifier.Parse(host);
-        if (id is null)
+        if (!(await db.LookUpHostAsync(host, ct)).TryGet<NoContent>(out var h, out var refusal))
         {
-            return Problems.Invalid("host", error!);
-        }
-
-        if (await db.FindHostAsync(id.Value, ct) is not { } h)
-        {
-            return Problems.NotFound($"Host '{host}'");
+            return refusal;
         }
 
         var guests = await db.Guests.CountAsync(g => g.HostId == h.Id, ct);

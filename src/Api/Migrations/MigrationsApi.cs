@@ -12,6 +12,11 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using CreateResult = Microsoft.AspNetCore.Http.HttpResults.Results<
+    Microsoft.AspNetCore.Http.HttpResults.Accepted<Ferry.Api.Migrations.MigrationView>,
+    Ferry.Api.Migrations.StoredResponse,
+    Microsoft.AspNetCore.Http.HttpResults.ValidationProblem,
+    Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>;
 
 namespace Ferry.Api.Migrations;
 
@@ -20,21 +25,23 @@ internal static partial class MigrationsApi
     public static RouteGroupBuilder MapMigrationsApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/migrations").WithTags("Migrations").RequireScopes(Scopes.Migrate).AddNextPageLinks();
+        // Success and 400 come from each handler's result types; a problem's status is its value's, so those are listed here.
         api.MapPost("/", Create)
             .WithSummary("Request a live migration. Honours the Idempotency-Key header.")
-            .Produces<MigrationView>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapGet("/", List).WithSummary("List migrations, newest first, by state, host, guest, VNF instance id and time range; a Link header names the next page.");
-        api.MapGet("/{id}", Get).WithSummary("Get a migration with its timeline and result.");
-        api.MapPost("/{id}/cancel", Cancel).WithSummary("Cancel a migration before switch-over; a no-op once it has ended.");
+        api.MapGet("/{id}", Get).WithSummary("Get a migration with its timeline and result.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{id}/cancel", Cancel).WithSummary("Cancel a migration before switch-over; a no-op once it has ended.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
-    private static async Task<IResult> Create(HttpContext http, FerryDbContext db, TimeProvider time, MigrationScheduler scheduler,
+    private static async Task<CreateResult> Create(HttpContext http, FerryDbContext db, TimeProvider time, MigrationScheduler scheduler,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, IOptions<IdempotencyOptions> idempotency, ILoggerFactory loggers, CreateMigrationRequest request,
         [FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, CancellationToken ct)
     {
@@ -91,10 +98,9 @@ internal static partial class MigrationsApi
             return Problems.NotFound($"Guest '{request.Guest}'");
         }
 
-        if (policy.ProbeRatePps is not null && guest.VhostUserPorts.Count < 2)
+        if (MigrationRequestRules.ExplainProbe(guest, policy) is { } probeProblem)
         {
-            // The probe's frames enter at the first NIC and leave at the second: a guest without two has no path to measure.
-            return Problems.Invalid("policy.probeRatePps", $"needs a guest with two vhost-user ports (frames in at the first, out at the second); '{guest.Name}' has {guest.VhostUserPorts.Count}");
+            return Problems.Invalid("policy.probeRatePps", probeProblem);
         }
 
         var source = await db.Hosts.SingleAsync(h => h.Id == guest.HostId, ct);
@@ -106,9 +112,9 @@ internal static partial class MigrationsApi
                 return Problems.NotFound($"Host '{request.TargetHost}'");
             }
 
-            if (targetHost.Id == source.Id)
+            if (MigrationRequestRules.ExplainTarget(guest, targetHost) is { } targetProblem)
             {
-                return Problems.Invalid("targetHost", $"is the guest's current host '{source.Name}'");
+                return Problems.Invalid("targetHost", targetProblem);
             }
 
             target = (targetHost.Id, targetHost.Name);
@@ -161,7 +167,7 @@ internal static partial class MigrationsApi
         return TypedResults.Accepted(location, view);
     }
 
-    private static async Task<IResult?> Replay(FerryDbContext db, IdempotencyScope scope, string key, string fingerprint, CancellationToken ct)
+    private static async Task<CreateResult?> Replay(FerryDbContext db, IdempotencyScope scope, string key, string fingerprint, CancellationToken ct)
     {
         var record = await db.IdempotencyRecords.AsNoTracking()
             .FirstOrDefaultAsync(r => r.Client == scope.Client && r.Key == key && r.CreatedAt >= scope.NotBefore, ct);
@@ -180,69 +186,42 @@ internal static partial class MigrationsApi
     }
 
     private static async Task<Results<Ok<Page<MigrationView>>, ValidationProblem>> List(FerryDbContext db,
-        string? state, string? host, string? guest, DateTimeOffset? from, DateTimeOffset? to,
-        int? pageSize, string? pageToken, string? vnfInstanceId, CancellationToken ct)
+        [AsParameters] MigrationListQuery query, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string>();
-        var (size, sizeError) = Paging.Size(pageSize);
-        if (sizeError is not null)
+        if (query.Check(out var size, out var after, out var filter) is { } problem)
         {
-            errors["pageSize"] = sizeError;
+            return problem;
         }
 
-        PageToken? after = null;
-        if (pageToken is not null && !PageToken.TryParse(pageToken, out after))
-        {
-            errors["pageToken"] = "is not a token this API issued";
-        }
-
-        var filter = MigrationFilter.Parse(state, host, guest, from, to, errors, vnfInstanceId);
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid(errors);
-        }
-
-        var query = filter.ApplyExceptState(db.Migrations.AsNoTracking());
+        var migrations = filter.ApplyExceptState(db.Migrations.AsNoTracking());
         if (filter.State is { } s)
         {
-            query = query.Where(m => m.State == s);
+            migrations = migrations.Where(m => m.State == s);
         }
 
         if (after is { } a)
         {
-            query = query.Where(m => m.CreatedAt < a.CreatedAt || (m.CreatedAt == a.CreatedAt && m.Id < a.Id));
+            migrations = migrations.Where(m => m.CreatedAt < a.CreatedAt || (m.CreatedAt == a.CreatedAt && m.Id < a.Id));
         }
 
-        var rows = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(size + 1).ToListAsync(ct);
+        var rows = await migrations.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(size + 1).ToListAsync(ct);
         var next = rows.Count > size ? new PageToken(rows[size - 1].CreatedAt, rows[size - 1].Id).ToString() : null;
         return TypedResults.Ok(new Page<MigrationView>(rows.Take(size).Select(MigrationView.From).ToList(), next));
     }
 
-    private static async Task<Results<Ok<MigrationView>, ProblemHttpResult, ValidationProblem>> Get(FerryDbContext db, string id, CancellationToken ct)
-    {
-        if (!Guid.TryParse(id, out var guid))
-        {
-            return Problems.Invalid("id", "is not a migration id");
-        }
-
-        return await db.Migrations.AsNoTracking().FirstOrDefaultAsync(m => m.Id == guid, ct) is { } m
+    private static async Task<Results<Ok<MigrationView>, ProblemHttpResult, ValidationProblem>> Get(FerryDbContext db, string id, CancellationToken ct) =>
+        (await db.Migrations.AsNoTracking().LookUpAsync(id, ct)).TryGet<Ok<MigrationView>>(out var m, out var refusal)
             ? TypedResults.Ok(MigrationView.From(m))
-            : Problems.NotFound($"Migration '{id}'");
-    }
+            : refusal;
 
     private static async Task<Results<Accepted<MigrationView>, ProblemHttpResult, ValidationProblem>> Cancel(
         FerryDbContext db, TimeProvider time, MigrationScheduler scheduler, string id, CancellationToken ct)
     {
-        if (!Guid.TryParse(id, out var guid))
-        {
-            return Problems.Invalid("id", "is not a migration id");
-        }
-
         for (var attempt = 0; ; attempt++)
         {
-            if (await db.Migrations.FirstOrDefaultAsync(m => m.Id == guid, ct) is not { } m)
+            if (!(await db.Migrations.LookUpAsync(id, ct)).TryGet<Accepted<MigrationView>>(out var m, out var refusal))
             {
-                return Problems.NotFound($"Migration '{id}'");
+                return refusal;
             }
 
             var outcome = m.Cancel(time.Now(), "cancel requested");

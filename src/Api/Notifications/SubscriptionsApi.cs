@@ -1,9 +1,11 @@
+using System.Reflection;
 using System.Text.Json;
 using Ferry.Api.Http;
 using Ferry.Api.Migrations;
 using Ferry.Api.Persistence;
 using Ferry.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ferry.Api.Notifications;
@@ -24,9 +26,6 @@ internal static partial class SubscriptionsApi
         var api = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions").RequireScopes(Scopes.Read).AddNextPageLinks();
         api.MapPost("/", Create)
             .WithSummary("Subscribe to migration notifications. Ferry first sends GET callbackUri and needs 204 within 5 s; the same callback and filter again is 303 See Other.")
-            .Produces<SubscriptionView>(StatusCodes.Status201Created)
-            .Produces(StatusCodes.Status303SeeOther)
-            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapGet("/", List).WithSummary("List this client's subscriptions, oldest first, with their delivery health.");
         api.MapGet("/{id}", Get).WithSummary("Get a subscription with its delivery health.")
@@ -42,14 +41,14 @@ internal static partial class SubscriptionsApi
         return api;
     }
 
-    private static Func<HttpContext, IResult> NotAllowed(string allow) => http =>
+    private static Func<HttpContext, ProblemHttpResult> NotAllowed(string allow) => http =>
     {
         http.Response.Headers.Allow = allow;
         return TypedResults.Problem(statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed",
             detail: $"{http.Request.Method} is not supported here; use {allow}.");
     };
 
-    private static async Task<IResult> Create(HttpContext http, FerryDbContext db, SubscriberClient subscribers, SubscriptionSecrets secrets,
+    private static async Task<Results<Created<SubscriptionView>, SeeOtherResult, ValidationProblem, ProblemHttpResult>> Create(HttpContext http, FerryDbContext db, SubscriberClient subscribers, SubscriptionSecrets secrets,
         TimeProvider time, ILoggerFactory loggers, CreateSubscriptionRequest request, CancellationToken ct)
     {
         var errors = new Dictionary<string, string>();
@@ -98,7 +97,7 @@ internal static partial class SubscriptionsApi
         return TypedResults.Created($"/api/v1/subscriptions/{subscription.Id}", View(subscription, new DeliveryHealth(0, 0, null, null, null)));
     }
 
-    private static IResult SeeOther(Guid id) =>
+    private static SeeOtherResult SeeOther(Guid id) =>
         // SOL 013 §5.9.2: a duplicate subscription is answered with the existing one's location.
         new SeeOtherResult($"/api/v1/subscriptions/{id}");
 
@@ -107,34 +106,22 @@ internal static partial class SubscriptionsApi
             .Select(s => (Guid?)s.Id).FirstOrDefaultAsync(ct);
 
     private static async Task<Results<Ok<Page<SubscriptionView>>, ValidationProblem>> List(HttpContext http, FerryDbContext db,
-        int? pageSize, string? pageToken, CancellationToken ct)
+        [AsParameters] SubscriptionListQuery query, CancellationToken ct)
     {
-        var (size, sizeError) = Paging.Size(pageSize);
-        if (sizeError is not null)
+        if (query.Check(out var size, out var after) is { } problem)
         {
-            return Problems.Invalid("pageSize", sizeError);
-        }
-
-        Guid? after = null;
-        if (pageToken is not null)
-        {
-            if (!Guid.TryParse(pageToken, out var a))
-            {
-                return Problems.Invalid("pageToken", "is not a token this API issued");
-            }
-
-            after = a;
+            return problem;
         }
 
         var owner = IdempotencyKey.ClientOf(http.User);
         // Version-7 ids grow with creation time: the id is the page key.
-        var query = db.Subscriptions.AsNoTracking().Where(s => s.Owner == owner);
+        var subscriptions = db.Subscriptions.AsNoTracking().Where(s => s.Owner == owner);
         if (after is { } from)
         {
-            query = query.Where(s => s.Id > from);
+            subscriptions = subscriptions.Where(s => s.Id > from);
         }
 
-        var rows = await query.OrderBy(s => s.Id).Take(size + 1).ToListAsync(ct);
+        var rows = await subscriptions.OrderBy(s => s.Id).Take(size + 1).ToListAsync(ct);
         var page = rows.Take(size).ToList();
         var health = await Health(db, page.Select(s => s.Id).ToArray(), ct);
         var next = rows.Count > size ? rows[size - 1].Id.ToString() : null;
@@ -211,8 +198,11 @@ internal static partial class SubscriptionsApi
             new SubscriptionLinks(new Link($"/api/v1/subscriptions/{s.Id}")), health);
 
     /// <summary>303 with a Location and no body.</summary>
-    private sealed class SeeOtherResult(string location) : IResult
+    private sealed class SeeOtherResult(string location) : IResult, IEndpointMetadataProvider
     {
+        public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status303SeeOther, typeof(void)));
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.StatusCode = StatusCodes.Status303SeeOther;

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Ferry.Api.Http;
 using Ferry.Api.Migrations;
 using Ferry.Api.Notifications;
@@ -136,19 +139,33 @@ internal sealed partial class FerryDbContext
         var ats = events.Select(e => e.At).ToArray();
         var data = events.Select(e => e.Data).ToArray();
         var named = events.Select(e => e.MigrationId.ToString()).Distinct().ToArray();
-        if (notifications.Count > 0)
-        {
-            await AppendWithNotificationsAsync(ended, ids, kinds, states, ats, data, named, notifications, ct);
-            return;
-        }
-
-        await Database.ExecuteSqlAsync($"""
+        FormattableString sql = $"""
             DELETE FROM migration_events WHERE migration_id = ANY({ended}) AND kind = {MigrationEventKinds.Progress};
             INSERT INTO migration_events (migration_id, kind, state, at, data)
                 SELECT e.migration_id, e.kind, e.state, e.at, e.data::json
                 FROM unnest({ids}, {kinds}, {states}, {ats}, {data}) WITH ORDINALITY AS e(migration_id, kind, state, at, data, n)
                 ORDER BY e.n;
-            SELECT pg_notify({EventChannel}, n.id) FROM unnest({named}) AS n(id);
-            """, ct);
+
+            """;
+        if (notifications.Count > 0)
+        {
+            // In the same statement, after the events and before the announcement (FerryDbContext.Notifications.cs).
+            sql = Concat(sql, OutboxInsert(notifications));
+        }
+
+        await Database.ExecuteSqlAsync(Concat(sql, $"SELECT pg_notify({EventChannel}, n.id) FROM unnest({named}) AS n(id);"), ct);
     }
+
+    /// <summary>One SQL text of two, the second's placeholders renumbered to follow the first's arguments.</summary>
+    private static FormattableString Concat(FormattableString first, FormattableString second)
+    {
+        var shift = first.ArgumentCount;
+        // "{{" is an escaped brace; any other "{" opens a placeholder whose index follows it.
+        var format = Placeholder().Replace(second.Format,
+            m => m.Groups[1].Success ? "{" + (int.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture) + shift) : m.Value);
+        return FormattableStringFactory.Create(first.Format + format, [.. first.GetArguments(), .. second.GetArguments()]);
+    }
+
+    [GeneratedRegex(@"\{\{|\{(\d+)")]
+    private static partial Regex Placeholder();
 }

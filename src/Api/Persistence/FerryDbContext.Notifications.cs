@@ -21,8 +21,8 @@ internal sealed partial class FerryDbContext
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    private async Task AppendWithNotificationsAsync(Guid[] ended, Guid[] ids, string[] kinds, string[] states, DateTimeOffset[] ats,
-        string[] data, string[] named, List<NotificationEvent> notifications, CancellationToken ct)
+    /// <summary>The statement that inserts the outbox rows of <paramref name="notifications"/>, appended to the event log's (AppendAsync).</summary>
+    private static FormattableString OutboxInsert(List<NotificationEvent> notifications)
     {
         // The matching is one join in the statement that writes the event log, so the write path gains no round
         // trip (the control-plane benchmark counts those; see AppendAsync). A migration's notifications are
@@ -37,12 +37,7 @@ internal sealed partial class FerryDbContext
         var nOperations = notifications.Select(n => n.OperationState).ToArray();
         var nAts = notifications.Select(n => n.TimeStamp).ToArray();
         var nPayloads = notifications.Select(n => JsonSerializer.Serialize(n, EventJson)).ToArray();
-        await Database.ExecuteSqlAsync($"""
-            DELETE FROM migration_events WHERE migration_id = ANY({ended}) AND kind = {MigrationEventKinds.Progress};
-            INSERT INTO migration_events (migration_id, kind, state, at, data)
-                SELECT e.migration_id, e.kind, e.state, e.at, e.data::json
-                FROM unnest({ids}, {kinds}, {states}, {ats}, {data}) WITH ORDINALITY AS e(migration_id, kind, state, at, data, n)
-                ORDER BY e.n;
+        return $"""
             WITH n AS (
                 SELECT * FROM unnest({nMigrations}, {nGuestIds}, {nGuests}, {nVnfs}, {nOperations}, {nAts}, {nPayloads})
                     WITH ORDINALITY AS n(migration_id, guest_id, guest, vnf, operation, at, payload, k)
@@ -58,7 +53,7 @@ internal sealed partial class FerryDbContext
                 RETURNING 1
             )
             SELECT pg_notify({NotificationChannel}, '') FROM (SELECT 1 FROM written LIMIT 1) AS any_written;
-            SELECT pg_notify({EventChannel}, n.id) FROM unnest({named}) AS n(id);
-            """, ct);
+
+            """;
     }
 }

@@ -17,28 +17,16 @@ internal static class SlaReportApi
     }
 
     private static async Task<Results<Ok<SlaReport>, ValidationProblem>> Get(FerryDbContext db,
-        DateTimeOffset? from, DateTimeOffset? to, string? host, CancellationToken ct)
+        [AsParameters] SlaReportQuery query, CancellationToken ct)
     {
-        if (from > to)
+        if (query.Check(out var onHost) is { } problem)
         {
-            return Problems.Invalid("from", "must not be after 'to'");
+            return problem;
         }
 
         // PostgreSQL's timestamptz parameters are UTC.
-        (from, to) = (from?.ToUniversalTime(), to?.ToUniversalTime());
-
-        Guid? hostId = null;
-        string? hostName = null;
-        if (host is not null)
-        {
-            var (id, error) = Identifier.Parse(host);
-            if (id is null)
-            {
-                return Problems.Invalid("host", error!);
-            }
-
-            (hostId, hostName) = (id.Value.Id, id.Value.Name);
-        }
+        var (from, to, host) = (query.from?.ToUniversalTime(), query.to?.ToUniversalTime(), query.host);
+        var (hostId, hostName) = (onHost?.Id, onHost?.Name);
 
         string completed = nameof(MigrationState.Completed), failed = nameof(MigrationState.Failed), cancelled = nameof(MigrationState.Cancelled);
         // Columns are snake_case: the naming convention maps them to Row's properties. One scan, both the overall row and the per-pair rows, percentiles computed by PostgreSQL.

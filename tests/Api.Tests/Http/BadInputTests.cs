@@ -123,4 +123,17 @@ public sealed class BadInputTests(PostgresServer postgres) : ApiTest(postgres)
         await Problem(await Client.GetAsync("/api/v1/migrations?pageToken=garbage!", Ct), HttpStatusCode.BadRequest);
         await Problem(await Client.GetAsync("/api/v1/migrations?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", Ct), HttpStatusCode.BadRequest);
     }
+
+    [Theory]
+    [InlineData("/api/v1/hosts?pageSize=abc", "Nullable<int> pageSize")]
+    [InlineData("/api/v1/guests?pageSize=1.5", "Nullable<int> pageSize")]
+    [InlineData("/api/v1/migrations?from=yesterday", "Nullable<DateTimeOffset> from")]
+    [InlineData("/api/v1/reports/sla?to=soon", "Nullable<DateTimeOffset> to")]
+    [InlineData("/api/v1/subscriptions?pageSize=x", "Nullable<int> pageSize")]
+    public async Task A_query_value_of_the_wrong_type_is_400_naming_the_parameter_as_the_query_spells_it(string url, string parameter)
+    {
+        var problem = await Problem(await Client.GetAsync(url, Ct), HttpStatusCode.BadRequest);
+
+        Assert.Contains($"\"{parameter}\"", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }
