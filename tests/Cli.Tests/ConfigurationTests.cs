@@ -1,4 +1,4 @@
-using Ferry.Cli.Tests.Infrastructure;
+using Ferry.Cli.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Cli.Tests;

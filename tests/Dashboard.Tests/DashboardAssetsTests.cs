@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Ferry.Dashboard.Tests.Infrastructure;
+using Ferry.Dashboard.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Dashboard.Tests;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Contracts;
 using Ferry.Testing;
 using Grpc.Net.Client;

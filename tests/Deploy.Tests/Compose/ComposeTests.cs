@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Ferry.Agent;
 using Ferry.Deploy.Tests.Configuration;
-using Ferry.Deploy.Tests.Tooling;
+using Ferry.Deploy.Tests.Support;
 using Ferry.ServiceDefaults.Trust;
 using Ferry.Testing;
 

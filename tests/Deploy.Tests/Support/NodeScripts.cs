@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Ferry.Testing;
 
-namespace Ferry.Deploy.Tests.Tooling;
+namespace Ferry.Deploy.Tests.Support;
 
 /// <summary>
 /// The Node.js side of the chart tests (tests/Deploy.Tests/node): Go's text/template compiled to

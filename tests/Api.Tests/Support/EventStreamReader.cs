@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Api.Tests.Support;
 
 /// <summary>One Server-Sent Event as it came over the wire; <see cref="Comment"/> is set for comment lines (keepalives).</summary>
 public sealed record ServerSentEvent(long? Id, string? Kind, string? Data, string? Comment = null)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Ferry.Api.Scheduling;
 
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Api.Tests.Support;
 
 /// <summary>Records what the scheduler hands over, without agents; a test drives the migration's phases itself.</summary>
 public sealed class FakeDispatcher : IMigrationDispatcher

@@ -1,10 +1,10 @@
 using System.Threading.Channels;
 using Ferry.Contracts;
 
-namespace Ferry.Dashboard.Tests.Infrastructure;
+namespace Ferry.Cli.Tests.Support;
 
-/// <summary>One migration as the source agent streams it; each call sends one report, when the test says.</summary>
-public sealed class PacedRun(string migrationId)
+/// <summary>One migration as the source agent streams it; each call sends one progress report.</summary>
+public sealed class AgentRun(string migrationId)
 {
     private long _sequence;
 
@@ -20,22 +20,21 @@ public sealed class PacedRun(string migrationId)
             DirtyPagesPerSecond = dirtyPagesPerSecond, ThroughputMbps = throughputMbps,
         });
 
-    public void SwitchOver() => Send(new MigrationProgress { Phase = MigrationPhase.SwitchingOver });
-
-    public void Complete(double totalMs, double downtimeMs, double? networkDowntimeMs = null, int passes = 2)
+    public void Complete(double totalMs, double downtimeMs)
     {
+        Send(new MigrationProgress { Phase = MigrationPhase.SwitchingOver });
         Send(new MigrationProgress { Phase = MigrationPhase.CleaningUp });
-        var stats = new MigrationStats
+        Send(new MigrationProgress
         {
-            Transport = Transport.Qemu, TotalTimeMs = totalMs, DowntimeMs = downtimeMs, SetupTimeMs = 2, BytesTransferred = 1L << 30,
-            Passes = passes, CleanupTimeMs = 9, ThroughputMbps = 9400,
-        };
-        if (networkDowntimeMs is { } network)
-        {
-            stats.NetworkDowntimeMs = network;
-        }
+            Phase = MigrationPhase.Completed,
+            Stats = new MigrationStats { Transport = Transport.Qemu, TotalTimeMs = totalMs, DowntimeMs = downtimeMs, SetupTimeMs = 2, BytesTransferred = 1 << 21, Passes = 2, CleanupTimeMs = 9 },
+        });
+        Frames.Writer.TryComplete();
+    }
 
-        Send(new MigrationProgress { Phase = MigrationPhase.Completed, Stats = stats });
+    public void Fail(string reason, MigrationPhase phase = MigrationPhase.Failed)
+    {
+        Send(new MigrationProgress { Phase = phase, FailureReason = reason });
         Frames.Writer.TryComplete();
     }
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Dashboard.Tests.Infrastructure;
+namespace Ferry.Dashboard.Tests.Support;
 
 /// <summary>
 /// A host agent over real gRPC whose migrations report what the test says, when it says it: the page

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Api.Tests.Support;
 
 /// <summary>
 /// An agent that answers as a test tells it, over real gRPC on loopback: for the faults a real

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Api.Tests.Support;
 
 /// <summary>
 /// The real API on a fresh database. The scheduler's background loop is off: tests run its

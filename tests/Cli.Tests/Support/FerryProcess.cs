@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Ferry.Testing;
 
-namespace Ferry.Cli.Tests.Infrastructure;
+namespace Ferry.Cli.Tests.Support;
 
 /// <summary>
 /// <c>ferry</c> as an operator runs it: its own process (the build output of src/Cli), its own

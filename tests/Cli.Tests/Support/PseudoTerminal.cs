@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Ferry.Cli.Tests.Infrastructure;
+namespace Ferry.Cli.Tests.Support;
 
 /// <summary>
 /// Runs <c>ferry</c> in a pseudo-terminal, as an operator's shell does: util-linux's <c>script</c> gives it a

@@ -6,7 +6,7 @@ using Ferry.Contracts;
 using Ferry.Testing;
 using Grpc.Net.Client;
 
-namespace Ferry.Cli.Tests.Infrastructure;
+namespace Ferry.Cli.Tests.Support;
 
 /// <summary>
 /// Each test gets a database, the real API on it, two hosts whose agents the test scripts (host-a and

@@ -1,4 +1,4 @@
-using Ferry.Dashboard.Tests.Infrastructure;
+using Ferry.Dashboard.Tests.Support;
 using Ferry.Testing;
 
 [assembly: AssemblyFixture(typeof(PostgresServer))]

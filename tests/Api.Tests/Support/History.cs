@@ -3,7 +3,7 @@ using Ferry.Domain.Guests;
 using Ferry.Domain.Hosts;
 using Ferry.Domain.Migrations;
 
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Api.Tests.Support;
 
 /// <summary>Writes finished migrations straight into the database, as if they had run, for reports and lists.</summary>
 internal static class History

@@ -1,6 +1,6 @@
 using Ferry.Testing;
 
-namespace Ferry.Deploy.Tests.Tooling;
+namespace Ferry.Deploy.Tests.Support;
 
 /// <summary>
 /// The API run as its image runs it (<c>dotnet Ferry.Api.dll</c> in the directory holding it and its

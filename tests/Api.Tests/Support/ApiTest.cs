@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 using Ferry.Testing;
 
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Api.Tests.Support;
 
 /// <summary>Each test gets its own database and its own API instance on it.</summary>
 public abstract class ApiTest(PostgresServer postgres) : IAsyncLifetime

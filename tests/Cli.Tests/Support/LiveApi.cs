@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Ferry.Cli.Tests.Infrastructure;
+namespace Ferry.Cli.Tests.Support;
 
 /// <summary>
 /// The real API on a fresh database, served by Kestrel on loopback (the CLI is another process and

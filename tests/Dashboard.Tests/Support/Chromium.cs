@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace Ferry.Dashboard.Tests.Infrastructure;
+namespace Ferry.Dashboard.Tests.Support;
 
 /// <summary>
 /// Debian's chromium, driven by Playwright through <see cref="BrowserTypeLaunchOptions.ExecutablePath"/>:

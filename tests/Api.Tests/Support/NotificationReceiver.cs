@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Api.Tests.Infrastructure;
+namespace Ferry.Api.Tests.Support;
 
 /// <summary>One request a receiver saw, and what it answered.</summary>
 public sealed record ReceivedRequest(string Method, string Path, string? Authorization, string? Version, string? ContentType, string Body, int Answer)

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Ferry.Dashboard.Tests.Infrastructure;
+namespace Ferry.Dashboard.Tests.Support;
 
 /// <summary>
 /// The real API on a fresh database, served by Kestrel on loopback (the browser needs a real socket),

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Cli.Tests.Infrastructure;
+namespace Ferry.Cli.Tests.Support;
 
 /// <summary>
 /// A stand-in for the API's event stream (issue 14 §1: <c>GET /api/v1/migrations/{id}/events</c>,

@@ -6,7 +6,7 @@ using Ferry.Testing;
 using Grpc.Net.Client;
 using Microsoft.Playwright;
 
-namespace Ferry.Dashboard.Tests.Infrastructure;
+namespace Ferry.Dashboard.Tests.Support;
 
 /// <summary>
 /// Each test gets a database, the real API on it, three hosts whose agents the test paces (registered
