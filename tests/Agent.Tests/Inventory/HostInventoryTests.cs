@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Ferry.Agent.Tests.Inventory;
 
 /// <summary>The inventory of the machine the tests run on, checked against what the kernel and the programs say directly.</summary>
+[Trait("Tier", "fast")]
 public sealed partial class HostInventoryTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -2,6 +2,7 @@ using Ferry.Agent.Inventory;
 
 namespace Ferry.Agent.Tests.Inventory;
 
+[Trait("Tier", "fast")]
 public sealed class ProcParsingTests
 {
     [Fact]

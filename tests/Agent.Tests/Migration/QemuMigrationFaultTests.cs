@@ -9,6 +9,7 @@ using Ferry.Agent.Migration.Transports.Qemu;
 namespace Ferry.Agent.Tests.Migration;
 
 /// <summary>Failures a real QEMU cannot produce on demand, injected through a fake QMP source.</summary>
+[Trait("Tier", "fast")]
 public sealed class QemuMigrationFaultTests
 {
     private static readonly MigrationUri Destination = MigrationUri.Tcp(IPAddress.Loopback, 4444);

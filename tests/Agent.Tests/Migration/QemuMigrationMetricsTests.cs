@@ -5,6 +5,7 @@ using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Tests.Migration;
 
+[Trait("Tier", "fast")]
 public sealed class QemuMigrationMetricsTests
 {
     [Fact]

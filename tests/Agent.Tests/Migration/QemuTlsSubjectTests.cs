@@ -12,6 +12,7 @@ namespace Ferry.Agent.Tests.Migration;
 /// TestPki; anything Ferry cannot print exactly is refused with the reason. That gnutls agrees is shown on
 /// real QEMU by QemuMigrationTlsTests (the source gets in, another host does not).
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed class QemuTlsSubjectTests
 {
     private static X500DistinguishedName Subject(string name)

@@ -11,6 +11,7 @@ namespace Ferry.Transfer.Tests.Dirty;
 /// its userfaultfd as the preload library does and takes it back with pidfd_getfd), so every write and
 /// every change of mapping is made on purpose and its report checked exactly.
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed unsafe class ProcessWriteTrackerTests
 {
     private const int Pages = 1024;

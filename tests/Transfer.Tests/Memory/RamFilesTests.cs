@@ -3,6 +3,7 @@ using Ferry.Transfer.Memory;
 
 namespace Ferry.Transfer.Tests.Memory;
 
+[Trait("Tier", "fast")]
 public sealed class RamFilesTests : IDisposable
 {
     private readonly string _root = Path.Combine("/dev/shm", "ferry-ramfiles-" + Guid.NewGuid().ToString("N")[..10]);

@@ -4,6 +4,7 @@ using Ferry.Domain.Migrations;
 
 namespace Ferry.Agent.Tests.Migration.Native;
 
+[Trait("Tier", "fast")]
 public sealed class TransportChoiceTests
 {
     private static readonly TrackerVerdict Tracked = new(true, "soft-dirty covers every process that maps the guest's RAM: qemu-system-x86 (pid 1)", [1]);
