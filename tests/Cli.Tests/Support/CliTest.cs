@@ -4,7 +4,9 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Ferry.Contracts;
 using Ferry.Testing;
+using Ferry.Testing.Api;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ferry.Cli.Tests.Support;
 
@@ -19,9 +21,12 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
 
     protected LiveApi Api { get; private set; } = null!;
 
-    protected ScriptedAgent HostA { get; } = new();
+    /// <summary>The API's clock: the test moves it.</summary>
+    protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
 
-    protected ScriptedAgent HostB { get; } = new();
+    protected LoopbackAgent HostA { get; } = ScriptedAgent();
+
+    protected LoopbackAgent HostB { get; } = ScriptedAgent();
 
     protected HttpClient Rest { get; private set; } = null!;
 
@@ -34,7 +39,7 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
     {
         await HostA.StartAsync();
         await HostB.StartAsync();
-        Api = new LiveApi(await postgres.CreateDatabaseAsync()).Start();
+        Api = new LiveApi(await postgres.CreateDatabaseAsync(), "cli-test") { Clock = Clock }.Start();
         Rest = Api.Rest();
         using var channel = GrpcChannel.ForAddress(Api.GrpcUrl);
         var plane = new ControlPlane.ControlPlaneClient(channel);
@@ -60,7 +65,7 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
     }
 
     /// <summary>The environment an operator of this API would have: where it is and the key.</summary>
-    protected Dictionary<string, string> Environment() => new() { ["FERRY_API"] = Api.Url, ["FERRY_API_KEY"] = Api.Key };
+    protected Dictionary<string, string> Environment() => new() { ["FERRY_API"] = Api.Url, ["FERRY_API_KEY"] = Api.AdminKey };
 
     /// <summary>Runs <c>ferry ARGS</c> to its end.</summary>
     protected Task<FerryRun> Ferry(params string[] args) => StartFerry(args).ExitAsync(Ct);
@@ -107,7 +112,7 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
     }
 
     /// <summary>Schedules the migration and waits until the source agent was asked to run it.</summary>
-    protected async Task<AgentRun> StartedOn(ScriptedAgent source, string migrationId)
+    protected async Task<PacedMigration> StartedOn(LoopbackAgent source, string migrationId)
     {
         await Schedule();
         var run = source.Run(migrationId);
@@ -138,6 +143,25 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
     /// <summary>Asserts <paramref name="actual"/> is <paramref name="expected"/>, field for field (the CLI's JSON is the API's).</summary>
     protected static void SameJson(JsonElement expected, JsonElement actual) =>
         Assert.Equal(JsonSerializer.Serialize(expected), JsonSerializer.Serialize(actual));
+
+    /// <summary>Migrations on this agent report running then complete at once (400 ms total, 5 ms downtime), without the test's say.</summary>
+    protected static void CompleteAtOnce(LoopbackAgent agent) => agent.OnPacedStart = run =>
+    {
+        run.Progress(1, 1 << 20, 0, 0, 100);
+        run.Complete(400, 5);
+    };
+
+    /// <summary>An agent whose migrations report what the test says, when it says it; a cancel ends one as cancelled.</summary>
+    private static LoopbackAgent ScriptedAgent()
+    {
+        var agent = new LoopbackAgent { Paced = true };
+        agent.CancelAnswer = request =>
+        {
+            agent.Run(request.MigrationId).Fail("cancelled by the operator", MigrationPhase.Cancelled);
+            return new CancelReply { Cancelled = true };
+        };
+        return agent;
+    }
 
     [GeneratedRegex("following migration ([0-9a-f-]{36})")]
     private static partial Regex FollowingLine();

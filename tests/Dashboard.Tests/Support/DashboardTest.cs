@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Ferry.Contracts;
 using Ferry.Testing;
+using Ferry.Testing.Api;
 using Grpc.Net.Client;
 using Microsoft.Playwright;
 
@@ -20,9 +21,9 @@ public abstract class DashboardTest(PostgresServer postgres, Chromium chromium) 
 
     private readonly List<string> _problems = [];
 
-    protected ServedApi Api { get; private set; } = null!;
+    protected LiveApi Api { get; private set; } = null!;
 
-    protected Dictionary<string, PacedAgent> Agents { get; } = new() { ["host-a"] = new(), ["host-b"] = new(), ["host-c"] = new() };
+    protected Dictionary<string, LoopbackAgent> Agents { get; } = new() { ["host-a"] = PacedAgent(), ["host-b"] = PacedAgent(), ["host-c"] = PacedAgent() };
 
     protected HttpClient Rest { get; private set; } = null!;
 
@@ -51,7 +52,7 @@ public abstract class DashboardTest(PostgresServer postgres, Chromium chromium) 
             await agent.StartAsync();
         }
 
-        Api = new ServedApi(await postgres.CreateDatabaseAsync()).Start();
+        Api = DashboardApi.Start(await postgres.CreateDatabaseAsync());
         Rest = Api.Rest();
         using var channel = GrpcChannel.ForAddress(Api.GrpcUrl);
         var plane = new ControlPlane.ControlPlaneClient(channel);
@@ -162,7 +163,7 @@ public abstract class DashboardTest(PostgresServer postgres, Chromium chromium) 
     }
 
     /// <summary>One pass of the scheduler, then waits until the source agent was asked to migrate.</summary>
-    protected async Task<PacedRun> StartedOn(string sourceHost, string migrationId)
+    protected async Task<PacedMigration> StartedOn(string sourceHost, string migrationId)
     {
         await Api.Scheduler.RunOnceAsync(Ct);
         var run = Agents[sourceHost].Run(migrationId);
@@ -195,6 +196,18 @@ public abstract class DashboardTest(PostgresServer postgres, Chromium chromium) 
         run.Complete(totalMs, downtimeMs, networkDowntimeMs, passes);
         await Settle();
         return id;
+    }
+
+    /// <summary>An agent whose migrations report what the test says, when it says it; a cancel ends the stream.</summary>
+    private static LoopbackAgent PacedAgent()
+    {
+        var agent = new LoopbackAgent { Paced = true };
+        agent.CancelAnswer = request =>
+        {
+            agent.Run(request.MigrationId).End();
+            return new CancelReply { Cancelled = true };
+        };
+        return agent;
     }
 
     private void Problem(string text)

@@ -9,14 +9,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Api.Tests.Support;
+namespace Ferry.Testing.Api;
 
 /// <summary>
-/// An agent that answers as a test tells it, over real gRPC on loopback: for the faults a real
-/// agent cannot produce on demand (refusing to prepare, a stream that breaks mid-migration).
+/// A host agent that answers as a test tells it, over real gRPC on loopback; the API that calls it is real.
+/// Api.Tests uses it for the faults a real agent cannot produce on demand (refusing to prepare, a stream
+/// that breaks mid-migration); Cli.Tests and Dashboard.Tests make it <see cref="Paced"/>, to look at a
+/// client while a migration is held in a phase, with no clock involved.
 /// </summary>
-public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
+public sealed class LoopbackAgent : AgentService.AgentServiceBase, IAsyncDisposable
 {
+    private readonly ConcurrentDictionary<string, PacedMigration> _paced = new();
     private WebApplication? _app;
 
     public string Endpoint { get; private set; } = "";
@@ -27,7 +30,16 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
     public Func<PrepareIncomingRequest, PrepareIncomingReply> Prepare { get; set; } =
         _ => new PrepareIncomingReply { Address = "10.0.0.2", Port = 4444, Transport = Transport.Qemu };
 
-    /// <summary>What Migrate streams; an exception thrown from it breaks the stream.</summary>
+    /// <summary>
+    /// Whether Migrate streams what the test sends through <see cref="Run"/>, when it sends it, instead of
+    /// <see cref="Migration"/>.
+    /// </summary>
+    public bool Paced { get; init; }
+
+    /// <summary>What a paced migration sends by itself as soon as the API asked for it; default: nothing.</summary>
+    public Action<PacedMigration>? OnPacedStart { get; set; }
+
+    /// <summary>What Migrate streams unless <see cref="Paced"/>; an exception thrown from it breaks the stream.</summary>
     public Func<MigrateRequest, IEnumerable<MigrationProgress>> Migration { get; set; } = r => Completed(r.MigrationId);
 
     /// <summary>Whether Migrate keeps its stream open, silent, after streaming <see cref="Migration"/> (an agent whose migration hangs).</summary>
@@ -51,6 +63,9 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
 
     /// <summary>What StopGuest does; default: the guest no longer runs. An exception thrown from it is the agent's refusal.</summary>
     public Func<StopGuestRequest, GuestStatusReply> Stop { get; set; } = r => new GuestStatusReply { Name = r.Name };
+
+    /// <summary>The paced run of <paramref name="migrationId"/>, created when the test or the API asks first.</summary>
+    public PacedMigration Run(string migrationId) => _paced.GetOrAdd(migrationId, id => new PacedMigration(id));
 
     /// <summary>A guest status as a real agent reports it.</summary>
     public static GuestStatusReply Status(string name, string runState) => new() { Name = name, Exists = true, RunState = runState };
@@ -78,13 +93,18 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
         builder.Services.AddSingleton(this);
         _app = builder.Build();
-        _app.MapGrpcService<FakeAgent>();
+        _app.MapGrpcService<LoopbackAgent>();
         await _app.StartAsync();
         Endpoint = _app.Urls.Single();
     }
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var run in _paced.Values)
+        {
+            run.End();
+        }
+
         if (_app is not null)
         {
             await _app.DisposeAsync();
@@ -100,9 +120,22 @@ public sealed class FakeAgent : AgentService.AgentServiceBase, IAsyncDisposable
     public override async Task Migrate(MigrateRequest request, IServerStreamWriter<MigrationProgress> responseStream, ServerCallContext context)
     {
         Calls.Enqueue($"migrate {request.GuestName} -> {request.TargetAddress}:{request.TargetPort}");
-        foreach (var progress in Migration(request))
+        if (Paced)
         {
-            await responseStream.WriteAsync(progress);
+            var run = Run(request.MigrationId);
+            run.Started.TrySetResult();
+            OnPacedStart?.Invoke(run);
+            await foreach (var frame in run.Frames.Reader.ReadAllAsync(context.CancellationToken))
+            {
+                await responseStream.WriteAsync(frame);
+            }
+        }
+        else
+        {
+            foreach (var progress in Migration(request))
+            {
+                await responseStream.WriteAsync(progress);
+            }
         }
 
         if (HoldStreamOpen)

@@ -1,14 +1,17 @@
 using System.Threading.Channels;
 using Ferry.Contracts;
 
-namespace Ferry.Cli.Tests.Support;
+namespace Ferry.Testing.Api;
 
-/// <summary>One migration as the source agent streams it; each call sends one progress report.</summary>
-public sealed class AgentRun(string migrationId)
+/// <summary>
+/// One migration as a paced <see cref="LoopbackAgent"/> streams it from the source: each call sends one
+/// report, when the test makes it, so a client is looked at while the migration is held in a phase.
+/// </summary>
+public sealed class PacedMigration(string migrationId)
 {
     private long _sequence;
 
-    public Channel<MigrationProgress> Frames { get; } = Channel.CreateUnbounded<MigrationProgress>();
+    internal Channel<MigrationProgress> Frames { get; } = Channel.CreateUnbounded<MigrationProgress>();
 
     /// <summary>Set when the API asked the agent to migrate.</summary>
     public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -20,23 +23,25 @@ public sealed class AgentRun(string migrationId)
             DirtyPagesPerSecond = dirtyPagesPerSecond, ThroughputMbps = throughputMbps,
         });
 
-    public void Complete(double totalMs, double downtimeMs)
+    public void SwitchOver() => Send(new MigrationProgress { Phase = MigrationPhase.SwitchingOver });
+
+    /// <summary>Cleans up, completes with <paramref name="stats"/> and ends the stream.</summary>
+    public void Complete(MigrationStats stats)
     {
-        Send(new MigrationProgress { Phase = MigrationPhase.SwitchingOver });
         Send(new MigrationProgress { Phase = MigrationPhase.CleaningUp });
-        Send(new MigrationProgress
-        {
-            Phase = MigrationPhase.Completed,
-            Stats = new MigrationStats { Transport = Transport.Qemu, TotalTimeMs = totalMs, DowntimeMs = downtimeMs, SetupTimeMs = 2, BytesTransferred = 1 << 21, Passes = 2, CleanupTimeMs = 9 },
-        });
-        Frames.Writer.TryComplete();
+        Send(new MigrationProgress { Phase = MigrationPhase.Completed, Stats = stats });
+        End();
     }
 
+    /// <summary>Ends the migration in <paramref name="phase"/> with <paramref name="reason"/>, and the stream with it.</summary>
     public void Fail(string reason, MigrationPhase phase = MigrationPhase.Failed)
     {
         Send(new MigrationProgress { Phase = phase, FailureReason = reason });
-        Frames.Writer.TryComplete();
+        End();
     }
+
+    /// <summary>Ends the stream with no further report.</summary>
+    public void End() => Frames.Writer.TryComplete();
 
     private void Send(MigrationProgress progress)
     {

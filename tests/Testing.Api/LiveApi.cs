@@ -1,31 +1,41 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Ferry.Api.Migrations;
 using Ferry.Api.Scheduling;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Ferry.Dashboard.Tests.Support;
+namespace Ferry.Testing.Api;
 
 /// <summary>
-/// The real API on a fresh database, served by Kestrel on loopback (the browser needs a real socket),
-/// with an admin key and a read-only key. The scheduler's loop is off: a test runs its passes, so the
-/// page sees each phase when the test decides. The clock is the real one, because the page draws
-/// times (charts over time, the Gantt of a migration's phases).
+/// The real API on a fresh database, served by Kestrel on loopback (the CLI and the browser are other
+/// processes and need a real socket), with an admin API key and a read-only one. The scheduler's loop is
+/// off: the test runs the scheduler's passes itself, so every phase a client sees is the test's decision.
 /// </summary>
-public sealed class ServedApi(string connectionString) : WebApplicationFactory<MigrationView>
+/// <remarks>
+/// The entry point is named by a public type of the API's assembly, not <c>Program</c>: the CLI's
+/// own Program is visible in Cli.Tests too.
+/// </remarks>
+/// <param name="connectionString">The API's database.</param>
+/// <param name="instance">Names the scheduler's instance (with a fresh suffix), so a log line says which suite ran it.</param>
+public sealed class LiveApi(string connectionString, string instance) : WebApplicationFactory<MigrationView>
 {
     public string AdminKey { get; } = NewKey();
 
     public string ReadKey { get; } = NewKey();
 
-    public string Url { get; } = $"http://127.0.0.1:{FreePort()}";
+    public string Url { get; } = $"http://127.0.0.1:{FreePorts.Next()}";
 
-    /// <summary>The agents' gRPC endpoint (plain HTTP/2).</summary>
-    public string GrpcUrl { get; } = $"http://127.0.0.1:{FreePort()}";
+    /// <summary>The agents' gRPC endpoint (plain HTTP/2: cluster TLS is another suite's subject).</summary>
+    public string GrpcUrl { get; } = $"http://127.0.0.1:{FreePorts.Next()}";
+
+    /// <summary>The API's clock, where a test moves time itself; the machine's when null.</summary>
+    public TimeProvider? Clock { get; init; }
+
+    /// <summary>Settings of this use over the defaults above, e.g. <c>Ferry:Events:ProgressInterval</c>.</summary>
+    public Dictionary<string, string> Settings { get; } = [];
 
     public MigrationScheduler Scheduler => Services.GetRequiredService<MigrationScheduler>();
 
@@ -38,7 +48,7 @@ public sealed class ServedApi(string connectionString) : WebApplicationFactory<M
     }
 
     /// <summary>Starts Kestrel (and applies the schema).</summary>
-    public ServedApi Start()
+    public LiveApi Start()
     {
         UseKestrel();
         StartServer();
@@ -52,15 +62,20 @@ public sealed class ServedApi(string connectionString) : WebApplicationFactory<M
         builder.UseSetting("Kestrel:Endpoints:Http:Url", Url);
         builder.UseSetting("Kestrel:Endpoints:Grpc:Url", GrpcUrl);
         builder.UseSetting("Ferry:Scheduler:Enabled", "false");
-        builder.UseSetting("Ferry:Scheduler:InstanceId", $"dashboard-test-{Guid.NewGuid():N}");
+        builder.UseSetting("Ferry:Scheduler:InstanceId", $"{instance}-{Guid.NewGuid():N}");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         Key(builder, 0, "admin", AdminKey, "admin");
         Key(builder, 1, "viewer", ReadKey, "read");
         builder.UseSetting("Ferry:Tls:AllowInsecure", "true");
-        // The paced agents do not heartbeat: hosts stay up for as long as a test takes.
-        builder.UseSetting("Ferry:Agents:HeartbeatInterval", "00:10:00");
-        // Every progress report becomes an event: a test paces the passes itself and waits for each on the page.
-        builder.UseSetting("Ferry:Events:ProgressInterval", "00:00:00");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (Clock is { } clock)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        }
     }
 
     private static void Key(IWebHostBuilder builder, int index, string name, string key, string scope)
@@ -71,11 +86,4 @@ public sealed class ServedApi(string connectionString) : WebApplicationFactory<M
     }
 
     private static string NewKey() => "ferry-test-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
