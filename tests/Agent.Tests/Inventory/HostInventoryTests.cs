@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using Ferry.Agent.Inventory;
+using Ferry.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ferry.Agent.Tests.Inventory;
@@ -178,15 +178,8 @@ public sealed partial class HostInventoryTests
         return string.Empty;
     }
 
-    private static async Task<string> RunAsync(string binary, string argument)
-    {
-        var startInfo = new ProcessStartInfo(binary) { RedirectStandardOutput = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add(argument);
-        using var process = Process.Start(startInfo)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Cancel);
-        await process.WaitForExitAsync(Cancel);
-        return output;
-    }
+    private static async Task<string> RunAsync(string binary, string argument) =>
+        (await Programs.RunAsync(binary, [argument], cancellationToken: Cancel)).Output;
 
     [GeneratedRegex(@"^(\d+)\.(\d+)")]
     private static partial Regex KernelVersion();

@@ -59,20 +59,8 @@ public sealed class FerryProcess : IAsyncDisposable
     /// </summary>
     public static FerryProcess Start(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string workingDirectory)
     {
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
+        var psi = Programs.StartInfo(fileName, args, workingDirectory: workingDirectory, redirectInput: true);
+        psi.StandardOutputEncoding = Encoding.UTF8;
         foreach (var name in psi.Environment.Keys.Where(k => k.StartsWith("FERRY_", StringComparison.Ordinal) || k == "NO_COLOR").ToList())
         {
             psi.Environment.Remove(name);
@@ -133,8 +121,7 @@ public sealed class FerryProcess : IAsyncDisposable
     /// <summary>Ctrl-C, as a terminal sends it: SIGINT to the process (through kill(1): no interop outside src/Transfer).</summary>
     public async Task InterruptAsync(CancellationToken ct)
     {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync(ct);
+        var kill = await Programs.RunAsync("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken: ct);
         Assert.Equal(0, kill.ExitCode);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ferry.Testing;
 
 namespace Ferry.Deploy.Tests.Support;
@@ -57,30 +56,8 @@ public static class NodeScripts
 
     private static async Task<(int Exit, string Stdout, string Stderr)> ExecAsync(string file, IEnumerable<string> args, string? stdin)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-        }
-
-        process.StandardInput.Close();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
+        var (exit, stdout, stderr) = await Programs.RunAsync(file, args, workingDirectory: Directory, input: stdin);
+        return (exit, stdout, stderr);
     }
 
     private static string? Which(string name) =>
