@@ -35,7 +35,7 @@ public sealed class LiveApi(string connectionString, string instance) : WebAppli
     public TimeProvider? Clock { get; init; }
 
     /// <summary>Settings of this use over the defaults above, e.g. <c>Ferry:Events:ProgressInterval</c>.</summary>
-    public Dictionary<string, string> Settings { get; } = [];
+    public Dictionary<string, string> Settings { get; } = new();
 
     public MigrationScheduler Scheduler => Services.GetRequiredService<MigrationScheduler>();
 

@@ -68,7 +68,7 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
     protected Dictionary<string, string> Environment() => new() { ["FERRY_API"] = Api.Url, ["FERRY_API_KEY"] = Api.AdminKey };
 
     /// <summary>Runs <c>ferry ARGS</c> to its end.</summary>
-    protected Task<FerryRun> Ferry(params string[] args) => StartFerry(args).ExitAsync(Ct);
+    protected Task<ProgramRun> Ferry(params string[] args) => StartFerry(args).ExitAsync(Ct);
 
     protected FerryProcess StartFerry(params string[] args) => StartFerryWith(Environment(), args);
 

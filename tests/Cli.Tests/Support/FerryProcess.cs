@@ -100,7 +100,7 @@ public sealed class FerryProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the process to end (at most <see cref="Patience"/>, then it is killed and the test fails).</summary>
-    public async Task<FerryRun> ExitAsync(CancellationToken ct)
+    public async Task<ProgramRun> ExitAsync(CancellationToken ct)
     {
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(ct);
         guard.CancelAfter(Patience);
@@ -115,7 +115,7 @@ public sealed class FerryProcess : IAsyncDisposable
             Assert.Fail($"ferry did not end within {Patience.TotalSeconds} s:\n--- stdout\n{Output}\n--- stderr\n{Error}");
         }
 
-        return new FerryRun(_process.ExitCode, Output, Error);
+        return new ProgramRun(_process.ExitCode, Output, Error);
     }
 
     /// <summary>Ctrl-C, as a terminal sends it: SIGINT to the process (through kill(1): no interop outside src/Transfer).</summary>
