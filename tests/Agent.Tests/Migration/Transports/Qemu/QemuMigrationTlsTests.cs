@@ -9,7 +9,7 @@ using Ferry.ServiceDefaults.Trust;
 using Ferry.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Ferry.Agent.Tests.Migration;
+namespace Ferry.Agent.Tests.Migration.Transports.Qemu;
 
 /// <summary>
 /// QEMU's own TLS migration between two "hosts" (two launchers, each with its own run directory and

@@ -3,7 +3,7 @@ using Ferry.Agent.Migration;
 using Microsoft.Extensions.DependencyInjection;
 using Ferry.Agent.Migration.Transports.Qemu;
 
-namespace Ferry.Agent.Tests.Migration;
+namespace Ferry.Agent.Tests.Migration.Transports.Qemu;
 
 [Trait("Tier", "fast")]
 public sealed class QemuMigrationMetricsTests

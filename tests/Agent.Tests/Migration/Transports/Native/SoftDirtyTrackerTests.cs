@@ -4,9 +4,14 @@ using Ferry.Agent.Tests.Support;
 using Ferry.Transfer.Dirty;
 using Ferry.Transfer.Memory;
 
-namespace Ferry.Agent.Tests.Migration.Native;
+namespace Ferry.Agent.Tests.Migration.Transports.Native;
 
 /// <summary>The soft-dirty tracker against a real QEMU that maps its RAM file: it stops QEMU for each scan and always continues it.</summary>
+/// <remarks>
+/// The tracker is Transfer's (src/Transfer/Dirty), but what it must get right is QEMU's: stopped only for the scan,
+/// QMP still answering after it. Transfer.Tests has no QEMU (it references Transfer alone), so these tests stay
+/// with the native transport that scans QEMU so, and Transfer.Tests/Dirty tests the tracker kinds on the workload.
+/// </remarks>
 public sealed class SoftDirtyTrackerTests
 {
     [Fact]

@@ -2,7 +2,7 @@ using Ferry.Agent.Migration;
 using Ferry.Agent.Migration.Transports.Native;
 using Ferry.Domain.Migrations;
 
-namespace Ferry.Agent.Tests.Migration.Native;
+namespace Ferry.Agent.Tests.Migration;
 
 [Trait("Tier", "fast")]
 public sealed class TransportChoiceTests

@@ -10,7 +10,7 @@ using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using static Ferry.Agent.Tests.Support.AgentCalls;
 
-namespace Ferry.Agent.Tests.Migration.Native;
+namespace Ferry.Agent.Tests.Migration.Transports.Native;
 
 /// <summary>
 /// The native transport between two real agents with real QEMU guests (TCG here) on real tmpfs RAM

@@ -4,7 +4,7 @@ using Ferry.Agent.Migration.Transports.Qemu;
 using Ferry.Agent.Tests.Support;
 using Ferry.Testing;
 
-namespace Ferry.Agent.Tests.Migration;
+namespace Ferry.Agent.Tests.Migration.Transports.Qemu;
 
 /// <summary>
 /// How the target agent names the source host's certificate subject for QEMU's tls-authz: as gnutls prints

@@ -8,7 +8,7 @@ using Ferry.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ferry.Agent.Migration.Transports.Qemu;
 
-namespace Ferry.Agent.Tests.Migration;
+namespace Ferry.Agent.Tests.Migration.Transports.Qemu;
 
 /// <summary>Real QEMU to real QEMU over loopback; the memory invariant is checked after every migration.</summary>
 public sealed class QemuMigrationTests

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Ferry.Agent.Migration.Transports.Qemu;
 
-namespace Ferry.Agent.Tests.Migration;
+namespace Ferry.Agent.Tests.Migration.Transports.Qemu;
 
 /// <summary>Failures a real QEMU cannot produce on demand, injected through a fake QMP source.</summary>
 [Trait("Tier", "fast")]
