@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test clean bench-migration bench-control-plane bench-notifications lab
+.PHONY: help deps build run test test-fast clean bench-migration bench-control-plane bench-notifications lab
 
 help:
 	@echo "make run    install what Ferry needs and run it in the foreground, restarting a part that fails (Ctrl-C or SIGTERM stops everything it started) [NO_BUILD=1]"
 	@echo "make test   install what the tests need and run the whole suite"
+	@echo "make test-fast  the tests that need no QEMU, OVS-DPDK or network namespace (domain, engine protocol, API on PostgreSQL, CLI, deploy files): the edit-compile-test loop"
 	@echo "make lab    the origin document's experiment here: idle and forwarding guest, N migrations per transport, table + chart [RUNS=5 RATE=2000 TRANSPORTS=qemu,native]"
 
 deps:
@@ -21,6 +22,10 @@ run: $(if $(NO_BUILD),deps,build)
 
 test: deps
 	@scripts/test.sh
+
+# make test-fast: only the tests marked [Trait("Tier", "fast")] (docs/conventions.md#tests), assemblies side by side.
+test-fast: deps
+	@scripts/test.sh fast
 
 clean:
 	dotnet clean Ferry.slnx --nologo -v quiet

@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
-# Runs the whole test suite and ends with one line: "N passed, N failed, N skipped".
+# Runs the test suite and ends with one line: "N passed, N failed, N skipped".
+#   scripts/test.sh        every test (make test)
+#   scripts/test.sh fast   the tests marked [Trait("Tier", "fast")], which need no QEMU, OVS-DPDK or network
+#                          namespace (make test-fast): the test projects of Ferry.Fast.slnf, built and run alone
 # Tests start their own PostgreSQL (scripts/postgres.sh), QEMU and OVS processes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 log=$(mktemp)
-# One test assembly at a time: the agent and end-to-end suites each start OVS-DPDK switches (hugepages)
-# and TCG guests (CPU); side by side on two cores they starved each other into timeouts.
-dotnet test --solution Ferry.slnx -c Release --no-progress --output Detailed --max-parallel-test-modules 1 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+case "${1:-all}" in
+  all)
+    # One test assembly at a time: the agent and end-to-end suites each start OVS-DPDK switches (hugepages)
+    # and TCG guests (CPU); side by side on two cores they starved each other into timeouts.
+    dotnet test --solution Ferry.slnx -c Release --no-progress --output Detailed --max-parallel-test-modules 1 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    ;;
+  fast)
+    # Assemblies side by side: none starts a guest or a switch, and each waits mostly on its own PostgreSQL or
+    # child processes. The trait filter reaches xUnit through Microsoft.Testing.Platform (--filter-trait).
+    dotnet test --solution Ferry.Fast.slnf -c Release --no-progress --output Detailed --filter-trait "Tier=fast" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    ;;
+  *)
+    echo "usage: scripts/test.sh [fast]" >&2
+    exit 2
+    ;;
+esac
 
 # Sum the per-assembly summaries that Microsoft.Testing.Platform prints.
 read -r total failed passed skipped < <(awk '

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Ferry.Agent.Tests;
 
+[Trait("Tier", "fast")]
 public sealed class AgentHostTests
 {
     private static async Task<(AgentOptions Agent, QemuLauncherOptions Qemu)> ResolveAsync(Dictionary<string, string?> settings)

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Api.Tests;

@@ -1,4 +1,4 @@
-using Ferry.Cli.Tests.Infrastructure;
+using Ferry.Cli.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Cli.Tests;
@@ -11,7 +11,7 @@ public sealed class ConfigurationTests(PostgresServer postgres) : CliTest(postgr
     {
         // make run writes .ferry/api-key at the checkout's root; an operator runs ferry anywhere inside it.
         Directory.CreateDirectory(Path.Combine(WorkingDirectory, ".ferry"));
-        await File.WriteAllTextAsync(Path.Combine(WorkingDirectory, ".ferry", "api-key"), Api.Key + "\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(WorkingDirectory, ".ferry", "api-key"), Api.AdminKey + "\n", Ct);
         var below = Directory.CreateDirectory(Path.Combine(WorkingDirectory, "src", "Cli")).FullName;
 
         var ferry = Track(FerryProcess.Start("dotnet", [FerryProcess.Dll, "hosts", "--api", Api.Url], new Dictionary<string, string>(), below));
@@ -25,7 +25,7 @@ public sealed class ConfigurationTests(PostgresServer postgres) : CliTest(postgr
     public async Task FERRY_API_KEY_FILE_names_the_key_and_api_overrides_FERRY_API()
     {
         var file = Path.Combine(WorkingDirectory, "key");
-        await File.WriteAllTextAsync(file, Api.Key, Ct);
+        await File.WriteAllTextAsync(file, Api.AdminKey, Ct);
 
         var ferry = StartFerryWith(new Dictionary<string, string> { ["FERRY_API"] = "http://127.0.0.1:1", ["FERRY_API_KEY_FILE"] = file },
             "guests", "--api", Api.Url);

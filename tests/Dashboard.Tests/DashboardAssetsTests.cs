@@ -1,21 +1,22 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Ferry.Dashboard.Tests.Infrastructure;
+using Ferry.Dashboard.Tests.Support;
 using Ferry.Testing;
+using Ferry.Testing.Api;
 
 namespace Ferry.Dashboard.Tests;
 
 /// <summary>How the API serves the page and its bundle, over HTTP alone (no browser).</summary>
 public sealed class DashboardAssetsTests(PostgresServer postgres) : IAsyncLifetime
 {
-    private ServedApi _api = null!;
+    private LiveApi _api = null!;
     private HttpClient _anonymous = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _api = new ServedApi(await postgres.CreateDatabaseAsync()).Start();
+        _api = DashboardApi.Start(await postgres.CreateDatabaseAsync());
         _anonymous = new HttpClient { BaseAddress = new Uri(_api.Url) };
     }
 

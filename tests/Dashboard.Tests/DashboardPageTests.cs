@@ -1,4 +1,4 @@
-using Ferry.Dashboard.Tests.Infrastructure;
+using Ferry.Dashboard.Tests.Support;
 using Ferry.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;

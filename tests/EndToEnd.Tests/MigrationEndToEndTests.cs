@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Ferry.Contracts;
+using Ferry.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -253,11 +253,8 @@ public sealed class MigrationEndToEndTests(TwoHostCluster cluster)
         await WaitFor(id, "running");
 
         var target = GuestMemoryProbe.Instances(cluster.RunRoot, "host-b", guest).Single();
-        using (var kill = Process.Start("pkill", ["-KILL", "-f", Path.Combine(target, "qmp.sock")]))
-        {
-            await kill!.WaitForExitAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(0, kill.ExitCode);
-        }
+        var kill = await Programs.RunAsync("pkill", ["-KILL", "-f", Path.Combine(target, "qmp.sock")], cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(0, kill.ExitCode);
 
         var m = await WaitFor(id, Terminal);
 

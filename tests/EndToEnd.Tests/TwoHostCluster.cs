@@ -139,19 +139,10 @@ public sealed class TwoHostCluster : IAsyncLifetime
     /// <summary>The ports on the bridge of <paramref name="host"/>'s switch, read from its database with ovs-vsctl, not through the agent.</summary>
     public async Task<string[]> PortsAsync(string host)
     {
-        var psi = new ProcessStartInfo("ovs-vsctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { $"--db=unix:{Path.Combine(_runRoot, host, "ovs", "db.sock")}", "--no-wait", "--timeout=10", "list-ports", "br-ferry" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return process.ExitCode == 0
-            ? output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            : throw new InvalidOperationException($"ovs-vsctl list-ports on {host} failed: {error}\n{Diagnostics}");
+        var run = await Programs.RunAsync("ovs-vsctl", [$"--db=unix:{Path.Combine(_runRoot, host, "ovs", "db.sock")}", "--no-wait", "--timeout=10", "list-ports", "br-ferry"]);
+        return run.Succeeded
+            ? run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            : throw new InvalidOperationException($"ovs-vsctl list-ports on {host} failed: {run.Error}\n{Diagnostics}");
     }
 
     /// <summary>Takes <paramref name="host"/>'s link to the bridge down or up: its agent and its migration address become unreachable.</summary>
@@ -198,18 +189,10 @@ public sealed class TwoHostCluster : IAsyncLifetime
 
     private static async Task RunAsync(string file, params string[] arguments)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments)
+        var run = await Programs.RunAsync(file, arguments);
+        if (!run.Succeeded)
         {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {error}");
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {run.Error}");
         }
     }
 

@@ -16,21 +16,16 @@ public sealed record ForwardingGuestBuild(string Directory, string? Unavailable,
     {
         var script = Path.Combine(Repository.Root, "scripts", "forwarding-guest", "build.sh");
         var output = Path.Combine(Repository.Root, ".ferry", "images", "forwarding-guest");
-        var psi = new ProcessStartInfo(script) { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add(output);
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        var log = (await stdout + await stderr).Trim();
-        if (process.ExitCode == PackagesUnavailable)
+        var run = await Programs.RunAsync(script, [output], cancellationToken: cancellationToken);
+        var log = (run.Output + run.Error).Trim();
+        if (run.ExitCode == PackagesUnavailable)
         {
             return new ForwardingGuestBuild(output, $"the forwarding guest image cannot be built without Debian's packages: {log}", clock.Elapsed, log);
         }
 
-        return process.ExitCode == 0
+        return run.Succeeded
             ? new ForwardingGuestBuild(output, null, clock.Elapsed, log)
-            : throw new InvalidOperationException($"{script} failed ({process.ExitCode}): {log}");
+            : throw new InvalidOperationException($"{script} failed ({run.ExitCode}): {log}");
     }
 }

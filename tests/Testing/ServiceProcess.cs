@@ -37,18 +37,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <param name="workingDirectory">Its working directory; the test's when null.</param>
     public static ServiceProcess Start(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
-        {
-            psi.Environment[k] = v;
-        }
-
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var process = new Process { StartInfo = Programs.StartInfo(fileName, args, env, workingDirectory), EnableRaisingEvents = true };
         var service = new ServiceProcess(process) { Name = name };
         process.OutputDataReceived += (_, e) => service.Append(e.Data);
         process.ErrorDataReceived += (_, e) => service.Append(e.Data);
@@ -70,8 +59,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             // A graceful stop, as Ctrl-C or an init system would ask for it.
-            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
+            await Programs.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));

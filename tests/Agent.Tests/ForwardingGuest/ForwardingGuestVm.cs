@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Tests.Probe;
 using Ferry.Agent.Tests.Support;
+using Ferry.Testing;
 
 namespace Ferry.Agent.Tests.ForwardingGuest;
 
@@ -41,7 +42,6 @@ internal sealed class ForwardingGuestVm : IAsyncDisposable
         await ns.AddTapAsync(SecondTap);
         var directory = new TestDirectory();
         var serialLog = directory.File("serial.log");
-        var psi = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = false };
         string[] args =
         [
             "netns", "exec", ns.Name, qemu,
@@ -56,11 +56,8 @@ internal sealed class ForwardingGuestVm : IAsyncDisposable
             "-netdev", $"tap,id=nic1,ifname={SecondTap},script=no,downscript=no",
             "-device", $"virtio-net-pci,netdev=nic1,mac={QemuCommandLine.MacAddress("forwarding-guest", 1)},vectors=0",
         ];
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
+        var psi = Programs.StartInfo("ip", args);
+        psi.RedirectStandardOutput = false; // never read: a pipe nobody drains could fill and stop QEMU
         var clock = Stopwatch.StartNew();
         var vm = new ForwardingGuestVm(Process.Start(psi)!, directory, serialLog);
         try

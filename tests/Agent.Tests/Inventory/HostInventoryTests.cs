@@ -1,13 +1,14 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using Ferry.Agent.Inventory;
+using Ferry.Testing;
 using Ferry.Transfer.Dirty;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ferry.Agent.Tests.Inventory;
 
 /// <summary>The inventory of the machine the tests run on, checked against what the kernel and the programs say directly.</summary>
+[Trait("Tier", "fast")]
 public sealed partial class HostInventoryTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -178,15 +179,8 @@ public sealed partial class HostInventoryTests
         return string.Empty;
     }
 
-    private static async Task<string> RunAsync(string binary, string argument)
-    {
-        var startInfo = new ProcessStartInfo(binary) { RedirectStandardOutput = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add(argument);
-        using var process = Process.Start(startInfo)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Cancel);
-        await process.WaitForExitAsync(Cancel);
-        return output;
-    }
+    private static async Task<string> RunAsync(string binary, string argument) =>
+        (await Programs.RunAsync(binary, [argument], cancellationToken: Cancel)).Output;
 
     [GeneratedRegex(@"^(\d+)\.(\d+)")]
     private static partial Regex KernelVersion();

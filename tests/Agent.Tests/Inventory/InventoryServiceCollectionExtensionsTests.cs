@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Ferry.Agent.Tests.Inventory;
 
+[Trait("Tier", "fast")]
 public sealed class InventoryServiceCollectionExtensionsTests
 {
     [Fact]

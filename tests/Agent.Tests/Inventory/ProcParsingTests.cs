@@ -3,6 +3,7 @@ using Ferry.Domain.Hosts;
 
 namespace Ferry.Agent.Tests.Inventory;
 
+[Trait("Tier", "fast")]
 public sealed class ProcParsingTests
 {
     [Fact]

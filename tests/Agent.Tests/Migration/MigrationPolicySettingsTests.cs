@@ -4,6 +4,7 @@ using TransportKind = Ferry.Domain.Migrations.TransportKind;
 
 namespace Ferry.Agent.Tests.Migration;
 
+[Trait("Tier", "fast")]
 public sealed class MigrationPolicySettingsTests
 {
     [Fact]

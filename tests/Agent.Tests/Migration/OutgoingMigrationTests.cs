@@ -7,6 +7,7 @@ using Ferry.Agent.Migration.Transports;
 namespace Ferry.Agent.Tests.Migration;
 
 /// <summary>The progress history every Migrate call reads: ordered, replayable, closed by exactly one end.</summary>
+[Trait("Tier", "fast")]
 public sealed class OutgoingMigrationTests
 {
     private static OutgoingMigration NewMigration(List<MigrationProgress>? forwarded = null) => new(

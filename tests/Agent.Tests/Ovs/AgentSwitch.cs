@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Ferry.Testing;
 
 namespace Ferry.Agent.Tests.Ovs;
 
@@ -89,15 +89,5 @@ internal sealed class AgentSwitch : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static void Run(string file, params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        process.WaitForExit();
-    }
+    private static void Run(string file, params string[] arguments) => Programs.Run(file, arguments);
 }

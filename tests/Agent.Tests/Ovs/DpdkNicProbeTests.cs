@@ -3,6 +3,7 @@ using Ferry.Agent.Tests.Support;
 
 namespace Ferry.Agent.Tests.Ovs;
 
+[Trait("Tier", "fast")]
 public sealed class DpdkNicProbeTests
 {
     [Fact]

@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using Ferry.Agent.Ovs;
 using Ferry.Agent.Probe;
 using Ferry.Agent.Tests.ForwardingGuest;
 using Ferry.Agent.Tests.Support;
 using Ferry.Contracts;
+using Ferry.Testing;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using static Ferry.Agent.Tests.Support.AgentCalls;
@@ -420,15 +420,7 @@ public sealed class ForwarderTrafficTests
 
     private static async Task RunAsync(string file, params string[] arguments)
     {
-        var startInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed: {error}");
+        var run = await Programs.RunAsync(file, arguments, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(run.Succeeded, $"{file} {string.Join(' ', arguments)} failed: {run.Error}");
     }
 }

@@ -1,5 +1,6 @@
 using Ferry.Agent.Tests.Support;
 using Ferry.Contracts;
+using Ferry.Testing;
 using Grpc.Core;
 using static Ferry.Agent.Tests.Support.AgentCalls;
 
@@ -101,10 +102,7 @@ public sealed class GuestPortsTests
         Assert.All(before.Values, connections => Assert.Single(connections));
         var killed = switchA.VswitchdPid();
 
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-9", killed.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
+        await Programs.RunAsync("kill", ["-9", killed.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken: TestContext.Current.CancellationToken);
 
         // The agent's supervisor starts a new ovs-vswitchd; it connects to QEMU's sockets as root. Before the
         // ports were client-mode, QEMU (dropped to its user) had to reconnect to sockets the new daemon made.

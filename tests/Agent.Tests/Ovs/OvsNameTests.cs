@@ -2,6 +2,7 @@ using Ferry.Agent.Ovs;
 
 namespace Ferry.Agent.Tests.Ovs;
 
+[Trait("Tier", "fast")]
 public sealed class OvsNameTests
 {
     [Theory]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Ferry.Agent.Tests.Ovs;
 
+[Trait("Tier", "fast")]
 public sealed class OvsServiceCollectionExtensionsTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> settings) =>

@@ -1,5 +1,6 @@
 using Ferry.Agent.Inventory;
 using Ferry.Agent.Ovs;
+using Ferry.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ferry.Agent.Tests.Ovs;
@@ -322,14 +323,8 @@ public sealed class OvsSwitchTests(OvsSwitchFixture fixture) : IClassFixture<Ovs
     /// <summary>The bridge's OpenFlow rules as ovs-ofctl prints them, read past the switch's own code.</summary>
     private async Task<string[]> DumpFlowsAsync()
     {
-        var startInfo = new System.Diagnostics.ProcessStartInfo("ovs-ofctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add("dump-flows");
-        startInfo.ArgumentList.Add("unix:" + Path.Combine(Host.Options.RunDirectory, Host.Options.Bridge + ".mgmt"));
-        using var process = System.Diagnostics.Process.Start(startInfo)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Cancel);
-        var error = await process.StandardError.ReadToEndAsync(Cancel);
-        await process.WaitForExitAsync(Cancel);
-        Assert.True(process.ExitCode == 0, $"ovs-ofctl dump-flows failed: {error}");
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var run = await Programs.RunAsync("ovs-ofctl", ["dump-flows", "unix:" + Path.Combine(Host.Options.RunDirectory, Host.Options.Bridge + ".mgmt")], cancellationToken: Cancel);
+        Assert.True(run.Succeeded, $"ovs-ofctl dump-flows failed: {run.Error}");
+        return run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 }

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Ferry.Agent.Ovs;
+using Ferry.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ferry.Agent.Tests.Ovs;
@@ -64,34 +64,18 @@ internal sealed class OvsTestSwitch : IAsyncDisposable
     /// <summary>Runs ovs-vsctl against the database of the switch whose run directory is <paramref name="runDirectory"/>; fails the test when it fails.</summary>
     public static async Task<string> VsctlAsync(string runDirectory, params string[] arguments)
     {
-        var startInfo = new ProcessStartInfo("ovs-vsctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add($"--db=unix:{Path.Combine(runDirectory, "db.sock")}");
-        startInfo.ArgumentList.Add("--no-wait");
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.True(process.ExitCode == 0, $"ovs-vsctl {string.Join(' ', arguments)} failed: {error}");
-        return output.Trim();
+        var run = await Programs.RunAsync("ovs-vsctl", [$"--db=unix:{Path.Combine(runDirectory, "db.sock")}", "--no-wait", .. arguments],
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(run.Succeeded, $"ovs-vsctl {string.Join(' ', arguments)} failed: {run.Error}");
+        return run.Output.Trim();
     }
 
     /// <summary>Reserves 2 MiB hugepages and mounts hugetlbfs through the repository's script; throws with its output when that fails.</summary>
     public static async Task ReserveHugepagesAsync()
     {
         var script = FindScript("scripts/hugepages.sh");
-        var startInfo = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add(script);
-        startInfo.ArgumentList.Add(PagesToReserve.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        using var process = Process.Start(startInfo)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        var (exit, output, error) = await Programs.RunAsync("bash", [script, PagesToReserve.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (exit != 0)
         {
             throw new InvalidOperationException($"OVS-DPDK tests need {PagesToReserve} x 2 MiB hugepages and could not reserve them: {error}{output}");
         }
@@ -123,20 +107,7 @@ internal sealed class OvsTestSwitch : IAsyncDisposable
         }
     }
 
-    private static int Ip(params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode;
-    }
+    private static int Ip(params string[] arguments) => Programs.Run("ip", arguments).ExitCode;
 
     private static string FindScript(string relative)
     {

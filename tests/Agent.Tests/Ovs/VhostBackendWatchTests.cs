@@ -7,6 +7,7 @@ namespace Ferry.Agent.Tests.Ovs;
 /// Reading ovs-vswitchd's log for a guest's vhost-user backends. The lines are OVS 3.1 / DPDK 22.11's own,
 /// as logged here when a guest's NICs came up with and without DPDK's ring mempool driver.
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed class VhostBackendWatchTests
 {
     private const string Added0 = "2026-12-06T21:43:03.340Z|00079|netdev_dpdk|INFO|vHost Device '/run/x/ovs/lf-0' has been added on numa node 0";

@@ -3,6 +3,7 @@ using Ferry.Agent.Probe;
 
 namespace Ferry.Agent.Tests.Probe;
 
+[Trait("Tier", "fast")]
 public sealed class ProbeFrameTests
 {
     private static readonly ProbeStream Stream = new(7, ProbeFrame.EndpointAddress(1), ProbeFrame.EndpointAddress(2));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Ferry.Agent.Tests.Probe;
 
+[Trait("Tier", "fast")]
 public sealed class SequenceRecorderTests
 {
     private readonly FakeTimeProvider _time = new();

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Ferry.Testing;
 
 namespace Ferry.Agent.Tests.Probe;
 
@@ -81,19 +81,10 @@ internal sealed class TestNetworkNamespace : IAsyncDisposable
 
     private static async Task RunAsync(string command, params string[] args)
     {
-        var psi = new ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
+        var run = await Programs.RunAsync(command, args, cancellationToken: TestContext.Current.CancellationToken);
+        if (!run.Succeeded)
         {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}");
+            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed ({run.ExitCode}): {run.Error}");
         }
     }
 }

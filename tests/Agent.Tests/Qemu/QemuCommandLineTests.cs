@@ -2,6 +2,7 @@ using Ferry.Agent.Qemu;
 
 namespace Ferry.Agent.Tests.Qemu;
 
+[Trait("Tier", "fast")]
 public sealed class QemuCommandLineTests
 {
     private static readonly QemuLauncherOptions Options = new()

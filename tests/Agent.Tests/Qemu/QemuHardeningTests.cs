@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ferry.Agent.Qemu;
 using Ferry.Agent.Qmp;
 using Ferry.Agent.Tests.Support;
@@ -91,10 +90,7 @@ public sealed class QemuHardeningTests
         }
 
         await using var host = QemuHost.Create();
-        using (var chown = Process.Start("chown", ["65534", host.Options.TmpfsDirectory]))
-        {
-            await chown.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
+        await Programs.RunAsync("chown", ["65534", host.Options.TmpfsDirectory], cancellationToken: TestContext.Current.CancellationToken);
 
         var refused = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => host.LaunchIdleAsync("refused", "refused"));
 

@@ -8,6 +8,7 @@ using Ferry.Agent.Migration.Transports.Qemu;
 
 namespace Ferry.Agent.Tests.Qemu;
 
+[Trait("Tier", "fast")]
 public sealed class QemuServiceCollectionExtensionsTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> settings) =>

@@ -3,6 +3,7 @@ using Ferry.Agent.Qmp;
 
 namespace Ferry.Agent.Tests.Qmp;
 
+[Trait("Tier", "fast")]
 public sealed class MigrationUriTests
 {
     [Fact]

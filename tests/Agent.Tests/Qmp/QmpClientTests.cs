@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Ferry.Agent.Tests.Qmp;
 
+[Trait("Tier", "fast")]
 public sealed class QmpClientTests
 {
     private static readonly QmpClientOptions Options = new() { ConnectTimeout = TimeSpan.FromSeconds(5), CommandTimeout = TimeSpan.FromSeconds(5) };

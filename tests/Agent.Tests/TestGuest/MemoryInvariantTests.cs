@@ -2,6 +2,7 @@ using Ferry.Agent.TestGuest;
 
 namespace Ferry.Agent.Tests.TestGuest;
 
+[Trait("Tier", "fast")]
 public sealed class MemoryInvariantTests
 {
     [Fact]

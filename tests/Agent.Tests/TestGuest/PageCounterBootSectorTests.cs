@@ -3,6 +3,7 @@ using Ferry.Agent.TestGuest;
 
 namespace Ferry.Agent.Tests.TestGuest;
 
+[Trait("Tier", "fast")]
 public sealed class PageCounterBootSectorTests
 {
     [Fact]

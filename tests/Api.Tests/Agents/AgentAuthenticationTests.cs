@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Contracts;
 using Ferry.Testing;
 using Grpc.Core;

@@ -1,6 +1,7 @@
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Contracts;
 using Ferry.Testing;
+using Ferry.Testing.Api;
 using Grpc.Core;
 using Grpc.Net.Client;
 using System.Text.Json.Nodes;
@@ -10,8 +11,8 @@ namespace Ferry.Api.Tests.Agents;
 /// <summary>The API's half of the migration flow, against agents that answer over real gRPC as each test needs.</summary>
 public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(postgres)
 {
-    private readonly FakeAgent _source = new();
-    private readonly FakeAgent _target = new();
+    private readonly LoopbackAgent _source = new();
+    private readonly LoopbackAgent _target = new();
 
     protected override bool RealDispatcher => true;
 
@@ -79,7 +80,7 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
         _source.Migration = r =>
         {
             migrated = r;
-            return FakeAgent.Completed(r.MigrationId);
+            return LoopbackAgent.Completed(r.MigrationId);
         };
 
         var m = await MigrateAndSettle();
@@ -246,7 +247,7 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
 
         // The source then reports its end, which the migration takes as it would have without the cancel.
         _source.HoldStreamOpen = false;
-        _source.Migration = r => FakeAgent.Completed(r.MigrationId);
+        _source.Migration = r => LoopbackAgent.Completed(r.MigrationId);
         await WaitUntil(async () =>
         {
             await Factory.Scheduler.RunOnceAsync(Ct);
@@ -263,7 +264,7 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
     {
         var id = await StartSilentMigration();
         _source.CancelAnswer = _ => new CancelReply { Cancelled = false, Outcome = CancelReply.Types.Outcome.Unknown };
-        _target.GuestStatus = name => FakeAgent.Status(name, "running");
+        _target.GuestStatus = name => LoopbackAgent.Status(name, "running");
 
         var m = await CancelAndSettle(id);
 
@@ -298,7 +299,7 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
         _source.CancelAnswer = _ => new CancelReply { Cancelled = false };
         _target.CleanupAnswer = _ => throw new RpcException(new Status(StatusCode.FailedPrecondition, "Guest 'vnf-1' runs here: not tearing it down."));
         var targetRuns = false;
-        _target.GuestStatus = name => targetRuns ? FakeAgent.Status(name, "running") : new GuestStatusReply { Name = name };
+        _target.GuestStatus = name => targetRuns ? LoopbackAgent.Status(name, "running") : new GuestStatusReply { Name = name };
         _source.GuestStatus = name => new GuestStatusReply { Name = name };
 
         // Neither agent runs it at first: the migration stays cancelling and is asked again only after a backoff.
@@ -436,7 +437,7 @@ public sealed class AgentDispatcherTests(PostgresServer postgres) : ApiTest(post
     public async Task Past_the_pause_a_lost_source_result_is_reconciled_from_the_target_that_runs_the_guest()
     {
         SourceForgetsPastThePause();
-        _target.GuestStatus = name => FakeAgent.Status(name, "running");
+        _target.GuestStatus = name => LoopbackAgent.Status(name, "running");
 
         var m = await MigrateAndSettle();
         Assert.Equal("switchingOver", m["state"]!.GetValue<string>());

@@ -1,8 +1,9 @@
 using System.Net;
 using Ferry.Api.Persistence;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Contracts;
 using Ferry.Testing;
+using Ferry.Testing.Api;
 using Grpc.Net.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,8 +22,8 @@ public sealed class MigrationEventStreamTests(PostgresServer postgres) : ApiTest
     private static readonly string[] FullFlow =
         ["queued", "scheduled", "preparingTarget", "targetReady", "running", "switchingOver", "cleaningUp", "completed"];
 
-    private readonly FakeAgent _source = new();
-    private readonly FakeAgent _target = new();
+    private readonly LoopbackAgent _source = new();
+    private readonly LoopbackAgent _target = new();
     private ControlPlane.ControlPlaneClient _plane = null!;
 
     protected override bool RealDispatcher => true;

@@ -1,7 +1,8 @@
 using System.Net;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Contracts;
 using Ferry.Testing;
+using Ferry.Testing.Api;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -10,7 +11,7 @@ namespace Ferry.Api.Tests.Guests;
 /// <summary>Starting, stopping and deleting a guest through its host's agent, which answers over real gRPC as each test needs.</summary>
 public sealed class GuestPowerTests(PostgresServer postgres) : ApiTest(postgres)
 {
-    private readonly FakeAgent _agent = new();
+    private readonly LoopbackAgent _agent = new();
 
     public override async ValueTask InitializeAsync()
     {

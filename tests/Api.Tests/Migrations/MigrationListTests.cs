@@ -1,5 +1,5 @@
 using Ferry.Api.Persistence;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Contracts;
 using Ferry.Testing;
+using Ferry.Testing.Api;
 using Grpc.Net.Client;
 
 namespace Ferry.Api.Tests.Notifications;
@@ -21,9 +22,9 @@ public abstract class NotificationTestBase(PostgresServer postgres) : ApiTest(po
         ["Ferry:Security:RequestsPerSecond"] = "10000",
     };
 
-    protected FakeAgent Source { get; } = new();
+    protected LoopbackAgent Source { get; } = new();
 
-    protected FakeAgent Target { get; } = new();
+    protected LoopbackAgent Target { get; } = new();
 
     protected NotificationReceiver Receiver { get; } = new();
 

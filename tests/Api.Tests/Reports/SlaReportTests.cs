@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Ferry.Api.Persistence;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Ferry.Api.Persistence;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 using Ferry.Domain.Migrations;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Api.Tests.Security;

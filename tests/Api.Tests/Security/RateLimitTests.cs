@@ -1,5 +1,5 @@
 using System.Net;
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Api.Tests.Security;

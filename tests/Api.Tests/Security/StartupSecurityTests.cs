@@ -1,4 +1,4 @@
-using Ferry.Api.Tests.Infrastructure;
+using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ferry.Cli.Tests.Infrastructure;
+using Ferry.Cli.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Cli.Tests.Guests;

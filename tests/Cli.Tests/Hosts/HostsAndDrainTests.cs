@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ferry.Cli.Tests.Infrastructure;
+using Ferry.Cli.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Cli.Tests.Hosts;
@@ -23,7 +23,7 @@ public sealed class HostsAndDrainTests(PostgresServer postgres) : CliTest(postgr
     public async Task Drain_moves_every_guest_off_the_host_one_line_each_and_exits_0()
     {
         await DefineGuest("vnf-2", "host-a");
-        HostA.CompleteAtOnce = true;
+        CompleteAtOnce(HostA);
 
         var ferry = StartFerry("drain", "host-a");
         await ferry.WaitForOutputAsync("vnf-2", Ct);

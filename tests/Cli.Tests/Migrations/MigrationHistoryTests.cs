@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ferry.Cli.Tests.Infrastructure;
+using Ferry.Cli.Tests.Support;
 using Ferry.Testing;
 
 namespace Ferry.Cli.Tests.Migrations;
@@ -11,7 +11,7 @@ public sealed class MigrationHistoryTests(PostgresServer postgres) : CliTest(pos
     public async Task Migrations_json_is_the_APIs_list_items_newest_first()
     {
         var completed = await Completed("host-b", downtimeMs: 4);
-        Api.Clock.Advance(TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromSeconds(1));
         var queued = await PostMigration(new { guest = "vnf-1", targetHost = "host-a" });
 
         var result = await Ferry("migrations", "-o", "json");

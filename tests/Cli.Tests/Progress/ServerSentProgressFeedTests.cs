@@ -1,6 +1,6 @@
 using Ferry.Cli.Progress;
 using Ferry.Cli.Rest;
-using Ferry.Cli.Tests.Infrastructure;
+using Ferry.Cli.Tests.Support;
 
 namespace Ferry.Cli.Tests.Progress;
 

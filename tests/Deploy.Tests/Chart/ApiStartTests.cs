@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Ferry.Deploy.Tests.Tooling;
+using Ferry.Deploy.Tests.Support;
 using Ferry.Deploy.Tests.Yaml;
 using Ferry.Testing;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Ferry.Deploy.Tests.Tooling;
+using Ferry.Deploy.Tests.Support;
 using Ferry.Deploy.Tests.Yaml;
 using Ferry.Testing;
 

@@ -1,10 +1,9 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ferry.Agent;
 using Ferry.Deploy.Tests.Configuration;
-using Ferry.Deploy.Tests.Tooling;
+using Ferry.Deploy.Tests.Support;
 using Ferry.ServiceDefaults.Trust;
 using Ferry.Testing;
 
@@ -194,17 +193,8 @@ public sealed partial class ComposeTests(PostgresServer postgres) : IClassFixtur
     private static async Task<(int Exit, string Output)> RunAsync(IEnumerable<string> argv, string? workingDirectory = null)
     {
         var args = argv.ToList();
-        var psi = new ProcessStartInfo(args[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
-        foreach (var a in args.Skip(1))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        var run = await Programs.RunAsync(args[0], args.Skip(1), workingDirectory: workingDirectory);
+        return (run.ExitCode, run.Output + run.Error);
     }
 
     [GeneratedRegex(@"(?<key>(Agent|Ferry|Ovs|Qemu|Probe)__[A-Za-z0-9_]+)=(?<value>(?:[^\s`<]|<[^>]*>)+)")]

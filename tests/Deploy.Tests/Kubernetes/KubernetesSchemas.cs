@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Ferry.Deploy.Tests.Tooling;
+using Ferry.Deploy.Tests.Support;
 
 namespace Ferry.Deploy.Tests.Kubernetes;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ferry.Testing;
 
 namespace Ferry.EndToEnd.Tests.Deploy;
@@ -22,18 +21,9 @@ public sealed class SystemdUnitTests
             Assert.Skip("/usr/bin/dotnet, which the units run, is not on this machine");
         }
 
-        var psi = new ProcessStartInfo("systemd-analyze") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "verify", Path.Combine(Repository.Root, "deploy", "systemd", unit) })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var ct = TestContext.Current.CancellationToken;
-        using var verify = Process.Start(psi)!;
-        var output = verify.StandardOutput.ReadToEndAsync(ct);
-        var error = await verify.StandardError.ReadToEndAsync(ct);
-        await verify.WaitForExitAsync(ct);
-        var said = (await output + error).Trim();
-        Assert.True(verify.ExitCode == 0 && said.Length == 0, $"systemd-analyze verify {unit} exited {verify.ExitCode}: {said}");
+        var verify = await Programs.RunAsync("systemd-analyze", ["verify", Path.Combine(Repository.Root, "deploy", "systemd", unit)],
+            cancellationToken: TestContext.Current.CancellationToken);
+        var said = (verify.Output + verify.Error).Trim();
+        Assert.True(verify.Succeeded && said.Length == 0, $"systemd-analyze verify {unit} exited {verify.ExitCode}: {said}");
     }
 }

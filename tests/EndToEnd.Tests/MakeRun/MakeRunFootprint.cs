@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Ferry.Testing;
 
@@ -78,16 +77,7 @@ public sealed record MakeRunFootprint(
             return [];
         }
 
-        var psi = new ProcessStartInfo("find") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { directory, "-type", "s" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var find = Process.Start(psi)!;
-        var output = find.StandardOutput.ReadToEnd();
-        find.WaitForExit();
-        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        return [.. Programs.Run("find", directory, "-type", "s").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
     }
 
     /// <summary>A socket in state LISTEN on <paramref name="port"/> in this network namespace (/proc/net/tcp and tcp6).</summary>

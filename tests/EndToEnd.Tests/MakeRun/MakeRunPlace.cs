@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Ferry.Testing;
 
 namespace Ferry.EndToEnd.Tests.MakeRun;
 
@@ -52,18 +52,5 @@ public sealed record MakeRunPlace(int ApiPort, int PostgresPort, string Prefix, 
             subnet);
     }
 
-    private static string Ip(params string[] arguments)
-    {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var ip = Process.Start(psi)!;
-        var output = ip.StandardOutput.ReadToEnd();
-        ip.StandardError.ReadToEnd();
-        ip.WaitForExit();
-        return output;
-    }
+    private static string Ip(params string[] arguments) => Programs.Run("ip", arguments).Output;
 }

@@ -59,23 +59,7 @@ public sealed class MakeRunProcess : IAsyncDisposable
     public static MakeRunProcess Start(MakeRunPlace place)
     {
         ArgumentNullException.ThrowIfNull(place);
-        var psi = new ProcessStartInfo("setsid")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Repository.Root,
-        };
-        foreach (var a in new[] { "make", "--no-print-directory", "run", "NO_BUILD=1" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        foreach (var (name, value) in place.Environment)
-        {
-            psi.Environment[name] = value;
-        }
-
+        var psi = Programs.StartInfo("setsid", ["make", "--no-print-directory", "run", "NO_BUILD=1"], place.Environment, Repository.Root);
         var process = new Process { StartInfo = psi };
         var run = new MakeRunProcess(process, place);
         process.OutputDataReceived += (_, e) => run.Append(e.Data);
@@ -182,20 +166,7 @@ public sealed class MakeRunProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static async Task Kill(string signal, params string[] target)
-    {
-        var psi = new ProcessStartInfo("kill") { RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-s");
-        psi.ArgumentList.Add(signal);
-        foreach (var t in target)
-        {
-            psi.ArgumentList.Add(t);
-        }
-
-        using var kill = Process.Start(psi)!;
-        await kill.StandardError.ReadToEndAsync();
-        await kill.WaitForExitAsync();
-    }
+    private static async Task Kill(string signal, params string[] target) => await Programs.RunAsync("kill", ["-s", signal, .. target]);
 
     private void Append(string? line)
     {

@@ -3,6 +3,7 @@ using Ferry.Transfer.Memory;
 
 namespace Ferry.Transfer.Tests.Dirty;
 
+[Trait("Tier", "fast")]
 public sealed class DirtyPageSetTests
 {
     [Fact]

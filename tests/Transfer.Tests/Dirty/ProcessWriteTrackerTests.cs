@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ferry.Transfer.Dirty;
 using Ferry.Transfer.Interop;
 using Ferry.Transfer.Memory;
+using Ferry.Testing;
 
 namespace Ferry.Transfer.Tests.Dirty;
 
@@ -10,6 +11,7 @@ namespace Ferry.Transfer.Tests.Dirty;
 /// its userfaultfd as the preload library does and takes it back with pidfd_getfd), so every write and
 /// every change of mapping is made on purpose and its report checked exactly.
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed unsafe class ProcessWriteTrackerTests
 {
     private const int Pages = 1024;
@@ -151,10 +153,11 @@ public sealed unsafe class ProcessWriteTrackerTests
     {
         var library = ProcessUserfaultfd.FindPreloadLibrary();
         Assert.True(library is not null, $"{ProcessUserfaultfd.PreloadLibraryName} was not built beside the tests (the Transfer project builds it with gcc)");
-        var start = new ProcessStartInfo("sleep", "30") { UseShellExecute = false };
-        start.Environment["LD_PRELOAD"] = library;
-        start.Environment["FERRY_UFFD_FD"] = ProcessUserfaultfd.DefaultDescriptor.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var sleeper = Process.Start(start)!;
+        using var sleeper = Process.Start(Programs.StartInfo("sleep", ["30"], new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = library!,
+            ["FERRY_UFFD_FD"] = ProcessUserfaultfd.DefaultDescriptor.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }))!;
         try
         {
             ProcessUserfaultfd? taken = null;

@@ -3,6 +3,7 @@ using Ferry.Transfer.Interop;
 
 namespace Ferry.Transfer.Tests.Interop;
 
+[Trait("Tier", "fast")]
 public sealed class ProcessHandleTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Ferry.Transfer.Memory;
 
 namespace Ferry.Transfer.Tests.Memory;
 
+[Trait("Tier", "fast")]
 public sealed class GuestMemoryTests
 {
     private const int Page = 4096;

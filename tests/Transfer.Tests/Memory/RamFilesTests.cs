@@ -1,25 +1,18 @@
-using System.Diagnostics;
+using Ferry.Testing;
 using Ferry.Transfer.Memory;
 
 namespace Ferry.Transfer.Tests.Memory;
 
+[Trait("Tier", "fast")]
 public sealed class RamFilesTests : IDisposable
 {
     private readonly string _root = Path.Combine("/dev/shm", "ferry-ramfiles-" + Guid.NewGuid().ToString("N")[..10]);
 
     private static string Run(string file, params string[] arguments)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)}: {process.StandardError.ReadToEnd()}");
-        return output.Trim();
+        var run = Programs.Run(file, arguments);
+        Assert.True(run.Succeeded, $"{file} {string.Join(' ', arguments)}: {run.Error}");
+        return run.Output.Trim();
     }
 
     private static string OwnerAndMode(string path) => Run("stat", "-c", "%u %a", path);

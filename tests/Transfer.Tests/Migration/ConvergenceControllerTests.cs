@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Ferry.Transfer.Tests.Migration;
 
+[Trait("Tier", "fast")]
 public sealed class ConvergenceControllerTests
 {
     private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(10);

@@ -10,6 +10,7 @@ namespace Ferry.Transfer.Tests.Protocol;
 /// The receiver against frames a hostile or broken peer could send. Most carry a correct
 /// checksum, so the parser's own bounds checks are what stands between them and the RAM file.
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed class HostileFrameProperties
 {
     private const int Pages = ProtocolHarness.Pages;

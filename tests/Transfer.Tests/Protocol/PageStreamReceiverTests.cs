@@ -5,6 +5,7 @@ using Ferry.Transfer.Tests.Support;
 
 namespace Ferry.Transfer.Tests.Protocol;
 
+[Trait("Tier", "fast")]
 public sealed class PageStreamReceiverTests
 {
     [Fact]

@@ -70,6 +70,7 @@ public sealed class PageStreamTrustTests
 
     private static bool Contains(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 
+    [Trait("Tier", "fast")]
     [Fact]
     public async Task Both_sides_prove_the_token_and_it_never_crosses_the_wire()
     {
@@ -91,6 +92,7 @@ public sealed class PageStreamTrustTests
         Assert.False(Contains(link.SentByDestination.ToArray(), harness.Credentials.Token));
     }
 
+    [Trait("Tier", "fast")]
     [Fact]
     public async Task A_destination_without_the_token_gets_nothing_after_the_hello()
     {
@@ -114,6 +116,7 @@ public sealed class PageStreamTrustTests
         Assert.False(fake.Authenticated);
     }
 
+    [Trait("Tier", "fast")]
     [Fact]
     public void A_proof_recorded_from_another_handshake_is_refused_and_takes_no_slot()
     {
@@ -130,6 +133,7 @@ public sealed class PageStreamTrustTests
         Assert.True(harness.Unchanged);
     }
 
+    [Trait("Tier", "fast")]
     [Fact]
     public void A_peer_of_another_version_is_refused_and_the_error_names_both_versions()
     {
@@ -146,6 +150,7 @@ public sealed class PageStreamTrustTests
         Assert.Equal(FrameType.Refused, reply.Type);
     }
 
+    [Trait("Tier", "fast")]
     [Fact]
     public void Only_the_sources_address_may_connect()
     {
@@ -157,6 +162,7 @@ public sealed class PageStreamTrustTests
         Assert.False(credentials.AcceptsPeer(null));
     }
 
+    [Trait("Tier", "fast")]
     [Fact]
     public async Task A_connection_from_another_address_is_closed_before_it_is_read_and_takes_no_slot()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Ferry.Testing;
 using Ferry.Transfer.Guest;
 
 namespace Ferry.Transfer.Tests.Support;
@@ -28,18 +29,9 @@ internal sealed class WorkloadProcess : IDisposable
     public static WorkloadProcess Start(string ramPath, string profile, params string[] extra)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Ferry.Transfer.Workload.dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         var control = GuestControlWord.Create();
-        foreach (string arg in new[] { dll, "--ram", ramPath, "--profile", profile, "--control", control.FilePath }.Concat(extra))
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = Programs.StartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            [dll, "--ram", ramPath, "--profile", profile, "--control", control.FilePath, .. extra], redirectInput: true);
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("workload did not start");
         var workload = new WorkloadProcess(process, control);

@@ -5,6 +5,7 @@ using Ferry.Transfer.Zero;
 
 namespace Ferry.Transfer.Tests.Zero;
 
+[Trait("Tier", "fast")]
 public sealed unsafe class ZeroPageDetectorTests
 {
     public static TheoryData<VectorWidth> Widths =>

@@ -1,5 +1,0 @@
-using Ferry.Dashboard.Tests.Infrastructure;
-using Ferry.Testing;
-
-[assembly: AssemblyFixture(typeof(PostgresServer))]
-[assembly: AssemblyFixture(typeof(Chromium))]

@@ -1,0 +1,5 @@
+using Ferry.Dashboard.Tests.Support;
+using Ferry.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresServer))]
+[assembly: AssemblyFixture(typeof(Chromium))]
