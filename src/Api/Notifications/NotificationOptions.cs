@@ -34,14 +34,9 @@ public sealed class NotificationOptions
     public int MaxParallel { get; set; } = 128;
 
     /// <summary>
-    /// Database connections the delivery of this replica may use at once (claims and recorded outcomes), borrowed from
-    /// the API's pool: uncapped, on a pool of its own, a hundred attempts ending at once opened a hundred connections
-    /// and the test server ran out ("53300: sorry, too many clients already").
+    /// Attempts this replica runs at once to one healthy subscriber: a slow one holds at most this many of
+    /// <see cref="MaxParallel"/>; a failing one is sent one at a time until it answers again.
     /// </summary>
-    [Range(1, 100)]
-    public int MaxConnections { get; set; } = 4;
-
-    /// <summary>Attempts this replica runs at once to one subscriber: a slow one holds at most this many of <see cref="MaxParallel"/>.</summary>
     [Range(1, 1000)]
     public int MaxParallelPerSubscriber { get; set; } = 16;
 }
