@@ -242,9 +242,10 @@ public sealed class NotificationDeliveryTests(PostgresServer postgres) : Notific
         {
             Assert.Equal(HttpStatusCode.Created, (await Client.PostAsJsonAsync("/api/v1/guests", new { name = guest, memoryMiB = 512, vcpus = 1, host = "host-a" }, Ct)).StatusCode);
             Assert.Equal(HttpStatusCode.Accepted, (await Client.PostAsJsonAsync("/api/v1/migrations", new { guest, targetHost = "host-b" }, Ct)).StatusCode);
+            // One at a time: the scheduler starts one outbound migration per host (MaxOutboundPerHost = 1).
+            await Settle(Factory);
         }
 
-        await Settle(Factory);
         // Past its backoff (at most 1 s after one failure) but within the attempt's 5 s: one probe arrives and hangs.
         Factory.Clock.Advance(TimeSpan.FromSeconds(2));
         await Receiver.WaitFor(r => r.Delivered("/healthy").Count >= 9 && Volatile.Read(ref concurrent) == 1, "all nine at /healthy and a probe hanging at /failing");
