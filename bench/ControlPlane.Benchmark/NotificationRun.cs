@@ -18,9 +18,13 @@ namespace Ferry.ControlPlane.Benchmark;
 /// <c>--subscribers</c> subscriptions of which one is dead (its callback answered the subscription's test, then
 /// stopped listening), and <c>--migrations</c> migrations queued at once. Every live subscriber is a path on one local
 /// Kestrel receiver, which notes when each notification arrived. The line it returns:
-/// <c>{"subscribers","notifications","deliveredPerSecond","p99DelayMs"}</c>: notifications delivered to live
-/// subscribers (deduplicated by id), their rate from the first migration request to the last arrival, and the 99th
-/// percentile of the delay from the state change (the notification's timeStamp) to its arrival.
+/// <c>{"subscribers","notifications","deliveredPerSecond","p99DelayMs"}</c>: notifications delivered to the live
+/// subscribers (each id counted once, every one of them: the run waits for all), their rate from the first
+/// migration request to the last arrival, and the 99th percentile of the delay from the state change to its
+/// arrival. The dead subscriber's notifications are never delivered, so they are in no figure (stderr says so, with
+/// its pending count). The delay starts at the notification's <c>timeStamp</c>, the moment the API changed the
+/// state, which is before that change's transaction committed: it is the delay from the commit plus the rest of
+/// that transaction, never less.
 /// </summary>
 internal static class NotificationRun
 {
@@ -94,8 +98,11 @@ internal static class NotificationRun
             var elapsed = (receiver.LastArrival - started).TotalSeconds;
             using var dead = JsonDocument.Parse(await http.GetStringAsync("/api/v1/subscriptions?pageSize=1"));
             var health = dead.RootElement.GetProperty("items")[0].GetProperty("delivery");
-            Say($"{delivered} notifications in {elapsed:F1} s ({receiver.Duplicates} duplicates); p50 {receiver.Percentile(50):F1} ms, p99 {receiver.Percentile(99):F1} ms; " +
-                $"the dead subscriber: {health}");
+            var perSubscriber = receiver.PerPath();
+            Say($"{delivered} notifications to {perSubscriber.Count} live subscribers ({perSubscriber.Values.Min()}..{perSubscriber.Values.Max()} each, " +
+                $"{expected / (subscribers - 1)} expected) in {elapsed:F1} s; {receiver.Duplicates} duplicates, {receiver.OutOfOrder} out of order within a migration; " +
+                $"delay from the state change's timeStamp: p50 {receiver.Percentile(50):F1} ms, p99 {receiver.Percentile(99):F1} ms, max {receiver.Percentile(100):F1} ms");
+            Say($"the dead subscriber, excluded from every figure (its notifications never arrive): {health}");
             return string.Create(CultureInfo.InvariantCulture,
                 $$"""{"subscribers":{{subscribers}},"notifications":{{delivered}},"deliveredPerSecond":{{Math.Round(delivered / elapsed, 1)}},"p99DelayMs":{{Math.Round(receiver.Percentile(99), 1)}}}""");
         }
@@ -132,6 +139,8 @@ internal static class NotificationRun
     private sealed class Receiver : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<(string Path, string Id), double> _delays = new();
+        private readonly ConcurrentDictionary<(string Path, string Migration), int> _stage = new();
+        private long _outOfOrder;
         private WebApplication _app = null!;
         private long _duplicates;
         private long _lastArrivalTicks;
@@ -139,6 +148,9 @@ internal static class NotificationRun
         public long Count => _delays.Count;
 
         public long Duplicates => Interlocked.Read(ref _duplicates);
+
+        /// <summary>Notifications that arrived after a later one of the same migration at the same subscriber (START/STARTING, START/PROCESSING, RESULT).</summary>
+        public long OutOfOrder => Interlocked.Read(ref _outOfOrder);
 
         public DateTimeOffset LastArrival => new(Interlocked.Read(ref _lastArrivalTicks), TimeSpan.Zero);
 
@@ -168,12 +180,24 @@ internal static class NotificationRun
                 {
                     Interlocked.Increment(ref _duplicates);
                 }
+                else
+                {
+                    var stage = body.RootElement.GetProperty("notificationStatus").GetString() == "RESULT" ? 2
+                        : body.RootElement.GetProperty("operationState").GetString() == "PROCESSING" ? 1 : 0;
+                    var key = (http.Request.Path.Value!, body.RootElement.GetProperty("migrationId").GetString()!);
+                    if (_stage.AddOrUpdate(key, stage, (_, seen) => Math.Max(seen, stage)) != stage)
+                    {
+                        Interlocked.Increment(ref _outOfOrder);
+                    }
+                }
 
                 Interlocked.Exchange(ref _lastArrivalTicks, now.UtcTicks);
             }
 
             http.Response.StatusCode = StatusCodes.Status204NoContent;
         }
+
+        public Dictionary<string, int> PerPath() => _delays.Keys.GroupBy(k => k.Path).ToDictionary(g => g.Key, g => g.Count());
 
         public double Percentile(double p)
         {

@@ -84,8 +84,8 @@ internal static class ApiEventIds
     public const int CallbackRefused = 701;
 
     // 710–799 notification delivery
-    public const int NotificationClaimFailed = 710;
+    public const int NotificationPumpFailed = 710;
     public const int NotificationAttemptFailed = 711;
     public const int NotificationDeadLettered = 712;
-    public const int NotificationRecordFailed = 713;
+    public const int NotificationsExpired = 713;
 }

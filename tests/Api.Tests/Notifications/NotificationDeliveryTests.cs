@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Ferry.Api.Tests.Support;
 using Ferry.Testing;
 using Microsoft.AspNetCore.Http;
@@ -195,5 +196,87 @@ public sealed class NotificationDeliveryTests(PostgresServer postgres) : Notific
         }
 
         Assert.True((await Subscription(dead))["delivery"]!["pending"]!.GetValue<int>() > 0);
+    }
+
+    [Fact]
+    public async Task A_failing_subscriber_is_sent_one_notification_at_a_time_and_gets_everything_in_order_once_it_answers()
+    {
+        await Subscribed(new { callbackUri = Receiver.Url("/healthy") });
+        var failing = await Subscribed(new { callbackUri = Receiver.Url("/failing") });
+        var concurrent = 0;
+        var most = 0;
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hanging = false;
+        Receiver.Answer = async r =>
+        {
+            if (r.Method != "POST" || r.Path != "/failing")
+            {
+                return StatusCodes.Status204NoContent;
+            }
+
+            if (!Volatile.Read(ref hanging))
+            {
+                return StatusCodes.Status500InternalServerError;
+            }
+
+            var now = Interlocked.Increment(ref concurrent);
+            InterlockedMax(ref most, now);
+            try
+            {
+                return await release.Task;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref concurrent);
+            }
+        };
+
+        // The first attempt to /failing fails: from then on the subscriber is failing, backing off on the API's clock.
+        await Migrate();
+        await Settle(Factory);
+        await Receiver.WaitFor(_ => Subscription(failing).Result["delivery"]!["failedSince"] is not null, "/failing's first failure");
+
+        // Two more migrations: /failing now has three pairs with a due head each, which a healthy subscriber would be sent at once.
+        Volatile.Write(ref hanging, true);
+        foreach (var guest in new[] { "vnf-2", "vnf-3" })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await Client.PostAsJsonAsync("/api/v1/guests", new { name = guest, memoryMiB = 512, vcpus = 1, host = "host-a" }, Ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await Client.PostAsJsonAsync("/api/v1/migrations", new { guest, targetHost = "host-b" }, Ct)).StatusCode);
+            // One at a time: the scheduler starts one outbound migration per host (MaxOutboundPerHost = 1).
+            await Settle(Factory);
+        }
+
+        // Past its backoff (at most 1 s after one failure) but within the attempt's 5 s: one probe arrives and hangs.
+        Factory.Clock.Advance(TimeSpan.FromSeconds(2));
+        // Each round wakes the delivery on the advanced clock: a turn that read the clock just before the advance
+        // would otherwise sleep a poll interval of the fake clock, which nothing advances (seen once in 7 runs).
+        var signal = Factory.Services.GetRequiredService<Ferry.Api.Notifications.NotificationSignal>();
+        await Receiver.WaitFor(r => r.Delivered("/healthy").Count >= 9 && Volatile.Read(ref concurrent) == 1, "all nine at /healthy and a probe hanging at /failing",
+            () => { signal.Pulse(); return Task.CompletedTask; });
+        // Turns of the delivery after the probe was claimed: a fourth migration's notifications reach /healthy while the probe still hangs.
+        Assert.Equal(HttpStatusCode.Created, (await Client.PostAsJsonAsync("/api/v1/guests", new { name = "vnf-4", memoryMiB = 512, vcpus = 1, host = "host-a" }, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Client.PostAsJsonAsync("/api/v1/migrations", new { guest = "vnf-4", targetHost = "host-b" }, Ct)).StatusCode);
+        await Settle(Factory);
+        await Receiver.WaitFor(r => r.Delivered("/healthy").Count >= 12, "the fourth migration's notifications at /healthy");
+        Assert.Equal(1, Volatile.Read(ref most));
+
+        // It answers again: everything arrives, each migration's notifications in order.
+        release.TrySetResult(StatusCodes.Status204NoContent);
+        await Receiver.WaitFor(r => r.Delivered("/failing").Count >= 12, "all twelve at /failing",
+            () => { Factory.Clock.Advance(TimeSpan.FromSeconds(1)); return Task.CompletedTask; });
+        foreach (var migration in Receiver.Delivered("/failing").GroupBy(n => n["migrationId"]!.GetValue<string>()))
+        {
+            Assert.Equal(CompletedFlow, Statuses(migration));
+        }
+
+        Assert.Equal(12, Receiver.Delivered("/failing").Select(n => n["id"]!.GetValue<string>()).Distinct().Count());
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
     }
 }
