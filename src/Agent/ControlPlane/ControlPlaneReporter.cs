@@ -4,8 +4,6 @@ using Ferry.Contracts;
 using Grpc.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using ControlPlaneClient = Ferry.Contracts.ControlPlane.ControlPlaneClient;

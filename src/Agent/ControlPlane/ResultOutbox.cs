@@ -5,8 +5,6 @@ using Ferry.Contracts;
 using Ferry.Transfer.Interop;
 using Google.Protobuf;
 using Grpc.Core;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using ControlPlaneClient = Ferry.Contracts.ControlPlane.ControlPlaneClient;
@@ -21,35 +19,23 @@ namespace Ferry.Agent.ControlPlane;
 /// refuses for a reason no retry fixes (invalid, unknown to it) is parked under <c>outbox/parked/</c>
 /// with the reason beside it, for an operator: it neither blocks the results behind it nor comes back.
 /// </summary>
-internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
+internal sealed partial class ResultOutbox(
+    ControlPlaneClient client, IMigrationLedger ledger, IOptions<AgentOptions> options, TimeProvider timeProvider, ILogger<ResultOutbox> logger)
+    : BackgroundService, IResultOutbox
 {
     private const string Extension = ".result";
     private const string ReasonExtension = ".reason";
 
-    private readonly ControlPlaneClient _client;
-    private readonly IMigrationLedger _ledger;
-    private readonly AgentOptions _options;
-    private readonly TimeProvider _timeProvider;
-    private readonly ILogger<ResultOutbox> _logger;
-    private readonly ResiliencePipeline _retry;
+    private readonly AgentOptions _options = options.Value;
+    private readonly ResiliencePipeline _retry = ControlPlaneRetry.Create(options.Value, timeProvider, logger, "ReportResult", retry: IsWorthRetrying);
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
 
-    public ResultOutbox(ControlPlaneClient client, IMigrationLedger ledger, IOptions<AgentOptions> options, TimeProvider timeProvider, ILogger<ResultOutbox> logger)
-    {
-        _client = client;
-        _ledger = ledger;
-        _options = options.Value;
-        _timeProvider = timeProvider;
-        _logger = logger;
-        _retry = ControlPlaneRetry.Create(_options, timeProvider, logger, "ReportResult", retry: IsWorthRetrying);
-        Directory.CreateDirectory(ParkedDirectory);
-    }
+    // Made with the outbox: Parked lists it from the start.
+    private readonly string _parkedDirectory = Directory.CreateDirectory(Path.Combine(options.Value.ResolveOutboxDirectory(), "parked")).FullName;
 
     public IReadOnlyList<string> Pending => IdsIn(_options.ResolveOutboxDirectory());
 
-    public IReadOnlyList<string> Parked => IdsIn(ParkedDirectory);
-
-    private string ParkedDirectory => Path.Combine(_options.ResolveOutboxDirectory(), "parked");
+    public IReadOnlyList<string> Parked => IdsIn(_parkedDirectory);
 
     public async Task StoreAsync(MigrationProgress result, CancellationToken cancellationToken)
     {
@@ -68,7 +54,7 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
 
         File.Move(temporary, path, overwrite: true);
         DirectorySync.Flush(Path.GetDirectoryName(path)!);
-        Log.Stored(_logger, result.MigrationId, result.Phase);
+        Log.Stored(logger, result.MigrationId, result.Phase);
         _queue.Writer.TryWrite(path);
     }
 
@@ -77,7 +63,7 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         AdoptLegacyOutbox();
         foreach (var leftover in Directory.EnumerateFiles(_options.ResolveOutboxDirectory(), "*" + Extension).Order(StringComparer.Ordinal))
         {
-            Log.Resending(_logger, leftover);
+            Log.Resending(logger, leftover);
             _queue.Writer.TryWrite(leftover);
         }
 
@@ -103,28 +89,28 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         {
             // Kept for an operator rather than deleted: it may be the only record of a migration.
             File.Move(path, path + ".corrupt", overwrite: true);
-            Log.Corrupt(_logger, path, ex.Message);
+            Log.Corrupt(logger, path, ex.Message);
             return;
         }
 
         try
         {
             var ack = await _retry.ExecuteAsync(
-                async ct => await _client.ReportResultAsync(result, deadline: CallDeadline.After(_options.CallTimeout), cancellationToken: ct),
+                async ct => await client.ReportResultAsync(result, deadline: CallDeadline.After(_options.CallTimeout), cancellationToken: ct),
                 stoppingToken);
             File.Delete(path);
-            Log.Delivered(_logger, result.MigrationId, result.Phase, ack.Known);
+            Log.Delivered(logger, result.MigrationId, result.Phase, ack.Known);
 
             // What the agent kept of the migration for its readers has done its job.
-            _ledger.ReleaseOutgoing(result.MigrationId);
+            ledger.ReleaseOutgoing(result.MigrationId);
         }
         catch (RpcException ex)
         {
             // Refused for a reason a retry cannot fix: set aside with the reason, so it neither blocks the
             // results behind it nor comes back at every start; an operator reads both files.
-            Park(path, $"{_timeProvider.GetUtcNow():O} the API refused the result of migration {result.MigrationId} ({result.Phase}): {ex.Status.StatusCode} {ex.Status.Detail}");
-            Log.Refused(_logger, result.MigrationId, ex.Status.StatusCode, ex.Status.Detail, ParkedDirectory);
-            _ledger.ReleaseOutgoing(result.MigrationId);
+            Park(path, $"{timeProvider.GetUtcNow():O} the API refused the result of migration {result.MigrationId} ({result.Phase}): {ex.Status.StatusCode} {ex.Status.Detail}");
+            Log.Refused(logger, result.MigrationId, ex.Status.StatusCode, ex.Status.Detail, _parkedDirectory);
+            ledger.ReleaseOutgoing(result.MigrationId);
         }
     }
 
@@ -145,16 +131,16 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Left where it is: delivered again at the next start, which is the lesser harm than losing it.
-            Log.ParkingFailed(_logger, path, ex.Message);
+            Log.ParkingFailed(logger, path, ex.Message);
         }
     }
 
     private void MoveToParked(string path, string reason)
     {
-        var parked = Path.Combine(ParkedDirectory, Path.GetFileName(path));
+        var parked = Path.Combine(_parkedDirectory, Path.GetFileName(path));
         File.WriteAllText(Path.ChangeExtension(parked, ReasonExtension), reason + Environment.NewLine);
         File.Move(path, parked, overwrite: true);
-        DirectorySync.Flush(ParkedDirectory);
+        DirectorySync.Flush(_parkedDirectory);
         DirectorySync.Flush(_options.ResolveOutboxDirectory());
     }
 
@@ -170,7 +156,7 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.LegacyOutboxUnreadable(_logger, _options.ResolveLegacyOutboxDirectory(), ex.Message);
+            Log.LegacyOutboxUnreadable(logger, _options.ResolveLegacyOutboxDirectory(), ex.Message);
         }
     }
 
@@ -194,7 +180,7 @@ internal sealed partial class ResultOutbox : BackgroundService, IResultOutbox
             File.Move(moved + ".tmp", moved, overwrite: true);
             DirectorySync.Flush(_options.ResolveOutboxDirectory());
             File.Delete(file);
-            Log.Adopted(_logger, file, moved);
+            Log.Adopted(logger, file, moved);
         }
     }
 

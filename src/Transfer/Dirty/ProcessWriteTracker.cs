@@ -214,18 +214,7 @@ public sealed unsafe class ProcessWriteTracker : IDirtyTracker
 
     private long ScanMapping(Writer writer, FileMapping mapping, DirtyPageSet? dirty, ulong start, ulong end, bool clear)
     {
-        var arg = new PmScanArg
-        {
-            Size = (ulong)sizeof(PmScanArg),
-            // Without WP_MATCHING the walk only reads: written pages stay writable and stay reported.
-            Flags = (clear ? KernelAbi.PmScanWpMatching : 0UL) | KernelAbi.PmScanCheckWpAsync,
-            Start = start,
-            End = end,
-            Vec = (ulong)_regions,
-            VecLength = RegionCapacity,
-            CategoryMask = KernelAbi.PageIsWritten,
-            ReturnMask = KernelAbi.PageIsWritten,
-        };
+        var arg = PmScanArg.WrittenPages(start, end, _regions, RegionCapacity, clear);
 
         long reported = 0;
         while (true)

@@ -80,18 +80,7 @@ internal sealed unsafe class WrittenPageTracker : IDirtyTracker
     private long Scan(DirtyPageSet? dirty, ulong start, ulong end, bool clear = true)
     {
         ObjectDisposedException.ThrowIf(_regions is null, this);
-        var arg = new PmScanArg
-        {
-            Size = (ulong)sizeof(PmScanArg),
-            // Without WP_MATCHING the walk only reads: written pages stay writable and stay reported.
-            Flags = (clear ? KernelAbi.PmScanWpMatching : 0UL) | KernelAbi.PmScanCheckWpAsync,
-            Start = start,
-            End = end,
-            Vec = (ulong)_regions,
-            VecLength = RegionCapacity,
-            CategoryMask = KernelAbi.PageIsWritten,
-            ReturnMask = KernelAbi.PageIsWritten,
-        };
+        var arg = PmScanArg.WrittenPages(start, end, _regions, RegionCapacity, clear);
 
         long reported = 0;
         while (true)

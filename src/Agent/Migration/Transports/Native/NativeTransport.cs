@@ -262,12 +262,7 @@ internal sealed partial class NativeTransport(
         TotalTimeMs = total.TotalMilliseconds,
         DowntimeMs = downtime.TotalMilliseconds,
         SetupTimeMs = result.SetupTime.TotalMilliseconds,
-        BytesTransferred = result.BytesSent,
-        ZeroPages = result.ZeroPages,
-        NormalPages = result.PagesSent,
-        Passes = result.Passes,
-        DirtyPagesPerSecond = result.DirtyRate / pageSize,
-        ThroughputMbps = result.Bandwidth * 8 / 1e6,
+        Pages = new PageTransfer(result.BytesSent, result.ZeroPages, result.PagesSent, result.Passes, result.DirtyRate / pageSize, result.Bandwidth * 8 / 1e6),
         CleanupTimeMs = result.CleanupTime.TotalMilliseconds,
         RamCheck = result.RamCheck?.ToString(),
     };

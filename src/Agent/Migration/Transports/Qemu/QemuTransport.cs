@@ -90,12 +90,9 @@ internal sealed class QemuTransport(IQemuMigration qemuMigration, IQemuTlsCreden
         TotalTimeMs = stats?.TotalTimeMs ?? 0,
         DowntimeMs = stats?.DowntimeMs ?? 0,
         SetupTimeMs = stats?.SetupTimeMs ?? 0,
-        BytesTransferred = stats?.TransferredBytes ?? 0,
-        ZeroPages = stats?.ZeroPages ?? 0,
-        NormalPages = stats?.NormalPages ?? 0,
-        Passes = (int)Math.Min(int.MaxValue, stats?.Passes ?? 0),
-        DirtyPagesPerSecond = stats?.DirtyPagesRate ?? 0,
-        ThroughputMbps = stats?.ThroughputMbps ?? 0,
+        Pages = stats is null
+            ? PageTransfer.None
+            : new PageTransfer(stats.TransferredBytes, stats.ZeroPages, stats.NormalPages, (int)Math.Min(int.MaxValue, stats.Passes), stats.DirtyPagesRate, stats.ThroughputMbps),
     };
 
     /// <summary>
