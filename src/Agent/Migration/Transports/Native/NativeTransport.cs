@@ -144,7 +144,7 @@ internal sealed partial class NativeTransport(
                 DowntimeParts = choice.PausedCopy || result.Switchover is not { } parts ? null : new DowntimeParts(
                     parts.Pause.TotalMilliseconds, parts.FinalScan.TotalMilliseconds, parts.FinalTransfer.TotalMilliseconds, parts.TargetStart.TotalMilliseconds),
             };
-            var last = new TransportProgress(result.Passes, result.BytesSent, 0, memory.Size, measurements.DirtyPagesPerSecond, measurements.ThroughputMbps);
+            var last = new TransportProgress(result.Passes, result.BytesSent, 0, memory.Size, measurements.Pages.DirtyPagesPerSecond, measurements.Pages.ThroughputMbps);
             Log.Passes(logger, migration.MigrationId, string.Join(", ", result.PassReports.Select(p =>
                     string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Pass}: {p.PagesSent} pages ({p.UnchangedPages} unchanged)/{p.Bytes / 1024} KiB in {p.Duration.TotalMilliseconds:0.###} ms"))),
                 result.FinalPassPages, control.PauseSteps?.Lead.TotalMilliseconds ?? 0, control.PauseSteps?.Capture.TotalMilliseconds ?? 0);
