@@ -7,10 +7,18 @@ using Npgsql;
 
 namespace Ferry.Api.Agents;
 
-/// <summary>Marks hosts down whose agents stopped heartbeating, so placement stops choosing them.</summary>
+/// <summary>
+/// Marks hosts down whose agents stopped heartbeating, so placement stops choosing them. Not before this API has run
+/// for the allowance itself: heartbeats sent while it was down (restarted, rolled out) never reached it, and an agent
+/// backing off its retries may take a few intervals to reach it again. Swept at once, every host of a fleet went down
+/// after an API restart longer than the allowance (seen in EndToEnd's API-restart test: host-b marked down by the
+/// new API's first sweep, 2 s after it started).
+/// </summary>
 internal sealed partial class HostMonitor(IServiceScopeFactory scopes, IOptions<AgentClientOptions> options, TimeProvider time, ILogger<HostMonitor> logger)
     : BackgroundService
 {
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, time);
@@ -30,12 +38,18 @@ internal sealed partial class HostMonitor(IServiceScopeFactory scopes, IOptions<
         }
     }
 
-    /// <summary>One sweep: hosts with an agent whose last heartbeat is older than the allowance go down.</summary>
+    /// <summary>One sweep: hosts with an agent whose last heartbeat is older than the allowance go down (none while this API is younger than the allowance).</summary>
     public async Task SweepAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FerryDbContext>();
-        var cutoff = time.Now() - (options.Value.HeartbeatInterval * options.Value.MissedHeartbeatsForDown);
+        var allowance = options.Value.HeartbeatInterval * options.Value.MissedHeartbeatsForDown;
+        if (time.GetUtcNow() - _startedAt < allowance)
+        {
+            return;
+        }
+
+        var cutoff = time.Now() - allowance;
         var silent = await db.Hosts
             .Where(h => h.AgentEndpoint != null && h.State != HostState.Down && h.LastHeartbeatAt < cutoff)
             .ToListAsync(ct);

@@ -146,6 +146,24 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
     }
 
     [Fact]
+    public async Task An_api_started_after_its_hosts_last_heartbeat_gives_them_the_allowance_before_marking_them_down()
+    {
+        await Register("host-a", "10.77.0.2");
+        // The API was down for a minute: the host's last heartbeat is older than the allowance (3 x 5 s) when a new
+        // monitor starts, as after a restart.
+        Factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var restarted = ActivatorUtilities.CreateInstance<HostMonitor>(Factory.Services);
+
+        Factory.Clock.Advance(TimeSpan.FromSeconds(10));
+        await restarted.SweepAsync(Ct);
+        Assert.Equal("ready", (await Json(await Client.GetAsync("/api/v1/hosts/host-a", Ct)))["state"]!.GetValue<string>());
+
+        Factory.Clock.Advance(TimeSpan.FromSeconds(5));
+        await restarted.SweepAsync(Ct);
+        Assert.Equal("down", (await Json(await Client.GetAsync("/api/v1/hosts/host-a", Ct)))["state"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Heartbeats_arriving_together_are_each_written_to_their_own_host_and_an_unregistered_one_among_them_is_refused()
     {
         var names = Enumerable.Range(0, 24).Select(i => $"host-{i}").ToList();
