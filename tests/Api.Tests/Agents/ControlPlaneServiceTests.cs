@@ -150,8 +150,15 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
     {
         await Register("host-a", "10.77.0.2");
         // The API was down for a minute: the host's last heartbeat is older than the allowance (3 x 5 s) when a new
-        // monitor starts, as after a restart.
-        Factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        // monitor starts, as after a restart. Set in the row, not by advancing the clock: the test API's own monitor
+        // ticks on the same clock and would sweep too.
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var minuteAgo = Factory.Clock.GetUtcNow() - TimeSpan.FromMinutes(1);
+            await scope.ServiceProvider.GetRequiredService<Persistence.FerryDbContext>().Hosts
+                .Where(h => h.Name == "host-a").ExecuteUpdateAsync(s => s.SetProperty(h => h.LastHeartbeatAt, minuteAgo), Ct);
+        }
+
         var restarted = ActivatorUtilities.CreateInstance<HostMonitor>(Factory.Services);
 
         Factory.Clock.Advance(TimeSpan.FromSeconds(10));
