@@ -16,7 +16,7 @@ public sealed class DashboardAssetsTests(PostgresServer postgres) : IAsyncLifeti
 
     public async ValueTask InitializeAsync()
     {
-        _api = DashboardApi.Start(await postgres.CreateDatabaseAsync());
+        _api = DashboardApi.Start(await postgres.CreateFerryDatabaseAsync());
         _anonymous = new HttpClient { BaseAddress = new Uri(_api.Url) };
     }
 

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 using Ferry.Testing;
+using Ferry.Testing.Api;
 
 namespace Ferry.Api.Tests.Support;
 
@@ -30,7 +31,7 @@ public abstract class ApiTest(PostgresServer postgres) : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
-        ConnectionString = await postgres.CreateDatabaseAsync();
+        ConnectionString = await postgres.CreateFerryDatabaseAsync();
         Factory = NewInstance();
         Client = Factory.CreateClient();
     }

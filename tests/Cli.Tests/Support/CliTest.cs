@@ -39,7 +39,7 @@ public abstract partial class CliTest(PostgresServer postgres) : IAsyncLifetime
     {
         await HostA.StartAsync();
         await HostB.StartAsync();
-        Api = new LiveApi(await postgres.CreateDatabaseAsync(), "cli-test") { Clock = Clock }.Start();
+        Api = new LiveApi(await postgres.CreateFerryDatabaseAsync(), "cli-test") { Clock = Clock }.Start();
         Rest = Api.Rest();
         using var channel = GrpcChannel.ForAddress(Api.GrpcUrl);
         var plane = new ControlPlane.ControlPlaneClient(channel);

@@ -52,7 +52,7 @@ public abstract class DashboardTest(PostgresServer postgres, Chromium chromium) 
             await agent.StartAsync();
         }
 
-        Api = DashboardApi.Start(await postgres.CreateDatabaseAsync());
+        Api = DashboardApi.Start(await postgres.CreateFerryDatabaseAsync());
         Rest = Api.Rest();
         using var channel = GrpcChannel.ForAddress(Api.GrpcUrl);
         var plane = new ControlPlane.ControlPlaneClient(channel);

@@ -12,6 +12,7 @@ namespace Ferry.Deploy.Tests.Conventions;
 /// assemblies' <see cref="LoggerMessageAttribute"/>s and those classes. Until 2026-12 twelve agent ids named two
 /// events each (3400–3405 guests and OVS, 3460, 3470–3474), which nothing caught.
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed partial class EventIdTests
 {
     /// <summary>The services that log, the class that holds their ids, and the range those ids keep to (so the API's and an agent's never meet in one log store either).</summary>

@@ -11,6 +11,7 @@ namespace Ferry.Deploy.Tests.Conventions;
 /// file), and docs/configuration.md lists exactly the keys there are. Found by reflection over the built
 /// assemblies: a new options class is checked without being added here.
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed partial class OptionsTests
 {
     [Fact]

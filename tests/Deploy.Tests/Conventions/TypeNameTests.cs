@@ -13,6 +13,7 @@ namespace Ferry.Deploy.Tests.Conventions;
 /// <c>bin/</c> (where the generated gRPC code is). Counts namespace-level types: a partial type's declarations
 /// in one project and namespace are one type; nested types (a class's <c>Log</c>) are named by their container.
 /// </summary>
+[Trait("Tier", "fast")]
 public sealed class TypeNameTests(ITestOutputHelper output)
 {
     [Fact]
