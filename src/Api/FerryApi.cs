@@ -35,6 +35,7 @@ internal static class FerryApi
         {
             o.SwaggerDoc("v1", new() { Title = "Ferry", Version = "v1", Description = "Live migration of NFV guests: hosts, guests, migrations and their SLA." });
             o.SupportNonNullableReferenceTypes();
+            o.ParameterFilter<QueryValueSchemas>();
             // The Authorize button of Swagger UI: a key (or token) entered there goes with every "Try it out".
             o.AddSecurityDefinition(ApiKeyAuthenticationHandler.SchemeName, new Microsoft.OpenApi.OpenApiSecurityScheme
             {

@@ -54,6 +54,14 @@ public sealed class HealthAndDocsTests(PostgresServer postgres) : ApiTest(postgr
         Assert.Equal(["state", "pageSize", "pageToken"], Parameters("/api/v1/hosts", "get"));
         Assert.Equal(["from", "to", "host"], Parameters("/api/v1/reports/sla", "get"));
         Assert.Equal(["pageSize", "pageToken"], Parameters("/api/v1/subscriptions", "get"));
+
+        // The typed ones say their wire type (they bind as QueryInt and QueryTime, which name the bad value's parameter).
+        string Schema(string path, string name) =>
+            doc["paths"]![path]!["get"]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == name)!["schema"]!.ToJsonString();
+        Assert.Equal("""{"type":"integer","format":"int32"}""", Schema("/api/v1/migrations", "pageSize"));
+        Assert.Equal("""{"type":"string","format":"date-time"}""", Schema("/api/v1/migrations", "from"));
+        Assert.Equal("""{"type":"string","format":"date-time"}""", Schema("/api/v1/reports/sla", "to"));
+        Assert.Equal("""{"type":"integer","format":"int32"}""", Schema("/api/v1/subscriptions", "pageSize"));
     }
 
     [Fact]

@@ -6,14 +6,21 @@ namespace Ferry.Api.Hosts;
 
 /// <summary>
 /// The query of <c>GET /api/v1/hosts</c>, bound with <c>[AsParameters]</c>. Its members are spelled as the
-/// query string spells them: a binding error ("Failed to bind parameter "Nullable&lt;int&gt; pageSize"") and
-/// the OpenAPI document name a parameter by its member's name.
+/// query string spells them: a validation problem (<c>errors.pageSize</c>) and the OpenAPI document name a
+/// parameter by its member's name. Properties, not a positional record: the endpoint code generated at build
+/// time (RequestDelegateGenerator) cannot name a positional record's nullable constructor parameters.
 /// </summary>
-/// <param name="state">The state hosts must be in.</param>
-/// <param name="pageSize">Hosts per page.</param>
-/// <param name="pageToken">The previous page's <c>nextPageToken</c>: the page starts after that host's name.</param>
-internal sealed record HostListQuery(string? state, int? pageSize, string? pageToken)
+internal sealed record HostListQuery
 {
+    /// <summary>The state hosts must be in.</summary>
+    public string? state { get; init; }
+
+    /// <summary>Hosts per page.</summary>
+    public QueryInt? pageSize { get; init; }
+
+    /// <summary>The previous page's <c>nextPageToken</c>: the page starts after that host's name.</summary>
+    public string? pageToken { get; init; }
+
     /// <summary>What the query asks for, or the problem with its first bad parameter (pageSize, state, pageToken).</summary>
     public ValidationProblem? Check(out int size, out HostState? hostState) =>
         Paging.CheckByName(pageSize, state, pageToken, out size, out hostState);

@@ -13,11 +13,12 @@ internal static class Paging
     public const string UnknownToken = "is not a token this API issued";
 
     /// <summary>The page size to use, or an error for the <c>pageSize</c> field.</summary>
-    public static (int Size, string? Error) Size(int? requested) => requested switch
+    public static (int Size, string? Error) Size(QueryInt? requested) => requested switch
     {
-        null => (DefaultSize, null),
-        < 1 or > MaxSize => (0, $"must be 1..{MaxSize}"),
-        { } n => (n, null),
+        { IsInvalid: true } => (0, $"{QueryInt.NotANumber}, 1..{MaxSize}"),
+        null or { Value: null } => (DefaultSize, null),
+        { Value: < 1 or > MaxSize } => (0, $"must be 1..{MaxSize}"),
+        { Value: { } n } => (n, null),
     };
 
     /// <summary>
@@ -25,7 +26,7 @@ internal static class Paging
     /// parameter of <c>pageSize</c>, <c>state</c>, <c>pageToken</c>. The token is the last name served, so
     /// anything that is not a name was not issued here.
     /// </summary>
-    public static ValidationProblem? CheckByName<TState>(int? pageSize, string? state, string? pageToken, out int size, out TState? stateValue)
+    public static ValidationProblem? CheckByName<TState>(QueryInt? pageSize, string? state, string? pageToken, out int size, out TState? stateValue)
         where TState : struct, Enum
     {
         stateValue = null;

@@ -11,7 +11,7 @@ internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, 
     string? VnfInstanceId = null)
 {
     /// <summary>Parses the query parameters; each bad one adds its error to <paramref name="errors"/>.</summary>
-    public static MigrationFilter Parse(string? state, string? host, string? guest, DateTimeOffset? from, DateTimeOffset? to,
+    public static MigrationFilter Parse(string? state, string? host, string? guest, QueryTime? from, QueryTime? to,
         Dictionary<string, string> errors, string? vnfInstanceId = null)
     {
         if (Ferry.Domain.Guests.Guest.ExplainCorrelationId(vnfInstanceId) is { } vnfProblem)
@@ -44,12 +44,20 @@ internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, 
             }
         }
 
-        if (from > to)
+        if (from is { IsInvalid: true })
+        {
+            errors["from"] = QueryTime.NotATime;
+        }
+        else if (to is { IsInvalid: true })
+        {
+            errors["to"] = QueryTime.NotATime;
+        }
+        else if (from?.Value > to?.Value)
         {
             errors["from"] = "must not be after 'to'";
         }
 
-        return new MigrationFilter(stateValue, hostId, guestId, from?.ToUniversalTime(), to?.ToUniversalTime(), vnfInstanceId);
+        return new MigrationFilter(stateValue, hostId, guestId, from?.Value?.ToUniversalTime(), to?.Value?.ToUniversalTime(), vnfInstanceId);
     }
 
     /// <summary>The migrations that match by host, guest and time range (not by state: its meaning differs between the list and the stream).</summary>

@@ -5,20 +5,36 @@ namespace Ferry.Api.Migrations;
 
 /// <summary>
 /// The query of <c>GET /api/v1/migrations</c>, bound with <c>[AsParameters]</c>. Its members are spelled as the
-/// query string spells them: a binding error ("Failed to bind parameter "Nullable&lt;int&gt; pageSize"") and
-/// the OpenAPI document name a parameter by its member's name.
+/// query string spells them: a validation problem (<c>errors.pageSize</c>) and the OpenAPI document name a
+/// parameter by its member's name. Properties, not a positional record: the endpoint code generated at build
+/// time (RequestDelegateGenerator) cannot name a positional record's nullable constructor parameters.
 /// </summary>
-/// <param name="state">The state migrations are in now.</param>
-/// <param name="host">A host, by id or name, that is the source or the target.</param>
-/// <param name="guest">The guest, by id or name.</param>
-/// <param name="from">Created at or after.</param>
-/// <param name="to">Created before.</param>
-/// <param name="pageSize">Migrations per page.</param>
-/// <param name="pageToken">The previous page's <c>nextPageToken</c>.</param>
-/// <param name="vnfInstanceId">The guest's VNF instance id when the migration was requested.</param>
-internal sealed record MigrationListQuery(string? state, string? host, string? guest, DateTimeOffset? from, DateTimeOffset? to,
-    int? pageSize, string? pageToken, string? vnfInstanceId)
+internal sealed record MigrationListQuery
 {
+    /// <summary>The state migrations are in now.</summary>
+    public string? state { get; init; }
+
+    /// <summary>A host, by id or name, that is the source or the target.</summary>
+    public string? host { get; init; }
+
+    /// <summary>The guest, by id or name.</summary>
+    public string? guest { get; init; }
+
+    /// <summary>Created at or after.</summary>
+    public QueryTime? from { get; init; }
+
+    /// <summary>Created before.</summary>
+    public QueryTime? to { get; init; }
+
+    /// <summary>Migrations per page.</summary>
+    public QueryInt? pageSize { get; init; }
+
+    /// <summary>The previous page's <c>nextPageToken</c>.</summary>
+    public string? pageToken { get; init; }
+
+    /// <summary>The guest's VNF instance id when the migration was requested.</summary>
+    public string? vnfInstanceId { get; init; }
+
     /// <summary>What the query asks for, or the problem that names every bad parameter at once.</summary>
     public ValidationProblem? Check(out int size, out PageToken? after, out MigrationFilter filter)
     {

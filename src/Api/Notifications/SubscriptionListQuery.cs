@@ -5,12 +5,16 @@ namespace Ferry.Api.Notifications;
 
 /// <summary>
 /// The query of <c>GET /api/v1/subscriptions</c>, bound with <c>[AsParameters]</c>. Its members are spelled as the
-/// query string spells them: a binding error and the OpenAPI document name a parameter by its member's name.
+/// query string spells them: a validation problem and the OpenAPI document name a parameter by its member's name.
 /// </summary>
-/// <param name="pageSize">Subscriptions per page.</param>
-/// <param name="pageToken">The previous page's <c>nextPageToken</c>: the page starts after that subscription's id.</param>
-internal sealed record SubscriptionListQuery(int? pageSize, string? pageToken)
+internal sealed record SubscriptionListQuery
 {
+    /// <summary>Subscriptions per page.</summary>
+    public QueryInt? pageSize { get; init; }
+
+    /// <summary>The previous page's <c>nextPageToken</c>: the page starts after that subscription's id.</summary>
+    public string? pageToken { get; init; }
+
     /// <summary>What the query asks for, or the problem with its first bad parameter (pageSize, pageToken).</summary>
     public ValidationProblem? Check(out int size, out Guid? after)
     {

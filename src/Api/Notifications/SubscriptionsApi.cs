@@ -34,19 +34,19 @@ internal static partial class SubscriptionsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{id}/redeliver", Redeliver).WithSummary("Retry the subscription's dead-lettered notifications, for another maximum age.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapMethods("/", [HttpMethods.Put, HttpMethods.Patch], NotAllowed("GET, POST"))
+        api.MapMethods("/", [HttpMethods.Put, HttpMethods.Patch], (HttpContext http) => NotAllowed(http, "GET, POST"))
             .WithSummary("Not supported (SOL 013: 405).").ExcludeFromDescription();
-        api.MapMethods("/{id}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Post], NotAllowed("GET, DELETE"))
+        api.MapMethods("/{id}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Post], (HttpContext http) => NotAllowed(http, "GET, DELETE"))
             .WithSummary("Not supported (SOL 013: 405).").ExcludeFromDescription();
         return api;
     }
 
-    private static Func<HttpContext, ProblemHttpResult> NotAllowed(string allow) => http =>
+    private static ProblemHttpResult NotAllowed(HttpContext http, string allow)
     {
         http.Response.Headers.Allow = allow;
         return TypedResults.Problem(statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed",
             detail: $"{http.Request.Method} is not supported here; use {allow}.");
-    };
+    }
 
     private static async Task<Results<Created<SubscriptionView>, SeeOtherResult, ValidationProblem, ProblemHttpResult>> Create(HttpContext http, FerryDbContext db, SubscriberClient subscribers, SubscriptionSecrets secrets,
         TimeProvider time, ILoggerFactory loggers, CreateSubscriptionRequest request, CancellationToken ct)
@@ -198,7 +198,7 @@ internal static partial class SubscriptionsApi
             new SubscriptionLinks(new Link($"/api/v1/subscriptions/{s.Id}")), health);
 
     /// <summary>303 with a Location and no body.</summary>
-    private sealed class SeeOtherResult(string location) : IResult, IEndpointMetadataProvider
+    internal sealed class SeeOtherResult(string location) : IResult, IEndpointMetadataProvider
     {
         public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
             builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status303SeeOther, typeof(void)));

@@ -25,7 +25,7 @@ internal static class SlaReportApi
         }
 
         // PostgreSQL's timestamptz parameters are UTC.
-        var (from, to, host) = (query.from?.ToUniversalTime(), query.to?.ToUniversalTime(), query.host);
+        var (from, to, host) = (query.from?.Value?.ToUniversalTime(), query.to?.Value?.ToUniversalTime(), query.host);
         var (hostId, hostName) = (onHost?.Id, onHost?.Name);
 
         string completed = nameof(MigrationState.Completed), failed = nameof(MigrationState.Failed), cancelled = nameof(MigrationState.Cancelled);

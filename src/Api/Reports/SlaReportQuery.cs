@@ -5,18 +5,29 @@ namespace Ferry.Api.Reports;
 
 /// <summary>
 /// The query of <c>GET /api/v1/reports/sla</c>, bound with <c>[AsParameters]</c>. Its members are spelled as the
-/// query string spells them: a binding error and the OpenAPI document name a parameter by its member's name.
+/// query string spells them: a validation problem and the OpenAPI document name a parameter by its member's name.
 /// </summary>
-/// <param name="from">Migrations created at or after.</param>
-/// <param name="to">Migrations created before.</param>
-/// <param name="host">A host, by id or name, that is the source or the target.</param>
-internal sealed record SlaReportQuery(DateTimeOffset? from, DateTimeOffset? to, string? host)
+internal sealed record SlaReportQuery
 {
+    /// <summary>Migrations created at or after.</summary>
+    public QueryTime? from { get; init; }
+
+    /// <summary>Migrations created before.</summary>
+    public QueryTime? to { get; init; }
+
+    /// <summary>A host, by id or name, that is the source or the target.</summary>
+    public string? host { get; init; }
+
     /// <summary>What the query asks for, or the problem with its first bad parameter (from, host).</summary>
     public ValidationProblem? Check(out Identifier? onHost)
     {
         onHost = null;
-        if (from > to)
+        if (from is { IsInvalid: true } || to is { IsInvalid: true })
+        {
+            return Problems.Invalid(from is { IsInvalid: true } ? nameof(from) : nameof(to), QueryTime.NotATime);
+        }
+
+        if (from?.Value > to?.Value)
         {
             return Problems.Invalid(nameof(from), "must not be after 'to'");
         }
