@@ -31,7 +31,7 @@ internal sealed partial class HostMonitor(IServiceScopeFactory scopes, IOptions<
             catch (Exception e) when (e is NpgsqlException or DbUpdateException or TimeoutException or InvalidOperationException
                 && !stoppingToken.IsCancellationRequested)
             {
-                // The database restarting, or a heartbeat that changed a host meanwhile: the next tick sweeps again.
+                // The database restarting: the next tick sweeps again.
                 // Letting it through would stop the host (BackgroundServiceExceptionBehavior.StopHost), API and all.
                 LogSweepFailed(logger, e);
             }
@@ -49,18 +49,22 @@ internal sealed partial class HostMonitor(IServiceScopeFactory scopes, IOptions<
             return;
         }
 
+        // One statement, so that a heartbeat written between a read and a write cannot be overwritten: a sweep that
+        // read a host as silent and wrote "down" after its heartbeat had made it ready again left a live host down
+        // until its next heartbeat (seen in ControlPlaneServiceTests, under load).
         var cutoff = time.Now() - allowance;
-        var silent = await db.Hosts
-            .Where(h => h.AgentEndpoint != null && h.State != HostState.Down && h.LastHeartbeatAt < cutoff)
-            .ToListAsync(ct);
+        var silent = await db.Database.SqlQuery<SilentHost>($"""
+            UPDATE hosts SET state = {nameof(HostState.Down)}
+            WHERE agent_endpoint IS NOT NULL AND state <> {nameof(HostState.Down)} AND last_heartbeat_at < {cutoff}
+            RETURNING name, last_heartbeat_at
+            """).ToListAsync(ct);
         foreach (var host in silent)
         {
-            host.MarkDown();
             LogHostDown(logger, host.Name, host.LastHeartbeatAt);
         }
-
-        await db.SaveChangesAsync(ct);
     }
+
+    private sealed record SilentHost(string Name, DateTimeOffset? LastHeartbeatAt);
 
     [LoggerMessage(EventId = ApiEventIds.HostDown, Level = LogLevel.Warning, Message = "Host {Host} is down: last heartbeat {LastHeartbeat}")]
     private static partial void LogHostDown(ILogger logger, string host, DateTimeOffset? lastHeartbeat);
