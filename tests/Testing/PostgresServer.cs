@@ -31,9 +31,29 @@ public sealed class PostgresServer : Xunit.IAsyncLifetime
         // One directory per server, not per process: an assembly whose classes each take a server as a class
         // fixture starts several at once, and two in one directory fail (Deploy.Tests' compose tests did).
         var port = FreePorts.Next();
-        _dataDir = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}-{port}");
+        _dataDir = Path.Combine(DataRoot(), $"pg-ferry-test-{Environment.ProcessId}-{port}");
         await Scripts.RunAsync("postgres.sh", null, "start", _dataDir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _adminConnectionString = $"Host=127.0.0.1;Port={port};Username=ferry;Password=ferry;Database=postgres;Pooling=false";
+    }
+
+    /// <summary>
+    /// Where the server keeps its data: in memory (/dev/shm) when there is ample room, else the temp directory.
+    /// Every test database is a copy of a template, 8 MB of catalogs; on disk, written by PostgreSQL and journaled
+    /// by ext4, those copies took a fifth of Api.Tests' time (51-53 s against 36-42 s in /dev/shm, 2026-12-07).
+    /// The name is not ferry-*: the end-to-end suite counts /dev/shm/ferry-* as guests' files.
+    /// </summary>
+    private static string DataRoot()
+    {
+        const long room = 4L << 30;
+        try
+        {
+            var shm = new DriveInfo("/dev/shm");
+            return shm.IsReady && shm.AvailableFreeSpace >= room ? shm.RootDirectory.FullName : Path.GetTempPath();
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return Path.GetTempPath();
+        }
     }
 
     public async ValueTask DisposeAsync()
