@@ -7,7 +7,7 @@ SHELL := /bin/bash
 help:
 	@echo "make run    install what Ferry needs and run it in the foreground, restarting a part that fails (Ctrl-C or SIGTERM stops everything it started) [NO_BUILD=1]"
 	@echo "make test   install what the tests need and run the whole suite"
-	@echo "make test-fast  the tests that need no QEMU, OVS-DPDK or network namespace (domain, engine protocol, API on PostgreSQL, CLI, deploy files): the edit-compile-test loop"
+	@echo "make test-fast  the tests that run inside the test process (domain, engine protocol, agent parsers, API on PostgreSQL, conventions): the edit-compile-test loop"
 	@echo "make lab    the origin document's experiment here: idle and forwarding guest, N migrations per transport, table + chart [RUNS=5 RATE=2000 TRANSPORTS=qemu,native]"
 
 deps:
