@@ -39,7 +39,7 @@ bench-migration:
 bench-control-plane:
 	@scripts/bench-control-plane.sh $(BENCH_ARGS)
 
-# make bench-notifications [BENCH_ARGS="--subscribers 100 --migrations 1000"]: notification delivery under load, one dead subscriber (issue 13); one JSON line.
+# make bench-notifications [BENCH_ARGS="--subscribers 100 --migrations 1000 --migration-rate N"]: notification delivery under load, one dead subscriber (issue 13); one JSON line.
 bench-notifications:
 	@scripts/bench-notifications.sh $(BENCH_ARGS)
 

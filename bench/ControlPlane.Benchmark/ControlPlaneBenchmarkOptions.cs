@@ -3,10 +3,11 @@ using System.Globalization;
 namespace Ferry.ControlPlane.Benchmark;
 
 /// <summary>
-/// The fleet and the load: <c>--agents N --migrations N --rest-rate N --timeout SECONDS --warmup N</c>. Warm-up
-/// migrations run to their end before the measured ones (the control-plane run only; 0: none).
+/// The fleet and the load: <c>--agents N --migrations N --rest-rate N --timeout SECONDS --warmup N
+/// --migration-rate N</c>. Warm-up migrations run to their end before the measured ones (0: none). The measured
+/// migrations are requested all at once, or <c>--migration-rate</c> a second (the notification run only).
 /// </summary>
-internal sealed record ControlPlaneBenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout, int Warmup)
+internal sealed record ControlPlaneBenchmarkOptions(int Agents, int Migrations, int RestRate, TimeSpan Timeout, int Warmup, int MigrationRate = 0)
 {
     public static ControlPlaneBenchmarkOptions Parse(string[] args)
     {
@@ -21,7 +22,8 @@ internal sealed record ControlPlaneBenchmarkOptions(int Agents, int Migrations, 
                 "--rest-rate" => options with { RestRate = Positive(value, "--rest-rate") },
                 "--timeout" => options with { Timeout = TimeSpan.FromSeconds(Positive(value, "--timeout")) },
                 "--warmup" => options with { Warmup = value == "0" ? 0 : Positive(value, "--warmup") },
-                var other => throw new ArgumentException($"unknown option '{other}'; known: --agents --migrations --rest-rate --timeout --warmup"),
+                "--migration-rate" => options with { MigrationRate = value == "0" ? 0 : Positive(value, "--migration-rate") },
+                var other => throw new ArgumentException($"unknown option '{other}'; known: --agents --migrations --rest-rate --timeout --warmup --migration-rate"),
             };
         }
 

@@ -16,9 +16,11 @@ namespace Ferry.ControlPlane.Benchmark;
 /// <summary>
 /// <c>make bench-notifications</c>: the API process on PostgreSQL with a simulated fleet (as the control-plane run),
 /// <c>--subscribers</c> subscriptions of which one is dead (its callback answered the subscription's test, then
-/// stopped listening), and <c>--migrations</c> migrations queued at once. Every live subscriber is a path on one local
-/// Kestrel receiver, which notes when each notification arrived. The line it returns:
-/// <c>{"subscribers","notifications","deliveredPerSecond","p99DelayMs"}</c>: notifications delivered to the live
+/// stopped listening), <c>--warmup</c> migrations (200) delivered first and counted nowhere, then <c>--migrations</c>
+/// migrations requested all at once or <c>--migration-rate</c> a second. Every live subscriber is a path on one
+/// local Kestrel receiver, which notes when each notification arrived. The line it returns:
+/// <c>{"subscribers","notifications","deliveredPerSecond","p99DelayMs","migrationsPerSecond","warmupMigrations"}</c>:
+/// the offered load (migrations requested per second) and the warm-up beside them. Notifications delivered to the live
 /// subscribers (each id counted once, every one of them: the run waits for all), their rate from the first
 /// migration request to the last arrival, and the 99th percentile of the delay from the state change to its
 /// arrival. The dead subscriber's notifications are never delivered, so they are in no figure (stderr says so, with
@@ -64,36 +66,35 @@ internal static class NotificationRun
 
             Say($"{subscribers} subscriptions, one of them dead");
             await using var fleet = await SimulatedFleet.RegisterAsync(options.Agents, api.GrpcUrl, agentPort, pki, CancellationToken.None);
-            await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
+            await Parallel.ForEachAsync(Enumerable.Range(0, options.Warmup + options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
             {
                 using var response = await http.PostAsJsonAsync("/api/v1/guests",
                     new { name = $"bench-g{j}", memoryMiB = 1024, vcpus = 1, host = SimulatedFleet.HostName(j % options.Agents), vnfInstanceId = $"vnf-{j % 50}" }, ct);
                 await Expect(response, HttpStatusCode.Created, "defining a guest");
             });
-            Say($"{options.Agents} agents, {options.Migrations} guests");
+            Say($"{options.Agents} agents, {options.Warmup + options.Migrations} guests");
+
+            // The API's first minute is the JIT's (docs/benchmarks.md): warm-up migrations, all at once, run to their
+            // last notification before the measured ones start, and count in no figure.
+            if (options.Warmup > 0)
+            {
+                await Migrate(http, options, 0, options.Warmup, rate: 0);
+                await Arrived(receiver, 3L * options.Warmup * (subscribers - 1), Stopwatch.StartNew(), options, api);
+                Say($"{options.Warmup} warm-up migrations delivered; measuring from now");
+                receiver.Reset();
+            }
 
             var clock = Stopwatch.StartNew();
             var started = DateTimeOffset.UtcNow;
-            await Parallel.ForEachAsync(Enumerable.Range(0, options.Migrations), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
-            {
-                using var response = await http.PostAsJsonAsync("/api/v1/migrations",
-                    new { guest = $"bench-g{j}", targetHost = SimulatedFleet.HostName((j % options.Agents + 1) % options.Agents) }, ct);
-                await Expect(response, HttpStatusCode.Accepted, "requesting a migration");
-            });
-            Say($"{options.Migrations} migrations accepted in {clock.Elapsed.TotalSeconds:F1} s");
+            await Migrate(http, options, options.Warmup, options.Migrations, options.MigrationRate);
+            var offered = options.Migrations / clock.Elapsed.TotalSeconds;
+            Say($"{options.Migrations} migrations accepted in {clock.Elapsed.TotalSeconds:F1} s " +
+                (options.MigrationRate > 0 ? $"(paced at {options.MigrationRate}/s)" : "(all at once)"));
 
             // START (STARTING), START (PROCESSING) and RESULT per migration, to every live subscriber.
             var expected = 3L * options.Migrations * (subscribers - 1);
-            while (receiver.Count < expected && clock.Elapsed < options.Timeout)
-            {
-                await Task.Delay(200);
-            }
-
+            await Arrived(receiver, expected, clock, options, api);
             var delivered = receiver.Count;
-            if (delivered < expected)
-            {
-                throw new TimeoutException($"only {delivered} of {expected} notifications arrived within {options.Timeout.TotalSeconds:F0} s:\n{api.Log}");
-            }
 
             var elapsed = (receiver.LastArrival - started).TotalSeconds;
             using var dead = JsonDocument.Parse(await http.GetStringAsync("/api/v1/subscriptions?pageSize=1"));
@@ -104,11 +105,45 @@ internal static class NotificationRun
                 $"delay from the state change's timeStamp: p50 {receiver.Percentile(50):F1} ms, p99 {receiver.Percentile(99):F1} ms, max {receiver.Percentile(100):F1} ms");
             Say($"the dead subscriber, excluded from every figure (its notifications never arrive): {health}");
             return string.Create(CultureInfo.InvariantCulture,
-                $$"""{"subscribers":{{subscribers}},"notifications":{{delivered}},"deliveredPerSecond":{{Math.Round(delivered / elapsed, 1)}},"p99DelayMs":{{Math.Round(receiver.Percentile(99), 1)}}}""");
+                $$"""{"subscribers":{{subscribers}},"notifications":{{delivered}},"deliveredPerSecond":{{Math.Round(delivered / elapsed, 1)}},"p99DelayMs":{{Math.Round(receiver.Percentile(99), 1)}},"migrationsPerSecond":{{Math.Round(offered, 1)}},"warmupMigrations":{{options.Warmup}}}""");
         }
         finally
         {
             await postgres.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Requests migrations <paramref name="first"/>.. of <paramref name="count"/> guests, each to the next host: all at
+    /// once (16 requests in flight), or <paramref name="rate"/> a second, each at its own moment from the start.
+    /// </summary>
+    private static async Task Migrate(HttpClient http, ControlPlaneBenchmarkOptions options, int first, int count, int rate)
+    {
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(first, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (j, ct) =>
+        {
+            if (rate > 0 && TimeSpan.FromSeconds((double)(j - first) / rate) - clock.Elapsed is { Ticks: > 0 } wait)
+            {
+                await Task.Delay(wait, ct);
+            }
+
+            using var response = await http.PostAsJsonAsync("/api/v1/migrations",
+                new { guest = $"bench-g{j}", targetHost = SimulatedFleet.HostName((j % options.Agents + 1) % options.Agents) }, ct);
+            await Expect(response, HttpStatusCode.Accepted, "requesting a migration");
+        });
+    }
+
+    /// <summary>Waits until the receiver holds <paramref name="expected"/> notifications, or fails at the run's timeout.</summary>
+    private static async Task Arrived(Receiver receiver, long expected, Stopwatch clock, ControlPlaneBenchmarkOptions options, ControlPlaneApiProcess api)
+    {
+        while (receiver.Count < expected && clock.Elapsed < options.Timeout)
+        {
+            await Task.Delay(200);
+        }
+
+        if (receiver.Count < expected)
+        {
+            throw new TimeoutException($"only {receiver.Count} of {expected} notifications arrived within {options.Timeout.TotalSeconds:F0} s:\n{api.Log}");
         }
     }
 
@@ -195,6 +230,15 @@ internal static class NotificationRun
             }
 
             http.Response.StatusCode = StatusCodes.Status204NoContent;
+        }
+
+        /// <summary>Forgets what arrived so far (the warm-up's notifications).</summary>
+        public void Reset()
+        {
+            _delays.Clear();
+            _stage.Clear();
+            Interlocked.Exchange(ref _duplicates, 0);
+            Interlocked.Exchange(ref _outOfOrder, 0);
         }
 
         public Dictionary<string, int> PerPath() => _delays.Keys.GroupBy(k => k.Path).ToDictionary(g => g.Key, g => g.Count());

@@ -19,6 +19,7 @@ try
 
         var defaults = rest.Contains("--agents") ? rest : [.. rest, "--agents", "200"];
         defaults = defaults.Contains("--migrations") ? defaults : [.. defaults, "--migrations", "1000"];
+        defaults = defaults.Contains("--warmup") ? defaults : [.. defaults, "--warmup", "200"];
         line = await NotificationRun.RunAsync(ControlPlaneBenchmarkOptions.Parse(defaults), subscribers);
     }
     else
