@@ -103,6 +103,12 @@ internal static class NotificationRun
             Say($"{delivered} notifications to {perSubscriber.Count} live subscribers ({perSubscriber.Values.Min()}..{perSubscriber.Values.Max()} each, " +
                 $"{expected / (subscribers - 1)} expected) in {elapsed:F1} s; {receiver.Duplicates} duplicates, {receiver.OutOfOrder} out of order within a migration; " +
                 $"delay from the state change's timeStamp: p50 {receiver.Percentile(50):F1} ms, p99 {receiver.Percentile(99):F1} ms, max {receiver.Percentile(100):F1} ms");
+            Say($"late (over 1 s): {receiver.Late(TimeSpan.FromSeconds(1))}");
+            foreach (var line in api.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(30))
+            {
+                Say($"API: {line.TrimEnd()}");
+            }
+
             Say($"the dead subscriber, excluded from every figure (its notifications never arrive): {health}");
             return string.Create(CultureInfo.InvariantCulture,
                 $$"""{"subscribers":{{subscribers}},"notifications":{{delivered}},"deliveredPerSecond":{{Math.Round(delivered / elapsed, 1)}},"p99DelayMs":{{Math.Round(receiver.Percentile(99), 1)}},"migrationsPerSecond":{{Math.Round(offered, 1)}},"warmupMigrations":{{options.Warmup}}}""");
@@ -174,6 +180,7 @@ internal static class NotificationRun
     private sealed class Receiver : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<(string Path, string Id), double> _delays = new();
+        private readonly ConcurrentDictionary<(string Path, string Id), DateTimeOffset> _changedAt = new();
         private readonly ConcurrentDictionary<(string Path, string Migration), int> _stage = new();
         private long _outOfOrder;
         private WebApplication _app = null!;
@@ -211,6 +218,7 @@ internal static class NotificationRun
                 using var body = await JsonDocument.ParseAsync(http.Request.Body);
                 var now = DateTimeOffset.UtcNow;
                 var at = body.RootElement.GetProperty("timeStamp").GetDateTimeOffset();
+                _changedAt.TryAdd((http.Request.Path, body.RootElement.GetProperty("id").GetString()!), at);
                 if (!_delays.TryAdd((http.Request.Path, body.RootElement.GetProperty("id").GetString()!), (now - at).TotalMilliseconds))
                 {
                     Interlocked.Increment(ref _duplicates);
@@ -232,10 +240,22 @@ internal static class NotificationRun
             http.Response.StatusCode = StatusCodes.Status204NoContent;
         }
 
+        /// <summary>How many notifications arrived later than <paramref name="than"/>, and at which subscribers the most.</summary>
+        public string Late(TimeSpan than)
+        {
+            var late = _delays.Where(d => d.Value > than.TotalMilliseconds).ToList();
+            var worst = late.GroupBy(d => d.Key.Path).OrderByDescending(g => g.Count()).Take(5)
+                .Select(g => $"{g.Key} {g.Count()} (max {g.Max(d => d.Value) / 1000:F1} s)");
+            var changes = late.Select(d => _changedAt[d.Key]).ToList();
+            var window = changes.Count == 0 ? "" : $", state changes {changes.Min():HH:mm:ss.f}..{changes.Max():HH:mm:ss.f}";
+            return $"{late.Count} of {_delays.Count}{window}; most at {string.Join(", ", worst)}";
+        }
+
         /// <summary>Forgets what arrived so far (the warm-up's notifications).</summary>
         public void Reset()
         {
             _delays.Clear();
+            _changedAt.Clear();
             _stage.Clear();
             Interlocked.Exchange(ref _duplicates, 0);
             Interlocked.Exchange(ref _outOfOrder, 0);

@@ -180,7 +180,15 @@ internal sealed partial class NotificationDelivery
         // PostgreSQL estimated one due row per subscriber and read all of each one's rows by bitmap, probed and
         // sorted them, 10 ms a subscriber, 1 s a turn at 150,000 rows (EXPLAIN ANALYZE during make
         // bench-notifications, 2026-12-07); without bitmaps the ordered walk of the index is its only good plan.
-        batch.BatchCommands.Add(Command("SELECT set_config('enable_bitmapscan', 'off', true)"));
+        // Nor a merge or hash join: after an ANALYZE taken while the outbox was nearly empty (a burst had drained),
+        // PostgreSQL answered each row's "no earlier row of its migration pending" with a Merge Anti Join over the
+        // subscriber's whole range instead of one index probe back, and the claim took 0.45-1.3 s a turn as the
+        // outbox grew, until the next ANALYZE (make bench-notifications --migration-rate 10, 2026-12-07: EXPLAIN
+        // every 5 s beside the slow-statement log). With both off the plan stayed the probe at every size seen.
+        batch.BatchCommands.Add(Command("""
+            SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_mergejoin', 'off', true),
+                   set_config('enable_hashjoin', 'off', true)
+            """));
         // This replica's own view of each subscriber: full (no room), or with room for fewer than its cap.
         var busy = new List<Guid>();
         var active = new List<Guid>();
