@@ -18,6 +18,10 @@ public abstract class NotificationTestBase(PostgresServer postgres) : ApiTest(po
         ["Ferry:Notifications:MinBackoff"] = "00:00:01",
         ["Ferry:Notifications:MaxBackoff"] = "00:00:02",
         ["Ferry:Notifications:PollInterval"] = "00:00:01",
+        // The tests move the API's clock a second every 20 ms while they wait: at the default 5 s an attempt had
+        // 100 ms of real time before it timed out, which a token fetch and a POST can exceed on a loaded machine (the
+        // OAuth2 test counts the tokens fetched, and a timed-out fetch is fetched again). A minute of it is 1.2 s.
+        ["Ferry:Notifications:AttemptTimeout"] = "00:01:00",
         // A hundred subscriptions are made within a second.
         ["Ferry:Security:RequestsPerSecond"] = "10000",
     };
