@@ -53,6 +53,13 @@ internal readonly record struct QueryTime(DateTimeOffset? Value, string? Text) :
         return s is not null;
     }
 
+    /// <summary>The first problem of a <c>from</c>..<c>to</c> range (a value that is not a time, then an inverted range), or null.</summary>
+    public static (string Field, string Error)? CheckRange(QueryTime? from, QueryTime? to) =>
+        from is { IsInvalid: true } ? ("from", NotATime)
+        : to is { IsInvalid: true } ? ("to", NotATime)
+        : from?.Value > to?.Value ? ("from", "must not be after 'to'")
+        : null;
+
     private static DateTimeOffset? Time(string s) =>
         DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 }

@@ -44,17 +44,9 @@ internal sealed record MigrationFilter(MigrationState? State, Identifier? Host, 
             }
         }
 
-        if (from is { IsInvalid: true })
+        if (QueryTime.CheckRange(from, to) is var (field, error))
         {
-            errors["from"] = QueryTime.NotATime;
-        }
-        else if (to is { IsInvalid: true })
-        {
-            errors["to"] = QueryTime.NotATime;
-        }
-        else if (from?.Value > to?.Value)
-        {
-            errors["from"] = "must not be after 'to'";
+            errors[field] = error;
         }
 
         return new MigrationFilter(stateValue, hostId, guestId, from?.Value?.ToUniversalTime(), to?.Value?.ToUniversalTime(), vnfInstanceId);

@@ -22,14 +22,9 @@ internal sealed record SlaReportQuery
     public ValidationProblem? Check(out Identifier? onHost)
     {
         onHost = null;
-        if (from is { IsInvalid: true } || to is { IsInvalid: true })
+        if (QueryTime.CheckRange(from, to) is var (field, rangeError))
         {
-            return Problems.Invalid(from is { IsInvalid: true } ? nameof(from) : nameof(to), QueryTime.NotATime);
-        }
-
-        if (from?.Value > to?.Value)
-        {
-            return Problems.Invalid(nameof(from), "must not be after 'to'");
+            return Problems.Invalid(field, rangeError);
         }
 
         if (host is null)

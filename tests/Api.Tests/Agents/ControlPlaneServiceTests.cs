@@ -23,6 +23,9 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
         Hugepages = { new HugepagePool { PageSizeKib = 2048, Total = 1200, Free = 800 } }, QemuVersion = "7.2.22", DirtyTracking = { "uffd-wp" },
     };
 
+    private async Task<string> HostStateOf(string host) =>
+        (await Json(await Client.GetAsync($"/api/v1/hosts/{host}", Ct)))["state"]!.GetValue<string>();
+
     private async Task Register(string name, string address) =>
         await Agent.RegisterAsync(new RegisterRequest { HostName = name, MigrationAddress = address, AgentEndpoint = $"http://{address}:5090", Inventory = Inventory() }, cancellationToken: Ct);
 
@@ -135,14 +138,14 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
 
         Factory.Clock.Advance(TimeSpan.FromSeconds(10));
         await monitor.SweepAsync(Ct);
-        Assert.Equal("ready", (await Json(await Client.GetAsync("/api/v1/hosts/host-a", Ct)))["state"]!.GetValue<string>());
+        Assert.Equal("ready", await HostStateOf("host-a"));
 
         Factory.Clock.Advance(TimeSpan.FromSeconds(10));
         await monitor.SweepAsync(Ct);
-        Assert.Equal("down", (await Json(await Client.GetAsync("/api/v1/hosts/host-a", Ct)))["state"]!.GetValue<string>());
+        Assert.Equal("down", await HostStateOf("host-a"));
 
         await Agent.HeartbeatAsync(new HeartbeatRequest { HostName = "host-a", Inventory = Inventory() }, cancellationToken: Ct);
-        Assert.Equal("ready", (await Json(await Client.GetAsync("/api/v1/hosts/host-a", Ct)))["state"]!.GetValue<string>());
+        Assert.Equal("ready", await HostStateOf("host-a"));
     }
 
     [Fact]
@@ -163,11 +166,11 @@ public sealed class ControlPlaneServiceTests(PostgresServer postgres) : ApiTest(
 
         Factory.Clock.Advance(TimeSpan.FromSeconds(10));
         await restarted.SweepAsync(Ct);
-        Assert.Equal("ready", (await Json(await Client.GetAsync("/api/v1/hosts/host-a", Ct)))["state"]!.GetValue<string>());
+        Assert.Equal("ready", await HostStateOf("host-a"));
 
         Factory.Clock.Advance(TimeSpan.FromSeconds(5));
         await restarted.SweepAsync(Ct);
-        Assert.Equal("down", (await Json(await Client.GetAsync("/api/v1/hosts/host-a", Ct)))["state"]!.GetValue<string>());
+        Assert.Equal("down", await HostStateOf("host-a"));
     }
 
     [Fact]
